@@ -1,0 +1,46 @@
+# The two commands a newcomer needs: `make run` and `make test`. Nothing else to install by hand.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test test-sqlite test-postgres test-faults lint openapi bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	@echo "Partnership API on http://127.0.0.1:8000 — docs at http://127.0.0.1:8000/docs"
+	$(VENV)/bin/gunicorn --workers 3 --bind 127.0.0.1:8000 --access-logfile - wsgi:app
+
+# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
+test: install
+	PARTNERSHIP_TEST_DB=sqlite $(PY) -m pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL =="; \
+		PARTNERSHIP_TEST_DB="$$TEST_DATABASE_URL" $(PY) -m pytest; \
+	fi
+
+# Tests that stop and start PostgreSQL and Redis (run by .ci/run).
+test-faults: install
+	PARTNERSHIP_TEST_DB="$${TEST_DATABASE_URL:?set TEST_DATABASE_URL}" $(PY) -m pytest -m faults --run-faults
+
+lint: install
+	$(PY) -m ruff check .
+
+openapi: install
+	$(FLASK) openapi write --format=json openapi/openapi.json
+
+bench: install
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(VENV) instance/*.db*

@@ -1,0 +1,181 @@
+"""The Partnership API: referrals, refuge bed availability and funding-initiative status."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+
+import sqlalchemy as sa
+from flask import Flask
+
+from partnership_api.settings import DEV_JWT_SECRET, check_settings, load_settings
+
+# Resource modules, in the order their tags appear in the docs.
+MODULES = (
+    "health",
+    "auth",
+    "organisations",
+    "services",
+    "users",
+)
+
+API_TITLE = "Partnership API"
+API_VERSION = "1.0.0"
+
+
+def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
+    """Settings → extensions → Api → blueprints."""
+    app = Flask(__name__, static_folder=None)
+    app.config.update(load_settings())
+    if overrides:
+        app.config.update(overrides)
+    check_settings(app.config)
+    _configure(app)
+
+    from partnership_api import auth, errors, observability
+    from partnership_api.extensions import api, db, jwt, limiter, migrate
+    from partnership_api.models import load_all
+    from partnership_api.smorest import mark_public_endpoint
+
+    load_all()
+
+    observability.configure_logging(str(app.config["LOG_LEVEL"]))
+    db.init_app(app)
+    _tune_database(app, db)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    jwt.init_app(app)
+    limiter.init_app(app)
+    observability.init_request_hooks(app)
+    auth.init_auth(app)
+    api.init_app(app, spec_kwargs=_spec_kwargs())
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+    for endpoint in list(app.view_functions):
+        if endpoint.startswith("api-docs."):
+            mark_public_endpoint(endpoint)
+    for name in MODULES:
+        module = importlib.import_module(f"partnership_api.resources.{name}")
+        api.register_blueprint(module.blp)
+    errors.register_error_handlers(app)
+    _init_cors(app)
+
+    from partnership_api import cli
+
+    cli.register(app)
+    return app
+
+
+def _configure(app: Flask) -> None:
+    if not app.config.get("JWT_SECRET_KEY"):
+        app.config["JWT_SECRET_KEY"] = DEV_JWT_SECRET
+    url = str(app.config["SQLALCHEMY_DATABASE_URI"])
+    engine_options: dict[str, object] = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        timeout = app.config["DB_STATEMENT_TIMEOUT_MS"]
+        options = f"-c statement_timeout={timeout} -c lock_timeout={timeout}"
+        if app.config.get("DATABASE_SCHEMA"):
+            options += f" -c search_path={app.config['DATABASE_SCHEMA']}"
+        engine_options.update(
+            pool_size=5,
+            max_overflow=5,
+            pool_timeout=5,
+            connect_args={
+                "connect_timeout": app.config["DB_CONNECT_TIMEOUT_S"],
+                "options": options,
+            },
+        )
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **engine_options,
+        **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+    }
+    app.config.update(
+        API_TITLE=API_TITLE,
+        API_VERSION=API_VERSION,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        JWT_ALGORITHM="HS256",
+        JWT_DECODE_ALGORITHMS=["HS256"],
+        JWT_TOKEN_LOCATION=["headers"],
+        JWT_ERROR_MESSAGE_KEY="message",
+        RATELIMIT_STORAGE_URI=app.config.get("REDIS_URL") or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_KEY_PREFIX="partnership-api",
+        PROPAGATE_EXCEPTIONS=False,
+        JSON_SORT_KEYS=False,
+        ETAG_DISABLED=False,
+    )
+
+
+def _spec_kwargs() -> dict:
+    return {
+        "info": {
+            "description": (
+                "Referrals, refuge bed availability and funding-initiative status shared by a "
+                "county domestic-abuse partnership on a need-to-know basis. Every operation "
+                "needs a bearer access token unless it says otherwise."
+            )
+        },
+        "security": [{"bearerAuth": []}],
+    }
+
+
+def _migrations_dir():
+    from partnership_api.migrations_state import MIGRATIONS_DIR
+
+    return MIGRATIONS_DIR
+
+
+def _tune_database(app: Flask, db) -> None:
+    """SQLite: foreign keys on, WAL, a busy timeout, and write-locking transactions."""
+    url = str(app.config["SQLALCHEMY_DATABASE_URI"])
+    if not url.startswith("sqlite"):
+        return
+
+    with app.app_context():
+        engine = db.engine
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        # BEGIN IMMEDIATE takes the write lock up front: a transaction that reads then writes
+        # (a hold, a transition) cannot interleave with another, so SQLite is as safe as the
+        # row locks used on PostgreSQL.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _init_cors(app: Flask) -> None:
+    origins = app.config.get("CORS_ORIGINS")
+    if not origins:
+        return
+    allowed = {o.strip() for o in str(origins).split(",") if o.strip()}
+
+    @app.after_request
+    def _cors(response):
+        from flask import request
+
+        origin = request.headers.get("Origin")
+        if origin in allowed:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
+            response.headers["Access-Control-Allow-Headers"] = (
+                "Authorization, Content-Type, If-Match, Idempotency-Key, X-Request-ID"
+            )
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE"
+            response.headers["Access-Control-Expose-Headers"] = "ETag, X-Pagination, X-Request-ID"
+        return response

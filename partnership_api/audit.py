@@ -1,0 +1,223 @@
+"""The audit trail: who read or changed what, when, from where, and whether it was allowed.
+
+Events are written in the same transaction as the change they record. Each carries a hash
+chained to the one before it; ``flask audit verify`` walks the chain and names the first
+broken link. Taking the next link locks the single chain-head row, so the chain stays a line
+even with many workers writing at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from flask import g, has_request_context, request
+
+from partnership_api.extensions import db
+from partnership_api.models.audit import AuditChainHead, AuditEvent
+from partnership_api.models.base import utcnow
+
+if TYPE_CHECKING:
+    from partnership_api.policy import Actor
+
+GENESIS_HASH = "0" * 64
+
+
+def _digest(event: AuditEvent) -> str:
+    body = {
+        "id": event.id,
+        "at": event.at.isoformat(),
+        "user_id": str(event.user_id) if event.user_id else None,
+        "username": event.username,
+        "organisation_id": event.organisation_id,
+        "action": event.action,
+        "resource_type": event.resource_type,
+        "resource_id": event.resource_id,
+        "subject_organisation_id": event.subject_organisation_id,
+        "related_organisation_id": event.related_organisation_id,
+        "request_id": event.request_id,
+        "client_address": event.client_address,
+        "outcome": event.outcome,
+        "details": event.details,
+        "prev_hash": event.prev_hash,
+    }
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def ensure_chain_head() -> None:
+    """Create the chain's head row if it is missing (migrations create it too)."""
+    if db.session.get(AuditChainHead, 1) is None:
+        db.session.add(AuditChainHead(id=1, last_seq=0, last_hash=GENESIS_HASH))
+        db.session.flush()
+
+
+def _next_link(count: int) -> tuple[int, str]:
+    """Lock the chain head and reserve ``count`` sequence numbers; return the first and prev hash."""
+    stmt = (
+        sa.select(AuditChainHead.last_seq, AuditChainHead.last_hash)
+        .where(AuditChainHead.id == 1)
+        .with_for_update()
+    )
+    row = db.session.execute(stmt).one_or_none()
+    if row is None:
+        ensure_chain_head()
+        row = db.session.execute(stmt).one()
+    return row.last_seq + 1, row.last_hash
+
+
+@dataclass
+class Entry:
+    """An event to write: what happened, to what, and with what outcome."""
+
+    action: str
+    resource_type: str
+    resource_id: object = None
+    outcome: str = "allowed"
+    subject_organisation_id: int | None = None
+    related_organisation_id: int | None = None
+    details: dict | None = None
+
+
+def record_many(
+    entries: Iterable[Entry],
+    actor: Actor | None = None,
+    *,
+    username: str | None = None,
+    at: datetime | None = None,
+) -> list[AuditEvent]:
+    """Append events to the chain in the current transaction (the caller commits)."""
+    entries = list(entries)
+    if not entries:
+        return []
+    if actor is None and has_request_context():
+        actor = g.get("actor")
+    seq, prev_hash = _next_link(len(entries))
+    when = at or utcnow()
+    request_id = g.get("request_id") if has_request_context() else None
+    address = request.remote_addr if has_request_context() else None
+    events = []
+    for entry in entries:
+        event = AuditEvent(
+            id=seq,
+            at=when,
+            user_id=actor.user_id if actor else None,
+            username=actor.username if actor else username,
+            organisation_id=actor.org_id if actor else None,
+            action=entry.action,
+            resource_type=entry.resource_type,
+            resource_id=str(entry.resource_id) if entry.resource_id is not None else None,
+            subject_organisation_id=entry.subject_organisation_id,
+            related_organisation_id=entry.related_organisation_id,
+            request_id=request_id,
+            client_address=address,
+            outcome=entry.outcome,
+            details=entry.details,
+            prev_hash=prev_hash,
+        )
+        event.hash = _digest(event)
+        prev_hash = event.hash
+        seq += 1
+        events.append(event)
+    db.session.add_all(events)
+    db.session.execute(
+        sa.update(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .values(last_seq=seq - 1, last_hash=prev_hash)
+    )
+    return events
+
+
+def record(
+    action: str,
+    resource_type: str,
+    resource_id: object = None,
+    *,
+    outcome: str = "allowed",
+    actor: Actor | None = None,
+    subject_organisation_id: int | None = None,
+    related_organisation_id: int | None = None,
+    details: dict | None = None,
+    username: str | None = None,
+) -> AuditEvent:
+    """Append one event in the current transaction (the caller commits)."""
+    entry = Entry(
+        action,
+        resource_type,
+        resource_id,
+        outcome,
+        subject_organisation_id,
+        related_organisation_id,
+        details,
+    )
+    return record_many([entry], actor, username=username)[0]
+
+
+def record_refusal(
+    action: str,
+    resource_type: str,
+    resource_id: object = None,
+    *,
+    actor: Actor | None = None,
+    username: str | None = None,
+    details: dict | None = None,
+    subject_organisation_id: int | None = None,
+) -> None:
+    """Write a refused attempt in a transaction of its own, so the refusal is kept."""
+    db.session.rollback()
+    record(
+        action,
+        resource_type,
+        resource_id,
+        outcome="refused",
+        actor=actor,
+        username=username,
+        details=details,
+        subject_organisation_id=subject_organisation_id,
+    )
+    db.session.commit()
+
+
+@dataclass
+class BrokenLink:
+    event_id: int
+    reason: str
+
+
+def verify_chain(batch: int = 5000) -> tuple[int, BrokenLink | None]:
+    """Walk the whole chain; return how many events were checked and the first broken link."""
+    checked = 0
+    expected_id = 1
+    prev_hash = GENESIS_HASH
+    for event in _iter_events(batch):
+        if event.id != expected_id:
+            return checked, BrokenLink(expected_id, f"event {expected_id} is missing")
+        if event.prev_hash != prev_hash:
+            return checked, BrokenLink(event.id, "its link to the previous event does not match")
+        if _digest(event) != event.hash:
+            return checked, BrokenLink(event.id, "its content does not match its hash")
+        prev_hash = event.hash
+        expected_id += 1
+        checked += 1
+    head = db.session.get(AuditChainHead, 1)
+    if head is not None and (head.last_seq != checked or head.last_hash != prev_hash):
+        return checked, BrokenLink(checked + 1, "events after this point were removed")
+    return checked, None
+
+
+def _iter_events(batch: int) -> Iterator[AuditEvent]:
+    last = 0
+    while True:
+        rows = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.id > last).order_by(AuditEvent.id).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].id
+        db.session.expunge_all()

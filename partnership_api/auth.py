@@ -1,0 +1,217 @@
+"""Passwords, tokens, sessions, and the hook that signs in every protected request.
+
+Every route is protected unless its view is marked public (``smorest.mark_public``). The hook
+verifies the access token (HS256 only), then loads the user, organisation and session in one
+query: a logged-out session or a deactivated user is refused at once, on every worker and app
+server, because the state lives in the database.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import timedelta
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import Flask, current_app, g, request
+from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
+from flask_jwt_extended.exceptions import JWTExtendedException
+from flask_smorest import abort
+from jwt.exceptions import PyJWTError
+from werkzeug.exceptions import NotFound
+
+from partnership_api import audit
+from partnership_api.extensions import db
+from partnership_api.models.base import utcnow
+from partnership_api.models.partnership import AuthSession, Organisation, User
+from partnership_api.policy import Actor
+from partnership_api.smorest import is_public
+
+_hasher: PasswordHasher | None = None
+# A hash of a random password, verified against when the username is unknown, so that the
+# answer takes as long whether or not the account exists.
+_dummy_hash: str | None = None
+
+
+def hasher() -> PasswordHasher:
+    global _hasher, _dummy_hash
+    if _hasher is None:
+        _hasher = PasswordHasher(
+            time_cost=current_app.config["ARGON2_TIME_COST"],
+            memory_cost=current_app.config["ARGON2_MEMORY_COST"],
+        )
+        _dummy_hash = _hasher.hash(secrets.token_urlsafe(16))
+    return _hasher
+
+
+def hash_password(password: str) -> str:
+    return hasher().hash(password)
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    ph = hasher()
+    try:
+        return ph.verify(user.password_hash if user else _dummy_hash, password) and user is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def reset_hasher() -> None:
+    """Forget the hasher (tests change the cost between apps)."""
+    global _hasher, _dummy_hash
+    _hasher = None
+    _dummy_hash = None
+
+
+# --- sessions and tokens -----------------------------------------------------------------------
+
+
+def _access_token(user: User, session: AuthSession) -> str:
+    return create_access_token(
+        identity=str(user.id),
+        additional_claims={"sid": str(session.id), "org": user.organisation_id, "role": user.role},
+    )
+
+
+def token_pair(user: User, session: AuthSession) -> tuple[dict, str]:
+    """A new access and refresh token for this session, and the refresh token's id."""
+    refresh = create_refresh_token(
+        identity=str(user.id),
+        additional_claims={"sid": str(session.id)},
+        expires_delta=session.expires_at - utcnow(),
+    )
+    refresh_jti = decode_token(refresh)["jti"]
+    expires = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
+    tokens = {
+        "access_token": _access_token(user, session),
+        "refresh_token": refresh,
+        "token_type": "Bearer",
+        "expires_in": int(expires.total_seconds()),
+    }
+    return tokens, refresh_jti
+
+
+def open_session(user: User) -> AuthSession:
+    now = utcnow()
+    session = AuthSession(
+        id=uuid.uuid4(),
+        user_id=user.id,
+        refresh_jti="",
+        created_at=now,
+        expires_at=now + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"],
+    )
+    db.session.add(session)
+    return session
+
+
+def revoke_session(session_id: uuid.UUID, reason: str) -> None:
+    db.session.execute(
+        sa.update(AuthSession)
+        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+    )
+
+
+def revoke_user_sessions(user_id: uuid.UUID, reason: str) -> None:
+    db.session.execute(
+        sa.update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+    )
+
+
+def lock_duration() -> timedelta:
+    return timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+
+
+# --- the per-request hook ----------------------------------------------------------------------
+
+
+def _refuse_token(reason: str) -> None:
+    audit.record_refusal("auth.token", "session", None, details={"reason": reason})
+    abort(401, message="A valid access token is required.")
+
+
+def load_actor(claims: dict) -> Actor | None:
+    """The active user and live session named by verified token claims, or None."""
+    try:
+        user_id = uuid.UUID(claims["sub"])
+        session_id = uuid.UUID(claims["sid"])
+    except (KeyError, ValueError, TypeError):
+        return None
+    row = db.session.execute(
+        sa.select(
+            User.id,
+            User.username,
+            User.role,
+            User.partnership_admin,
+            User.organisation_id,
+            Organisation.kind,
+            Organisation.name,
+        )
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(
+            User.id == user_id,
+            User.active.is_(True),
+            AuthSession.id == session_id,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > utcnow(),
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return Actor(
+        user_id=row.id,
+        username=row.username,
+        org_id=row.organisation_id,
+        org_kind=row.kind,
+        org_name=row.name,
+        role=row.role,
+        partnership_admin=row.partnership_admin,
+        session_id=session_id,
+    )
+
+
+def bearer_claims(refresh: bool = False) -> dict | None:
+    """Decode and verify the bearer token of this request; None when absent or invalid."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    try:
+        claims = decode_token(token.strip())
+    except (JWTExtendedException, PyJWTError, ValueError, KeyError):
+        return None
+    if claims.get("type") != ("refresh" if refresh else "access"):
+        return None
+    return claims
+
+
+def init_auth(app: Flask) -> None:
+    @app.before_request
+    def sign_in_request() -> None:
+        g.actor = None
+        adapter_endpoint = request.endpoint
+        if adapter_endpoint is None:
+            raise request.routing_exception or NotFound()
+        view = app.view_functions.get(adapter_endpoint)
+        if (
+            view is None
+            or adapter_endpoint == "static"
+            or is_public(adapter_endpoint, view, request.method)
+        ):
+            return
+        if request.method == "OPTIONS":
+            return
+        if not request.headers.get("Authorization"):
+            abort(401, message="A valid access token is required.")
+        claims = bearer_claims()
+        if claims is None:
+            _refuse_token("invalid")
+        actor = load_actor(claims)
+        if actor is None:
+            _refuse_token("revoked")
+        g.actor = actor

@@ -1,0 +1,76 @@
+"""Flask commands: seed-demo, create-user (more are added by other modules)."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from partnership_api import audit
+from partnership_api.extensions import db
+from partnership_api.models.partnership import ROLES, Organisation, User
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(create_user_command)
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Only when the database has no organisation yet.")
+@with_appcontext
+def seed_demo_command(if_empty: bool) -> None:
+    """Create the demo partnership (refused in production)."""
+    from partnership_api.demo import seed_demo
+
+    if current_app.config["APP_ENV"] == "production":
+        raise click.ClickException("seed-demo is refused when APP_ENV=production.")
+    if if_empty and db.session.scalar(sa.select(sa.func.count(Organisation.id))):
+        click.echo("The database already has a partnership; demo data not loaded.")
+        return
+    generated = seed_demo(current_app.config.get("DEMO_PASSWORD"))
+    click.echo("Demo partnership ready.")
+    if generated:
+        click.echo(f"Demo users' password (shown once): {generated}")
+
+
+@click.command("create-user")
+@click.option("--username", required=True)
+@click.option("--organisation", "organisation_name", required=True, help="Organisation name")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--partnership-admin", is_flag=True)
+@click.password_option()
+@with_appcontext
+def create_user_command(
+    username: str, organisation_name: str, role: str, partnership_admin: bool, password: str
+) -> None:
+    """Create a user (for real deployments)."""
+    from partnership_api import auth
+
+    org = db.session.scalar(sa.select(Organisation).where(Organisation.name == organisation_name))
+    if org is None:
+        raise click.ClickException(f"No organisation named {organisation_name!r}.")
+    if db.session.scalar(sa.select(User.id).where(User.username == username)):
+        raise click.ClickException(f"The username {username!r} is taken.")
+    if len(password) < 12:
+        raise click.ClickException("Passwords need at least 12 characters.")
+    user = User(
+        username=username,
+        organisation_id=org.id,
+        role=role,
+        partnership_admin=partnership_admin,
+        password_hash=auth.hash_password(password),
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record(
+        "user.create",
+        "user",
+        user.id,
+        username="cli",
+        subject_organisation_id=org.id,
+        details={"role": role, "via": "cli"},
+    )
+    db.session.commit()
+    click.echo(f"Created {username} ({role}) in {org.name}.")

@@ -1,0 +1,38 @@
+"""Paging lists with flask-smorest's ``page``/``page_size`` and its ``X-Pagination`` header."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_smorest import Page, abort
+
+from partnership_api.extensions import db
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+def page_of(stmt: sa.Select, pagination_parameters, *, count: bool = True) -> list:
+    """One page of ``stmt``'s rows; sets the total for the header when ``count`` is true."""
+    cap = current_app.config.get("MAX_PAGE_SIZE", MAX_PAGE_SIZE)
+    size = pagination_parameters.page_size
+    if size > cap:
+        abort(
+            422,
+            message=f"page_size may be at most {cap}.",
+            errors={"query": {"page_size": [f"Must be at most {cap}."]}},
+        )
+    offset = (pagination_parameters.page - 1) * size
+    rows = db.session.scalars(stmt.limit(size).offset(offset)).all()
+    if count:
+        if offset == 0 and len(rows) < size:
+            total = len(rows)
+        else:
+            total = db.session.scalar(
+                sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+            )
+        pagination_parameters.item_count = total
+    return rows
+
+
+__all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "Page", "page_of"]

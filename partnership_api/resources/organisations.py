@@ -1,0 +1,43 @@
+"""Organisations of the partnership."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask.views import MethodView
+
+from partnership_api.models.partnership import Organisation
+from partnership_api.pagination import page_of
+from partnership_api.policy import current_actor
+from partnership_api.schemas.partnership import OrganisationCreateSchema, OrganisationSchema
+from partnership_api.services import partnership
+from partnership_api.smorest import Blueprint
+
+blp = Blueprint(
+    "Organisations",
+    __name__,
+    url_prefix="/api/v1/organisations",
+    description="The police, the commissioner's office and the providers",
+)
+
+
+@blp.route("")
+class Organisations(MethodView):
+    @blp.response(200, OrganisationSchema(many=True))
+    @blp.paginate()
+    def get(self, pagination_parameters):
+        """List the partnership's organisations"""
+        return page_of(sa.select(Organisation).order_by(Organisation.id), pagination_parameters)
+
+    @blp.arguments(OrganisationCreateSchema)
+    @blp.response(201, OrganisationSchema)
+    def post(self, data):
+        """Add an organisation (partnership admin)"""
+        return partnership.create_organisation(current_actor(), data)
+
+
+@blp.route("/<int:organisation_id>")
+class OrganisationById(MethodView):
+    @blp.response(200, OrganisationSchema)
+    def get(self, organisation_id):
+        """Read one organisation"""
+        return partnership.get_organisation(organisation_id)

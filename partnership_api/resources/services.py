@@ -1,0 +1,87 @@
+"""Services offered by the organisations: refuges, victim support, programmes, helplines."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask.views import MethodView
+
+from partnership_api import policy
+from partnership_api.models.partnership import Service, ServiceArea
+from partnership_api.pagination import page_of
+from partnership_api.policy import current_actor
+from partnership_api.schemas.partnership import (
+    ServiceCreateSchema,
+    ServiceQueryArgsSchema,
+    ServiceSchema,
+    ServiceUpdateSchema,
+)
+from partnership_api.services import partnership
+from partnership_api.smorest import Blueprint
+
+blp = Blueprint(
+    "Services",
+    __name__,
+    url_prefix="/api/v1/services",
+    description="Services a referral can be addressed to",
+)
+
+
+def present(service: Service) -> dict:
+    """A service as the caller may see it: a refuge's address only for its own organisation."""
+    actor = current_actor()
+    shown = {
+        "id": service.id,
+        "organisation_id": service.organisation_id,
+        "name": service.name,
+        "kind": service.kind,
+        "areas": service.areas,
+        "phone": service.phone,
+        "hours": service.hours,
+        "facilities": service.facilities or {},
+        "active": service.active,
+    }
+    if policy.sees_address(actor, service):
+        shown["address"] = service.address
+    return shown
+
+
+@blp.route("")
+class Services(MethodView):
+    @blp.arguments(ServiceQueryArgsSchema, location="query")
+    @blp.response(200, ServiceSchema(many=True))
+    @blp.paginate()
+    def get(self, args, pagination_parameters):
+        """List services, by kind and area"""
+        stmt = sa.select(Service).order_by(Service.id)
+        if "kind" in args:
+            stmt = stmt.where(Service.kind == args["kind"])
+        if "organisation_id" in args:
+            stmt = stmt.where(Service.organisation_id == args["organisation_id"])
+        if "area" in args:
+            stmt = stmt.where(
+                Service.id.in_(
+                    sa.select(ServiceArea.service_id).where(ServiceArea.gss_code == args["area"])
+                )
+            )
+        return [present(s) for s in page_of(stmt, pagination_parameters)]
+
+    @blp.arguments(ServiceCreateSchema)
+    @blp.response(201, ServiceSchema)
+    def post(self, data):
+        """Add a service (partnership admin, or an org admin for their own organisation)"""
+        return present(partnership.create_service(current_actor(), data))
+
+
+@blp.route("/<int:service_id>")
+class ServiceById(MethodView):
+    @blp.response(200, ServiceSchema)
+    def get(self, service_id):
+        """Read one service (a refuge's address only for its own organisation)"""
+        return present(partnership.get_service(service_id))
+
+    @blp.arguments(ServiceUpdateSchema)
+    @blp.response(200, ServiceSchema)
+    def patch(self, data, service_id):
+        """Change a service (partnership admin, or its own organisation's admin)"""
+        service = partnership.get_service(service_id)
+        return present(partnership.update_service(current_actor(), service, data))

@@ -1,0 +1,65 @@
+"""Users of each organisation, managed by its admin."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from flask.views import MethodView
+
+from partnership_api import policy
+from partnership_api.models.partnership import User
+from partnership_api.pagination import page_of
+from partnership_api.policy import current_actor
+from partnership_api.schemas.partnership import (
+    UserCreateSchema,
+    UserQueryArgsSchema,
+    UserSchema,
+    UserUpdateSchema,
+)
+from partnership_api.services import partnership
+from partnership_api.smorest import Blueprint
+
+blp = Blueprint(
+    "Users",
+    __name__,
+    url_prefix="/api/v1/users",
+    description="Users: org admins manage their own organisation's",
+)
+
+
+@blp.route("")
+class Users(MethodView):
+    @blp.arguments(UserQueryArgsSchema, location="query")
+    @blp.response(200, UserSchema(many=True))
+    @blp.paginate()
+    def get(self, args, pagination_parameters):
+        """List users (own organisation; all for the partnership admin)"""
+        actor = current_actor()
+        policy.require(actor, "user.manage")
+        stmt = policy.scope_users(actor, sa.select(User).order_by(User.username))
+        for key in ("organisation_id", "role", "active"):
+            if key in args:
+                stmt = stmt.where(getattr(User, key) == args[key])
+        return page_of(stmt, pagination_parameters)
+
+    @blp.arguments(UserCreateSchema)
+    @blp.response(201, UserSchema)
+    def post(self, data):
+        """Create a user (in your own organisation, unless partnership admin)"""
+        return partnership.create_user(current_actor(), data)
+
+
+@blp.route("/<uuid:user_id>")
+class UserById(MethodView):
+    @blp.response(200, UserSchema)
+    def get(self, user_id: uuid.UUID):
+        """Read one user"""
+        return partnership.get_user(current_actor(), user_id)
+
+    @blp.arguments(UserUpdateSchema)
+    @blp.response(200, UserSchema)
+    def patch(self, data, user_id: uuid.UUID):
+        """Change a user's role, deactivate them, or reset their password"""
+        actor = current_actor()
+        return partnership.update_user(actor, partnership.get_user(actor, user_id), data)

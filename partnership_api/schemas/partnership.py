@@ -1,0 +1,134 @@
+"""Organisations, services and users."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from partnership_api.models.partnership import ORGANISATION_KINDS, ROLES, SERVICE_KINDS
+from partnership_api.schemas.common import (
+    AreaCode,
+    NonEmptyText,
+    ResponseSchema,
+    StrictSchema,
+    Text,
+)
+
+LANGUAGE = validate.Length(min=2, max=40)
+
+
+class OrganisationSchema(ResponseSchema):
+    id = ma.fields.Integer(dump_only=True)
+    name = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True, validate=validate.OneOf(ORGANISATION_KINDS))
+    areas = ma.fields.List(ma.fields.String())
+    created_at = ma.fields.AwareDateTime(dump_only=True)
+
+
+class OrganisationCreateSchema(StrictSchema):
+    name = NonEmptyText(200, required=True)
+    kind = ma.fields.String(required=True, validate=validate.OneOf(ORGANISATION_KINDS))
+    areas = ma.fields.List(AreaCode(), validate=validate.Length(max=20), load_default=list)
+
+
+class FacilitiesSchema(StrictSchema):
+    """What a refuge can take: children, sons up to an age, wheelchairs, NRPF, pets…"""
+
+    max_children = ma.fields.Integer(validate=validate.Range(min=0, max=20), allow_none=True)
+    max_son_age = ma.fields.Integer(validate=validate.Range(min=0, max=25), allow_none=True)
+    wheelchair_accessible = ma.fields.Boolean()
+    accepts_nrpf = ma.fields.Boolean()
+    accepts_pets = ma.fields.Boolean()
+    women_only = ma.fields.Boolean()
+    languages = ma.fields.List(
+        ma.fields.String(validate=LANGUAGE), validate=validate.Length(max=30)
+    )
+
+
+class ServiceSchema(ResponseSchema):
+    id = ma.fields.Integer(required=True)
+    organisation_id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True)
+    areas = ma.fields.List(ma.fields.String(), required=True)
+    phone = ma.fields.String(allow_none=True)
+    hours = ma.fields.String(allow_none=True)
+    facilities = ma.fields.Nested(FacilitiesSchema, required=True)
+    active = ma.fields.Boolean()
+    address = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "present only for users of the service's own organisation"},
+    )
+
+
+class ServiceCreateSchema(StrictSchema):
+    organisation_id = ma.fields.Integer(required=True, validate=validate.Range(min=1))
+    name = NonEmptyText(200, required=True)
+    kind = ma.fields.String(required=True, validate=validate.OneOf(SERVICE_KINDS))
+    areas = ma.fields.List(AreaCode(), required=True, validate=validate.Length(min=1, max=20))
+    phone = Text(40, allow_none=True)
+    hours = Text(200, allow_none=True)
+    facilities = ma.fields.Nested(FacilitiesSchema, load_default=dict)
+    address = Text(500, allow_none=True)
+
+
+class ServiceUpdateSchema(StrictSchema):
+    name = NonEmptyText(200)
+    areas = ma.fields.List(AreaCode(), validate=validate.Length(min=1, max=20))
+    phone = Text(40, allow_none=True)
+    hours = Text(200, allow_none=True)
+    facilities = ma.fields.Nested(FacilitiesSchema)
+    address = Text(500, allow_none=True)
+    active = ma.fields.Boolean()
+
+
+class ServiceQueryArgsSchema(StrictSchema):
+    kind = ma.fields.String(validate=validate.OneOf(SERVICE_KINDS))
+    area = AreaCode()
+    organisation_id = ma.fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class UserSchema(ResponseSchema):
+    id = ma.fields.UUID(required=True)
+    username = ma.fields.String(required=True)
+    full_name = ma.fields.String()
+    organisation_id = ma.fields.Integer(required=True)
+    role = ma.fields.String(required=True)
+    partnership_admin = ma.fields.Boolean(required=True)
+    active = ma.fields.Boolean(required=True)
+    locked_until = ma.fields.AwareDateTime(allow_none=True)
+    last_login_at = ma.fields.AwareDateTime(allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+
+
+PASSWORD = validate.Length(min=12, max=256, error="Passwords need 12 to 256 characters.")
+USERNAME = validate.Regexp(
+    r"^[a-z0-9][a-z0-9._-]{2,79}$", error="Lower-case letters, digits, '.', '_' or '-'; 3 to 80."
+)
+
+
+class UserCreateSchema(StrictSchema):
+    username = ma.fields.String(required=True, validate=USERNAME)
+    full_name = Text(200, load_default="")
+    organisation_id = ma.fields.Integer(
+        validate=validate.Range(min=1),
+        metadata={"description": "partnership admin only; defaults to the caller's organisation"},
+    )
+    role = ma.fields.String(required=True, validate=validate.OneOf(ROLES))
+    password = ma.fields.String(required=True, load_only=True, validate=PASSWORD)
+    partnership_admin = ma.fields.Boolean(
+        metadata={"description": "partnership admin only"},
+    )
+
+
+class UserUpdateSchema(StrictSchema):
+    full_name = Text(200)
+    role = ma.fields.String(validate=validate.OneOf(ROLES))
+    active = ma.fields.Boolean()
+    password = ma.fields.String(load_only=True, validate=PASSWORD)
+
+
+class UserQueryArgsSchema(StrictSchema):
+    organisation_id = ma.fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    role = ma.fields.String(validate=validate.OneOf(ROLES))
+    active = ma.fields.Boolean()

@@ -1,0 +1,132 @@
+"""Signing in, refreshing and signing out."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_smorest import abort
+
+from partnership_api import audit, auth
+from partnership_api.extensions import db
+from partnership_api.models.base import utcnow
+from partnership_api.models.partnership import AuthSession, User
+from partnership_api.policy import Actor
+
+FAILED = "Invalid username or password."
+LOCKED = "Too many failed sign-ins. Try again later."
+
+
+def login(username: str, password: str) -> dict:
+    """Check the password; answer the same way whether or not the username exists."""
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    now = utcnow()
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        audit.record_refusal(
+            "auth.login",
+            "user",
+            user.id,
+            username=username,
+            details={"reason": "locked"},
+            subject_organisation_id=user.organisation_id,
+        )
+        abort(
+            429,
+            message=LOCKED,
+            headers={"Retry-After": str(int((user.locked_until - now).total_seconds()) + 1)},
+        )
+    ok = auth.verify_password(user, password)
+    if not ok or user is None or not user.active:
+        if user is not None:
+            _count_failure(user)
+        audit.record(
+            "auth.login",
+            "user",
+            user.id if user else None,
+            outcome="refused",
+            username=username,
+            subject_organisation_id=user.organisation_id if user else None,
+            details={"reason": "bad_credentials"},
+        )
+        db.session.commit()
+        abort(401, message=FAILED)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    session = auth.open_session(user)
+    tokens, session.refresh_jti = auth.token_pair(user, session)
+    audit.record(
+        "auth.login",
+        "user",
+        user.id,
+        username=user.username,
+        subject_organisation_id=user.organisation_id,
+    )
+    db.session.commit()
+    return tokens
+
+
+def _count_failure(user: User) -> None:
+    user.failed_logins += 1
+    if user.failed_logins >= current_app.config["LOGIN_FAILURES_BEFORE_LOCK"]:
+        user.locked_until = utcnow() + auth.lock_duration()
+        user.failed_logins = 0
+
+
+def refresh(claims: dict | None) -> dict:
+    """Rotate the refresh token; a reused old one revokes the whole session."""
+    if claims is None:
+        audit.record_refusal("auth.refresh", "session", None, details={"reason": "invalid"})
+        abort(401, message="A valid refresh token is required.")
+    try:
+        session_id = uuid.UUID(claims["sid"])
+    except (KeyError, ValueError, TypeError):
+        abort(401, message="A valid refresh token is required.")
+    session = db.session.get(AuthSession, session_id)
+    user = db.session.get(User, session.user_id) if session else None
+    if session is None or user is None or not user.active or session.revoked_at is not None:
+        audit.record_refusal("auth.refresh", "session", session_id, details={"reason": "revoked"})
+        abort(401, message="A valid refresh token is required.")
+    old_jti = claims["jti"]
+    tokens, new_jti = auth.token_pair(user, session)
+    # Conditional update: of two refreshes racing with one token, only one rotates it.
+    rotated = db.session.execute(
+        sa.update(AuthSession)
+        .where(
+            AuthSession.id == session.id,
+            AuthSession.refresh_jti == old_jti,
+            AuthSession.revoked_at.is_(None),
+        )
+        .values(refresh_jti=new_jti)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if rotated != 1:
+        db.session.rollback()
+        auth.revoke_session(session_id, "refresh_token_reused")
+        audit.record(
+            "auth.refresh",
+            "session",
+            session_id,
+            outcome="refused",
+            username=user.username,
+            subject_organisation_id=user.organisation_id,
+            details={"reason": "refresh_token_reused"},
+        )
+        db.session.commit()
+        abort(401, message="A valid refresh token is required.")
+    audit.record(
+        "auth.refresh",
+        "session",
+        session_id,
+        username=user.username,
+        subject_organisation_id=user.organisation_id,
+    )
+    db.session.commit()
+    return tokens
+
+
+def logout(actor: Actor) -> None:
+    auth.revoke_session(actor.session_id, "logout")
+    audit.record("auth.logout", "session", actor.session_id, subject_organisation_id=actor.org_id)
+    db.session.commit()

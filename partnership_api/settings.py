@@ -1,0 +1,140 @@
+"""Configuration read from environment variables, with typed defaults.
+
+Every setting is listed in the README's settings table. ``load_settings`` reads them once,
+``create_app(overrides)`` may replace any of them (tests do).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0123456789"  # noqa: S105
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _str(name: str, default: str | None) -> str | None:
+    raw = os.environ.get(name)
+    return raw if raw not in (None, "") else default
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    doc: str
+
+
+# The one table of settings: name, default, what it does (rendered in the README).
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "APP_ENV",
+        "development",
+        "`development` or `production`; production refuses demo "
+        "data and a missing or weak `JWT_SECRET_KEY`",
+    ),
+    Setting(
+        "DATABASE_URL",
+        "sqlite:///instance/partnership.db",
+        "SQLAlchemy URL; PostgreSQL in production (`postgresql+psycopg://…`)",
+    ),
+    Setting(
+        "JWT_SECRET_KEY",
+        "(development only default)",
+        "HS256 signing key, at least 32 characters; required in production",
+    ),
+    Setting("ACCESS_TOKEN_MINUTES", 15, "lifetime of an access token"),
+    Setting("REFRESH_TOKEN_HOURS", 12, "lifetime of a refresh token (one working shift)"),
+    Setting(
+        "REDIS_URL",
+        None,
+        "optional; shared rate-limit storage and bed-search cache invalidation across app servers",
+    ),
+    Setting("LOG_LEVEL", "INFO", "level of the JSON request log"),
+    Setting("LOGIN_FAILURES_BEFORE_LOCK", 5, "failed sign-ins before an account is locked"),
+    Setting("LOGIN_LOCK_MINUTES", 15, "how long an account stays locked"),
+    Setting("LOGIN_RATE_LIMIT", "20 per minute", "sign-in attempts per client address"),
+    Setting("API_RATE_LIMIT", "600 per minute", "requests per user on heavier endpoints"),
+    Setting("HOLD_TTL_MINUTES", 240, "how long a bed hold lasts (4 hours)"),
+    Setting("AVAILABILITY_STALE_AFTER_HOURS", 24, "a refuge's report older than this is `stale`"),
+    Setting("REFERRAL_RETENTION_DAYS", 2190, "closed referrals are pseudonymised after this"),
+    Setting("MAX_PAGE_SIZE", 100, "largest `page_size` a list accepts"),
+    Setting("DB_STATEMENT_TIMEOUT_MS", 10000, "PostgreSQL statement timeout"),
+    Setting("DB_CONNECT_TIMEOUT_S", 3, "PostgreSQL connect timeout"),
+    Setting("DATABASE_SCHEMA", None, "PostgreSQL schema to use (search_path); tests use their own"),
+    Setting("GRANT_ID_PREFIX", "360G-staffscommissioner", "360Giving identifier prefix"),
+    Setting("CORS_ORIGINS", None, "comma-separated origins allowed by CORS; off when unset"),
+    Setting("DEMO_PASSWORD", None, "password of the demo users; generated and printed when unset"),
+)
+
+
+def _database_url() -> str:
+    url = _str("DATABASE_URL", None)
+    if url is None:
+        INSTANCE_DIR.mkdir(exist_ok=True)
+        return f"sqlite:///{INSTANCE_DIR / 'partnership.db'}"
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def load_settings() -> dict[str, object]:
+    """Read the environment into a Flask config mapping."""
+    app_env = _str("APP_ENV", "development")
+    return {
+        "APP_ENV": app_env,
+        "SQLALCHEMY_DATABASE_URI": _database_url(),
+        "JWT_SECRET_KEY": _str("JWT_SECRET_KEY", None),
+        "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=_int("ACCESS_TOKEN_MINUTES", 15)),
+        "JWT_REFRESH_TOKEN_EXPIRES": timedelta(hours=_int("REFRESH_TOKEN_HOURS", 12)),
+        "REDIS_URL": _str("REDIS_URL", None),
+        "LOG_LEVEL": _str("LOG_LEVEL", "INFO"),
+        "LOGIN_FAILURES_BEFORE_LOCK": _int("LOGIN_FAILURES_BEFORE_LOCK", 5),
+        "LOGIN_LOCK_MINUTES": _int("LOGIN_LOCK_MINUTES", 15),
+        "LOGIN_RATE_LIMIT": _str("LOGIN_RATE_LIMIT", "20 per minute"),
+        "API_RATE_LIMIT": _str("API_RATE_LIMIT", "600 per minute"),
+        "HOLD_TTL": timedelta(minutes=_int("HOLD_TTL_MINUTES", 240)),
+        "AVAILABILITY_STALE_AFTER": timedelta(hours=_int("AVAILABILITY_STALE_AFTER_HOURS", 24)),
+        "REFERRAL_RETENTION_DAYS": _int("REFERRAL_RETENTION_DAYS", 2190),
+        "MAX_PAGE_SIZE": _int("MAX_PAGE_SIZE", 100),
+        "DB_STATEMENT_TIMEOUT_MS": _int("DB_STATEMENT_TIMEOUT_MS", 10000),
+        "DB_CONNECT_TIMEOUT_S": _int("DB_CONNECT_TIMEOUT_S", 3),
+        "DATABASE_SCHEMA": _str("DATABASE_SCHEMA", None),
+        "GRANT_ID_PREFIX": _str("GRANT_ID_PREFIX", "360G-staffscommissioner"),
+        "CORS_ORIGINS": _str("CORS_ORIGINS", None),
+        "DEMO_PASSWORD": _str("DEMO_PASSWORD", None),
+        "ARGON2_TIME_COST": _int("ARGON2_TIME_COST", 3),
+        "ARGON2_MEMORY_COST": _int("ARGON2_MEMORY_COST", 65536),
+        "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+    }
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says why."""
+
+
+def check_settings(config: dict) -> None:
+    """Refuse configurations that would be unsafe, with a clear message."""
+    secret = config.get("JWT_SECRET_KEY")
+    if config.get("APP_ENV") == "production":
+        if not secret or secret == DEV_JWT_SECRET or len(secret) < 32:
+            raise ConfigError(
+                "APP_ENV=production needs JWT_SECRET_KEY set to a random secret of at least "
+                "32 characters (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+    elif config.get("APP_ENV") not in ("development", "production"):
+        raise ConfigError("APP_ENV must be 'development' or 'production'")

@@ -1,0 +1,64 @@
+"""flask-smorest Api and Blueprint, adapted to this service.
+
+- Every error is JSON in flask-smorest's shape, with ``Allow`` on 405 and ``Retry-After`` on 429.
+- Every operation is protected by default (see ``auth.py``); ``Blueprint.public`` marks the
+  few that are not, and documents them without the bearer requirement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import flask_smorest
+from werkzeug.exceptions import HTTPException
+
+PUBLIC_ENDPOINTS: set[str] = set()
+_PUBLIC_ATTR = "_partnership_public"
+
+
+def mark_public(func: Callable) -> Callable:
+    """Mark a view function (or MethodView method) as needing no access token."""
+    setattr(func, _PUBLIC_ATTR, True)
+    return func
+
+
+def mark_public_endpoint(endpoint: str) -> None:
+    """Mark an endpoint that is not ours (the docs' own views) as needing no token."""
+    PUBLIC_ENDPOINTS.add(endpoint)
+
+
+def is_public(endpoint: str, view_func: Callable, method: str | None = None) -> bool:
+    """Whether the view (for this HTTP method) was marked public."""
+    if endpoint in PUBLIC_ENDPOINTS or getattr(view_func, _PUBLIC_ATTR, False):
+        return True
+    view_class = getattr(view_func, "view_class", None)
+    if view_class is not None and method is not None:
+        meth = getattr(view_class, method.lower(), None)
+        return bool(getattr(meth, _PUBLIC_ATTR, False))
+    return False
+
+
+class Api(flask_smorest.Api):
+    def handle_http_exception(self, error: HTTPException):
+        payload, code, headers = super().handle_http_exception(error)
+        headers = dict(headers or {})
+        if "message" not in payload and error.description:
+            payload["message"] = error.description
+        if code == 500:
+            payload["message"] = "An internal error occurred. It has been logged."
+            payload.pop("errors", None)
+        for name, value in error.get_headers():
+            if name.lower() in ("allow", "retry-after", "www-authenticate"):
+                headers[name] = value
+        if code == 401:
+            headers.setdefault("WWW-Authenticate", "Bearer")
+        return payload, code, headers
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """A Blueprint whose views are protected unless marked with ``public``."""
+
+    def public(self, func: Callable) -> Callable:
+        """Mark an operation as open to anyone, and document it without security."""
+        mark_public(func)
+        return self.doc(security=[])(func)

@@ -1,0 +1,143 @@
+"""The service skeleton: errors are JSON, request ids, health, limits, settings."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+
+import pytest
+
+
+def test_unknown_path_is_a_json_404(client):
+    response = client.get("/nope")
+    assert response.status_code == 404
+    assert response.is_json
+    body = response.get_json()
+    assert body["code"] == 404 and body["status"] == "Not Found"
+
+
+def test_wrong_method_is_a_json_405_with_allow(client):
+    response = client.put("/healthz")
+    assert response.status_code == 405
+    assert response.is_json
+    assert "GET" in response.headers["Allow"]
+
+
+def test_a_two_mebibyte_body_is_a_json_413(client):
+    response = client.post(
+        "/api/v1/auth/login", data=b"x" * (2 * 1024 * 1024), content_type="application/json"
+    )
+    assert response.status_code == 413
+    assert response.get_json()["code"] == 413
+
+
+def test_a_body_that_is_not_json_is_a_415(client):
+    response = client.post("/api/v1/auth/login", data="username=a", content_type="text/plain")
+    assert response.status_code == 415
+    assert response.get_json()["code"] == 415
+
+
+def test_malformed_json_is_a_json_4xx(client):
+    response = client.post("/api/v1/auth/login", data="{not json", content_type="application/json")
+    assert response.status_code in (400, 422)
+    assert response.is_json
+
+
+def test_every_response_carries_a_request_id_and_echoes_the_clients(client):
+    assert len(client.get("/healthz").headers["X-Request-ID"]) >= 16
+    echoed = client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert echoed.headers["X-Request-ID"] == "abc-123"
+    hostile = client.get("/healthz", headers={"X-Request-ID": "<script>" + "x" * 100})
+    assert "<script>" not in hostile.headers["X-Request-ID"]
+
+
+def test_healthz(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_readyz_is_503_when_the_schema_is_not_migrated(client):
+    # The tests' own database is made with create_all, so it has no Alembic revision.
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.is_json
+
+
+def test_openapi_and_docs_are_public(client):
+    spec = client.get("/openapi.json")
+    assert spec.status_code == 200
+    assert "bearerAuth" in spec.get_json()["components"]["securitySchemes"]
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert "default-src" in docs.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("failure", ["bug", "sql"])
+def test_an_unhandled_error_is_a_json_500_without_traceback_or_sql(app, client, failure):
+    import sqlalchemy as sa
+
+    from partnership_api.extensions import db
+    from partnership_api.smorest import mark_public
+
+    def explode():
+        if failure == "sql":
+            db.session.execute(sa.text("SELECT secret FROM no_such_table_here"))
+        raise RuntimeError("internal detail that must not leak")
+
+    original = app.view_functions["Health.Health"]
+    app.view_functions["Health.Health"] = mark_public(explode)
+    try:
+        response = client.get("/healthz")
+    finally:
+        app.view_functions["Health.Health"] = original
+    assert response.status_code in (500, 503)
+    assert response.is_json
+    text = response.get_data(as_text=True)
+    for leak in ("Traceback", "no_such_table_here", "SELECT", "internal detail"):
+        assert leak not in text
+
+
+def test_one_json_log_line_per_request_without_bodies(client, caplog):
+    caplog.set_level(logging.INFO, logger="partnership_api.access")
+    from partnership_api.observability import JsonFormatter
+
+    client.post(
+        "/api/v1/auth/login",
+        json={"username": "police.officer", "password": "a-secret-password-in-a-body"},
+    )
+    records = [r for r in caplog.records if r.name == "partnership_api.access"]
+    assert len(records) == 1
+    line = json.loads(JsonFormatter().format(records[0]))
+    assert {"method", "path", "status", "duration_ms", "request_id", "user_id"} <= set(line)
+    assert "a-secret-password-in-a-body" not in json.dumps(line)
+
+
+def test_production_refuses_to_start_without_a_real_jwt_secret(tmp_path):
+    env = {
+        "APP_ENV": "production",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+        "PATH": "/usr/bin:/bin",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "JWT_SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("secret", ["short", ""])
+def test_check_settings_rejects_weak_production_secrets(secret):
+    from partnership_api.settings import ConfigError, check_settings
+
+    with pytest.raises(ConfigError):
+        check_settings({"APP_ENV": "production", "JWT_SECRET_KEY": secret})
+
+
+def test_sqlite_runs_with_foreign_keys_and_wal(app, db_session):
+    if db_session.get_bind().dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    import sqlalchemy as sa
+
+    assert db_session.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+    assert db_session.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
