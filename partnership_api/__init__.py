@@ -17,6 +17,15 @@ MODULES = (
     "organisations",
     "services",
     "users",
+    "referrals",
+    "holds",
+    "refuges",
+    "beds",
+    "funds",
+    "projects",
+    "funding",
+    "audit_events",
+    "stats",
 )
 
 API_TITLE = "Partnership API"

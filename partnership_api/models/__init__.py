@@ -5,7 +5,7 @@
 
 import importlib
 
-MODEL_MODULES = ("partnership", "audit")
+MODEL_MODULES = ("partnership", "audit", "referrals", "beds", "funding")
 
 
 def load_all() -> None:
