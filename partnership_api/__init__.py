@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import sqlalchemy as sa
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from partnership_api.settings import DEV_JWT_SECRET, check_settings, load_settings
 
@@ -28,6 +29,16 @@ MODULES = (
     "stats",
 )
 
+
+class DatabaseIntConverter(IntegerConverter):
+    """Integer ids in paths fit a database integer; anything larger is simply not found."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's signature
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 API_TITLE = "Partnership API"
 API_VERSION = "1.0.0"
 
@@ -35,6 +46,7 @@ API_VERSION = "1.0.0"
 def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     """Settings → extensions → Api → blueprints."""
     app = Flask(__name__, static_folder=None)
+    app.url_map.converters["int"] = DatabaseIntConverter
     app.config.update(load_settings())
     if overrides:
         app.config.update(overrides)

@@ -10,6 +10,7 @@ from partnership_api.extensions import db
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 100_000
 
 
 def page_of(stmt: sa.Select, pagination_parameters, *, count: bool = True) -> list:
@@ -21,6 +22,12 @@ def page_of(stmt: sa.Select, pagination_parameters, *, count: bool = True) -> li
             422,
             message=f"page_size may be at most {cap}.",
             errors={"query": {"page_size": [f"Must be at most {cap}."]}},
+        )
+    if pagination_parameters.page > MAX_PAGE:
+        abort(
+            422,
+            message=f"page may be at most {MAX_PAGE}.",
+            errors={"query": {"page": [f"Must be at most {MAX_PAGE}."]}},
         )
     offset = (pagination_parameters.page - 1) * size
     rows = db.session.scalars(stmt.limit(size).offset(offset)).all()

@@ -58,6 +58,10 @@ class Api(flask_smorest.Api):
 class Blueprint(flask_smorest.Blueprint):
     """A Blueprint whose views are protected unless marked with ``public``."""
 
+    def paginate(self, pager=None, *, page=None, page_size=20, max_page_size=100):
+        """flask-smorest's pagination, 20 a page by default and at most 100."""
+        return super().paginate(pager, page=page, page_size=page_size, max_page_size=max_page_size)
+
     def public(self, func: Callable) -> Callable:
         """Mark an operation as open to anyone, and document it without security."""
         mark_public(func)

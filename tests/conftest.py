@@ -78,9 +78,14 @@ def app(database):
     from partnership_api import create_app
     from partnership_api.extensions import db
 
+    from flask_migrate import stamp
+
     app = create_app({**TEST_SETTINGS, **database})
     with app.app_context():
+        # The tests' own temporary database is made from the models, then marked as being at
+        # the newest migration (test_migrations_and_spec checks the two agree).
         db.create_all()
+        stamp()
     return app
 
 

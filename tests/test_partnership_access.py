@@ -1,0 +1,327 @@
+"""Sign-in, organisations, services and users, told role by role."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import DEMO_PASSWORD
+
+SWA_ADDRESS = "14 Demo Secret Row"
+GLOW_ADDRESS = "3 Hidden Demo Lane"
+PATHWAY_ADDRESS = "27 Confidential Demo Close"
+DEMO_USERS = [
+    "partnership.admin",
+    "police.officer",
+    "police.admin",
+    "police.analyst",
+    "opcc.staff",
+    "opcc.analyst",
+    "newera.staff",
+    "newera.admin",
+    "swa.staff",
+    "swa.admin",
+    "glow.staff",
+    "pathway.staff",
+]
+
+
+# --- signing in ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("username", DEMO_USERS)
+def test_every_demo_user_signs_in_and_sees_who_they_are(client, login, username):
+    me = client.get("/api/v1/me", headers=login(username))
+    assert me.status_code == 200
+    body = me.get_json()
+    assert body["username"] == username
+    assert set(body["organisation"]) == {"id", "name", "kind"}
+
+
+def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(client):
+    wrong = client.post("/api/v1/auth/login", json={"username": "swa.staff", "password": "nope"})
+    unknown = client.post("/api/v1/auth/login", json={"username": "nobody", "password": "nope"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.get_json()["message"] == unknown.get_json()["message"]
+
+
+def test_a_login_answer_has_the_contracted_fields(client):
+    body = client.post(
+        "/api/v1/auth/login", json={"username": "swa.staff", "password": DEMO_PASSWORD}
+    ).get_json()
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 15 * 60
+    assert body["access_token"] and body["refresh_token"]
+
+
+def test_logout_ends_the_session_at_once(client, login):
+    headers = login("police.officer")
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_a_deactivated_users_unexpired_token_is_refused(client, login, ids):
+    worker = login("glow.staff")
+    assert client.get("/api/v1/me", headers=worker).status_code == 200
+    admin = login("partnership.admin")
+    changed = client.patch(
+        f"/api/v1/users/{ids.user['glow.staff']}", json={"active": False}, headers=admin
+    )
+    assert changed.status_code == 200
+    refused = client.get("/api/v1/me", headers=worker)
+    assert refused.status_code == 401 and refused.is_json
+    again = client.post(
+        "/api/v1/auth/login", json={"username": "glow.staff", "password": DEMO_PASSWORD}
+    )
+    assert again.status_code == 401
+
+
+# --- every route is public on purpose or protected ------------------------------------------------
+
+PUBLIC = {
+    ("/healthz", "GET"),
+    ("/readyz", "GET"),
+    ("/openapi.json", "GET"),
+    ("/docs", "GET"),
+    ("/api/v1/auth/login", "POST"),
+    ("/api/v1/auth/refresh", "POST"),
+}
+
+
+def test_every_route_is_either_explicitly_public_or_protected(app, client):
+    from partnership_api.smorest import is_public
+
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            key = (rule.rule, method)
+            if is_public(rule.endpoint, view, method):
+                assert key in PUBLIC, f"{method} {rule.rule} is public but not in the list"
+                continue
+            path = rule.rule
+            for argument in rule.arguments:
+                path = path.replace(f"<{argument}>", "1")
+                for converter in ("int", "uuid", "string"):
+                    path = path.replace(
+                        f"<{converter}:{argument}>",
+                        "00000000-0000-4000-8000-000000000000" if converter == "uuid" else "1",
+                    )
+            response = client.open(path, method=method)
+            assert response.status_code == 401, f"{method} {rule.rule} answers without a token"
+            assert response.is_json
+
+
+# --- organisations ---------------------------------------------------------------------------------
+
+
+def test_any_signed_in_user_lists_organisations_but_only_the_partnership_admin_adds_one(
+    client, login
+):
+    listed = client.get("/api/v1/organisations", headers=login("opcc.analyst"))
+    assert listed.status_code == 200
+    assert len(listed.get_json()) == 6
+    new = {"name": "Drive Partnership", "kind": "provider", "areas": ["E07000197"]}
+    for username in ("police.admin", "swa.admin", "opcc.staff"):
+        assert (
+            client.post("/api/v1/organisations", json=new, headers=login(username)).status_code
+            == 403
+        )
+    created = client.post("/api/v1/organisations", json=new, headers=login("partnership.admin"))
+    assert created.status_code == 201
+    assert (
+        client.post(
+            "/api/v1/organisations", json=new, headers=login("partnership.admin")
+        ).status_code
+        == 409
+    )
+
+
+# --- services and refuge addresses -----------------------------------------------------------------
+
+
+def test_a_refuges_address_is_shown_only_to_its_own_organisation(client, login, ids):
+    swa_refuge = ids.service["Staffordshire Women's Aid refuge"]
+    own = client.get(f"/api/v1/services/{swa_refuge}", headers=login("swa.staff"))
+    assert own.get_json()["address"].startswith(SWA_ADDRESS)
+    for username in DEMO_USERS:
+        if username.startswith("swa."):
+            continue
+        single = client.get(f"/api/v1/services/{swa_refuge}", headers=login(username))
+        assert single.status_code == 200
+        assert "address" not in single.get_json()
+        listed = client.get("/api/v1/services?page_size=100", headers=login(username))
+        assert SWA_ADDRESS not in listed.get_data(as_text=True)
+
+
+def test_a_refuge_user_cannot_change_another_refuges_address(client, login, ids):
+    glow_refuge = ids.service["Glow refuge"]
+    for username in ("swa.admin", "swa.staff", "pathway.staff"):
+        response = client.patch(
+            f"/api/v1/services/{glow_refuge}", json={"address": "leaked"}, headers=login(username)
+        )
+        assert response.status_code == 403
+    assert GLOW_ADDRESS in client.get(
+        f"/api/v1/services/{glow_refuge}", headers=login("glow.staff")
+    ).get_data(as_text=True)
+
+
+def test_an_org_admin_manages_only_their_own_services(client, login, ids):
+    swa_refuge = ids.service["Staffordshire Women's Aid refuge"]
+    changed = client.patch(
+        f"/api/v1/services/{swa_refuge}", json={"hours": "24/7"}, headers=login("swa.admin")
+    )
+    assert changed.status_code == 200 and changed.get_json()["hours"] == "24/7"
+    new = {
+        "organisation_id": ids.org["Glow"],
+        "name": "Glow outreach",
+        "kind": "victim_support",
+        "areas": ["E06000021"],
+    }
+    assert client.post("/api/v1/services", json=new, headers=login("swa.admin")).status_code == 403
+    assert client.post("/api/v1/services", json=new, headers=login("glow.staff")).status_code == 403
+    assert (
+        client.post("/api/v1/services", json=new, headers=login("partnership.admin")).status_code
+        == 201
+    )
+
+
+def test_services_filter_by_kind_and_area(client, login):
+    headers = login("police.officer")
+    refuges = client.get("/api/v1/services?kind=refuge", headers=headers).get_json()
+    assert {s["name"] for s in refuges} == {
+        "Staffordshire Women's Aid refuge",
+        "Glow refuge",
+        "Pathway refuge",
+    }
+    tamworth = client.get("/api/v1/services?kind=refuge&area=E07000199", headers=headers)
+    assert [s["name"] for s in tamworth.get_json()] == ["Pathway refuge"]
+    bad = client.get("/api/v1/services?area=W99999999", headers=headers)
+    assert bad.status_code == 422
+
+
+# --- users -----------------------------------------------------------------------------------------
+
+
+def test_an_org_admin_creates_and_manages_users_of_their_own_organisation(client, login, ids):
+    admin = login("swa.admin")
+    created = client.post(
+        "/api/v1/users",
+        json={"username": "swa.night", "role": "staff", "password": "a-long-enough-password"},
+        headers=admin,
+    )
+    assert created.status_code == 201
+    user = created.get_json()
+    assert user["organisation_id"] == ids.org["Staffordshire Women's Aid"]
+    assert "password" not in user and "password_hash" not in user
+    promoted = client.patch(f"/api/v1/users/{user['id']}", json={"role": "admin"}, headers=admin)
+    assert promoted.status_code == 200 and promoted.get_json()["role"] == "admin"
+    listed = client.get("/api/v1/users", headers=admin).get_json()
+    assert {u["organisation_id"] for u in listed} == {ids.org["Staffordshire Women's Aid"]}
+
+
+def test_an_org_admin_cannot_touch_another_organisations_users(client, login, ids):
+    admin = login("swa.admin")
+    police_officer = ids.user["police.officer"]
+    assert client.get(f"/api/v1/users/{police_officer}", headers=admin).status_code == 404
+    assert (
+        client.patch(
+            f"/api/v1/users/{police_officer}", json={"active": False}, headers=admin
+        ).status_code
+        == 404
+    )
+    elsewhere = client.post(
+        "/api/v1/users",
+        json={
+            "username": "planted",
+            "role": "admin",
+            "password": "a-long-enough-password",
+            "organisation_id": ids.org["Staffordshire Police"],
+        },
+        headers=admin,
+    )
+    assert elsewhere.status_code == 403
+    assert (
+        client.post(
+            "/api/v1/auth/login", json={"username": "police.officer", "password": DEMO_PASSWORD}
+        ).status_code
+        == 200
+    )
+
+
+def test_staff_and_analysts_cannot_manage_users(client, login, ids):
+    for username in ("swa.staff", "police.analyst", "opcc.staff"):
+        headers = login(username)
+        assert client.get("/api/v1/users", headers=headers).status_code == 403
+        assert (
+            client.get(f"/api/v1/users/{ids.user['swa.staff']}", headers=headers).status_code == 403
+        )
+
+
+@pytest.mark.parametrize(
+    "smuggled",
+    [
+        {"partnership_admin": True},
+        {"organisation_id": 1},
+        {"role": "admin", "partnership_admin": True},
+    ],
+)
+def test_mass_assignment_is_rejected_not_silently_applied(client, login, ids, smuggled):
+    admin = login("swa.admin")
+    own = ids.user["swa.staff"]
+    patched = client.patch(f"/api/v1/users/{own}", json=smuggled, headers=admin)
+    assert patched.status_code == 422
+    if "partnership_admin" in smuggled:
+        created = client.post(
+            "/api/v1/users",
+            json={
+                "username": "sneaky",
+                "role": "staff",
+                "password": "a-long-enough-password",
+                **smuggled,
+            },
+            headers=admin,
+        )
+        assert created.status_code == 403
+    me = client.get("/api/v1/me", headers=login("swa.staff")).get_json()
+    assert me["partnership_admin"] is False and me["role"] == "staff"
+    assert me["organisation"]["id"] == ids.org["Staffordshire Women's Aid"]
+
+
+def test_a_user_cannot_promote_themselves(client, login, ids):
+    headers = login("swa.staff")
+    response = client.patch(
+        f"/api/v1/users/{ids.user['swa.staff']}", json={"role": "admin"}, headers=headers
+    )
+    assert response.status_code == 403
+
+
+def test_only_the_partnership_admin_makes_a_partnership_admin(client, login, ids):
+    created = client.post(
+        "/api/v1/users",
+        json={
+            "username": "second.admin",
+            "role": "admin",
+            "password": "a-long-enough-password",
+            "partnership_admin": True,
+            "organisation_id": ids.org["Staffordshire Commissioner's Office"],
+        },
+        headers=login("partnership.admin"),
+    )
+    assert created.status_code == 201 and created.get_json()["partnership_admin"] is True
+
+
+def test_a_password_reset_ends_the_users_sessions(client, login, ids, db_session):
+    worker = login("pathway.staff")
+    reset = client.patch(
+        f"/api/v1/users/{ids.user['pathway.staff']}",
+        json={"password": "a-brand-new-password"},
+        headers=login("partnership.admin"),
+    )
+    assert reset.status_code == 200
+    assert client.get("/api/v1/me", headers=worker).status_code == 401
+    from partnership_api.models.partnership import User
+
+    stored = db_session.scalar(
+        sa.select(User.password_hash).where(User.username == "pathway.staff")
+    )
+    assert stored.startswith("$argon2")
