@@ -167,3 +167,13 @@ def test_sqlite_runs_with_foreign_keys_and_wal(app, db_session):
 
     assert db_session.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
     assert db_session.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_every_setting_is_in_the_readmes_table():
+    from pathlib import Path
+
+    from partnership_api.settings import SETTINGS
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for setting in SETTINGS:
+        assert f"| `{setting.name}` |" in readme, setting.name
