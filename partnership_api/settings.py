@@ -79,6 +79,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("GRANT_ID_PREFIX", "360G-staffscommissioner", "360Giving identifier prefix"),
     Setting("CORS_ORIGINS", None, "comma-separated origins allowed by CORS; off when unset"),
     Setting("DEMO_PASSWORD", None, "password of the demo users; generated and printed when unset"),
+    Setting("ARGON2_TIME_COST", 3, "Argon2 iterations for password hashes"),
+    Setting("ARGON2_MEMORY_COST", 65536, "Argon2 memory in KiB for password hashes"),
+    Setting("RATELIMIT_ENABLED", True, "turn flask-limiter off (only for benchmarks)"),
 )
 
 
