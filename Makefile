@@ -19,7 +19,7 @@ run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	@echo "Partnership API on http://127.0.0.1:8000 — docs at http://127.0.0.1:8000/docs"
-	$(VENV)/bin/gunicorn --workers 3 --bind 127.0.0.1:8000 --access-logfile - wsgi:app
+	$(VENV)/bin/gunicorn --workers 3 --bind 127.0.0.1:8000 wsgi:app
 
 # The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
 test: install
