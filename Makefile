@@ -39,8 +39,9 @@ lint: install
 openapi: install
 	$(FLASK) openapi write --format=json openapi/openapi.json
 
+# The benchmark (README: Performance); BENCH_ARGS=--quick for a smoke run.
 bench: install
-	$(PY) -m bench.run
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance/*.db*

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,7 +59,7 @@ def ensure_chain_head() -> None:
 
 
 def _next_link(count: int) -> tuple[int, str]:
-    """Lock the chain head and reserve ``count`` sequence numbers; return the first and prev hash."""
+    """Lock the chain head, reserve ``count`` sequence numbers; return the first and prev hash."""
     stmt = (
         sa.select(AuditChainHead.last_seq, AuditChainHead.last_hash)
         .where(AuditChainHead.id == 1)
@@ -89,9 +90,15 @@ def record_many(
     actor: Actor | None = None,
     *,
     username: str | None = None,
+    user_id: uuid.UUID | None = None,
+    organisation_id: int | None = None,
     at: datetime | None = None,
 ) -> list[AuditEvent]:
-    """Append events to the chain in the current transaction (the caller commits)."""
+    """Append events to the chain in the current transaction (the caller commits).
+
+    Without an actor (signing in, the CLI), ``username``, ``user_id`` and ``organisation_id``
+    say who acted when that is known.
+    """
     entries = list(entries)
     if not entries:
         return []
@@ -106,9 +113,9 @@ def record_many(
         event = AuditEvent(
             id=seq,
             at=when,
-            user_id=actor.user_id if actor else None,
+            user_id=actor.user_id if actor else user_id,
             username=actor.username if actor else username,
-            organisation_id=actor.org_id if actor else None,
+            organisation_id=actor.org_id if actor else organisation_id,
             action=entry.action,
             resource_type=entry.resource_type,
             resource_id=str(entry.resource_id) if entry.resource_id is not None else None,
@@ -144,6 +151,8 @@ def record(
     related_organisation_id: int | None = None,
     details: dict | None = None,
     username: str | None = None,
+    user_id: uuid.UUID | None = None,
+    organisation_id: int | None = None,
 ) -> AuditEvent:
     """Append one event in the current transaction (the caller commits)."""
     entry = Entry(
@@ -155,7 +164,9 @@ def record(
         related_organisation_id,
         details,
     )
-    return record_many([entry], actor, username=username)[0]
+    return record_many(
+        [entry], actor, username=username, user_id=user_id, organisation_id=organisation_id
+    )[0]
 
 
 def record_refusal(

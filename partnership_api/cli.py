@@ -15,6 +15,8 @@ from partnership_api.models.partnership import ROLES, Organisation, User
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(audit_group)
+    app.cli.add_command(purge_expired_command)
 
 
 @click.command("seed-demo")
@@ -74,3 +76,34 @@ def create_user_command(
     )
     db.session.commit()
     click.echo(f"Created {username} ({role}) in {org.name}.")
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The audit trail."""
+
+
+@audit_group.command("verify")
+@with_appcontext
+def audit_verify_command() -> None:
+    """Check every event's hash and link; name the first broken link (exit status 1)."""
+    checked, broken = audit.verify_chain()
+    if broken is not None:
+        click.echo(
+            f"Audit trail broken at event {broken.event_id}: {broken.reason} "
+            f"({checked} events before it are intact).",
+            err=True,
+        )
+        raise SystemExit(1)
+    click.echo(f"Audit trail intact: {checked} events checked.")
+
+
+@click.command("purge-expired")
+@with_appcontext
+def purge_expired_command() -> None:
+    """Pseudonymise referrals finished longer ago than REFERRAL_RETENTION_DAYS (run daily)."""
+    from partnership_api.services import retention
+
+    changed = retention.purge_expired()
+    days = current_app.config["REFERRAL_RETENTION_DAYS"]
+    click.echo(f"Pseudonymised {changed} referrals finished more than {days} days ago.")

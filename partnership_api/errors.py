@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
+from flask_limiter.errors import RateLimitExceeded
 from flask_smorest import abort
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    ServiceUnavailable,
+    TooManyRequests,
+)
 
 from partnership_api.extensions import api, db
 
@@ -21,7 +27,19 @@ def _rollback() -> None:
         log.warning("rollback failed", extra={"request_id": g.get("request_id")})
 
 
+TOO_MANY_REQUESTS = "Too many requests. Try again later."
+
+
 def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(error: RateLimitExceeded):
+        # One message whichever limit was hit, and never the limit itself. At sign-in it is
+        # the account lock's message, so a throttled unknown name reads like a locked account.
+        from partnership_api.services.signin import LOCKED
+
+        message = LOCKED if request.endpoint == "Auth.Login" else TOO_MANY_REQUESTS
+        return api.handle_http_exception(TooManyRequests(message))
+
     @app.errorhandler(IntegrityError)
     def integrity_error(error: IntegrityError):
         _rollback()

@@ -51,9 +51,12 @@ def configure_logging(level: str) -> None:
         root.addHandler(handler)
     root.setLevel(level.upper())
     root.propagate = False
+    # flask-limiter's warnings (e.g. "storage unreachable, falling back to memory") go to the
+    # same JSON log. Its logger already holds a NullHandler, so look for ours, not for any.
+    json_handler = next(h for h in root.handlers if isinstance(h.formatter, JsonFormatter))
     limiter_log = logging.getLogger("flask-limiter")
-    if not limiter_log.handlers:
-        limiter_log.addHandler(root.handlers[0])
+    if json_handler not in limiter_log.handlers:
+        limiter_log.addHandler(json_handler)
 
 
 def init_request_hooks(app: Flask) -> None:

@@ -75,10 +75,10 @@ def database(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def app(database):
+    from flask_migrate import stamp
+
     from partnership_api import create_app
     from partnership_api.extensions import db
-
-    from flask_migrate import stamp
 
     app = create_app({**TEST_SETTINGS, **database})
     with app.app_context():

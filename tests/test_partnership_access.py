@@ -76,7 +76,7 @@ def test_a_deactivated_users_unexpired_token_is_refused(client, login, ids):
     assert again.status_code == 401
 
 
-# --- every route is public on purpose or protected ------------------------------------------------
+# --- every route is public on purpose or protected --------------------------------------------
 
 PUBLIC = {
     ("/healthz", "GET"),
@@ -111,7 +111,7 @@ def test_every_route_is_either_explicitly_public_or_protected(app, client):
             assert response.is_json
 
 
-# --- organisations ---------------------------------------------------------------------------------
+# --- organisations ------------------------------------------------------------------------------
 
 
 def test_any_signed_in_user_lists_organisations_but_only_the_partnership_admin_adds_one(
@@ -136,7 +136,7 @@ def test_any_signed_in_user_lists_organisations_but_only_the_partnership_admin_a
     )
 
 
-# --- services and refuge addresses -----------------------------------------------------------------
+# --- services and refuge addresses --------------------------------------------------------------
 
 
 def test_a_refuges_address_is_shown_only_to_its_own_organisation(client, login, ids):
@@ -199,7 +199,7 @@ def test_services_filter_by_kind_and_area(client, login):
     assert bad.status_code == 422
 
 
-# --- users -----------------------------------------------------------------------------------------
+# --- users --------------------------------------------------------------------------------------
 
 
 def test_an_org_admin_creates_and_manages_users_of_their_own_organisation(client, login, ids):

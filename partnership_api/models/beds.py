@@ -12,19 +12,24 @@ from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 
 SPACE_TYPES = ("single", "family", "accessible")
-HOLD_STATES = ("active", "released", "admitted")
+# ``active`` holds count against the spaces until ``expires_at``; ``lapsed`` marks an expired
+# one that was tidied away when its referral took a new hold.
+HOLD_STATES = ("active", "released", "admitted", "lapsed")
 
 
 class BedSpace(db.Model):
     """A refuge's spaces of one type: how many there are and how many are free now.
 
     ``held`` counts the holds on them; a hold is live while its state is ``active`` and it has
-    not expired. ``available = vacant − live holds``.
+    not expired. ``available = vacant − live holds``. A hold locks this row while it counts.
     """
 
     __tablename__ = "bed_spaces"
     __table_args__ = (
         sa.CheckConstraint("vacant >= 0 AND vacant <= total", name="vacant_within_total"),
+        sa.CheckConstraint(
+            "space_type IN ('single', 'family', 'accessible')", name="known_space_type"
+        ),
     )
 
     service_id: Mapped[int] = mapped_column(sa.ForeignKey("services.id"), primary_key=True)
@@ -61,10 +66,20 @@ class AvailabilityReport(db.Model):
 
 
 class BedHold(db.Model):
+    """One space of a type at a refuge, reserved for a referral until ``expires_at``."""
+
     __tablename__ = "bed_holds"
     __table_args__ = (
         sa.Index("ix_bed_holds_space_state", "service_id", "space_type", "state", "expires_at"),
         sa.Index("ix_bed_holds_referral_state", "referral_id", "state"),
+        # At most one active hold per referral, whatever happens in the application.
+        sa.Index(
+            "uq_bed_holds_active_referral",
+            "referral_id",
+            unique=True,
+            postgresql_where=sa.text("state = 'active'"),
+            sqlite_where=sa.text("state = 'active'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -77,3 +92,17 @@ class BedHold(db.Model):
     created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(sa.String(30))
+
+
+class BedSearchGeneration(db.Model):
+    """One row whose number changes in the same transaction as any change bed search shows.
+
+    Every app process caches bed search and reads this number (a primary-key read) to know
+    whether its cache still holds; the number starts at a random value so a database that is
+    emptied and seeded again never repeats an old one.
+    """
+
+    __tablename__ = "bed_search_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(sa.BigInteger)

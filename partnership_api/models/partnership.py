@@ -91,8 +91,6 @@ class User(Timestamped, db.Model):
     partnership_admin: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     password_hash: Mapped[str] = mapped_column(sa.String(255))
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
@@ -115,3 +113,18 @@ class AuthSession(db.Model):
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(sa.String(40))
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins per username, whether or not such a user exists.
+
+    Keyed by the name that was tried, so an unknown username is locked exactly like a real one
+    and the answer never tells which it was, on every worker and app server.
+    """
+
+    __tablename__ = "login_throttles"
+
+    username_key: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime | None]

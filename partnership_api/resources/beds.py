@@ -1,5 +1,28 @@
-"""Beds (being built)."""
+"""Bed search: where a woman (and her children) can go tonight. No addresses."""
 
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import Response
+from flask.views import MethodView
+
+from partnership_api.schemas.beds import BedSearchArgsSchema, BedSearchResultSchema
+from partnership_api.services import beds
 from partnership_api.smorest import Blueprint
 
-blp = Blueprint("Beds", __name__, url_prefix="/api/v1/beds", description="Beds")
+blp = Blueprint(
+    "Beds",
+    __name__,
+    url_prefix="/api/v1/beds",
+    description="Search the county's refuges for a matching space available now",
+)
+
+
+@blp.route("/search")
+class BedSearch(MethodView):
+    @blp.arguments(BedSearchArgsSchema, location="query", unknown=ma.RAISE)
+    @blp.response(200, BedSearchResultSchema(many=True))
+    @blp.alt_response(401, description="Not signed in")
+    def get(self, args):
+        """Find refuges with a matching space available now, freshest reports first"""
+        return Response(beds.search(args), status=200, mimetype="application/json")

@@ -1,5 +1,48 @@
-"""Funding (being built)."""
+"""The funding summary and the 360Giving export."""
 
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from partnership_api.policy import current_actor
+from partnership_api.schemas.funding import FundingSummarySchema, GrantPackageSchema
+from partnership_api.services import funding
 from partnership_api.smorest import Blueprint
 
-blp = Blueprint("Funding", __name__, url_prefix="/api/v1", description="Funding")
+blp = Blueprint(
+    "Funding",
+    __name__,
+    url_prefix="/api/v1",
+    description="Funding at a glance, and the projects published as 360Giving grants",
+)
+
+
+@blp.route("/funding/summary")
+class FundingSummary(MethodView):
+    @blp.response(200, FundingSummarySchema)
+    @blp.alt_response(401, description="Not signed in")
+    def get(self):
+        """Awarded, spent, forecast and remaining per fund and overall; projects needing attention
+
+        Money in whole pence. `forecast_pence` is the expected outturn (each quarter's actual
+        where reported, else its forecast); `remaining_pence` is awarded minus spent. A project
+        of planned or in_delivery status needs attention when it is red on any RAG, has overdue
+        milestones, has spent a share of its award more than 25 percentage points away from
+        the share of its time elapsed (in delivery), or has had no update for 91 days; any
+        project not cancelled needs attention when it has spent more than its award.
+        """
+        return funding.funding_summary(current_actor())
+
+
+@blp.route("/exports/360giving")
+class GivingExport(MethodView):
+    @blp.response(200, GrantPackageSchema)
+    @blp.alt_response(401, description="Not signed in")
+    def get(self):
+        """The projects as a 360Giving data package (amounts in pounds, areas as GSS codes)
+
+        Planned, in-delivery and completed projects (a cancelled award is withdrawn) as grants
+        from the commissioner's office to each project's lead organisation, identified with the
+        configured 360Giving prefix. It carries no personal data and no RAG commentary.
+        """
+        return funding.giving_export(current_actor())

@@ -1,5 +1,110 @@
-"""Refuges (being built)."""
+"""Refuges: their facilities and bed spaces, reported by their own staff. Never addresses."""
 
+from __future__ import annotations
+
+from flask import request
+from flask.views import MethodView
+
+from partnership_api.models.partnership import Service
+from partnership_api.pagination import page_of
+from partnership_api.policy import current_actor
+from partnership_api.schemas.beds import (
+    AvailabilityReportSchema,
+    AvailabilitySchema,
+    AvailabilityUpdateSchema,
+    RefugeQueryArgsSchema,
+    RefugeSchema,
+)
+from partnership_api.services import beds
 from partnership_api.smorest import Blueprint
 
-blp = Blueprint("Refuges", __name__, url_prefix="/api/v1/refuges", description="Refuges")
+blp = Blueprint(
+    "Refuges",
+    __name__,
+    url_prefix="/api/v1/refuges",
+    description=(
+        "Refuge services, their facilities and bed spaces. `available = vacant − live holds`. "
+        "A refuge's address never appears here, whoever asks."
+    ),
+)
+
+ETAG_HEADER = {
+    "ETag": {
+        "description": "The report version; send it back as If-Match",
+        "schema": {"type": "string"},
+    }
+}
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": True,
+    "description": "The ETag of the availability as last read",
+    "schema": {"type": "string"},
+}
+
+
+def present(service: Service, availability: dict) -> dict:
+    """A refuge as any partner sees it: no address, not even for its own organisation."""
+    return {
+        "id": service.id,
+        "organisation_id": service.organisation_id,
+        "name": service.name,
+        "areas": service.areas,
+        "phone": service.phone,
+        "hours": service.hours,
+        "facilities": service.facilities or {},
+        "availability": availability,
+    }
+
+
+def _with_etag(availability: dict):
+    etag = beds.etag_for(availability["refuge_id"], availability["version"])
+    return availability, 200, {"ETag": f'"{etag}"'}
+
+
+@blp.route("")
+class Refuges(MethodView):
+    @blp.arguments(RefugeQueryArgsSchema, location="query")
+    @blp.response(200, RefugeSchema(many=True))
+    @blp.alt_response(401, description="Not signed in")
+    @blp.paginate()
+    def get(self, args, pagination_parameters):
+        """List refuges with their facilities and current availability"""
+        refuges = page_of(beds.refuges_query(args), pagination_parameters)
+        shown = beds.availability_of([refuge.id for refuge in refuges])
+        return [present(refuge, shown[refuge.id]) for refuge in refuges]
+
+
+@blp.route("/<int:refuge_id>/availability")
+class RefugeAvailability(MethodView):
+    @blp.response(200, AvailabilitySchema, headers=ETAG_HEADER)
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(404, description="No such refuge")
+    def get(self, refuge_id):
+        """Read a refuge's bed spaces: vacant, held and available now"""
+        return _with_etag(beds.get_availability(beds.get_refuge(refuge_id)))
+
+    @blp.arguments(AvailabilityUpdateSchema)
+    @blp.response(200, AvailabilitySchema, headers=ETAG_HEADER)
+    @blp.doc(parameters=[IF_MATCH])
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(403, description="Only the refuge's own staff report its availability")
+    @blp.alt_response(404, description="No such refuge")
+    @blp.alt_response(412, description="The availability changed since it was read")
+    @blp.alt_response(428, description="If-Match is missing")
+    def put(self, data, refuge_id):
+        """Report a refuge's bed spaces (its own staff; If-Match required)"""
+        refuge = beds.get_refuge(refuge_id)
+        return _with_etag(beds.report_availability(current_actor(), refuge, request.if_match, data))
+
+
+@blp.route("/<int:refuge_id>/availability/history")
+class RefugeAvailabilityHistory(MethodView):
+    @blp.response(200, AvailabilityReportSchema(many=True))
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(404, description="No such refuge")
+    @blp.paginate()
+    def get(self, refuge_id, pagination_parameters):
+        """List a refuge's availability reports, newest first"""
+        refuge = beds.get_refuge(refuge_id)
+        return page_of(beds.history_query(refuge), pagination_parameters)

@@ -62,7 +62,7 @@ class ServiceSchema(ResponseSchema):
 
 
 class ServiceCreateSchema(StrictSchema):
-    organisation_id = ma.fields.Integer(required=True, validate=validate.Range(min=1))
+    organisation_id = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
     name = NonEmptyText(200, required=True)
     kind = ma.fields.String(required=True, validate=validate.OneOf(SERVICE_KINDS))
     areas = ma.fields.List(AreaCode(), required=True, validate=validate.Length(min=1, max=20))
@@ -96,7 +96,6 @@ class UserSchema(ResponseSchema):
     role = ma.fields.String(required=True)
     partnership_admin = ma.fields.Boolean(required=True)
     active = ma.fields.Boolean(required=True)
-    locked_until = ma.fields.AwareDateTime(allow_none=True)
     last_login_at = ma.fields.AwareDateTime(allow_none=True)
     created_at = ma.fields.AwareDateTime()
 
@@ -111,7 +110,7 @@ class UserCreateSchema(StrictSchema):
     username = ma.fields.String(required=True, validate=USERNAME)
     full_name = Text(200, load_default="")
     organisation_id = ma.fields.Integer(
-        validate=validate.Range(min=1),
+        validate=validate.Range(min=1, max=2**31 - 1),
         metadata={"description": "partnership admin only; defaults to the caller's organisation"},
     )
     role = ma.fields.String(required=True, validate=validate.OneOf(ROLES))

@@ -11,6 +11,7 @@ from partnership_api import audit, auth, policy
 from partnership_api.extensions import db
 from partnership_api.models.partnership import Organisation, Service, User
 from partnership_api.policy import Actor
+from partnership_api.services import signin
 
 
 def create_organisation(actor: Actor, data: dict) -> Organisation:
@@ -133,8 +134,7 @@ def update_user(actor: Actor, user: User, data: dict) -> User:
     changed = sorted(key for key in data if key != "password")
     if "password" in data:
         user.password_hash = auth.hash_password(data.pop("password"))
-        user.failed_logins = 0
-        user.locked_until = None
+        signin.clear_lock(user.username)
         auth.revoke_user_sessions(user.id, "password_reset")
         changed.append("password")
     for key, value in data.items():

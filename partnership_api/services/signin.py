@@ -7,11 +7,12 @@ import uuid
 import sqlalchemy as sa
 from flask import current_app
 from flask_smorest import abort
+from sqlalchemy.exc import IntegrityError
 
 from partnership_api import audit, auth
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
-from partnership_api.models.partnership import AuthSession, User
+from partnership_api.models.partnership import AuthSession, LoginThrottle, User
 from partnership_api.policy import Actor
 
 FAILED = "Invalid username or password."
@@ -20,26 +21,24 @@ LOCKED = "Too many failed sign-ins. Try again later."
 
 def login(username: str, password: str) -> dict:
     """Check the password; answer the same way whether or not the username exists."""
-    user = db.session.scalar(sa.select(User).where(User.username == username))
     now = utcnow()
-    if user is not None and user.locked_until is not None and user.locked_until > now:
+    key = username.strip().lower()[:80]
+    throttle = db.session.get(LoginThrottle, key, with_for_update=True)
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
         audit.record_refusal(
             "auth.login",
             "user",
-            user.id,
+            user.id if user else None,
             username=username,
             details={"reason": "locked"},
-            subject_organisation_id=user.organisation_id,
+            subject_organisation_id=user.organisation_id if user else None,
         )
-        abort(
-            429,
-            message=LOCKED,
-            headers={"Retry-After": str(int((user.locked_until - now).total_seconds()) + 1)},
-        )
+        retry = int((throttle.locked_until - now).total_seconds()) + 1
+        abort(429, message=LOCKED, headers={"Retry-After": str(retry)})
     ok = auth.verify_password(user, password)
     if not ok or user is None or not user.active:
-        if user is not None:
-            _count_failure(user)
+        _count_failure(key, throttle, now)
         audit.record(
             "auth.login",
             "user",
@@ -51,8 +50,8 @@ def login(username: str, password: str) -> dict:
         )
         db.session.commit()
         abort(401, message=FAILED)
-    user.failed_logins = 0
-    user.locked_until = None
+    if throttle is not None:
+        db.session.delete(throttle)
     user.last_login_at = now
     session = auth.open_session(user)
     tokens, session.refresh_jti = auth.token_pair(user, session)
@@ -61,17 +60,37 @@ def login(username: str, password: str) -> dict:
         "user",
         user.id,
         username=user.username,
+        user_id=user.id,
+        organisation_id=user.organisation_id,
         subject_organisation_id=user.organisation_id,
     )
     db.session.commit()
     return tokens
 
 
-def _count_failure(user: User) -> None:
-    user.failed_logins += 1
-    if user.failed_logins >= current_app.config["LOGIN_FAILURES_BEFORE_LOCK"]:
-        user.locked_until = utcnow() + auth.lock_duration()
-        user.failed_logins = 0
+def _count_failure(key: str, throttle: LoginThrottle | None, now) -> None:
+    """One more failure for this name; at the threshold, lock it for a while."""
+    if throttle is None:
+        throttle = LoginThrottle(username_key=key, failures=0)
+        try:
+            with db.session.begin_nested():
+                db.session.add(throttle)
+        except IntegrityError:  # another worker counted this name first: count on its row
+            throttle = db.session.get(
+                LoginThrottle, key, with_for_update=True, populate_existing=True
+            )
+    throttle.failures += 1
+    throttle.last_failure_at = now
+    if throttle.failures >= current_app.config["LOGIN_FAILURES_BEFORE_LOCK"]:
+        throttle.locked_until = now + auth.lock_duration()
+        throttle.failures = 0
+
+
+def clear_lock(username: str) -> None:
+    """Forget failed sign-ins of this name (an admin reset the password)."""
+    db.session.execute(
+        sa.delete(LoginThrottle).where(LoginThrottle.username_key == username.strip().lower()[:80])
+    )
 
 
 def refresh(claims: dict | None) -> dict:
@@ -120,6 +139,8 @@ def refresh(claims: dict | None) -> dict:
         "session",
         session_id,
         username=user.username,
+        user_id=user.id,
+        organisation_id=user.organisation_id,
         subject_organisation_id=user.organisation_id,
     )
     db.session.commit()

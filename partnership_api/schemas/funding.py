@@ -1,0 +1,408 @@
+"""Funds, projects, milestones, spend, outputs, the funding summary, the 360Giving export."""
+
+from __future__ import annotations
+
+import re
+
+import marshmallow as ma
+from marshmallow import validate
+
+from partnership_api.models.funding import (
+    CATEGORIES,
+    PERIOD_PATTERN,
+    PROJECT_STATUSES,
+    RAG_VALUES,
+)
+from partnership_api.schemas.common import (
+    AreaCode,
+    NonEmptyText,
+    ResponseSchema,
+    StrictSchema,
+    Text,
+)
+
+# £10 billion in pence: far beyond any award, well inside a 64-bit sum of many lines.
+MAX_PENCE = 10**12
+MAX_COUNT = 10**9
+ID = validate.Range(min=1, max=2**31 - 1)
+
+
+def Pence(**kwargs) -> ma.fields.Integer:  # noqa: N802 - a field factory reads like a field
+    """Whole pence: an integer, never a float or a string of pounds."""
+    return ma.fields.Integer(
+        strict=True,
+        validate=validate.Range(min=0, max=MAX_PENCE),
+        metadata={"description": "whole pence", "example": 1234567},
+        **kwargs,
+    )
+
+
+def Rag(**kwargs) -> ma.fields.String:  # noqa: N802
+    return ma.fields.String(validate=validate.OneOf(RAG_VALUES), **kwargs)
+
+
+# --- funds ---------------------------------------------------------------------------------------
+
+
+class FundSchema(ResponseSchema):
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    funder = ma.fields.String(required=True)
+    round = ma.fields.String(allow_none=True)
+    description = ma.fields.String(allow_none=True)
+    starts_on = ma.fields.Date(allow_none=True)
+    ends_on = ma.fields.Date(allow_none=True)
+    version = ma.fields.Integer(
+        required=True, metadata={"description": "changes with every change; the ETag"}
+    )
+    updated_at = ma.fields.AwareDateTime()
+
+
+class FundCreateSchema(StrictSchema):
+    name = NonEmptyText(200, required=True)
+    funder = NonEmptyText(200, required=True)
+    round = Text(50, allow_none=True)
+    description = Text(5000, allow_none=True)
+    starts_on = ma.fields.Date(allow_none=True)
+    ends_on = ma.fields.Date(allow_none=True)
+
+    @ma.validates_schema
+    def _dates_in_order(self, data, **kwargs):
+        start, end = data.get("starts_on"), data.get("ends_on")
+        if start and end and end < start:
+            raise ma.ValidationError("Ends before it starts.", "ends_on")
+
+
+class FundUpdateSchema(FundCreateSchema):
+    name = NonEmptyText(200)
+    funder = NonEmptyText(200)
+
+
+class FundQueryArgsSchema(StrictSchema):
+    funder = Text(200)
+
+
+# --- projects ------------------------------------------------------------------------------------
+
+
+class RagSchema(StrictSchema):
+    delivery = Rag(allow_none=True)
+    spend = Rag(allow_none=True)
+    risk = Rag(allow_none=True)
+
+
+class RagAnswerSchema(ResponseSchema):
+    delivery = ma.fields.String(allow_none=True, required=True)
+    spend = ma.fields.String(allow_none=True, required=True)
+    risk = ma.fields.String(allow_none=True, required=True)
+
+
+class ProjectSchema(ResponseSchema):
+    id = ma.fields.Integer(required=True)
+    fund_id = ma.fields.Integer(required=True)
+    title = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+    category = ma.fields.String(required=True)
+    lead_organisation_id = ma.fields.Integer(required=True)
+    delivery_organisation_ids = ma.fields.List(ma.fields.Integer(), required=True)
+    areas = ma.fields.List(ma.fields.String(), required=True)
+    amount_awarded_pence = ma.fields.Integer(required=True)
+    awarded_on = ma.fields.Date(allow_none=True)
+    planned_start = ma.fields.Date(allow_none=True)
+    planned_end = ma.fields.Date(allow_none=True)
+    actual_start = ma.fields.Date(allow_none=True)
+    actual_end = ma.fields.Date(allow_none=True)
+    status = ma.fields.String(required=True)
+    cancellation_reason = ma.fields.String(allow_none=True)
+    rag = ma.fields.Nested(RagAnswerSchema, required=True)
+    rag_commentary = ma.fields.String(allow_none=True)
+    spent_pence = ma.fields.Integer(
+        required=True, metadata={"description": "sum of the spend lines' actual_pence"}
+    )
+    forecast_pence = ma.fields.Integer(
+        required=True,
+        metadata={
+            "description": "expected outturn: each quarter's actual where reported, "
+            "else its forecast, summed"
+        },
+    )
+    remaining_pence = ma.fields.Integer(
+        required=True, metadata={"description": "award minus spent; negative when overspent"}
+    )
+    overspent = ma.fields.Boolean(
+        required=True, metadata={"description": "spent_pence is more than the award"}
+    )
+    forecast_overspend = ma.fields.Boolean(
+        required=True, metadata={"description": "forecast_pence is more than the award"}
+    )
+    version = ma.fields.Integer(required=True)
+    created_at = ma.fields.AwareDateTime()
+    updated_at = ma.fields.AwareDateTime()
+    last_update_at = ma.fields.AwareDateTime(
+        metadata={"description": "the last change to the project, its milestones, spend or outputs"}
+    )
+
+
+class ProjectCreateSchema(StrictSchema):
+    fund_id = ma.fields.Integer(required=True, validate=ID)
+    title = NonEmptyText(200, required=True)
+    description = Text(5000, load_default="")
+    category = ma.fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    lead_organisation_id = ma.fields.Integer(required=True, validate=ID)
+    delivery_organisation_ids = ma.fields.List(
+        ma.fields.Integer(validate=ID), validate=validate.Length(max=20), load_default=list
+    )
+    areas = ma.fields.List(AreaCode(), validate=validate.Length(max=20), load_default=list)
+    amount_awarded_pence = Pence(required=True)
+    awarded_on = ma.fields.Date(allow_none=True)
+    planned_start = ma.fields.Date(allow_none=True)
+    planned_end = ma.fields.Date(allow_none=True)
+    rag = ma.fields.Nested(RagSchema)
+    rag_commentary = Text(5000, allow_none=True)
+
+    @ma.validates_schema
+    def _dates_in_order(self, data, **kwargs):
+        start, end = data.get("planned_start"), data.get("planned_end")
+        if start and end and end < start:
+            raise ma.ValidationError("Ends before it starts.", "planned_end")
+
+
+class ProjectUpdateSchema(StrictSchema):
+    """Commissioner staff change any field; a delivery partner only ``rag`` and commentary."""
+
+    fund_id = ma.fields.Integer(validate=ID)
+    title = NonEmptyText(200)
+    description = Text(5000)
+    category = ma.fields.String(validate=validate.OneOf(CATEGORIES))
+    lead_organisation_id = ma.fields.Integer(validate=ID)
+    delivery_organisation_ids = ma.fields.List(
+        ma.fields.Integer(validate=ID), validate=validate.Length(max=20)
+    )
+    areas = ma.fields.List(AreaCode(), validate=validate.Length(max=20))
+    amount_awarded_pence = Pence()
+    awarded_on = ma.fields.Date(allow_none=True)
+    planned_start = ma.fields.Date(allow_none=True)
+    planned_end = ma.fields.Date(allow_none=True)
+    actual_start = ma.fields.Date(allow_none=True)
+    actual_end = ma.fields.Date(allow_none=True)
+    status = ma.fields.String(
+        validate=validate.OneOf(PROJECT_STATUSES),
+        metadata={
+            "description": "planned → in_delivery → completed, or cancelled (with "
+            "cancellation_reason) from planned or in_delivery; anything else is 409"
+        },
+    )
+    cancellation_reason = NonEmptyText(2000)
+    rag = ma.fields.Nested(RagSchema)
+    rag_commentary = Text(5000, allow_none=True)
+
+
+class ProjectQueryArgsSchema(StrictSchema):
+    fund_id = ma.fields.Integer(validate=ID)
+    status = ma.fields.String(validate=validate.OneOf(PROJECT_STATUSES))
+    category = ma.fields.String(validate=validate.OneOf(CATEGORIES))
+    area = AreaCode()
+    rag = Rag(metadata={"description": "projects with this rating on any of the three"})
+    delivery_organisation_id = ma.fields.Integer(validate=ID)
+
+
+# --- milestones, spend, outputs ------------------------------------------------------------------
+
+
+class MilestoneSchema(ResponseSchema):
+    id = ma.fields.Integer(required=True)
+    project_id = ma.fields.Integer(required=True)
+    title = ma.fields.String(required=True)
+    due_on = ma.fields.Date(required=True)
+    completed_on = ma.fields.Date(allow_none=True)
+    overdue = ma.fields.Boolean(
+        required=True, metadata={"description": "due before today and not completed"}
+    )
+    version = ma.fields.Integer(required=True)
+    updated_at = ma.fields.AwareDateTime()
+
+
+class MilestoneCreateSchema(StrictSchema):
+    title = NonEmptyText(200, required=True)
+    due_on = ma.fields.Date(required=True)
+    completed_on = ma.fields.Date(allow_none=True)
+
+
+class MilestoneUpdateSchema(StrictSchema):
+    title = NonEmptyText(200, metadata={"description": "commissioner's office only"})
+    due_on = ma.fields.Date(metadata={"description": "commissioner's office only"})
+    completed_on = ma.fields.Date(allow_none=True)
+
+
+def PERIOD(value: str) -> None:  # noqa: N802 - used like marshmallow's validators
+    """A calendar quarter written like 2026-Q3 (the whole value: no trailing newline)."""
+    if not re.fullmatch(PERIOD_PATTERN, value):
+        raise ma.ValidationError("A quarter written like 2026-Q3.")
+
+
+class SpendLineSchema(ResponseSchema):
+    id = ma.fields.Integer(required=True)
+    project_id = ma.fields.Integer(required=True)
+    period = ma.fields.String(required=True, metadata={"example": "2026-Q3"})
+    actual_pence = ma.fields.Integer(allow_none=True, required=True)
+    forecast_pence = ma.fields.Integer(allow_none=True, required=True)
+    version = ma.fields.Integer(required=True)
+    updated_at = ma.fields.AwareDateTime()
+
+
+class SpendLineCreateSchema(StrictSchema):
+    period = ma.fields.String(
+        required=True, validate=PERIOD, metadata={"example": "2026-Q3", "pattern": PERIOD_PATTERN}
+    )
+    actual_pence = Pence(allow_none=True, load_default=None)
+    forecast_pence = Pence(allow_none=True, load_default=None)
+
+
+class SpendLineUpdateSchema(StrictSchema):
+    actual_pence = Pence(allow_none=True)
+    forecast_pence = Pence(allow_none=True)
+
+
+class OutputSchema(ResponseSchema):
+    id = ma.fields.Integer(required=True)
+    project_id = ma.fields.Integer(required=True)
+    metric = ma.fields.String(required=True)
+    unit = ma.fields.String(required=True)
+    target = ma.fields.Integer(allow_none=True, required=True)
+    actual = ma.fields.Integer(required=True)
+    version = ma.fields.Integer(required=True)
+    updated_at = ma.fields.AwareDateTime()
+
+
+COUNT = validate.Range(min=0, max=MAX_COUNT)
+
+
+class OutputCreateSchema(StrictSchema):
+    metric = NonEmptyText(200, required=True, metadata={"example": "cameras installed"})
+    unit = NonEmptyText(40, required=True, metadata={"example": "cameras"})
+    target = ma.fields.Integer(strict=True, validate=COUNT, allow_none=True, load_default=None)
+    actual = ma.fields.Integer(strict=True, validate=COUNT, load_default=0)
+
+
+class OutputUpdateSchema(StrictSchema):
+    metric = NonEmptyText(200, metadata={"description": "commissioner's office only"})
+    unit = NonEmptyText(40, metadata={"description": "commissioner's office only"})
+    target = ma.fields.Integer(
+        strict=True,
+        validate=COUNT,
+        allow_none=True,
+        metadata={"description": "commissioner's office only"},
+    )
+    actual = ma.fields.Integer(strict=True, validate=COUNT)
+
+
+# --- the summary ---------------------------------------------------------------------------------
+
+
+class RagCountsSchema(ResponseSchema):
+    green = ma.fields.Integer(required=True)
+    amber = ma.fields.Integer(required=True)
+    red = ma.fields.Integer(required=True)
+    not_rated = ma.fields.Integer(required=True)
+
+
+class RagCountsByDimensionSchema(ResponseSchema):
+    delivery = ma.fields.Nested(RagCountsSchema, required=True)
+    spend = ma.fields.Nested(RagCountsSchema, required=True)
+    risk = ma.fields.Nested(RagCountsSchema, required=True)
+
+
+class StatusCountsSchema(ResponseSchema):
+    planned = ma.fields.Integer(required=True)
+    in_delivery = ma.fields.Integer(required=True)
+    completed = ma.fields.Integer(required=True)
+    cancelled = ma.fields.Integer(required=True)
+
+
+class TotalsSchema(ResponseSchema):
+    project_count = ma.fields.Integer(required=True)
+    awarded_pence = ma.fields.Integer(required=True)
+    spent_pence = ma.fields.Integer(required=True)
+    forecast_pence = ma.fields.Integer(required=True)
+    remaining_pence = ma.fields.Integer(required=True)
+    by_status = ma.fields.Nested(StatusCountsSchema, required=True)
+    by_rag = ma.fields.Nested(RagCountsByDimensionSchema, required=True)
+
+
+class FundTotalsSchema(TotalsSchema):
+    fund_id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    funder = ma.fields.String(required=True)
+
+
+class AttentionReasonSchema(ResponseSchema):
+    code = ma.fields.String(
+        required=True,
+        metadata={
+            "description": "red_rag, overdue_milestones, spend_ahead_of_time, "
+            "spend_behind_time, no_recent_update or overspent"
+        },
+    )
+    message = ma.fields.String(required=True)
+
+
+class AttentionSchema(ResponseSchema):
+    project_id = ma.fields.Integer(required=True)
+    fund_id = ma.fields.Integer(required=True)
+    title = ma.fields.String(required=True)
+    status = ma.fields.String(required=True)
+    lead_organisation_id = ma.fields.Integer(required=True)
+    reasons = ma.fields.List(ma.fields.Nested(AttentionReasonSchema), required=True)
+
+
+class ThresholdsSchema(ResponseSchema):
+    spend_time_gap_points = ma.fields.Integer(required=True)
+    no_update_days = ma.fields.Integer(required=True)
+
+
+class FundingSummarySchema(ResponseSchema):
+    as_of = ma.fields.Date(required=True)
+    thresholds = ma.fields.Nested(ThresholdsSchema, required=True)
+    overall = ma.fields.Nested(TotalsSchema, required=True)
+    funds = ma.fields.List(ma.fields.Nested(FundTotalsSchema), required=True)
+    attention = ma.fields.List(ma.fields.Nested(AttentionSchema), required=True)
+
+
+# --- the 360Giving export ------------------------------------------------------------------------
+
+
+class PublisherSchema(ResponseSchema):
+    identifier = ma.fields.String()
+    name = ma.fields.String(required=True)
+
+
+class GrantPackageSchema(ResponseSchema):
+    """A 360Giving data package (standard 1.4): each grant as the standard's schema gives it."""
+
+    title = ma.fields.String()
+    description = ma.fields.String()
+    identifier = ma.fields.String()
+    issued = ma.fields.String()
+    modified = ma.fields.String()
+    version = ma.fields.String()
+    publisher = ma.fields.Nested(PublisherSchema)
+    grants = ma.fields.List(
+        ma.fields.Dict(),
+        required=True,
+        metadata={"description": "360Giving grants (amounts in pounds, as the standard requires)"},
+    )
+
+
+# --- documentation of the ETag handshake ---------------------------------------------------------
+
+IF_MATCH_PARAMETER = {
+    "name": "If-Match",
+    "in": "header",
+    "required": True,
+    "description": "The ETag of the version you read (a GET answers it in the ETag header); "
+    "missing → 428, no longer current → 412",
+    "schema": {"type": "string"},
+}
+ETAG_HEADER = {
+    "ETag": {"description": "the version of what was answered", "schema": {"type": "string"}}
+}

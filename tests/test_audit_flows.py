@@ -1,0 +1,121 @@
+"""The trail of a real night's work, read back by the admins who oversee it: a police referral,
+a refuge's availability report, a bed hold, reads, a refused look from another refuge; then,
+years on, the same referral pseudonymised while its figures and its trail stay."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from tests.test_referrals import SWA_REFUGE, URL, act, make, victim_referral
+
+
+def trail(client, headers, **params):
+    response = client.get(
+        "/api/v1/audit-events", query_string={"page_size": 100, **params}, headers=headers
+    )
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def report_availability(client, headers, refuge_id):
+    url = f"/api/v1/refuges/{refuge_id}/availability"
+    etag = client.get(url, headers=headers).headers["ETag"]
+    body = {"spaces": [{"space_type": "family", "total": 3, "vacant": 1}]}
+    response = client.put(url, json=body, headers={**headers, "If-Match": etag})
+    assert response.status_code == 200, response.get_json()
+
+
+def test_a_nights_work_is_on_the_trail_for_both_organisations_and_no_one_else(client, login, ids):
+    police, swa, glow = login("police.officer"), login("swa.staff"), login("glow.staff")
+    refuge = ids.service[SWA_REFUGE]
+    report_availability(client, swa, refuge)
+    referral = make(client, police, victim_referral(refuge))["id"]
+    held = client.post(
+        f"{URL}/{referral}/hold", json={"refuge_id": refuge, "space_type": "family"}, headers=police
+    )
+    assert held.status_code == 201, held.get_json()
+    assert client.get(f"{URL}/{referral}", headers=swa).status_code == 200
+    assert client.get(URL, headers=swa).status_code == 200
+    assert act(client, swa, referral, action="accept").status_code == 200
+    assert client.get(f"{URL}/{referral}", headers=glow).status_code == 404  # not Glow's
+
+    swa_admin = trail(client, login("swa.admin"))
+    actions = [(e["username"], e["action"], e["outcome"]) for e in reversed(swa_admin)]
+    for expected in (
+        ("swa.staff", "availability.report", "allowed"),
+        ("police.officer", "referral.create", "allowed"),  # about a referral SWA received
+        ("police.officer", "bed_hold.place", "allowed"),
+        ("swa.staff", "referral.read", "allowed"),
+        ("swa.staff", "referral.list", "allowed"),
+        ("swa.staff", "referral.accept", "allowed"),
+    ):
+        assert expected in actions, expected
+    # Glow's refused look concerns Glow's own user: SWA's admin does not see Glow's events.
+    assert not any(e["username"] == "glow.staff" for e in swa_admin)
+
+    about_it = trail(client, login("police.admin"), resource_type="referral", resource_id=referral)
+    assert [e["action"] for e in reversed(about_it)] == [
+        "referral.create",
+        "referral.read",
+        "referral.accept",
+    ]
+
+    glow_admin_view = trail(client, login("partnership.admin"), user_id=str(ids.user["glow.staff"]))
+    (refused,) = [e for e in glow_admin_view if e["action"] == "referral.read"]
+    assert refused["outcome"] == "refused" and refused["resource_id"] == referral
+    # Nothing of the person's in any event anyone can read.
+    everything = str(trail(client, login("partnership.admin")))
+    assert "Jane" not in everything and "07700" not in everything
+
+
+def test_years_on_the_referral_is_pseudonymised_and_its_figures_and_trail_stay(
+    app, client, login, ids, db_session
+):
+    from partnership_api.models.referrals import Referral
+    from partnership_api.services.retention import purge_expired
+
+    police, swa = login("police.officer"), login("swa.staff")
+    referral = make(client, police, victim_referral(ids.service[SWA_REFUGE]))["id"]
+    assert act(client, swa, referral, action="accept").status_code == 200
+    note = client.post(
+        f"{URL}/{referral}/notes", json={"text": "Safe at her sister's."}, headers=swa
+    )
+    assert note.status_code == 201, note.get_json()
+    closed = act(client, swa, referral, action="close", outcome="Moved on to her own tenancy.")
+    assert closed.status_code == 200, closed.get_json()
+    open_one = make(client, police, victim_referral(ids.service[SWA_REFUGE]))["id"]
+    figures = {"group_by": ["month", "status", "risk_level", "area", "to_organisation"]}
+    analyst = login("opcc.analyst")
+    before = client.get("/api/v1/stats/referrals", query_string=figures, headers=analyst)
+
+    timeline_before = client.get(f"{URL}/{referral}/events", headers=swa).get_json()
+    assert "sister" in str(timeline_before)
+    finished_at = db_session.scalar(
+        sa.select(Referral.status_changed_at).where(Referral.id == uuid.UUID(referral))
+    )
+    assert purge_expired(now=finished_at + timedelta(days=2191)) == 1
+
+    shown = client.get(f"{URL}/{referral}", headers=police)
+    assert shown.status_code == 200, shown.get_json()
+    text = str(shown.get_json())
+    for personal in ("Jane Example", "1990-04-02", "07700 900123", "Attended", "tenancy"):
+        assert personal not in text, personal
+    body = shown.get_json()
+    assert body["status"] == "closed" and body["risk_level"] == "high"
+    timeline = client.get(f"{URL}/{referral}/events", headers=swa)
+    assert timeline.status_code == 200
+    assert "sister" not in str(timeline.get_json())
+    # The timeline keeps what happened and when, without the words.
+    assert [(e["kind"], e["at"]) for e in timeline.get_json()] == [
+        (e["kind"], e["at"]) for e in timeline_before
+    ]
+    still_open = client.get(f"{URL}/{open_one}", headers=police).get_json()
+    assert still_open["subject"]["name"] == "Jane Example"
+
+    after = client.get("/api/v1/stats/referrals", query_string=figures, headers=analyst)
+    assert after.get_json() == before.get_json()
+    verified = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert verified.exit_code == 0, verified.output

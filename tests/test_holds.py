@@ -1,0 +1,395 @@
+"""Holding a bed space for a referral, told by the officer, the refuges and hostile partners."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from partnership_api.models.audit import AuditEvent
+from partnership_api.models.base import utcnow
+from partnership_api.models.beds import BedHold, BedSpace
+from tests.conftest import is_postgres
+
+URL = "/api/v1/referrals"
+SWA = "Staffordshire Women's Aid refuge"
+GLOW = "Glow refuge"
+PATHWAY = "Pathway refuge"
+
+
+def victim_referral(to_service_id: int, **changes) -> dict:
+    body = {
+        "kind": "victim",
+        "to_service_id": to_service_id,
+        "risk_level": "high",
+        "dash_score": 16,
+        "marac": True,
+        "subject": {
+            "name": "Jane Example",
+            "date_of_birth": "1990-04-02",
+            "gender": "female",
+            "area": "E07000197",
+        },
+        "safe_contact": {
+            "phone": "07700 900123",
+            "safe_to_call": True,
+            "may_leave_message": False,
+            "safe_times": "weekdays 10:00-12:00",
+            "do_not_contact": False,
+        },
+        "household": {"children": 2, "child_ages": [4, 13]},
+        "needs": {"wheelchair": False, "interpreter_language": None, "nrpf": False},
+        "consent": {"given": True},
+        "summary": "She and her two children need a refuge place tonight.",
+    }
+    body.update(changes)
+    return body
+
+
+@pytest.fixture
+def refer(client, login, ids):
+    """``refer(GLOW)`` → the id of a new police referral of a victim to that service."""
+
+    def make(service: str = GLOW, username: str = "police.officer", **changes) -> str:
+        body = victim_referral(ids.service[service], **changes)
+        response = client.post(URL, json=body, headers=login(username))
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["id"]
+
+    return make
+
+
+def hold(client, headers, referral_id, refuge_id, space_type="family"):
+    return client.post(
+        f"{URL}/{referral_id}/hold",
+        json={"refuge_id": refuge_id, "space_type": space_type},
+        headers=headers,
+    )
+
+
+def figures(client, headers, refuge_id, space_type="family") -> dict:
+    body = client.get(f"/api/v1/refuges/{refuge_id}/availability", headers=headers).get_json()
+    return next(s for s in body["spaces"] if s["space_type"] == space_type)
+
+
+def timeline(client, headers, referral_id) -> list[str]:
+    response = client.get(f"{URL}/{referral_id}/events", headers=headers)
+    assert response.status_code == 200
+    return [event["kind"] for event in response.get_json()]
+
+
+def family_in_search(client, headers, refuge_id) -> int:
+    results = client.get("/api/v1/beds/search?space_type=family", headers=headers).get_json()
+    return next((r["spaces"][0]["available"] for r in results if r["refuge_id"] == refuge_id), 0)
+
+
+def act(client, headers, referral_id, **body):
+    return client.post(f"{URL}/{referral_id}/transitions", json=body, headers=headers)
+
+
+# --- the officer holds the last family room ------------------------------------------------------
+
+
+def test_an_officer_holds_the_last_family_room_and_nobody_else_gets_it(
+    client, login, ids, refer, db_session
+):
+    officer = login("police.officer")
+    glow = ids.service[GLOW]
+    first, second = refer(GLOW), refer(SWA)
+    assert family_in_search(client, officer, glow) == 1
+
+    response = hold(client, officer, first, glow)
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["referral_id"] == first and body["refuge_id"] == glow
+    assert body["space_type"] == "family" and body["state"] == "active"
+    assert set(body) >= {"id", "referral_id", "refuge_id", "space_type", "expires_at"}
+
+    assert figures(client, officer, glow) == {
+        "space_type": "family",
+        "total": 2,
+        "vacant": 1,
+        "held": 1,
+        "available": 0,
+        "overcommitted": 0,
+    }
+    assert family_in_search(client, officer, glow) == 0
+    assert client.get(f"{URL}/{first}", headers=officer).get_json()["hold"]["id"] == body["id"]
+
+    taken = hold(client, officer, second, glow)
+    assert taken.status_code == 409
+    assert "No family space is available" in taken.get_json()["message"]
+    again = hold(client, officer, first, ids.service[SWA])
+    assert again.status_code == 409 and "already holds" in again.get_json()["message"]
+
+    assert "hold_placed" in timeline(client, officer, first)
+    event = db_session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "bed_hold.place")
+    ).one()
+    assert event.resource_id == body["id"]
+    assert event.subject_organisation_id == ids.org["Staffordshire Police"]
+    assert event.related_organisation_id == ids.org["Glow"]
+
+
+def test_releasing_a_hold_gives_the_space_back_at_once(client, login, ids, refer, db_session):
+    officer = login("police.officer")
+    glow = ids.service[GLOW]
+    referral = refer(GLOW)
+    assert hold(client, officer, referral, glow).status_code == 201
+    assert family_in_search(client, officer, glow) == 0
+
+    response = client.delete(f"{URL}/{referral}/hold", headers=officer)
+    assert response.status_code == 204
+    assert figures(client, officer, glow)["available"] == 1
+    assert family_in_search(client, officer, glow) == 1
+    assert client.get(f"{URL}/{referral}", headers=officer).get_json()["hold"] is None
+    assert client.delete(f"{URL}/{referral}/hold", headers=officer).status_code == 404
+    assert timeline(client, officer, referral)[-2:] == ["hold_placed", "hold_released"]
+    assert db_session.scalar(
+        sa.select(sa.func.count()).where(AuditEvent.action == "bed_hold.release")
+    )
+    # Released, the referral may hold again.
+    assert hold(client, officer, referral, glow).status_code == 201
+
+
+def test_the_receiving_refuge_may_hold_and_release_too(client, login, ids, refer):
+    referral = refer(GLOW)
+    glow_staff = login("glow.staff")
+    assert hold(client, glow_staff, referral, ids.service[GLOW]).status_code == 201
+    assert (
+        client.delete(f"{URL}/{referral}/hold", headers=login("police.officer")).status_code == 204
+    )
+
+
+def test_a_lapsed_hold_frees_its_space_without_any_job(client, login, ids, refer, db_session):
+    officer = login("police.officer")
+    glow = ids.service[GLOW]
+    first, second = refer(GLOW), refer(GLOW)
+    assert hold(client, officer, first, glow).status_code == 201
+    assert family_in_search(client, officer, glow) == 0
+
+    # Four hours later, nobody has done anything.
+    placed = db_session.scalars(sa.select(BedHold)).one()
+    placed.expires_at = utcnow() - timedelta(seconds=1)
+    db_session.commit()
+
+    assert figures(client, officer, glow)["available"] == 1
+    assert family_in_search(client, officer, glow) == 1
+    assert client.get(f"{URL}/{first}", headers=officer).get_json()["hold"] is None
+    assert client.delete(f"{URL}/{first}/hold", headers=officer).status_code == 404
+    assert hold(client, officer, second, glow).status_code == 201
+    # The first referral may hold elsewhere now; its lapsed hold is tidied away.
+    assert hold(client, officer, first, ids.service[SWA]).status_code == 201
+    db_session.rollback()
+    states = db_session.scalars(
+        sa.select(BedHold.state)
+        .where(BedHold.referral_id == uuid.UUID(first))
+        .order_by(BedHold.created_at)
+    ).all()
+    assert states == ["lapsed", "active"]
+
+
+def test_search_drops_a_lapsed_hold_when_its_time_comes(
+    client, login, ids, refer, app, monkeypatch
+):
+    officer = login("police.officer")
+    glow = ids.service[GLOW]
+    assert hold(client, officer, refer(GLOW), glow).status_code == 201
+    assert family_in_search(client, officer, glow) == 0  # the cached answer
+    later = utcnow() + app.config["HOLD_TTL"] + timedelta(seconds=1)
+    monkeypatch.setattr("partnership_api.services.beds.utcnow", lambda: later)
+    assert family_in_search(client, officer, glow) == 1
+
+
+# --- the referral's lifecycle ends or turns its hold -------------------------------------------
+
+
+def test_an_accepted_referral_turns_its_hold_into_an_admission(client, login, ids, refer):
+    officer, glow_staff = login("police.officer"), login("glow.staff")
+    glow = ids.service[GLOW]
+    referral = refer(GLOW)
+    assert hold(client, officer, referral, glow).status_code == 201
+    response = act(client, glow_staff, referral, action="accept")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["hold"] is None
+    assert figures(client, officer, glow) == {
+        "space_type": "family",
+        "total": 2,
+        "vacant": 0,
+        "held": 0,
+        "available": 0,
+        "overcommitted": 0,
+    }
+    assert "hold_admitted" in timeline(client, officer, referral)
+    assert family_in_search(client, officer, glow) == 0
+
+
+def test_an_accepted_referral_may_hold_and_then_be_admitted(client, login, ids, refer):
+    glow_staff = login("glow.staff")
+    glow = ids.service[GLOW]
+    referral = refer(GLOW)
+    assert act(client, glow_staff, referral, action="accept").status_code == 200
+    assert hold(client, glow_staff, referral, glow).status_code == 201
+    assert figures(client, glow_staff, glow)["available"] == 0
+
+
+@pytest.mark.parametrize(
+    ("actor", "body"),
+    [
+        ("glow.staff", {"action": "decline", "reason_code": "no_capacity"}),
+        ("police.officer", {"action": "withdraw", "note": "safe now"}),
+        ("glow.staff", {"action": "redirect", "reason_code": "no_capacity", "to_service_id": SWA}),
+    ],
+)
+def test_a_declined_withdrawn_or_redirected_referral_gives_the_space_back(
+    client, login, ids, refer, actor, body
+):
+    officer = login("police.officer")
+    glow = ids.service[GLOW]
+    referral = refer(GLOW)
+    assert hold(client, officer, referral, glow).status_code == 201
+    if "to_service_id" in body:
+        body = {**body, "to_service_id": ids.service[body["to_service_id"]]}
+    response = act(client, login(actor), referral, **body)
+    assert response.status_code == 200, response.get_json()
+    assert figures(client, officer, glow) == {
+        "space_type": "family",
+        "total": 2,
+        "vacant": 1,
+        "held": 0,
+        "available": 1,
+        "overcommitted": 0,
+    }
+    assert family_in_search(client, officer, glow) == 1
+    assert timeline(client, officer, referral)[-1] == "hold_released"
+    # A finished referral holds nothing more.
+    refused = hold(client, officer, referral, glow)
+    assert refused.status_code == 409
+    assert "a bed space can be held only" in refused.get_json()["message"]
+
+
+def test_a_hold_at_another_refuge_is_released_when_the_referral_is_accepted_elsewhere(
+    client, login, ids, refer
+):
+    officer = login("police.officer")
+    referral = refer(SWA)
+    assert hold(client, officer, referral, ids.service[GLOW]).status_code == 201
+    assert act(client, login("swa.staff"), referral, action="accept").status_code == 200
+    glow = figures(client, officer, ids.service[GLOW])
+    assert glow["vacant"] == 1 and glow["available"] == 1
+    swa = figures(client, officer, ids.service[SWA])
+    assert swa["vacant"] == 1  # no hold there, so no admission counted
+
+
+# --- a refuge's report smaller than its holds ----------------------------------------------------
+
+
+def test_a_refuge_reporting_fewer_vacancies_than_holds_is_told_so(client, login, ids, refer):
+    officer, glow_staff = login("police.officer"), login("glow.staff")
+    glow = ids.service[GLOW]
+    assert hold(client, officer, refer(GLOW), glow).status_code == 201
+    url = f"/api/v1/refuges/{glow}/availability"
+    etag = client.get(url, headers=glow_staff).headers["ETag"]
+    response = client.put(
+        url,
+        json={"spaces": [{"space_type": "family", "total": 2, "vacant": 0}]},
+        headers={**glow_staff, "If-Match": etag},
+    )
+    assert response.status_code == 200
+    body = response.get_json()
+    family = body["spaces"][0]
+    assert family["available"] == 0 and family["held"] == 1 and family["overcommitted"] == 1
+    assert body["warnings"] and "overcommitted" in body["warnings"][0]
+    assert family_in_search(client, officer, glow) == 0
+    assert hold(client, officer, refer(GLOW), glow).status_code == 409
+
+
+# --- what a hostile or mistaken partner tries ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("username", "status"),
+    [
+        ("pathway.staff", 404),  # not a party to the referral: it does not exist for them
+        ("newera.staff", 404),
+        ("opcc.staff", 403),
+        ("police.analyst", 403),
+        ("partnership.admin", 403),
+    ],
+)
+def test_outsiders_cannot_hold_or_release(client, login, ids, refer, username, status):
+    referral = refer(GLOW)
+    h = login(username)
+    assert hold(client, h, referral, ids.service[GLOW]).status_code == status
+    assert client.delete(f"{URL}/{referral}/hold", headers=h).status_code == status
+    assert figures(client, h, ids.service[GLOW])["held"] == 0
+
+
+def test_a_hold_for_a_referral_that_does_not_exist_is_not_found(client, login, ids):
+    response = hold(client, login("police.officer"), uuid.uuid4(), ids.service[GLOW])
+    assert response.status_code == 404
+
+
+def test_holds_are_only_for_a_victims_open_referral_at_a_refuge(client, login, ids, refer):
+    officer = login("police.officer")
+    glow = ids.service[GLOW]
+    perpetrator = client.post(
+        URL,
+        json=victim_referral(ids.service["Glow perpetrator service"], kind="perpetrator"),
+        headers=officer,
+    )
+    assert perpetrator.status_code == 201, perpetrator.get_json()
+    response = hold(client, officer, perpetrator.get_json()["id"], glow)
+    assert response.status_code == 409
+
+    referral = refer(GLOW)
+    not_a_refuge = hold(client, officer, referral, ids.service["New Era victim support"])
+    assert not_a_refuge.status_code == 422
+    assert hold(client, officer, referral, 999999).status_code == 422
+    no_such_type = hold(client, officer, referral, glow, space_type="accessible")
+    assert no_such_type.status_code == 409
+    assert hold(client, officer, referral, glow, space_type="suite").status_code == 422
+    extra = client.post(
+        f"{URL}/{referral}/hold",
+        json={"refuge_id": glow, "space_type": "family", "expires_at": "2099-01-01T00:00:00Z"},
+        headers=officer,
+    )
+    assert extra.status_code == 422
+    full = hold(client, officer, referral, glow, space_type="single")  # Glow: 0 singles free
+    assert full.status_code == 409
+
+
+# --- two officers at the same moment ----------------------------------------------------------
+
+
+@pytest.mark.skipif(not is_postgres(), reason="real concurrent transactions need PostgreSQL")
+def test_twenty_officers_race_for_the_last_family_room_and_one_gets_it(
+    app, client, login, ids, refer, db_session
+):
+    glow = ids.service[GLOW]
+    officer = login("police.officer")
+    referrals = [refer(GLOW) for _ in range(20)]
+    barrier = threading.Barrier(20)
+    statuses: list[int] = []
+
+    def try_to_hold(referral_id: str) -> None:
+        own = app.test_client()
+        barrier.wait()
+        statuses.append(hold(own, officer, referral_id, glow).status_code)
+
+    threads = [threading.Thread(target=try_to_hold, args=(r,)) for r in referrals]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [201] + [409] * 19
+    family = figures(client, officer, glow)
+    assert family["available"] == 0 and family["held"] == 1 and family["vacant"] == 1
+    live = db_session.scalar(
+        sa.select(sa.func.count()).select_from(BedHold).where(BedHold.state == "active")
+    )
+    assert live == 1
+    assert db_session.get(BedSpace, (glow, "family")).vacant == 1

@@ -1,0 +1,94 @@
+"""Referrals under concurrency, on PostgreSQL: retries racing, partners acting at once."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import Counter
+
+import pytest
+import sqlalchemy as sa
+
+from partnership_api.models.referrals import IdempotencyKey, Referral
+from tests.conftest import is_postgres
+from tests.test_referrals import GLOW_REFUGE, SWA_REFUGE, URL, make, victim_referral
+
+pytestmark = [
+    pytest.mark.postgres_only,
+    pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL's concurrency"),
+]
+
+
+def at_once(app, calls):
+    """Run each ``(method, url, kwargs)`` in its own thread with its own client, together."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(i, method, url, kwargs):
+        client = app.test_client()
+        barrier.wait()
+        response = getattr(client, method)(url, **kwargs)
+        results[i] = (response.status_code, response.get_json())
+
+    threads = [threading.Thread(target=run, args=(i, *call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert all(r is not None for r in results), "a request did not finish"
+    return results
+
+
+def test_one_key_from_eight_retries_at_once_makes_one_referral(app, login, ids, db_session):
+    police = login("police.officer")
+    headers = {**police, "Idempotency-Key": str(uuid.uuid4())}
+    body = victim_referral(ids.service[SWA_REFUGE])
+    results = at_once(app, [("post", URL, {"json": body, "headers": headers})] * 8)
+
+    statuses = Counter(status for status, _ in results)
+    assert statuses == {201: 1, 200: 7}, results
+    assert len({answer["id"] for _, answer in results}) == 1
+    db_session.rollback()
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(Referral)) == 1
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(IdempotencyKey)) == 1
+
+
+def test_eight_officers_referring_at_once_get_eight_different_references(app, login, ids):
+    police = login("police.officer")
+    body = victim_referral(ids.service[SWA_REFUGE])
+    results = at_once(app, [("post", URL, {"json": body, "headers": police})] * 8)
+    assert [status for status, _ in results] == [201] * 8
+    assert len({answer["reference"] for _, answer in results}) == 8
+
+
+def test_accept_and_withdraw_at_once_exactly_one_wins(app, client, login, ids, db_session):
+    police, swa = login("police.officer"), login("swa.staff")
+    for _ in range(3):
+        referral = make(client, police, victim_referral(ids.service[SWA_REFUGE]))
+        url = f"{URL}/{referral['id']}/transitions"
+        results = at_once(
+            app,
+            [
+                ("post", url, {"json": {"action": "accept"}, "headers": swa}),
+                ("post", url, {"json": {"action": "withdraw"}, "headers": police}),
+            ],
+        )
+        assert sorted(status for status, _ in results) == [200, 409], results
+        winner = next(answer for status, answer in results if status == 200)
+        loser = next(answer for status, answer in results if status == 409)
+        assert winner["status"] in loser["message"]
+        final = client.get(f"{URL}/{referral['id']}", headers=police).get_json()
+        assert final["status"] == winner["status"]
+        events = client.get(f"{URL}/{referral['id']}/events", headers=police).get_json()
+        assert [e["kind"] for e in events] == ["created", winner["status"]]
+
+
+def test_two_redirects_at_once_make_one_onward_referral(app, client, login, ids, db_session):
+    police, swa = login("police.officer"), login("swa.staff")
+    referral = make(client, police, victim_referral(ids.service[SWA_REFUGE]))
+    body = {"action": "redirect", "to_service_id": ids.service[GLOW_REFUGE]}
+    url = f"{URL}/{referral['id']}/transitions"
+    results = at_once(app, [("post", url, {"json": body, "headers": swa})] * 2)
+    assert sorted(status for status, _ in results) == [200, 409], results
+    db_session.rollback()
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(Referral)) == 2

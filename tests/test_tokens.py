@@ -1,0 +1,498 @@
+"""Stolen, forged and stale tokens, sessions, and sign-in throttling, told by an attacker.
+
+Every forged or stale token is answered with a JSON 401 and leaves a refused ``auth.token``
+event in the audit trail. Sessions live in the database, so a logout, a deactivation or a
+password reset is honoured at once, by this process and by any other serving the same data.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+
+import jwt
+import pytest
+import sqlalchemy as sa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests import faultlib
+from tests.conftest import DEMO_PASSWORD, TEST_SETTINGS
+
+SECRET = TEST_SETTINGS["JWT_SECRET_KEY"]
+LOGIN = "/api/v1/auth/login"
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _json_b64(value: dict) -> str:
+    return _b64(json.dumps(value, separators=(",", ":")).encode())
+
+
+def _hs256_by_hand(header: dict, claims: dict, key: bytes) -> str:
+    """Sign with HMAC ourselves (PyJWT rightly refuses a PEM public key as an HMAC secret)."""
+    signing_input = f"{_json_b64(header)}.{_json_b64(claims)}"
+    signature = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{_b64(signature)}"
+
+
+def _sign_in(client, username: str, password: str = DEMO_PASSWORD) -> dict:
+    response = client.post(LOGIN, json={"username": username, "password": password})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def _claims(token: str) -> dict:
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def _bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _token_refusals(db_session) -> int:
+    from partnership_api.models.audit import AuditEvent
+
+    db_session.rollback()  # see what the requests committed
+    return db_session.scalar(
+        sa.select(sa.func.count(AuditEvent.id)).where(
+            AuditEvent.action == "auth.token", AuditEvent.outcome == "refused"
+        )
+    )
+
+
+def _assert_refused_and_audited(client, db_session, token: str) -> None:
+    before = _token_refusals(db_session)
+    response = client.get("/api/v1/me", headers=_bearer(token))
+    assert response.status_code == 401
+    assert response.is_json
+    assert response.get_json()["message"] == "A valid access token is required."
+    assert _token_refusals(db_session) == before + 1
+
+
+@pytest.fixture
+def officer(client):
+    """A live session of police.officer: its tokens and the verified claims of its access token."""
+    tokens = _sign_in(client, "police.officer")
+    return {**tokens, "claims": _claims(tokens["access_token"])}
+
+
+def _forge(claims: dict, key: str = SECRET, algorithm: str = "HS256", **changes) -> str:
+    return jwt.encode({**claims, **changes}, key, algorithm=algorithm)
+
+
+# --- forged and stale access tokens ------------------------------------------------------------
+
+
+def test_the_genuine_token_works_and_is_not_audited_as_refused(client, db_session, officer):
+    before = _token_refusals(db_session)
+    assert client.get("/api/v1/me", headers=_bearer(officer["access_token"])).status_code == 200
+    assert _token_refusals(db_session) == before
+
+
+@pytest.mark.parametrize("alg", ["none", "None", "NONE", "nOnE"])
+def test_an_unsigned_alg_none_token_is_refused(client, db_session, officer, alg):
+    unsigned = f"{_json_b64({'alg': alg, 'typ': 'JWT'})}.{_json_b64(officer['claims'])}."
+    _assert_refused_and_audited(client, db_session, unsigned)
+
+
+def test_an_rs256_token_signed_with_the_attackers_own_key_is_refused(client, db_session, officer):
+    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    token = jwt.encode(officer["claims"], private_key, algorithm="RS256")
+    _assert_refused_and_audited(client, db_session, token)
+
+
+def test_an_hs256_token_keyed_with_a_public_key_is_refused(client, db_session, officer):
+    # The classic RS/HS confusion: a verifier that accepts whatever "alg" says would check
+    # this HMAC with the public key as the secret.
+    public_pem = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    token = _hs256_by_hand({"alg": "HS256", "typ": "JWT"}, officer["claims"], public_pem)
+    _assert_refused_and_audited(client, db_session, token)
+
+
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+def test_a_token_signed_with_the_right_key_but_another_hmac_algorithm_is_refused(
+    client, db_session, officer
+):
+    _assert_refused_and_audited(client, db_session, _forge(officer["claims"], algorithm="HS512"))
+
+
+def test_a_token_signed_with_a_wrong_key_is_refused(client, db_session, officer):
+    token = _forge(officer["claims"], key="a-guessed-secret-that-is-long-enough-0123456789")
+    _assert_refused_and_audited(client, db_session, token)
+
+
+def test_an_expired_token_is_refused(client, db_session, officer):
+    now = int(time.time())
+    token = _forge(officer["claims"], iat=now - 3600, nbf=now - 3600, exp=now - 60)
+    _assert_refused_and_audited(client, db_session, token)
+
+
+def test_a_token_not_yet_valid_is_refused(client, db_session, officer):
+    now = int(time.time())
+    token = _forge(officer["claims"], nbf=now + 3600, exp=now + 7200)
+    _assert_refused_and_audited(client, db_session, token)
+
+
+def test_a_token_of_a_logged_out_session_is_refused(client, db_session, officer):
+    headers = _bearer(officer["access_token"])
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    _assert_refused_and_audited(client, db_session, officer["access_token"])
+
+
+def test_a_refresh_token_is_not_an_access_token(client, db_session, officer):
+    _assert_refused_and_audited(client, db_session, officer["refresh_token"])
+
+
+@pytest.mark.parametrize(
+    "claim, value",
+    [
+        ("org", "the commissioner's office"),
+        ("org", 999),
+        ("role", "admin"),
+        ("sub", "the partnership admin"),
+        ("sid", str(uuid.uuid4())),
+        ("exp", 4102444800),
+        ("type", "refresh"),
+    ],
+)
+def test_an_edited_claim_breaks_the_signature(client, db_session, officer, ids, claim, value):
+    value = {
+        "the commissioner's office": ids.org["Staffordshire Commissioner's Office"],
+        "the partnership admin": str(ids.user["partnership.admin"]),
+    }.get(value, value)
+    assert officer["claims"][claim] != value
+    header, _payload, signature = officer["access_token"].split(".")
+    edited = f"{header}.{_json_b64({**officer['claims'], claim: value})}.{signature}"
+    _assert_refused_and_audited(client, db_session, edited)
+
+
+def test_a_validly_signed_token_naming_another_user_for_this_session_is_refused(
+    client, db_session, officer, ids
+):
+    # Even with the key, the session ties the token to one user: another sub does not fit it.
+    token = _forge(officer["claims"], sub=str(ids.user["partnership.admin"]))
+    _assert_refused_and_audited(client, db_session, token)
+
+
+def test_a_validly_signed_token_without_a_session_id_is_refused(client, db_session, officer):
+    claims = {k: v for k, v in officer["claims"].items() if k != "sid"}
+    _assert_refused_and_audited(client, db_session, _forge(claims))
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "garbage",
+        "a.b.c",
+        "e30.e30.",
+        "....",
+        "x" * 5000,
+        "eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.c2ln",
+        "\u00e9\u00e9\u00e9.\u00e9.\u00e9",
+    ],
+)
+def test_garbage_is_refused(client, db_session, token):
+    _assert_refused_and_audited(client, db_session, token)
+
+
+@pytest.mark.parametrize("header", ["Basic cG9saWNlOnB3", "Bearer", "Bearer ", "Token abc"])
+def test_a_malformed_authorization_header_is_a_json_401(client, header):
+    response = client.get("/api/v1/me", headers={"Authorization": header})
+    assert response.status_code == 401
+    assert response.is_json
+
+
+def test_no_token_at_all_is_a_json_401(client):
+    response = client.get("/api/v1/me")
+    assert response.status_code == 401
+    assert response.is_json
+
+
+def test_the_refusal_is_audited_with_the_callers_address_and_request_id(client, db_session):
+    from partnership_api.models.audit import AuditEvent
+
+    response = client.get(
+        "/api/v1/me",
+        headers={**_bearer("garbage"), "X-Request-ID": "stolen-token-probe-1"},
+        environ_base={"REMOTE_ADDR": "203.0.113.9"},
+    )
+    assert response.status_code == 401
+    db_session.rollback()
+    event = db_session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.request_id == "stolen-token-probe-1")
+    )
+    assert event is not None
+    assert (event.action, event.outcome, event.user_id) == ("auth.token", "refused", None)
+    assert event.client_address == "203.0.113.9"
+
+
+# --- sessions: refresh rotation, logout, deactivation, password reset ---------------------------
+
+
+def _refresh(client, refresh_token: str):
+    return client.post("/api/v1/auth/refresh", headers=_bearer(refresh_token))
+
+
+def test_refresh_rotates_and_the_old_refresh_token_stops_working(client, officer):
+    first = _refresh(client, officer["refresh_token"])
+    assert first.status_code == 200
+    rotated = first.get_json()
+    assert rotated["refresh_token"] != officer["refresh_token"]
+    assert client.get("/api/v1/me", headers=_bearer(rotated["access_token"])).status_code == 200
+    assert _refresh(client, rotated["refresh_token"]).status_code == 200
+
+
+def test_reusing_an_old_refresh_token_revokes_the_whole_session(client, db_session, officer):
+    from partnership_api.models.audit import AuditEvent
+
+    newer = _refresh(client, officer["refresh_token"]).get_json()
+    newest = _refresh(client, newer["refresh_token"]).get_json()
+    assert client.get("/api/v1/me", headers=_bearer(newest["access_token"])).status_code == 200
+
+    # Someone replays the first refresh token (stolen earlier): the whole session ends.
+    replay = _refresh(client, officer["refresh_token"])
+    assert replay.status_code == 401 and replay.is_json
+    assert client.get("/api/v1/me", headers=_bearer(newest["access_token"])).status_code == 401
+    assert client.get("/api/v1/me", headers=_bearer(officer["access_token"])).status_code == 401
+    assert _refresh(client, newest["refresh_token"]).status_code == 401
+
+    db_session.rollback()
+    reasons = db_session.scalars(
+        sa.select(AuditEvent.details).where(
+            AuditEvent.action == "auth.refresh", AuditEvent.outcome == "refused"
+        )
+    ).all()
+    assert {"reason": "refresh_token_reused"} in reasons
+
+
+def test_an_access_token_cannot_refresh(client, officer):
+    response = _refresh(client, officer["access_token"])
+    assert response.status_code == 401 and response.is_json
+
+
+def test_a_forged_refresh_token_cannot_refresh(client, officer):
+    refresh_claims = _claims(officer["refresh_token"])
+    forged = _forge(refresh_claims, key="a-guessed-secret-that-is-long-enough-0123456789")
+    assert _refresh(client, forged).status_code == 401
+    # ... and the genuine one is still fine: a forgery does not end someone else's session.
+    assert _refresh(client, officer["refresh_token"]).status_code == 200
+
+
+def test_logging_out_ends_the_refresh_token_too(client, officer):
+    assert (
+        client.post("/api/v1/auth/logout", headers=_bearer(officer["access_token"])).status_code
+        == 204
+    )
+    assert _refresh(client, officer["refresh_token"]).status_code == 401
+
+
+def test_logging_out_one_session_leaves_the_users_other_sessions(client):
+    phone = _sign_in(client, "swa.staff")
+    desk = _sign_in(client, "swa.staff")
+    assert (
+        client.post("/api/v1/auth/logout", headers=_bearer(phone["access_token"])).status_code
+        == 204
+    )
+    assert client.get("/api/v1/me", headers=_bearer(phone["access_token"])).status_code == 401
+    assert client.get("/api/v1/me", headers=_bearer(desk["access_token"])).status_code == 200
+
+
+def test_a_deactivated_users_unexpired_tokens_are_refused(client, login, ids):
+    worker = _sign_in(client, "glow.staff")
+    assert client.get("/api/v1/me", headers=_bearer(worker["access_token"])).status_code == 200
+    deactivated = client.patch(
+        f"/api/v1/users/{ids.user['glow.staff']}",
+        json={"active": False},
+        headers=login("partnership.admin"),
+    )
+    assert deactivated.status_code == 200
+    assert client.get("/api/v1/me", headers=_bearer(worker["access_token"])).status_code == 401
+    assert _refresh(client, worker["refresh_token"]).status_code == 401
+
+
+def test_a_password_reset_revokes_every_session_of_that_user(client, login, ids):
+    first = _sign_in(client, "newera.staff")
+    second = _sign_in(client, "newera.staff")
+    reset = client.patch(
+        f"/api/v1/users/{ids.user['newera.staff']}",
+        json={"password": "a-brand-new-long-password"},
+        headers=login("newera.admin"),
+    )
+    assert reset.status_code == 200
+    for session in (first, second):
+        assert client.get("/api/v1/me", headers=_bearer(session["access_token"])).status_code == 401
+        assert _refresh(client, session["refresh_token"]).status_code == 401
+    assert (
+        client.post(LOGIN, json={"username": "newera.staff", "password": DEMO_PASSWORD}).status_code
+        == 401
+    )
+    fresh = _sign_in(client, "newera.staff", "a-brand-new-long-password")
+    assert client.get("/api/v1/me", headers=_bearer(fresh["access_token"])).status_code == 200
+
+
+# --- a second app process on the same database -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def second_process(database):
+    """The API in a gunicorn process of its own, serving this run's test database."""
+    env = faultlib.app_environment(
+        str(database["SQLALCHEMY_DATABASE_URI"]),
+        JWT_SECRET_KEY=SECRET,
+        DATABASE_SCHEMA=database.get("DATABASE_SCHEMA"),
+        RATELIMIT_ENABLED="false",
+    )
+    server = faultlib.AppServer(env, workers=1, threads=2)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.destroy()
+
+
+def test_a_logout_in_one_process_is_honoured_by_another_at_once(client, second_process):
+    tokens = _sign_in(client, "police.officer")
+    status, answer = faultlib.request(
+        "GET", second_process.url("/api/v1/me"), token=tokens["access_token"]
+    )
+    assert status == 200 and answer.json["username"] == "police.officer"
+
+    assert (
+        client.post("/api/v1/auth/logout", headers=_bearer(tokens["access_token"])).status_code
+        == 204
+    )
+
+    status, answer = faultlib.request(
+        "GET", second_process.url("/api/v1/me"), token=tokens["access_token"]
+    )
+    assert status == 401 and answer.is_json
+    status, _ = faultlib.request(
+        "POST", second_process.url("/api/v1/auth/refresh"), token=tokens["refresh_token"]
+    )
+    assert status == 401
+
+
+def test_a_session_rotated_in_one_process_cannot_be_replayed_in_another(client, second_process):
+    tokens = _sign_in(client, "swa.staff")
+    status, rotated = faultlib.request(
+        "POST", second_process.url("/api/v1/auth/refresh"), token=tokens["refresh_token"]
+    )
+    assert status == 200
+    assert _refresh(client, tokens["refresh_token"]).status_code == 401  # replay: session ends
+    status, _ = faultlib.request(
+        "GET", second_process.url("/api/v1/me"), token=rotated.json["access_token"]
+    )
+    assert status == 401
+
+
+# --- sign-in throttling ------------------------------------------------------------------------
+
+
+def _attempt(client, username: str, password: str, address: str = "127.0.0.1"):
+    return client.post(
+        LOGIN,
+        json={"username": username, "password": password},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def _twenty_wrong(client, username: str, address: str = "127.0.0.1") -> list:
+    return [_attempt(client, username, f"wrong-{i}", address) for i in range(20)]
+
+
+def test_twenty_wrong_passwords_lock_the_account_and_then_the_right_one_is_refused(client):
+    answers = _twenty_wrong(client, "swa.staff")
+    assert all(a.is_json for a in answers)
+    statuses = [a.status_code for a in answers]
+    assert set(statuses) <= {401, 429}
+    assert statuses[0] == 401 and statuses[-1] == 429
+    first_lock = statuses.index(429)
+    assert all(s == 429 for s in statuses[first_lock:])
+    assert "Retry-After" in answers[-1].headers
+
+    # The lock follows the account, not the address: from a fresh address too.
+    right = _attempt(client, "swa.staff", DEMO_PASSWORD, "192.0.2.50")
+    assert right.status_code == 429 and right.is_json
+    assert "access_token" not in right.get_json()
+
+
+def test_the_lock_holds_on_a_worker_whose_rate_limiter_has_counted_nothing(client):
+    from partnership_api.extensions import limiter
+
+    _twenty_wrong(client, "pathway.staff")
+    limiter.reset()  # another worker, without shared limiter storage: the lock is in the database
+    right = _attempt(client, "pathway.staff", DEMO_PASSWORD)
+    assert right.status_code == 429 and right.is_json
+    assert "access_token" not in right.get_json()
+
+
+def test_the_lock_is_audited(client, db_session):
+    from partnership_api.models.audit import AuditEvent
+
+    _twenty_wrong(client, "glow.staff")
+    db_session.rollback()
+    refused = db_session.scalar(
+        sa.select(sa.func.count(AuditEvent.id)).where(
+            AuditEvent.action == "auth.login",
+            AuditEvent.outcome == "refused",
+            AuditEvent.username == "glow.staff",
+        )
+    )
+    assert refused >= 5
+
+
+def test_an_unknown_username_is_throttled_exactly_like_a_real_one(client):
+    real = _twenty_wrong(client, "newera.staff", "192.0.2.1")
+    unknown = _twenty_wrong(client, "no.such.user", "192.0.2.2")
+    assert [a.status_code for a in real] == [a.status_code for a in unknown]
+    assert [a.get_json()["message"] for a in real] == [a.get_json()["message"] for a in unknown]
+    assert "Retry-After" in real[-1].headers and "Retry-After" in unknown[-1].headers
+
+
+def test_a_locked_account_and_a_throttled_unknown_name_read_the_same(client):
+    from partnership_api.extensions import limiter
+
+    # The database lock (real accounts) and the rate limiter (any name) must not be told apart
+    # by their message: otherwise the message says whether the account exists.
+    _twenty_wrong(client, "swa.admin")
+    limiter.reset()
+    locked = _attempt(client, "swa.admin", "wrong-again", "192.0.2.3")
+    throttled = _twenty_wrong(client, "no.such.admin", "192.0.2.4")[-1]
+    assert locked.status_code == throttled.status_code == 429
+    assert locked.get_json()["message"] == throttled.get_json()["message"]
+
+
+def test_usernames_are_throttled_case_insensitively(client):
+    _twenty_wrong(client, "Police.Officer")
+    assert _attempt(client, "police.officer", DEMO_PASSWORD).status_code == 429
+
+
+def test_one_address_trying_many_names_is_throttled_and_another_address_is_not(client):
+    answers = [_attempt(client, f"guess.{i}", "wrong", "198.51.100.7") for i in range(25)]
+    statuses = [a.status_code for a in answers]
+    assert statuses[:20] == [401] * 20
+    assert statuses[20:] == [429] * 5
+    assert all(a.is_json for a in answers)
+    # Even the right password of a real user is refused from that address for now ...
+    assert _attempt(client, "police.officer", DEMO_PASSWORD, "198.51.100.7").status_code == 429
+    # ... while an officer at another address signs in.
+    assert _attempt(client, "police.officer", DEMO_PASSWORD, "198.51.100.8").status_code == 200
+
+
+def test_throttling_one_account_does_not_lock_out_another(client):
+    _twenty_wrong(client, "opcc.staff")
+    assert _attempt(client, "opcc.analyst", DEMO_PASSWORD, "192.0.2.44").status_code == 200
