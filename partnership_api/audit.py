@@ -178,6 +178,7 @@ def record_refusal(
     username: str | None = None,
     details: dict | None = None,
     subject_organisation_id: int | None = None,
+    related_organisation_id: int | None = None,
 ) -> None:
     """Write a refused attempt in a transaction of its own, so the refusal is kept."""
     db.session.rollback()
@@ -190,6 +191,7 @@ def record_refusal(
         username=username,
         details=details,
         subject_organisation_id=subject_organisation_id,
+        related_organisation_id=related_organisation_id,
     )
     db.session.commit()
 

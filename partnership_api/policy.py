@@ -225,13 +225,28 @@ def _audit_refusal(actor: Actor, action: str, item: Any, status: int | None) -> 
     from partnership_api import audit
 
     kind = action.split(".")[0]
+    subject, related = _organisations_of(item)
     audit.record_refusal(
         action,
         _RESOURCE_TYPES.get(kind, kind),
         getattr(item, "id", None),
         actor=actor,
         details={"status": status or 403},
+        subject_organisation_id=subject,
+        related_organisation_id=related,
     )
+
+
+def _organisations_of(item: Any) -> tuple[int | None, int | None]:
+    """The organisations a refused attempt was about, so their admins see it in the trail."""
+    if item is None:
+        return None, None
+    if hasattr(item, "from_organisation_id"):
+        return item.from_organisation_id, item.to_organisation_id
+    for name in ("organisation_id", "lead_organisation_id"):
+        if getattr(item, name, None) is not None:
+            return getattr(item, name), None
+    return None, None
 
 
 def sees_address(actor: Actor | None, service: Any) -> bool:

@@ -53,14 +53,17 @@ def test_a_nights_work_is_on_the_trail_for_both_organisations_and_no_one_else(cl
         ("swa.staff", "referral.accept", "allowed"),
     ):
         assert expected in actions, expected
-    # Glow's refused look concerns Glow's own user: SWA's admin does not see Glow's events.
-    assert not any(e["username"] == "glow.staff" for e in swa_admin)
+    # Glow's refused look was at SWA's referral: SWA's admin sees that attempt (it is how misuse
+    # is spotted), but none of Glow's other events.
+    glow_seen = [(e["action"], e["outcome"]) for e in swa_admin if e["username"] == "glow.staff"]
+    assert glow_seen == [("referral.read", "refused")]
 
     about_it = trail(client, login("police.admin"), resource_type="referral", resource_id=referral)
-    assert [e["action"] for e in reversed(about_it)] == [
-        "referral.create",
-        "referral.read",
-        "referral.accept",
+    assert [(e["action"], e["outcome"]) for e in reversed(about_it)] == [
+        ("referral.create", "allowed"),
+        ("referral.read", "allowed"),
+        ("referral.accept", "allowed"),
+        ("referral.read", "refused"),  # Glow's look at a referral it was never part of
     ]
 
     glow_admin_view = trail(client, login("partnership.admin"), user_id=str(ids.user["glow.staff"]))

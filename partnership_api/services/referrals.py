@@ -441,9 +441,35 @@ def list_referrals(actor: Actor, args: dict, pagination_parameters) -> list[dict
         total = _count_up_to(actor, args, now, start + COUNT_LIMIT)
     pagination_parameters.item_count = total
     shown = present(list(rows))
-    audit.record("referral.list", "referral", None, details={"ids": [str(r.id) for r in rows]})
+    audit.record_many(_list_entries(actor, rows))
     db.session.commit()
     return shown
+
+
+def _list_entries(actor: Actor, rows: list[Referral]) -> list[audit.Entry]:
+    """Which referrals were listed: one event per partner organisation on the other side, so
+    that organisation's admin sees its referrals were shown too."""
+    by_partner: dict[int | None, list[str]] = {}
+    for referral in rows:
+        partner = (
+            referral.to_organisation_id
+            if referral.from_organisation_id == actor.org_id
+            else referral.from_organisation_id
+        )
+        by_partner.setdefault(partner, []).append(str(referral.id))
+    if not by_partner:
+        by_partner[None] = []
+    return [
+        audit.Entry(
+            "referral.list",
+            "referral",
+            None,
+            subject_organisation_id=actor.org_id,
+            related_organisation_id=partner,
+            details={"ids": ids},
+        )
+        for partner, ids in by_partner.items()
+    ]
 
 
 def events(actor: Actor, referral_id: uuid.UUID) -> list[dict]:
