@@ -62,7 +62,9 @@ class ServiceSchema(ResponseSchema):
 
 
 class ServiceCreateSchema(StrictSchema):
-    organisation_id = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    organisation_id = ma.fields.Integer(
+        required=True, validate=validate.Range(min=1, max=2**31 - 1)
+    )
     name = NonEmptyText(200, required=True)
     kind = ma.fields.String(required=True, validate=validate.OneOf(SERVICE_KINDS))
     areas = ma.fields.List(AreaCode(), required=True, validate=validate.Length(min=1, max=20))
