@@ -68,6 +68,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     limiter.init_app(app)
     observability.init_request_hooks(app)
     auth.init_auth(app)
+    _init_json_bodies(app)
     api.init_app(app, spec_kwargs=_spec_kwargs())
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
@@ -129,6 +130,7 @@ def _configure(app: Flask) -> None:
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         RATELIMIT_KEY_PREFIX="partnership-api",
         PROPAGATE_EXCEPTIONS=False,
+        MAX_CONTENT_LENGTH=1024 * 1024,  # the largest referral is a few tens of kilobytes
         JSON_SORT_KEYS=False,
         ETAG_DISABLED=False,
     )
@@ -178,6 +180,26 @@ def _tune_database(app: Flask, db) -> None:
         # (a hold, a transition) cannot interleave with another, so SQLite is as safe as the
         # row locks used on PostgreSQL.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _init_json_bodies(app: Flask) -> None:
+    """A body that is not JSON: 415; JSON nested too deeply to parse: 400 (both after sign-in)."""
+    from flask import request
+    from flask_smorest import abort
+
+    @app.before_request
+    def _json_only() -> None:
+        if request.method not in ("POST", "PUT", "PATCH"):
+            return
+        has_body = bool(request.content_length) or "Transfer-Encoding" in request.headers
+        if not has_body:
+            return
+        if not request.is_json:
+            abort(415, message="Send the request body as JSON (Content-Type: application/json).")
+        try:
+            request.get_json(silent=True)  # parsed once here, and kept for the view
+        except RecursionError:
+            abort(400, message="The JSON body is nested too deeply.")
 
 
 def _init_cors(app: Flask) -> None:

@@ -7,7 +7,7 @@ import logging
 from flask import Flask, current_app, g, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_smorest import abort
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import (
     HTTPException,
     InternalServerError,
@@ -49,12 +49,25 @@ def register_error_handlers(app: Flask) -> None:
         except HTTPException as http_error:
             return api.handle_http_exception(http_error)
 
+    @app.errorhandler(DataError)
+    def data_error(error: DataError):
+        # A value the database refuses to store or compare (out of range, an encoding it
+        # cannot hold): the request's fault, not an outage. Nothing was written.
+        _rollback()
+        log.info("data error: %s", type(error.orig).__name__)
+        try:
+            abort(422, message="A value in the request cannot be stored. Check the values sent.")
+        except HTTPException as http_error:
+            return api.handle_http_exception(http_error)
+
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)
     def database_unavailable(error: DBAPIError):
         _rollback()
         if isinstance(error, IntegrityError):
             return integrity_error(error)
+        if isinstance(error, DataError):
+            return data_error(error)
         log.error("database unavailable: %s", type(getattr(error, "orig", error)).__name__)
         exc = ServiceUnavailable("The database is unavailable. Try again shortly.")
         response = api.handle_http_exception(exc)

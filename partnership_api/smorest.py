@@ -62,6 +62,18 @@ class Blueprint(flask_smorest.Blueprint):
         """flask-smorest's pagination, 20 a page by default and at most 100."""
         return super().paginate(pager, page=page, page_size=page_size, max_page_size=max_page_size)
 
+    def rate_limited(self, func: Callable) -> Callable:
+        """Limit a heavier operation to API_RATE_LIMIT per signed-in user, and document 429.
+
+        Put it above the other decorators: it counts after sign-in, so the key is the user.
+        """
+        from partnership_api.extensions import heavy_endpoint_limit
+
+        documented = self.alt_response(
+            429, description="Too many requests from this user; try again later (Retry-After)"
+        )(func)
+        return heavy_endpoint_limit(documented)
+
     def public(self, func: Callable) -> Callable:
         """Mark an operation as open to anyone, and document it without security."""
         mark_public(func)

@@ -22,6 +22,7 @@ blp = Blueprint(
 
 @blp.route("")
 class AuditEvents(MethodView):
+    @blp.rate_limited
     @blp.arguments(AuditEventQueryArgsSchema, location="query")
     @blp.response(200, AuditEventSchema(many=True))
     @blp.alt_response(401, description="Not signed in")

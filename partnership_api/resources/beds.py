@@ -20,6 +20,7 @@ blp = Blueprint(
 
 @blp.route("/search")
 class BedSearch(MethodView):
+    @blp.rate_limited
     @blp.arguments(BedSearchArgsSchema, location="query", unknown=ma.RAISE)
     @blp.response(200, BedSearchResultSchema(many=True))
     @blp.alt_response(401, description="Not signed in")

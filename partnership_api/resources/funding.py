@@ -36,6 +36,7 @@ class FundingSummary(MethodView):
 
 @blp.route("/exports/360giving")
 class GivingExport(MethodView):
+    @blp.rate_limited
     @blp.response(200, GrantPackageSchema)
     @blp.alt_response(401, description="Not signed in")
     def get(self):

@@ -23,6 +23,7 @@ blp = Blueprint(
 @blp.route("")
 class Organisations(MethodView):
     @blp.response(200, OrganisationSchema(many=True))
+    @blp.alt_response(401, description="Not signed in")
     @blp.paginate()
     def get(self, pagination_parameters):
         """List the partnership's organisations"""
@@ -30,6 +31,9 @@ class Organisations(MethodView):
 
     @blp.arguments(OrganisationCreateSchema)
     @blp.response(201, OrganisationSchema)
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(403, description="Only the partnership admin adds organisations")
+    @blp.alt_response(409, description="An organisation with that name exists")
     def post(self, data):
         """Add an organisation (partnership admin)"""
         return partnership.create_organisation(current_actor(), data)
@@ -38,6 +42,8 @@ class Organisations(MethodView):
 @blp.route("/<int:organisation_id>")
 class OrganisationById(MethodView):
     @blp.response(200, OrganisationSchema)
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(404, description="No such organisation")
     def get(self, organisation_id):
         """Read one organisation"""
         return partnership.get_organisation(organisation_id)

@@ -34,6 +34,7 @@ NOT_VISIBLE = "No such referral, or your organisation neither sent nor received 
 
 @blp.route("")
 class Referrals(MethodView):
+    @blp.rate_limited
     @blp.arguments(ReferralQueryArgsSchema, location="query")
     @blp.response(200, ReferralSchema(many=True))
     @blp.alt_response(401, description=NOT_SIGNED_IN)

@@ -49,6 +49,7 @@ def present(service: Service) -> dict:
 class Services(MethodView):
     @blp.arguments(ServiceQueryArgsSchema, location="query")
     @blp.response(200, ServiceSchema(many=True))
+    @blp.alt_response(401, description="Not signed in")
     @blp.paginate()
     def get(self, args, pagination_parameters):
         """List services, by kind and area"""
@@ -67,6 +68,10 @@ class Services(MethodView):
 
     @blp.arguments(ServiceCreateSchema)
     @blp.response(201, ServiceSchema)
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(
+        403, description="Not the partnership admin, nor the admin of the service's organisation"
+    )
     def post(self, data):
         """Add a service (partnership admin, or an org admin for their own organisation)"""
         return present(partnership.create_service(current_actor(), data))
@@ -75,12 +80,19 @@ class Services(MethodView):
 @blp.route("/<int:service_id>")
 class ServiceById(MethodView):
     @blp.response(200, ServiceSchema)
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(404, description="No such service")
     def get(self, service_id):
         """Read one service (a refuge's address only for its own organisation)"""
         return present(partnership.get_service(service_id))
 
     @blp.arguments(ServiceUpdateSchema)
     @blp.response(200, ServiceSchema)
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(
+        403, description="Not the partnership admin, nor the admin of the service's organisation"
+    )
+    @blp.alt_response(404, description="No such service")
     def patch(self, data, service_id):
         """Change a service (partnership admin, or its own organisation's admin)"""
         service = partnership.get_service(service_id)

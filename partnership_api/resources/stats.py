@@ -22,6 +22,7 @@ blp = Blueprint(
 
 @blp.route("/referrals")
 class ReferralStatistics(MethodView):
+    @blp.rate_limited
     @blp.arguments(ReferralStatsQueryArgsSchema, location="query")
     @blp.response(200, ReferralStatsSchema)
     @blp.alt_response(401, description="Not signed in")

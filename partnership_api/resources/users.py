@@ -32,6 +32,8 @@ blp = Blueprint(
 class Users(MethodView):
     @blp.arguments(UserQueryArgsSchema, location="query")
     @blp.response(200, UserSchema(many=True))
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(403, description="Only organisation admins and the partnership admin")
     @blp.paginate()
     def get(self, args, pagination_parameters):
         """List users (own organisation; all for the partnership admin)"""
@@ -45,6 +47,13 @@ class Users(MethodView):
 
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(
+        403,
+        description="Only organisation admins (in their own organisation) and the partnership "
+        "admin",
+    )
+    @blp.alt_response(409, description="That username is taken")
     def post(self, data):
         """Create a user (in your own organisation, unless partnership admin)"""
         return partnership.create_user(current_actor(), data)
@@ -53,12 +62,18 @@ class Users(MethodView):
 @blp.route("/<uuid:user_id>")
 class UserById(MethodView):
     @blp.response(200, UserSchema)
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(403, description="Only organisation admins and the partnership admin")
+    @blp.alt_response(404, description="No such user, or not one of your organisation")
     def get(self, user_id: uuid.UUID):
         """Read one user"""
         return partnership.get_user(current_actor(), user_id)
 
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(403, description="Only organisation admins and the partnership admin")
+    @blp.alt_response(404, description="No such user, or not one of your organisation")
     def patch(self, data, user_id: uuid.UUID):
         """Change a user's role, deactivate them, or reset their password"""
         actor = current_actor()

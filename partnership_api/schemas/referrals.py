@@ -20,6 +20,7 @@ from partnership_api.schemas.common import (
     ResponseSchema,
     StrictSchema,
     Text,
+    no_control_characters,
 )
 
 DASH_HIGH_RISK_SCORE = 14
@@ -159,7 +160,7 @@ class IdempotencyHeaderSchema(ma.Schema):
 
     idempotency_key = ma.fields.String(
         data_key="Idempotency-Key",
-        validate=validate.Length(min=1, max=100),
+        validate=[validate.Length(min=1, max=100), no_control_characters],
         metadata={
             "description": "a key of your choosing, unique per referral (a UUID): the same key "
             "and body again return the original referral (200) and create nothing; the same "
