@@ -92,7 +92,10 @@ def _configure(app: Flask) -> None:
     if not app.config.get("JWT_SECRET_KEY"):
         app.config["JWT_SECRET_KEY"] = DEV_JWT_SECRET
     url = str(app.config["SQLALCHEMY_DATABASE_URI"])
-    engine_options: dict[str, object] = {"pool_pre_ping": True}
+    # No pre-ping: it costs a round trip per request. A connection found dead raises a
+    # disconnect error (a JSON 503), and SQLAlchemy then discards the whole pool, so the next
+    # request reconnects: recovery needs no restart.
+    engine_options: dict[str, object] = {}
     if url.startswith("postgresql"):
         timeout = app.config["DB_STATEMENT_TIMEOUT_MS"]
         options = f"-c statement_timeout={timeout} -c lock_timeout={timeout}"

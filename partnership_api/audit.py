@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask import g, has_request_context, request
+from sqlalchemy.orm import Session
 
 from partnership_api.extensions import db
 from partnership_api.models.audit import AuditChainHead, AuditEvent
@@ -51,24 +52,26 @@ def _digest(event: AuditEvent) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def ensure_chain_head() -> None:
+def ensure_chain_head(session: Session | None = None) -> None:
     """Create the chain's head row if it is missing (migrations create it too)."""
-    if db.session.get(AuditChainHead, 1) is None:
-        db.session.add(AuditChainHead(id=1, last_seq=0, last_hash=GENESIS_HASH))
-        db.session.flush()
+    session = session or db.session
+    if session.get(AuditChainHead, 1) is None:
+        session.add(AuditChainHead(id=1, last_seq=0, last_hash=GENESIS_HASH))
+        session.flush()
 
 
-def _next_link(count: int) -> tuple[int, str]:
-    """Lock the chain head, reserve ``count`` sequence numbers; return the first and prev hash."""
-    stmt = (
-        sa.select(AuditChainHead.last_seq, AuditChainHead.last_hash)
-        .where(AuditChainHead.id == 1)
-        .with_for_update()
-    )
-    row = db.session.execute(stmt).one_or_none()
+_HEAD = AuditChainHead.__table__
+_EVENTS = AuditEvent.__table__
+_COLUMNS = list(_EVENTS.columns)
+HEAD_QUERY = sa.select(_HEAD.c.last_seq, _HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
+
+
+def _next_link(session: Session) -> tuple[int, str]:
+    """Lock the chain head; return the next sequence number and the last event's hash."""
+    row = session.execute(HEAD_QUERY).one_or_none()
     if row is None:
-        ensure_chain_head()
-        row = db.session.execute(stmt).one()
+        ensure_chain_head(session)
+        row = session.execute(HEAD_QUERY).one()
     return row.last_seq + 1, row.last_hash
 
 
@@ -85,6 +88,9 @@ class Entry:
     details: dict | None = None
 
 
+PENDING = "audit_pending"
+
+
 def record_many(
     entries: Iterable[Entry],
     actor: Actor | None = None,
@@ -96,22 +102,21 @@ def record_many(
 ) -> list[AuditEvent]:
     """Append events to the chain in the current transaction (the caller commits).
 
-    Without an actor (signing in, the CLI), ``username``, ``user_id`` and ``organisation_id``
-    say who acted when that is known.
+    The events are linked into the chain at commit (``_link_pending``), so the chain head's
+    lock is held only for the commit itself, not for the rest of the request. Without an actor
+    (signing in, the CLI), ``username``, ``user_id`` and ``organisation_id`` say who acted
+    when that is known.
     """
     entries = list(entries)
     if not entries:
         return []
     if actor is None and has_request_context():
         actor = g.get("actor")
-    seq, prev_hash = _next_link(len(entries))
     when = at or utcnow()
     request_id = g.get("request_id") if has_request_context() else None
     address = request.remote_addr if has_request_context() else None
-    events = []
-    for entry in entries:
-        event = AuditEvent(
-            id=seq,
+    events = [
+        AuditEvent(
             at=when,
             user_id=actor.user_id if actor else user_id,
             username=actor.username if actor else username,
@@ -125,19 +130,40 @@ def record_many(
             client_address=address,
             outcome=entry.outcome,
             details=entry.details,
-            prev_hash=prev_hash,
         )
+        for entry in entries
+    ]
+    db.session.info.setdefault(PENDING, []).extend(events)
+    return events
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _link_pending(session: Session) -> None:
+    """Give the transaction's events their place in the chain, just before it commits."""
+    events = session.info.pop(PENDING, None)
+    if not events:
+        return
+    seq, prev_hash = _next_link(session)
+    for event in events:
+        event.id = seq
+        event.prev_hash = prev_hash
         event.hash = _digest(event)
         prev_hash = event.hash
         seq += 1
-        events.append(event)
-    db.session.add_all(events)
-    db.session.execute(
-        sa.update(AuditChainHead)
-        .where(AuditChainHead.id == 1)
-        .values(last_seq=seq - 1, last_hash=prev_hash)
+    # Core statements: the events are written as they are, without the unit of work's cost.
+    session.execute(
+        _EVENTS.insert(), [{c.name: getattr(e, c.key) for c in _COLUMNS} for e in events]
     )
-    return events
+    session.execute(
+        _HEAD.update().where(_HEAD.c.id == 1).values(last_seq=seq - 1, last_hash=prev_hash)
+    )
+
+
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, previous_transaction) -> None:
+    """Events of a transaction that was rolled back never happened."""
+    if previous_transaction.parent is None:
+        session.info.pop(PENDING, None)
 
 
 def record(

@@ -259,17 +259,28 @@ def sees_address(actor: Actor | None, service: Any) -> bool:
 # --- list scopes (the same rules as the single reads above) ----------------------------------
 
 
-def scope_referrals(actor: Actor, stmt: sa.Select) -> sa.Select:
+def referral_scope_sides(actor: Actor) -> dict[str, sa.ColumnElement[bool]]:
+    """The referrals an actor may read, as the two sides of one rule: those their organisation
+    received and those it sent. Empty when their role reads none.
+
+    ``scope_referrals`` is the two sides together; a list that reads one side at a time (along
+    its own index) applies exactly the same rule.
+    """
     from partnership_api.models.referrals import Referral
 
     if not _can_handle_referrals(actor):
+        return {}
+    return {
+        "received": Referral.to_organisation_id == actor.org_id,
+        "sent": Referral.from_organisation_id == actor.org_id,
+    }
+
+
+def scope_referrals(actor: Actor, stmt: sa.Select) -> sa.Select:
+    sides = referral_scope_sides(actor)
+    if not sides:
         return stmt.where(sa.false())
-    return stmt.where(
-        sa.or_(
-            Referral.from_organisation_id == actor.org_id,
-            Referral.to_organisation_id == actor.org_id,
-        )
-    )
+    return stmt.where(sa.or_(*sides.values()))
 
 
 def scope_users(actor: Actor, stmt: sa.Select) -> sa.Select:

@@ -17,7 +17,7 @@ from partnership_api.schemas.referrals import (
     TransitionSchema,
 )
 from partnership_api.services import referrals
-from partnership_api.smorest import Blueprint
+from partnership_api.smorest import Blueprint, json_response
 
 blp = Blueprint(
     "Referrals",
@@ -47,7 +47,8 @@ class Referrals(MethodView):
         asked for; when more match it reads start + 1,000, so `next_page` is always right and
         `total_pages` grows as you page on.
         """
-        return referrals.list_referrals(current_actor(), args, pagination_parameters)
+        shown = referrals.list_referrals(current_actor(), args, pagination_parameters)
+        return json_response(shown)
 
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
     @blp.arguments(ReferralCreateSchema)
@@ -82,7 +83,7 @@ class ReferralById(MethodView):
     @blp.alt_response(404, description=NOT_VISIBLE)
     def get(self, referral_id: uuid.UUID):
         """Read one referral (its sender and its recipient only; every read is audited)"""
-        return referrals.read(current_actor(), referral_id)
+        return json_response(referrals.read(current_actor(), referral_id))
 
 
 @blp.route("/<uuid:referral_id>/transitions")

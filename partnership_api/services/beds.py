@@ -643,10 +643,12 @@ def _cache() -> SearchCache:
     return cache
 
 
+_GENERATION = BedSearchGeneration.__table__
+GENERATION_QUERY = sa.select(_GENERATION.c.generation).where(_GENERATION.c.id == 1)
+
+
 def _read_generation() -> int | None:
-    return db.session.scalar(
-        sa.select(BedSearchGeneration.generation).where(BedSearchGeneration.id == 1)
-    )
+    return db.session.execute(GENERATION_QUERY).scalar()
 
 
 def _build_snapshot(generation: int | None, now: datetime) -> _Snapshot:

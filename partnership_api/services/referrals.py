@@ -373,23 +373,22 @@ NEWEST_FIRST = (Referral.created_at.desc(), Referral.id.desc())
 def _sides(actor: Actor, args: dict) -> list[sa.ColumnElement[bool]]:
     """The parts of the caller's referrals to read, each along one organisation index.
 
-    With ``direction``, one side. Without it, what the organisation received and what it sent
-    (and did not also receive): merging the newest of each beats sorting everything the
-    organisation ever sent or received.
+    The parts are the policy's own scope, side by side (``policy.referral_scope_sides``): with
+    ``direction``, one side; without it, what the organisation received and what it sent (and
+    did not also receive). Merging the newest of each beats sorting everything the organisation
+    ever sent or received, and one side alone lets the database use its index.
     """
-    received = Referral.to_organisation_id == actor.org_id
-    sent = Referral.from_organisation_id == actor.org_id
+    sides = policy.referral_scope_sides(actor)
+    if not sides:
+        return [sa.false()]
     direction = args.get("direction")
-    if direction == "received":
-        return [received]
-    if direction == "sent":
-        return [sent]
-    return [received, sa.and_(sent, Referral.to_organisation_id != actor.org_id)]
+    if direction in sides:
+        return [sides[direction]]
+    return [sides["received"], sa.and_(sides["sent"], sa.not_(sides["received"]))]
 
 
 def _scoped(actor: Actor, args: dict, now: datetime, side, *columns) -> sa.Select:
-    stmt = policy.scope_referrals(actor, sa.select(*columns))
-    return _filtered(stmt, args, now).where(side).order_by(*NEWEST_FIRST)
+    return _filtered(sa.select(*columns), args, now).where(side).order_by(*NEWEST_FIRST)
 
 
 def _newest_ids(actor: Actor, args: dict, now: datetime, window: int) -> sa.Subquery:

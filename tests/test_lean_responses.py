@@ -1,0 +1,36 @@
+"""The hot read paths answer without a marshmallow pass: their JSON must be exactly what the
+documented schema would dump, field for field."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from tests.test_referrals import SWA_REFUGE, URL, make, victim_referral
+
+
+def test_a_referral_read_and_list_equal_the_schema_dump(app, client, login, ids):
+    from partnership_api.extensions import db
+    from partnership_api.models.referrals import Referral
+    from partnership_api.schemas.referrals import ReferralSchema
+    from partnership_api.services import referrals
+
+    police = login("police.officer")
+    made = make(client, police, victim_referral(ids.service[SWA_REFUGE]))
+    held = client.post(f"{URL}/{made['id']}/hold",
+                       json={"refuge_id": ids.service[SWA_REFUGE], "space_type": "family"},
+                       headers=police)
+    assert held.status_code == 201
+
+    single = client.get(f"{URL}/{made['id']}", headers=police)
+    listed = client.get(URL, headers=police)
+    assert single.status_code == listed.status_code == 200
+    assert single.mimetype == listed.mimetype == "application/json"
+    assert "X-Pagination" in listed.headers
+    with app.app_context():
+        referral = db.session.get(Referral, uuid.UUID(made["id"]))
+        dumped = ReferralSchema().dump(referrals.present([referral])[0])
+        db.session.remove()
+    assert json.loads(single.data) == dumped
+    assert json.loads(listed.data) == [dumped]
+    assert dumped["hold"] is not None and dumped["safe_contact"]["phone"]
