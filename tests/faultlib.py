@@ -223,28 +223,8 @@ def flask_command(env: dict[str, str], *args: str) -> str:
 
 
 def prepare_database(env: dict[str, str]) -> None:
-    """Migrate to the newest schema and load the demo partnership.
-
-    Tables of models that no migration creates yet are then made from the models (a no-op once
-    the migrations are up to date), as the ordinary test database is.
-    """
+    """Migrate to the newest schema (migrations are the only way it is made) and load the demo."""
     flask_command(env, "db", "upgrade")
-    script = (
-        "from wsgi import app\n"
-        "from partnership_api.extensions import db\n"
-        "with app.app_context():\n"
-        "    db.create_all()\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"creating missing tables failed:\n{result.stderr[-3000:]}")
     flask_command(env, "seed-demo")
 
 
