@@ -92,9 +92,8 @@ FUNCTION_RULES: dict[str, Any] = {
     "availability.update": lambda a: a.is_worker and a.org_kind == "provider",
     "fund.change": lambda a: a.is_worker and a.is_commissioner,
     "project.change": lambda a: a.is_worker and a.is_commissioner,
-    "project.progress": lambda a: (
-        a.is_worker and a.org_kind in ("commissioner", "provider", "police")
-    ),
+    # The police read projects but never change them, even those they deliver (domain.md).
+    "project.progress": lambda a: a.is_worker and a.org_kind in ("commissioner", "provider"),
     "audit.read": lambda a: a.partnership_admin or a.role == "admin",
     "stats.read": lambda a: True,
 }
@@ -169,6 +168,8 @@ def _rule_user_manage(actor: Actor, user: Any) -> None:
         return
     if actor.role != "admin" or user.organisation_id != actor.org_id:
         _hide()
+    if user.partnership_admin:
+        _forbid("Only the partnership admin manages a partnership admin.")
 
 
 def _rule_project_change(actor: Actor, project: Any) -> None:
@@ -179,7 +180,11 @@ def _rule_project_change(actor: Actor, project: Any) -> None:
 def _rule_project_progress(actor: Actor, project: Any) -> None:
     if actor.is_worker and actor.is_commissioner:
         return
-    if not (actor.is_worker and actor.org_id in project.delivery_organisation_ids):
+    if not (
+        actor.is_worker
+        and actor.org_kind == "provider"
+        and actor.org_id in project.delivery_organisation_ids
+    ):
         _forbid(
             "Only the commissioner's office and the project's delivery partners report "
             "progress on it."

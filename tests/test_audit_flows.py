@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from tests.test_referrals import SWA_REFUGE, URL, act, make, victim_referral
@@ -122,3 +123,85 @@ def test_years_on_the_referral_is_pseudonymised_and_its_figures_and_trail_stay(
     assert after.get_json() == before.get_json()
     verified = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert verified.exit_code == 0, verified.output
+
+
+@pytest.mark.parametrize(
+    ("steps", "expected"),
+    [
+        (
+            [("swa.staff", {"action": "decline", "reason_code": "no_capacity"})],
+            ["referral.decline", "bed_hold.release"],
+        ),
+        ([("police.officer", {"action": "withdraw"})], ["referral.withdraw", "bed_hold.release"]),
+        (
+            [
+                (
+                    "swa.staff",
+                    {
+                        "action": "redirect",
+                        "reason_code": "no_capacity",
+                        "to_service_id": "Glow refuge",
+                    },
+                )
+            ],
+            ["referral.redirect", "bed_hold.release", "referral.create"],
+        ),
+        (
+            [
+                ("swa.staff", {"action": "accept"}),
+                ("swa.staff", {"action": "close", "outcome": "moved on safely"}),
+            ],
+            ["referral.accept", "bed_hold.admit", "referral.close"],
+        ),
+    ],
+    ids=["decline", "withdraw", "redirect", "accept-close"],
+)
+def test_every_transition_and_what_it_does_to_a_hold_is_audited(
+    client, login, ids, db_session, steps, expected
+):
+    from partnership_api.models.audit import AuditEvent
+
+    police = login("police.officer")
+    refuge = ids.service[SWA_REFUGE]
+    referral = make(client, police, victim_referral(refuge))["id"]
+    held = client.post(
+        f"{URL}/{referral}/hold", json={"refuge_id": refuge, "space_type": "family"}, headers=police
+    )
+    assert held.status_code == 201
+    before = db_session.scalar(sa.select(sa.func.max(AuditEvent.id)))
+    for username, body in steps:
+        if "to_service_id" in body:
+            body = {**body, "to_service_id": ids.service[body["to_service_id"]]}
+        response = act(client, login(username), referral, **body)
+        assert response.status_code == 200, response.get_json()
+    db_session.expire_all()
+    actions = db_session.scalars(
+        sa.select(AuditEvent.action)
+        .where(AuditEvent.id > before, AuditEvent.outcome == "allowed")
+        .order_by(AuditEvent.id)
+    ).all()
+    for action in expected:
+        assert action in actions, (action, actions)
+
+
+def test_creating_a_project_is_audited(client, login, ids, db_session):
+    from partnership_api.models.audit import AuditEvent
+
+    funds = client.get("/api/v1/funds", headers=login("opcc.staff")).get_json()
+    created = client.post(
+        "/api/v1/projects",
+        json={
+            "fund_id": funds[0]["id"],
+            "title": "Lighting the canal path",
+            "category": "street_lighting",
+            "lead_organisation_id": ids.org["Staffordshire Commissioner's Office"],
+            "amount_awarded_pence": 1_500_000,
+            "areas": ["E07000197"],
+        },
+        headers=login("opcc.staff"),
+    )
+    assert created.status_code == 201, created.get_json()
+    (event,) = db_session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "project.create")
+    ).all()
+    assert event.resource_id == str(created.get_json()["id"]) and event.username == "opcc.staff"

@@ -524,3 +524,30 @@ def test_unknown_things_are_not_found(client, login):
     # A milestone is reached only through its own project.
     wrong = f"/api/v1/projects/{pid}/milestones/{milestone['id']}"
     assert client.get(wrong, headers=h).status_code == 404
+
+
+def test_the_police_never_change_a_project_even_one_they_deliver(client, login, ids):
+    """domain.md: police staff read funds and projects but change nothing."""
+    opcc = login("opcc.staff")
+    cctv = project_id(client, opcc, CCTV)
+    made_partner = patch(
+        client,
+        opcc,
+        f"/api/v1/projects/{cctv}",
+        {"delivery_organisation_ids": [ids.org["Staffordshire Police"]]},
+    )
+    assert made_partner.status_code == 200, made_partner.get_json()
+    officer = login("police.officer")
+    spend = client.post(
+        f"/api/v1/projects/{cctv}/spend",
+        json={"period": "2031-Q1", "actual_pence": 999_999},
+        headers=officer,
+    )
+    assert spend.status_code == 403
+    rag = patch(
+        client,
+        officer,
+        f"/api/v1/projects/{cctv}",
+        {"rag": {"delivery": "green", "spend": "green", "risk": "green"}},
+    )
+    assert rag.status_code == 403

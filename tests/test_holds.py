@@ -227,13 +227,37 @@ def test_an_accepted_referral_turns_its_hold_into_an_admission(client, login, id
     assert family_in_search(client, officer, glow) == 0
 
 
-def test_an_accepted_referral_may_hold_and_then_be_admitted(client, login, ids, refer):
+def test_a_refuge_that_already_accepted_cannot_hold_for_the_same_referral(
+    client, login, ids, refer
+):
+    """Once the refuge accepted, the family is its admission, not a hold that would lapse."""
     glow_staff = login("glow.staff")
     glow = ids.service[GLOW]
     referral = refer(GLOW)
     assert act(client, glow_staff, referral, action="accept").status_code == 200
-    assert hold(client, glow_staff, referral, glow).status_code == 201
-    assert figures(client, glow_staff, glow)["available"] == 0
+    response = hold(client, glow_staff, referral, glow)
+    assert response.status_code == 409
+    assert "already accepted" in response.get_json()["message"]
+    assert figures(client, glow_staff, glow)["held"] == 0
+
+
+def test_an_admission_makes_an_earlier_availability_etag_stale(client, login, ids, refer):
+    """A report made from figures read before an admission must not undo it."""
+    officer, glow_staff = login("police.officer"), login("glow.staff")
+    glow = ids.service[GLOW]
+    url = f"/api/v1/refuges/{glow}/availability"
+    before = client.get(url, headers=glow_staff)
+    etag, old_spaces = before.headers["ETag"], before.get_json()["spaces"]
+    referral = refer(GLOW)
+    assert hold(client, officer, referral, glow).status_code == 201
+    assert act(client, glow_staff, referral, action="accept").status_code == 200
+    stale = client.put(
+        url,
+        json={"spaces": [{k: s[k] for k in ("space_type", "total", "vacant")} for s in old_spaces]},
+        headers={**glow_staff, "If-Match": etag},
+    )
+    assert stale.status_code == 412
+    assert figures(client, officer, glow)["vacant"] == 0
 
 
 @pytest.mark.parametrize(

@@ -17,9 +17,11 @@ def test_a_referral_read_and_list_equal_the_schema_dump(app, client, login, ids)
 
     police = login("police.officer")
     made = make(client, police, victim_referral(ids.service[SWA_REFUGE]))
-    held = client.post(f"{URL}/{made['id']}/hold",
-                       json={"refuge_id": ids.service[SWA_REFUGE], "space_type": "family"},
-                       headers=police)
+    held = client.post(
+        f"{URL}/{made['id']}/hold",
+        json={"refuge_id": ids.service[SWA_REFUGE], "space_type": "family"},
+        headers=police,
+    )
     assert held.status_code == 201
 
     single = client.get(f"{URL}/{made['id']}", headers=police)

@@ -325,3 +325,44 @@ def test_a_password_reset_ends_the_users_sessions(client, login, ids, db_session
         sa.select(User.password_hash).where(User.username == "pathway.staff")
     )
     assert stored.startswith("$argon2")
+
+
+def test_an_org_admin_cannot_take_over_the_partnership_admin(client, login, ids):
+    created = client.post(
+        "/api/v1/users",
+        json={"username": "opcc.admin", "role": "admin", "password": "another-long-password"},
+        headers=login("partnership.admin"),
+    )
+    assert created.status_code == 201
+    opcc_admin = login("opcc.admin", "another-long-password")
+    target = ids.user["partnership.admin"]
+    for change in ({"password": "attacker-chosen-pw"}, {"active": False}, {"role": "staff"}):
+        assert (
+            client.patch(f"/api/v1/users/{target}", json=change, headers=opcc_admin).status_code
+            == 403
+        )
+    assert client.get("/api/v1/me", headers=login("partnership.admin")).status_code == 200
+
+
+def test_a_refused_cross_organisation_user_creation_is_audited(client, login, ids, db_session):
+    from partnership_api.models.audit import AuditEvent
+
+    refused = client.post(
+        "/api/v1/users",
+        json={
+            "username": "x.evil",
+            "role": "admin",
+            "password": "a-long-enough-password",
+            "organisation_id": ids.org["Staffordshire Police"],
+        },
+        headers=login("swa.admin"),
+    )
+    assert refused.status_code == 403
+    events = db_session.scalars(
+        sa.select(AuditEvent).where(
+            AuditEvent.action == "user.create", AuditEvent.outcome == "refused"
+        )
+    ).all()
+    assert [(e.username, e.subject_organisation_id) for e in events] == [
+        ("swa.admin", ids.org["Staffordshire Police"])
+    ]

@@ -461,6 +461,12 @@ def place_hold(actor: Actor, referral_id: uuid.UUID, data: dict) -> BedHold:
             message=f"This referral is {referral.status}; a bed space can be held only while "
             "it is submitted or accepted.",
         )
+    if referral.status == "accepted" and referral.to_service_id == data["refuge_id"]:
+        abort(
+            409,
+            message="This refuge has already accepted the referral: record the admission in "
+            "its availability rather than holding a space.",
+        )
     refuge = db.session.get(Service, data["refuge_id"])
     if refuge is None or refuge.kind != "refuge" or not refuge.active:
         abort(
@@ -584,6 +590,14 @@ def on_referral_transition(actor: Actor, referral: Referral, action: str) -> Non
             .values(vacant=BedSpace.vacant - 1)
             .execution_options(synchronize_session=False)
         ).rowcount
+        # The refuge's figures changed: a PUT made with the ETag read before the admission
+        # must get 412, not silently put the admitted family's room back on offer.
+        db.session.execute(
+            sa.update(RefugeAvailability)
+            .where(RefugeAvailability.service_id == hold.service_id)
+            .values(version=RefugeAvailability.version + 1)
+            .execution_options(synchronize_session=False)
+        )
         hold.state, hold.ended_at, hold.end_reason = "admitted", now, "accepted"
         kind = "hold_admitted" if admitted else "hold_admitted_without_vacancy"
         action_name, reason = "bed_hold.admit", "accepted"

@@ -93,8 +93,24 @@ def create_user(actor: Actor, data: dict) -> User:
     make_partnership_admin = data.pop("partnership_admin", None)
     if not actor.partnership_admin:
         if org_id not in (None, actor.org_id):
+            audit.record_refusal(
+                "user.create",
+                "user",
+                None,
+                actor=actor,
+                details={"reason": "other_organisation"},
+                subject_organisation_id=org_id,
+            )
             abort(403, message="You can only create users in your own organisation.")
         if make_partnership_admin:
+            audit.record_refusal(
+                "user.create",
+                "user",
+                None,
+                actor=actor,
+                details={"reason": "partnership_admin"},
+                subject_organisation_id=actor.org_id,
+            )
             abort(403, message="Only the partnership admin can make a partnership admin.")
     org_id = org_id or actor.org_id
     if db.session.get(Organisation, org_id) is None:
