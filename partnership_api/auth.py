@@ -27,7 +27,7 @@ from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.partnership import AuthSession, Organisation, User
 from partnership_api.policy import Actor
-from partnership_api.smorest import is_public
+from partnership_api.smorest import is_public, is_read_only
 
 _hasher: PasswordHasher | None = None
 # A hash of a random password, verified against when the username is unknown, so that the
@@ -237,6 +237,12 @@ def init_auth(app: Flask) -> None:
         claims = bearer_claims()
         if claims is None:
             _refuse_token("invalid")
+        if (
+            is_read_only(view, request.method)
+            and db.engine.dialect.name == "postgresql"
+            and not db.session().in_transaction()
+        ):
+            db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         actor = load_actor(claims)
         if actor is None:
             _refuse_token("revoked")

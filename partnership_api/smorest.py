@@ -26,6 +26,19 @@ def mark_public(func: Callable) -> Callable:
     return func
 
 
+_READ_ONLY_ATTR = "_partnership_read_only"
+
+
+def is_read_only(view_func: Callable, method: str | None = None) -> bool:
+    """Whether the view (for this HTTP method) was declared to write nothing."""
+    if getattr(view_func, _READ_ONLY_ATTR, False):
+        return True
+    view_class = getattr(view_func, "view_class", None)
+    if view_class is not None and method is not None:
+        return bool(getattr(getattr(view_class, method.lower(), None), _READ_ONLY_ATTR, False))
+    return False
+
+
 def mark_public_endpoint(endpoint: str) -> None:
     """Mark an endpoint that is not ours (the docs' own views) as needing no token."""
     PUBLIC_ENDPOINTS.add(endpoint)
@@ -96,6 +109,13 @@ class Blueprint(flask_smorest.Blueprint):
             429, description="Too many requests from this user; try again later (Retry-After)"
         )(func)
         return heavy_endpoint_limit(documented)
+
+    def read_only(self, func: Callable) -> Callable:
+        """Declare that an operation writes nothing: on PostgreSQL it then runs without a
+        transaction (no BEGIN and ROLLBACK round trips). A refusal's audit event still gets a
+        transaction of its own (``audit.record_refusal`` starts afresh)."""
+        setattr(func, _READ_ONLY_ATTR, True)
+        return func
 
     def public(self, func: Callable) -> Callable:
         """Mark an operation as open to anyone, and document it without security."""
