@@ -454,6 +454,29 @@ def _record(action: str, kind: str, item, project: Project, details: dict) -> No
     )
 
 
+def _add_item(project: Project, item, action: str, kind: str, details: dict):
+    """Add a milestone, spend line or output to a project: one audited commit."""
+    db.session.add(item)
+    db.session.flush()
+    _touch(project)
+    _record(action, kind, item, project, details)
+    db.session.commit()
+    return item
+
+
+def _change_item(
+    project: Project, item, data: dict, if_match: ETags | None, action: str, kind: str, details
+) -> object:
+    """Change a project's item under If-Match; ``details(item)`` is audited after the change."""
+    _claim(type(item), item, if_match)
+    for key, value in data.items():
+        setattr(item, key, value)
+    _touch(project)
+    _record(action, kind, item, project, details(item))
+    db.session.commit()
+    return item
+
+
 def present_milestone(milestone: Milestone, on: date | None = None) -> dict:
     on = on or today()
     return {
@@ -481,12 +504,9 @@ def create_milestone(actor: Actor, project_id: int, data: dict) -> Milestone:
     # Adding a milestone is progress: a delivery partner may plan its own steps.
     project = _progress_on(actor, project_id, (), frozenset())
     milestone = Milestone(project_id=project.id, **data)
-    db.session.add(milestone)
-    db.session.flush()
-    _touch(project)
-    _record("milestone.create", "milestone", milestone, project, {"due_on": str(data["due_on"])})
-    db.session.commit()
-    return milestone
+    return _add_item(
+        project, milestone, "milestone.create", "milestone", {"due_on": str(data["due_on"])}
+    )
 
 
 def update_milestone(
@@ -494,13 +514,15 @@ def update_milestone(
 ) -> Milestone:
     project = _progress_on(actor, project_id, data, MILESTONE_PROGRESS_FIELDS)
     milestone = get_milestone(project.id, milestone_id)
-    _claim(Milestone, milestone, if_match)
-    for key, value in data.items():
-        setattr(milestone, key, value)
-    _touch(project)
-    _record("milestone.update", "milestone", milestone, project, {"fields": sorted(data)})
-    db.session.commit()
-    return milestone
+    return _change_item(
+        project,
+        milestone,
+        data,
+        if_match,
+        "milestone.update",
+        "milestone",
+        lambda _: {"fields": sorted(data)},
+    )
 
 
 def present_spend_line(line: SpendLine) -> dict:
@@ -535,12 +557,7 @@ def create_spend_line(actor: Actor, project_id: int, data: dict) -> SpendLine:
             errors={"json": {"period": ["Already reported."]}},
         )
     line = SpendLine(project_id=project.id, **data)
-    db.session.add(line)
-    db.session.flush()
-    _touch(project)
-    _record("spend.create", "spend", line, project, _spend_details(line))
-    db.session.commit()
-    return line
+    return _add_item(project, line, "spend.create", "spend", _spend_details(line))
 
 
 def _spend_details(line: SpendLine) -> dict:
@@ -556,14 +573,16 @@ def update_spend_line(
 ) -> SpendLine:
     project = _progress_on(actor, project_id, (), frozenset())
     line = get_spend_line(project.id, period)
-    _claim(SpendLine, line, if_match)
     before = _spend_details(line)
-    for key, value in data.items():
-        setattr(line, key, value)
-    _touch(project)
-    _record("spend.update", "spend", line, project, {"before": before, **_spend_details(line)})
-    db.session.commit()
-    return line
+    return _change_item(
+        project,
+        line,
+        data,
+        if_match,
+        "spend.update",
+        "spend",
+        lambda changed: {"before": before, **_spend_details(changed)},
+    )
 
 
 def present_output(output: Output) -> dict:
@@ -587,12 +606,7 @@ def outputs_stmt(project_id: int) -> sa.Select:
 def create_output(actor: Actor, project_id: int, data: dict) -> Output:
     project = _progress_on(actor, project_id, (), frozenset())
     output = Output(project_id=project.id, **data)
-    db.session.add(output)
-    db.session.flush()
-    _touch(project)
-    _record("output.create", "output", output, project, {"metric": output.metric})
-    db.session.commit()
-    return output
+    return _add_item(project, output, "output.create", "output", {"metric": output.metric})
 
 
 def update_output(
@@ -600,13 +614,15 @@ def update_output(
 ) -> Output:
     project = _progress_on(actor, project_id, data, OUTPUT_PROGRESS_FIELDS)
     output = get_output(project.id, output_id)
-    _claim(Output, output, if_match)
-    for key, value in data.items():
-        setattr(output, key, value)
-    _touch(project)
-    _record("output.update", "output", output, project, {"fields": sorted(data)})
-    db.session.commit()
-    return output
+    return _change_item(
+        project,
+        output,
+        data,
+        if_match,
+        "output.update",
+        "output",
+        lambda _: {"fields": sorted(data)},
+    )
 
 
 # --- the summary ---------------------------------------------------------------------------------
