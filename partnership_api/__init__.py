@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Mapping
 
+import orjson
 import sqlalchemy as sa
 from flask import Flask
 from werkzeug.routing import IntegerConverter
@@ -37,6 +39,14 @@ class DatabaseIntConverter(IntegerConverter):
         kwargs.setdefault("min", 1)
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(map, *args, **kwargs)
+
+
+def load_json(text: str | bytes) -> object:
+    """orjson's parser, falling back to the standard one for what only it accepts (NaN)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 API_TITLE = "Partnership API"
@@ -110,6 +120,9 @@ def _configure(app: Flask) -> None:
                 "options": options,
             },
         )
+    # JSON columns (a referral's subject, needs, household…) are read with orjson: a page of
+    # the inbox decodes a hundred of them.
+    engine_options["json_deserializer"] = load_json
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
         **engine_options,

@@ -4,6 +4,13 @@ Events are written in the same transaction as the change they record. Each carri
 chained to the one before it; ``flask audit verify`` walks the chain and names the first
 broken link. Taking the next link locks the single chain-head row, so the chain stays a line
 even with many workers writing at once.
+
+An event's hash is ``sha256("{seq}|{previous hash}|{content digest}")``, where the content
+digest is the SHA-256 of the event's fields (all but its place in the chain) as canonical JSON.
+The content digest is computed here; the link needs the previous hash, which only the locked
+chain head knows. On PostgreSQL one statement (``APPEND_SQL``) locks the head, links the
+transaction's events, inserts them and moves the head, so the lock is held for one round trip
+and the commit, not for three. SQLite takes its write lock at BEGIN and links them here.
 """
 
 from __future__ import annotations
@@ -29,27 +36,36 @@ if TYPE_CHECKING:
 
 GENESIS_HASH = "0" * 64
 
+# The fields an event's content digest covers, in the order they are written.
+CONTENT_FIELDS = (
+    "at",
+    "user_id",
+    "username",
+    "organisation_id",
+    "action",
+    "resource_type",
+    "resource_id",
+    "subject_organisation_id",
+    "related_organisation_id",
+    "request_id",
+    "client_address",
+    "outcome",
+    "details",
+)
 
-def _digest(event: AuditEvent) -> str:
-    body = {
-        "id": event.id,
-        "at": event.at.isoformat(),
-        "user_id": str(event.user_id) if event.user_id else None,
-        "username": event.username,
-        "organisation_id": event.organisation_id,
-        "action": event.action,
-        "resource_type": event.resource_type,
-        "resource_id": event.resource_id,
-        "subject_organisation_id": event.subject_organisation_id,
-        "related_organisation_id": event.related_organisation_id,
-        "request_id": event.request_id,
-        "client_address": event.client_address,
-        "outcome": event.outcome,
-        "details": event.details,
-        "prev_hash": event.prev_hash,
-    }
+
+def content_digest(fields: dict) -> str:
+    """SHA-256 of an event's content as canonical JSON (``fields`` as the row holds them)."""
+    body = {name: fields[name] for name in CONTENT_FIELDS}
+    body["at"] = fields["at"].isoformat()
+    body["user_id"] = str(fields["user_id"]) if fields["user_id"] else None
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def link_hash(seq: int, prev_hash: str, content: str) -> str:
+    """An event's hash: its place, the previous event's hash and its own content."""
+    return hashlib.sha256(f"{seq}|{prev_hash}|{content}".encode()).hexdigest()
 
 
 def ensure_chain_head(session: Session | None = None) -> None:
@@ -62,17 +78,48 @@ def ensure_chain_head(session: Session | None = None) -> None:
 
 _HEAD = AuditChainHead.__table__
 _EVENTS = AuditEvent.__table__
-_COLUMNS = list(_EVENTS.columns)
 HEAD_QUERY = sa.select(_HEAD.c.last_seq, _HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
 
-
-def _next_link(session: Session) -> tuple[int, str]:
-    """Lock the chain head; return the next sequence number and the last event's hash."""
-    row = session.execute(HEAD_QUERY).one_or_none()
-    if row is None:
-        ensure_chain_head(session)
-        row = session.execute(HEAD_QUERY).one()
-    return row.last_seq + 1, row.last_hash
+# PostgreSQL: lock the head, link the events in order (the hash computed by the database
+# exactly as ``link_hash`` does), insert them and move the head: one statement.
+# ``json_to_recordset`` (not jsonb) keeps each event's details as the very text sent.
+APPEND_SQL = sa.text(
+    """
+WITH RECURSIVE
+incoming AS (
+    SELECT * FROM json_to_recordset(CAST(:events AS json)) AS e(
+        ord integer, content text, at timestamptz, user_id uuid, username text,
+        organisation_id integer, action text, resource_type text, resource_id text,
+        subject_organisation_id integer, related_organisation_id integer, request_id text,
+        client_address text, outcome text, details json)
+),
+head AS (
+    SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1 FOR UPDATE
+),
+chain (ord, seq, prev_hash, hash) AS (
+    SELECT 0, last_seq, NULL::text, last_hash::text FROM head
+    UNION ALL
+    SELECT e.ord, c.seq + 1, c.hash,
+           encode(sha256(convert_to((c.seq + 1)::text || '|' || c.hash || '|' || e.content,
+                                    'UTF8')), 'hex')
+    FROM chain c JOIN incoming e ON e.ord = c.ord + 1
+),
+written AS (
+    INSERT INTO audit_events (
+        id, at, user_id, username, organisation_id, action, resource_type, resource_id,
+        subject_organisation_id, related_organisation_id, request_id, client_address, outcome,
+        details, prev_hash, hash)
+    SELECT c.seq, e.at, e.user_id, e.username, e.organisation_id, e.action, e.resource_type,
+           e.resource_id, e.subject_organisation_id, e.related_organisation_id, e.request_id,
+           e.client_address, e.outcome, e.details, c.prev_hash, c.hash
+    FROM chain c JOIN incoming e ON e.ord = c.ord
+    RETURNING id
+)
+UPDATE audit_chain_head SET last_seq = newest.seq, last_hash = newest.hash
+FROM (SELECT seq, hash FROM chain ORDER BY seq DESC LIMIT 1) AS newest
+WHERE audit_chain_head.id = 1 AND (SELECT count(*) FROM written) = (SELECT count(*) FROM incoming)
+"""
+)
 
 
 @dataclass
@@ -99,7 +146,7 @@ def record_many(
     user_id: uuid.UUID | None = None,
     organisation_id: int | None = None,
     at: datetime | None = None,
-) -> list[AuditEvent]:
+) -> None:
     """Append events to the chain in the current transaction (the caller commits).
 
     The events are linked into the chain at commit (``_link_pending``), so the chain head's
@@ -109,32 +156,39 @@ def record_many(
     """
     entries = list(entries)
     if not entries:
-        return []
+        return
     if actor is None and has_request_context():
         actor = g.get("actor")
     when = at or utcnow()
     request_id = g.get("request_id") if has_request_context() else None
     address = request.remote_addr if has_request_context() else None
-    events = [
-        AuditEvent(
-            at=when,
-            user_id=actor.user_id if actor else user_id,
-            username=actor.username if actor else username,
-            organisation_id=actor.org_id if actor else organisation_id,
-            action=entry.action,
-            resource_type=entry.resource_type,
-            resource_id=str(entry.resource_id) if entry.resource_id is not None else None,
-            subject_organisation_id=entry.subject_organisation_id,
-            related_organisation_id=entry.related_organisation_id,
-            request_id=request_id,
-            client_address=address,
-            outcome=entry.outcome,
-            details=entry.details,
+    pending = db.session.info.setdefault(PENDING, [])
+    for entry in entries:
+        pending.append(
+            {
+                "at": when,
+                "user_id": actor.user_id if actor else user_id,
+                "username": actor.username if actor else username,
+                "organisation_id": actor.org_id if actor else organisation_id,
+                "action": entry.action,
+                "resource_type": entry.resource_type,
+                "resource_id": str(entry.resource_id) if entry.resource_id is not None else None,
+                "subject_organisation_id": entry.subject_organisation_id,
+                "related_organisation_id": entry.related_organisation_id,
+                "request_id": request_id,
+                "client_address": address,
+                "outcome": entry.outcome,
+                "details": entry.details,
+            }
         )
-        for entry in entries
-    ]
-    db.session.info.setdefault(PENDING, []).extend(events)
-    return events
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
 
 
 @sa.event.listens_for(Session, "before_commit")
@@ -143,20 +197,40 @@ def _link_pending(session: Session) -> None:
     events = session.info.pop(PENDING, None)
     if not events:
         return
-    seq, prev_hash = _next_link(session)
+    if session.get_bind().dialect.name == "postgresql":
+        rows = [
+            {
+                **{name: _json_value(value) for name, value in event.items()},
+                "ord": ord_,
+                "content": content_digest(event),
+            }
+            for ord_, event in enumerate(events, start=1)
+        ]
+        moved = session.execute(APPEND_SQL, {"events": json.dumps(rows, separators=(",", ":"))})
+        if moved.rowcount != 1:  # no head row (a database set up by hand): make it, link again
+            ensure_chain_head(session)
+            session.execute(APPEND_SQL, {"events": json.dumps(rows, separators=(",", ":"))})
+        return
+    row = session.execute(HEAD_QUERY).one_or_none()
+    if row is None:
+        ensure_chain_head(session)
+        row = session.execute(HEAD_QUERY).one()
+    seq, prev_hash = row.last_seq, row.last_hash
     for event in events:
-        event.id = seq
-        event.prev_hash = prev_hash
-        event.hash = _digest(event)
-        prev_hash = event.hash
         seq += 1
-    # Core statements: the events are written as they are, without the unit of work's cost.
-    session.execute(
-        _EVENTS.insert(), [{c.name: getattr(e, c.key) for c in _COLUMNS} for e in events]
-    )
-    session.execute(
-        _HEAD.update().where(_HEAD.c.id == 1).values(last_seq=seq - 1, last_hash=prev_hash)
-    )
+        event["id"] = seq
+        event["prev_hash"] = prev_hash
+        event["hash"] = prev_hash = link_hash(seq, prev_hash, content_digest(event))
+    session.execute(_EVENTS.insert(), events)
+    session.execute(_HEAD.update().where(_HEAD.c.id == 1).values(last_seq=seq, last_hash=prev_hash))
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _no_writes_without_a_transaction(session: Session, flush_context, instances) -> None:
+    """A read (``smorest.is_read_only``) runs without a transaction on PostgreSQL, where each
+    statement would commit on its own: only its audit events, one statement, may be written."""
+    if session.connection().get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        raise RuntimeError("A read-only request tried to write; writes need a transaction.")
 
 
 @sa.event.listens_for(Session, "after_soft_rollback")
@@ -179,7 +253,7 @@ def record(
     username: str | None = None,
     user_id: uuid.UUID | None = None,
     organisation_id: int | None = None,
-) -> AuditEvent:
+) -> None:
     """Append one event in the current transaction (the caller commits)."""
     entry = Entry(
         action,
@@ -190,9 +264,7 @@ def record(
         related_organisation_id,
         details,
     )
-    return record_many(
-        [entry], actor, username=username, user_id=user_id, organisation_id=organisation_id
-    )[0]
+    record_many([entry], actor, username=username, user_id=user_id, organisation_id=organisation_id)
 
 
 def record_refusal(
@@ -238,7 +310,8 @@ def verify_chain(batch: int = 5000) -> tuple[int, BrokenLink | None]:
             return checked, BrokenLink(expected_id, f"event {expected_id} is missing")
         if event.prev_hash != prev_hash:
             return checked, BrokenLink(event.id, "its link to the previous event does not match")
-        if _digest(event) != event.hash:
+        content = content_digest({name: getattr(event, name) for name in CONTENT_FIELDS})
+        if link_hash(event.id, event.prev_hash, content) != event.hash:
             return checked, BrokenLink(event.id, "its content does not match its hash")
         prev_hash = event.hash
         expected_id += 1

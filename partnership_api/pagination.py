@@ -13,8 +13,11 @@ MAX_PAGE_SIZE = 100
 MAX_PAGE = 100_000
 
 
-def page_of(stmt: sa.Select, pagination_parameters, *, count: bool = True) -> list:
-    """One page of ``stmt``'s rows; sets the total for the header when ``count`` is true."""
+def page_of(
+    stmt: sa.Select, pagination_parameters, *, count: bool = True, rows: bool = False
+) -> list:
+    """One page of ``stmt``'s objects (or, with ``rows``, its rows); sets the total for the
+    header when ``count`` is true."""
     cap = current_app.config.get("MAX_PAGE_SIZE", MAX_PAGE_SIZE)
     size = pagination_parameters.page_size
     if size > cap:
@@ -30,16 +33,17 @@ def page_of(stmt: sa.Select, pagination_parameters, *, count: bool = True) -> li
             errors={"query": {"page": [f"Must be at most {MAX_PAGE}."]}},
         )
     offset = (pagination_parameters.page - 1) * size
-    rows = db.session.scalars(stmt.limit(size).offset(offset)).all()
+    paged = stmt.limit(size).offset(offset)
+    found = (db.session.execute(paged) if rows else db.session.scalars(paged)).all()
     if count:
-        if offset == 0 and len(rows) < size:
-            total = len(rows)
+        if offset == 0 and len(found) < size:
+            total = len(found)
         else:
             total = db.session.scalar(
                 sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
             )
         pagination_parameters.item_count = total
-    return rows
+    return found
 
 
 __all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "Page", "page_of"]

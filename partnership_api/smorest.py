@@ -7,12 +7,10 @@
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Callable
-from datetime import date, datetime
 
 import flask_smorest
+import orjson
 from flask import Response
 from werkzeug.exceptions import HTTPException
 
@@ -26,17 +24,17 @@ def mark_public(func: Callable) -> Callable:
     return func
 
 
-_READ_ONLY_ATTR = "_partnership_read_only"
+READ_METHODS = frozenset({"GET", "HEAD"})
 
 
-def is_read_only(view_func: Callable, method: str | None = None) -> bool:
-    """Whether the view (for this HTTP method) was declared to write nothing."""
-    if getattr(view_func, _READ_ONLY_ATTR, False):
-        return True
-    view_class = getattr(view_func, "view_class", None)
-    if view_class is not None and method is not None:
-        return bool(getattr(getattr(view_class, method.lower(), None), _READ_ONLY_ATTR, False))
-    return False
+def is_read_only(method: str) -> bool:
+    """Whether a request may write nothing but its audit events: every GET and HEAD.
+
+    On PostgreSQL such a request runs without a transaction (no BEGIN and ROLLBACK round
+    trips); its audit events are still written atomically, by one statement. A guard in
+    ``audit.py`` refuses any other write made without a transaction.
+    """
+    return method in READ_METHODS
 
 
 def mark_public_endpoint(endpoint: str) -> None:
@@ -56,10 +54,7 @@ def is_public(endpoint: str, view_func: Callable, method: str | None = None) -> 
 
 
 def _json_default(value: object) -> str:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
+    # orjson writes datetimes, dates and UUIDs itself; anything else is a mistake.
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
@@ -68,10 +63,12 @@ def json_response(data: object, status: int = 200) -> Response:
 
     The view still documents its schema with ``@blp.response``; the data given here must be
     exactly what that schema would dump (tests compare the two), so the marshmallow pass,
-    the costliest step of a big list, is skipped.
+    the costliest step of a big list, is skipped. orjson writes datetimes as ISO 8601 with
+    their offset, exactly as ``datetime.isoformat`` does.
     """
-    body = json.dumps(data, default=_json_default, separators=(",", ":"))
-    return Response(body, status=status, mimetype="application/json")
+    return Response(
+        orjson.dumps(data, default=_json_default), status=status, mimetype="application/json"
+    )
 
 
 class Api(flask_smorest.Api):
@@ -94,8 +91,19 @@ class Api(flask_smorest.Api):
 class Blueprint(flask_smorest.Blueprint):
     """A Blueprint whose views are protected unless marked with ``public``."""
 
+    def arguments(self, schema, *args, **kwargs):
+        """flask-smorest's arguments, with one schema instance made here: given a class,
+        webargs would build a new instance (deep-copying every field) on every request."""
+        if isinstance(schema, type):
+            schema = schema()
+        return super().arguments(schema, *args, **kwargs)
+
     def paginate(self, pager=None, *, page=None, page_size=20, max_page_size=100):
-        """flask-smorest's pagination, 20 a page by default and at most 100."""
+        """flask-smorest's pagination, 20 a page by default and at most 100.
+
+        Its parameters schema is a class that webargs would instantiate on every request;
+        ``_one_pagination_schema`` hands it one instance instead.
+        """
         return super().paginate(pager, page=page, page_size=page_size, max_page_size=max_page_size)
 
     def rate_limited(self, func: Callable) -> Callable:
@@ -110,14 +118,17 @@ class Blueprint(flask_smorest.Blueprint):
         )(func)
         return heavy_endpoint_limit(documented)
 
-    def read_only(self, func: Callable) -> Callable:
-        """Declare that an operation writes nothing: on PostgreSQL it then runs without a
-        transaction (no BEGIN and ROLLBACK round trips). A refusal's audit event still gets a
-        transaction of its own (``audit.record_refusal`` starts afresh)."""
-        setattr(func, _READ_ONLY_ATTR, True)
-        return func
-
     def public(self, func: Callable) -> Callable:
         """Mark an operation as open to anyone, and document it without security."""
         mark_public(func)
         return self.doc(security=[])(func)
+
+
+_make_pagination_schema = flask_smorest.pagination._pagination_parameters_schema_factory
+
+
+def _one_pagination_schema(page, page_size, max_page_size):
+    return _make_pagination_schema(page, page_size, max_page_size)()
+
+
+flask_smorest.pagination._pagination_parameters_schema_factory = _one_pagination_schema

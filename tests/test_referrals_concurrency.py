@@ -92,3 +92,25 @@ def test_two_redirects_at_once_make_one_onward_referral(app, client, login, ids,
     assert sorted(status for status, _ in results) == [200, 409], results
     db_session.rollback()
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Referral)) == 2
+
+
+def test_sixteen_audited_reads_at_once_keep_the_trail_one_unbroken_line(
+    app, client, login, ids, db_session
+):
+    """Each read writes its event; all of them racing still give one chain, verified whole."""
+    from partnership_api.models.audit import AuditEvent
+
+    police = login("police.officer")
+    made = make(client, police, victim_referral(ids.service[SWA_REFUGE]))
+    before = db_session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    reads = [("get", f"{URL}/{made['id']}", {"headers": police})] * 12
+    inboxes = [("get", f"{URL}?direction=sent", {"headers": police})] * 4
+    results = at_once(app, reads + inboxes)
+
+    assert [status for status, _ in results] == [200] * 16
+    db_session.rollback()
+    after = db_session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    assert after - before == 16
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert f"{after} events checked" in result.output

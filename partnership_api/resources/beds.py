@@ -20,7 +20,6 @@ blp = Blueprint(
 
 @blp.route("/search")
 class BedSearch(MethodView):
-    @blp.read_only
     @blp.rate_limited
     @blp.arguments(BedSearchArgsSchema, location="query", unknown=ma.RAISE)
     @blp.response(200, BedSearchResultSchema(many=True))

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_smorest import abort
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -662,6 +662,9 @@ GENERATION_QUERY = sa.select(_GENERATION.c.generation).where(_GENERATION.c.id ==
 
 
 def _read_generation() -> int | None:
+    """The generation, as read with this request's session check, else from the database."""
+    if has_request_context() and "bed_search_generation" in g:
+        return g.bed_search_generation
     return db.session.execute(GENERATION_QUERY).scalar()
 
 

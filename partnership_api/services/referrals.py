@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from partnership_api import audit, policy
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
+from partnership_api.models.beds import BedHold
 from partnership_api.models.partnership import Service, User
 from partnership_api.models.referrals import (
     RECEIVING_SERVICE_KINDS,
@@ -138,10 +139,61 @@ def present(referrals: list[Referral]) -> list[dict]:
     """Referrals as partners see them, with their live holds fetched in one query."""
     holds = beds.live_holds(r.id for r in referrals)
     now = utcnow()
-    return [_shown(r, holds.get(r.id), now) for r in referrals]
+    return [_shown(r, _hold_shown(holds.get(r.id)), now) for r in referrals]
 
 
-def _shown(referral: Referral, hold, now: datetime) -> dict:
+def _hold_shown(hold: BedHold | None) -> dict | None:
+    if hold is None:
+        return None
+    return {
+        "id": hold.id,
+        "referral_id": hold.referral_id,
+        "refuge_id": hold.service_id,
+        "space_type": hold.space_type,
+        "expires_at": hold.expires_at,
+    }
+
+
+# The hot reads (one referral, a page of the inbox) read each referral and its live hold in one
+# statement, as plain rows: the same fields ``present`` shows, without the ORM's bookkeeping.
+_REFERRALS = Referral.__table__
+_HOLDS = BedHold.__table__
+ROW_COLUMNS = (
+    *_REFERRALS.c,
+    _HOLDS.c.id.label("hold_id"),
+    _HOLDS.c.service_id.label("hold_service_id"),
+    _HOLDS.c.space_type.label("hold_space_type"),
+    _HOLDS.c.expires_at.label("hold_expires_at"),
+)
+
+
+def _with_live_hold(stmt: sa.Select, now: datetime) -> sa.Select:
+    """``stmt`` (over referrals) joined to each referral's live hold, if it has one (there is
+    at most one: ``uq_bed_holds_active_referral``)."""
+    return stmt.outerjoin(
+        _HOLDS,
+        sa.and_(
+            _HOLDS.c.referral_id == _REFERRALS.c.id,
+            _HOLDS.c.state == "active",
+            _HOLDS.c.expires_at > now,
+        ),
+    )
+
+
+def _row_shown(row: sa.Row, now: datetime) -> dict:
+    hold = None
+    if row.hold_id is not None:
+        hold = {
+            "id": row.hold_id,
+            "referral_id": row.id,
+            "refuge_id": row.hold_service_id,
+            "space_type": row.hold_space_type,
+            "expires_at": row.hold_expires_at,
+        }
+    return _shown(row, hold, now)
+
+
+def _shown(referral: Referral | sa.Row, hold: dict | None, now: datetime) -> dict:
     return {
         "id": referral.id,
         "reference": referral.reference,
@@ -169,15 +221,7 @@ def _shown(referral: Referral, hold, now: datetime) -> dict:
         "overdue": is_overdue(referral, now),
         "redirected_to": referral.redirected_to_id,
         "redirected_from": referral.redirected_from_id,
-        "hold": None
-        if hold is None
-        else {
-            "id": hold.id,
-            "referral_id": hold.referral_id,
-            "refuge_id": hold.service_id,
-            "space_type": hold.space_type,
-            "expires_at": hold.expires_at,
-        },
+        "hold": hold,
     }
 
 
@@ -342,8 +386,14 @@ def create(actor: Actor, data: dict, idempotency_key: str | None) -> tuple[dict,
 def read(actor: Actor, referral_id: uuid.UUID) -> dict:
     """One referral; 404 when the caller's organisation neither sent nor received it."""
     policy.require(actor, "referral.read")
-    referral = _visible(actor, referral_id)
-    shown = present([referral])[0]
+    now = utcnow()
+    referral = db.session.execute(
+        _with_live_hold(sa.select(*ROW_COLUMNS), now).where(_REFERRALS.c.id == referral_id)
+    ).one_or_none()
+    if referral is None:
+        abort(404, message="Not found.")
+    policy.authorize(actor, "referral.read", referral)
+    shown = _row_shown(referral, now)
     audit.record("referral.read", "referral", referral.id, **_parties(referral))
     db.session.commit()
     return shown
@@ -400,17 +450,17 @@ def _newest_ids(actor: Actor, args: dict, now: datetime, window: int) -> sa.Subq
     return (branches[0] if len(branches) == 1 else sa.union_all(*branches)).subquery()
 
 
-def _listing(actor: Actor, args: dict, now: datetime, window: int) -> sa.Select:
+def _listing(actor: Actor, args: dict, now: datetime, window: int, *columns) -> sa.Select:
     """The caller's referrals matching ``args``, newest first, within the policy's scope.
 
     ``window`` is how many rows from the top the caller may page to (offset + page size).
     """
     sides = _sides(actor, args)
     if len(sides) == 1:
-        return _scoped(actor, args, now, sides[0], Referral)
+        return _scoped(actor, args, now, sides[0], *columns)
     newest = _newest_ids(actor, args, now, window)
     return (
-        sa.select(Referral).where(Referral.id.in_(sa.select(newest.c.id))).order_by(*NEWEST_FIRST)
+        sa.select(*columns).where(Referral.id.in_(sa.select(newest.c.id))).order_by(*NEWEST_FIRST)
     )
 
 
@@ -433,19 +483,30 @@ def list_referrals(actor: Actor, args: dict, pagination_parameters) -> list[dict
     now = utcnow()
     size = pagination_parameters.page_size
     start = (pagination_parameters.page - 1) * size
-    rows = page_of(_listing(actor, args, now, start + size), pagination_parameters, count=False)
+    cap = start + COUNT_LIMIT
+    # The page, each referral's live hold and the (capped) count: one statement.
+    matching = (
+        sa.select(sa.func.count())
+        .select_from(_newest_ids(actor, args, now, cap))
+        .scalar_subquery()
+        .label("matching")
+    )
+    page = _with_live_hold(_listing(actor, args, now, start + size, *ROW_COLUMNS, matching), now)
+    rows = page_of(page, pagination_parameters, count=False, rows=True)
     if 0 < len(rows) < size or (not rows and start == 0):
         total = start + len(rows)
-    else:
-        total = _count_up_to(actor, args, now, start + COUNT_LIMIT)
+    elif rows:
+        total = min(rows[0].matching, cap)
+    else:  # past the end
+        total = _count_up_to(actor, args, now, cap)
     pagination_parameters.item_count = total
-    shown = present(list(rows))
+    shown = [_row_shown(row, now) for row in rows]
     audit.record_many(_list_entries(actor, rows))
     db.session.commit()
     return shown
 
 
-def _list_entries(actor: Actor, rows: list[Referral]) -> list[audit.Entry]:
+def _list_entries(actor: Actor, rows: list[sa.Row]) -> list[audit.Entry]:
     """Which referrals were listed: one event per partner organisation on the other side, so
     that organisation's admin sees its referrals were shown too."""
     by_partner: dict[int | None, list[str]] = {}
