@@ -11,16 +11,19 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
+import weakref
 from datetime import timedelta
 
 import jwt as pyjwt
+import psycopg
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 from flask_smorest import abort
 from jwt.exceptions import PyJWTError
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
 from partnership_api import audit
@@ -178,22 +181,62 @@ def load_actor(claims: dict) -> Actor | None:
         session_id = uuid.UUID(claims["sid"])
     except (KeyError, ValueError, TypeError):
         return None
-    row = db.session.execute(
-        ACTOR_QUERY, {"user_id": user_id, "session_id": session_id, "now": utcnow()}
-    ).one_or_none()
+    params = {"user_id": user_id, "session_id": session_id, "now": utcnow()}
+    if db.engine.dialect.name == "postgresql":
+        row = _actor_row_postgresql(params)
+    else:
+        row = tuple(db.session.execute(ACTOR_QUERY, params).one_or_none() or ()) or None
     if row is None:
         return None
-    g.bed_search_generation = row.bed_search_generation
+    username, role, partnership_admin, org_id, org_kind, org_name, generation = row
+    g.bed_search_generation = generation
     return Actor(
         user_id=user_id,
-        username=row.username,
-        org_id=row.organisation_id,
-        org_kind=row.kind,
-        org_name=row.name,
-        role=row.role,
-        partnership_admin=row.partnership_admin,
+        username=username,
+        org_id=org_id,
+        org_kind=org_kind,
+        org_name=org_name,
+        role=role,
+        partnership_admin=partnership_admin,
         session_id=session_id,
     )
+
+
+def _actor_row_postgresql(params: dict) -> tuple | None:
+    """``ACTOR_QUERY`` on a pooled connection of its own, straight through the driver.
+
+    Every request makes this check, so it skips the ORM session and SQLAlchemy's execution
+    machinery (most of its cost): the statement is compiled once, run without a transaction,
+    and the connection goes back to the pool as it came. A failure is raised as SQLAlchemy's
+    own error (a JSON 503), and a broken connection is dropped from the pool.
+    """
+    engine = db.engine
+    compiled = _compiled.get(engine)
+    if compiled is None:
+        statement = ACTOR_QUERY.compile(dialect=engine.dialect)
+        compiled = _compiled[engine] = (str(statement), statement.params)
+    sql, fixed = compiled
+    params = {**fixed, **params}
+    pooled = engine.raw_connection()
+    try:
+        connection = pooled.driver_connection
+        connection.autocommit = True
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchone()
+        finally:
+            if not connection.closed:
+                connection.autocommit = False
+    except psycopg.Error as error:
+        if isinstance(error, psycopg.OperationalError) or pooled.driver_connection.closed:
+            pooled.invalidate()
+        raise sa.exc.DBAPIError.instance(sql, params, error, psycopg.Error) from error
+    finally:
+        pooled.close()
+
+
+_compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "type", "sid"]
@@ -252,6 +295,7 @@ def init_auth(app: Flask) -> None:
     @app.before_request
     def sign_in_request() -> None:
         g.actor = None
+        g.read_only = False
         g.pop("bed_search_generation", None)
         adapter_endpoint = request.endpoint
         if adapter_endpoint is None:
@@ -270,14 +314,21 @@ def init_auth(app: Flask) -> None:
         claims = bearer_claims()
         if claims is None:
             _refuse_token("invalid")
-        if (
-            is_read_only(request.method)
-            and db.engine.dialect.name == "postgresql"
-            and not db.session().in_transaction()
-        ):
-            db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-            g.without_transaction = True
+        g.read_only = is_read_only(request.method)
         actor = load_actor(claims)
         if actor is None:
             _refuse_token("revoked")
         g.actor = actor
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _read_without_transaction(state) -> None:
+    """A read-only request (``smorest.is_read_only``) on PostgreSQL takes its connection in
+    autocommit mode, when it first needs one: no BEGIN and ROLLBACK round trips."""
+    if not has_request_context() or not g.get("read_only"):
+        return
+    session = state.session
+    if session.in_transaction() or session.get_bind().dialect.name != "postgresql":
+        return
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    g.without_transaction = True
