@@ -21,18 +21,22 @@ The referral service calls ``on_referral_transition`` inside a transition's tran
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context
 from flask_smorest import abort
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 from werkzeug.datastructures import ETags
 
 from partnership_api import audit, policy
@@ -167,7 +171,17 @@ def _figures(service_ids: list[int], now: datetime) -> dict[int, list[SpaceFigur
     """Each refuge's spaces with their live holds counted: two queries for any number."""
     if not service_ids:
         return {}
-    held = {
+    spaces = db.session.execute(
+        sa.select(BedSpace.service_id, BedSpace.space_type, BedSpace.total, BedSpace.vacant).where(
+            BedSpace.service_id.in_(service_ids)
+        )
+    )
+    return _with_holds(service_ids, spaces, _held(service_ids, now))
+
+
+def _held(service_ids: list[int], now: datetime) -> dict[tuple[int, str], int]:
+    """How many live holds each refuge has on each type of space."""
+    return {
         (row.service_id, row.space_type): row.held
         for row in db.session.execute(
             sa.select(BedHold.service_id, BedHold.space_type, sa.func.count().label("held"))
@@ -175,12 +189,13 @@ def _figures(service_ids: list[int], now: datetime) -> dict[int, list[SpaceFigur
             .group_by(BedHold.service_id, BedHold.space_type)
         )
     }
+
+
+def _with_holds(
+    service_ids: list[int], spaces: Iterable, held: dict[tuple[int, str], int]
+) -> dict[int, list[SpaceFigures]]:
+    """Spaces (rows with service_id, space_type, total and vacant) with their live holds."""
     figures: dict[int, list[SpaceFigures]] = {sid: [] for sid in service_ids}
-    spaces = db.session.execute(
-        sa.select(BedSpace.service_id, BedSpace.space_type, BedSpace.total, BedSpace.vacant).where(
-            BedSpace.service_id.in_(service_ids)
-        )
-    )
     for row in spaces:
         figures[row.service_id].append(
             SpaceFigures(
@@ -219,32 +234,49 @@ def availability_of(service_ids: Iterable[int]) -> dict[int, dict]:
     shown = {}
     for service_id in ids:
         report = reports.get(service_id)
-        updated_at = report.updated_at if report else None
-        shown[service_id] = {
-            "refuge_id": service_id,
-            "spaces": [
-                {
-                    "space_type": f.space_type,
-                    "total": f.total,
-                    "vacant": f.vacant,
-                    "held": f.held,
-                    "available": f.available,
-                    "overcommitted": f.overcommitted,
-                }
-                for f in figures[service_id]
-            ],
-            "updated_at": updated_at,
-            "updated_by": report.updated_by if report else None,
-            "stale": is_stale(updated_at, now),
-            "version": report.version if report else 0,
-            "warnings": _warnings(figures[service_id]),
-        }
+        shown[service_id] = _availability_view(
+            service_id,
+            figures[service_id],
+            report.updated_at if report else None,
+            report.updated_by if report else None,
+            report.version if report else 0,
+            now,
+        )
     return shown
+
+
+def _availability_view(
+    service_id: int,
+    figures: list[SpaceFigures],
+    updated_at: datetime | None,
+    updated_by: str | None,
+    version: int,
+    now: datetime,
+) -> dict:
+    return {
+        "refuge_id": service_id,
+        "spaces": [
+            {
+                "space_type": f.space_type,
+                "total": f.total,
+                "vacant": f.vacant,
+                "held": f.held,
+                "available": f.available,
+                "overcommitted": f.overcommitted,
+            }
+            for f in figures
+        ],
+        "updated_at": updated_at,
+        "updated_by": updated_by,
+        "stale": is_stale(updated_at, now),
+        "version": version,
+        "warnings": _warnings(figures),
+    }
 
 
 def get_refuge(service_id: int) -> Service:
     """The refuge service with this id; 404 for any other kind of service."""
-    service = db.session.get(Service, service_id)
+    service = db.session.get(Service, service_id, options=[lazyload(Service.area_links)])
     if service is None or service.kind != "refuge":
         abort(404, message="Not found.")
     return service
@@ -299,8 +331,65 @@ def _current_version(service_id: int) -> int:
     return 0
 
 
+def _version_named(if_match: ETags, service_id: int) -> int | None:
+    """The report version the If-Match header names for this refuge, if it names one."""
+    versions = set()
+    for tag in if_match:
+        found = _ETAG_RE.fullmatch(tag)
+        if found and int(found["service"]) == service_id:
+            versions.add(int(found["version"]))
+    return versions.pop() if len(versions) == 1 else None
+
+
+_ETAG_RE = re.compile(r"refuge-(?P<service>\d+)-v(?P<version>\d+)")
+
+
+def _take_version(actor: Actor, service_id: int, seen: int, now: datetime) -> bool:
+    """Move the report version on from ``seen``; False when it is no longer ``seen``."""
+    return (
+        db.session.execute(
+            sa.update(RefugeAvailability)
+            .where(RefugeAvailability.service_id == service_id, RefugeAvailability.version == seen)
+            .values(
+                version=RefugeAvailability.version + 1,
+                updated_at=now,
+                updated_by_user_id=actor.user_id,
+                updated_by=actor.username,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
+
+
+def _write_spaces(service_id: int, spaces: list[dict]) -> None:
+    """The refuge's spaces become exactly those reported: two statements for any number."""
+    insert = (pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert)(
+        BedSpace
+    ).values([{"service_id": service_id, **space} for space in spaces])
+    db.session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[BedSpace.service_id, BedSpace.space_type],
+            set_={"total": insert.excluded.total, "vacant": insert.excluded.vacant},
+        )
+    )
+    db.session.execute(
+        sa.delete(BedSpace)
+        .where(
+            BedSpace.service_id == service_id,
+            BedSpace.space_type.not_in([space["space_type"] for space in spaces]),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
 def report_availability(actor: Actor, service: Service, if_match: ETags, data: dict) -> dict:
-    """A refuge's own staff report its spaces; exactly one writer per ETag wins."""
+    """A refuge's own staff report its spaces; exactly one writer per ETag wins.
+
+    The version the client read is taken from its If-Match and moved on by one conditional
+    UPDATE; only when that fails (a stale ETag, or the refuge's first report) is the current
+    version read to tell which.
+    """
     policy.require(actor, "availability.update")
     policy.authorize(actor, "availability.update", service)
     if not if_match or if_match.star_tag:
@@ -308,57 +397,26 @@ def report_availability(actor: Actor, service: Service, if_match: ETags, data: d
             428,
             message="Send the ETag of the availability you read as If-Match.",
         )
-    seen = _current_version(service.id)
-    if not if_match.contains(etag_for(service.id, seen)):
-        abort(412, message="The availability changed since you read it; read it again.")
     now = utcnow()
-    changed = db.session.execute(
-        sa.update(RefugeAvailability)
-        .where(RefugeAvailability.service_id == service.id, RefugeAvailability.version == seen)
-        .values(
-            version=RefugeAvailability.version + 1,
-            updated_at=now,
-            updated_by_user_id=actor.user_id,
-            updated_by=actor.username,
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if changed != 1:
-        db.session.rollback()
-        abort(412, message="The availability changed since you read it; read it again.")
+    seen = _version_named(if_match, service.id)
+    if seen is None or not _take_version(actor, service.id, seen, now):
+        seen = _current_version(service.id)
+        if not if_match.contains(etag_for(service.id, seen)) or not _take_version(
+            actor, service.id, seen, now
+        ):
+            db.session.rollback()
+            abort(412, message="The availability changed since you read it; read it again.")
     version = seen + 1
 
     reported = {space["space_type"]: space for space in data["spaces"]}
-    existing = {
-        space.space_type: space
-        for space in db.session.scalars(
-            sa.select(BedSpace).where(BedSpace.service_id == service.id)
-        )
-    }
-    for space_type, space in existing.items():
-        if space_type in reported:
-            space.total = reported[space_type]["total"]
-            space.vacant = reported[space_type]["vacant"]
-        else:
-            db.session.delete(space)
-    for space_type, new in reported.items():
-        if space_type not in existing:
-            db.session.add(
-                BedSpace(
-                    service_id=service.id,
-                    space_type=space_type,
-                    total=new["total"],
-                    vacant=new["vacant"],
-                )
-            )
-    db.session.flush()
     spaces = [
         {"space_type": t, "total": reported[t]["total"], "vacant": reported[t]["vacant"]}
         for t in SPACE_TYPES
         if t in reported
     ]
-    db.session.add(
-        AvailabilityReport(
+    _write_spaces(service.id, spaces)
+    db.session.execute(
+        sa.insert(AvailabilityReport).values(
             service_id=service.id,
             reported_at=now,
             reported_by_user_id=actor.user_id,
@@ -368,8 +426,12 @@ def report_availability(actor: Actor, service: Service, if_match: ETags, data: d
         )
     )
     mark_changed()
-    db.session.flush()
-    shown = get_availability(service)
+    figures = _with_holds(
+        [service.id],
+        (SimpleNamespace(service_id=service.id, **space) for space in spaces),
+        _held([service.id], now),
+    )[service.id]
+    shown = _availability_view(service.id, figures, now, actor.username, version, now)
     overcommitted = {
         s["space_type"]: s["overcommitted"] for s in shown["spaces"] if s["overcommitted"]
     }
