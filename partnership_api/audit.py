@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from flask import g, has_request_context, request
 from sqlalchemy.orm import Session
 
+from partnership_api import direct
 from partnership_api.extensions import db
 from partnership_api.models.audit import AuditChainHead, AuditEvent
 from partnership_api.models.base import utcnow
@@ -206,10 +207,11 @@ def _link_pending(session: Session) -> None:
             }
             for ord_, event in enumerate(events, start=1)
         ]
-        moved = session.execute(APPEND_SQL, {"events": json.dumps(rows, separators=(",", ":"))})
-        if moved.rowcount != 1:  # no head row (a database set up by hand): make it, link again
+        payload = {"events": json.dumps(rows, separators=(",", ":"))}
+        if direct.execute(session, APPEND_SQL, payload) != 1:
+            # No head row (a database set up by hand): make it, and link again.
             ensure_chain_head(session)
-            session.execute(APPEND_SQL, {"events": json.dumps(rows, separators=(",", ":"))})
+            direct.execute(session, APPEND_SQL, payload)
         return
     row = session.execute(HEAD_QUERY).one_or_none()
     if row is None:

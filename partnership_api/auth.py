@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
 from partnership_api import audit
+from partnership_api.direct import as_dbapi_error
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import BedSearchGeneration
@@ -229,9 +230,7 @@ def _actor_row_postgresql(params: dict) -> tuple | None:
             if not connection.closed:
                 connection.autocommit = False
     except psycopg.Error as error:
-        if isinstance(error, psycopg.OperationalError) or pooled.driver_connection.closed:
-            pooled.invalidate()
-        raise sa.exc.DBAPIError.instance(sql, params, error, psycopg.Error) from error
+        raise as_dbapi_error(sql, params, error, pooled) from error
     finally:
         pooled.close()
 
@@ -321,14 +320,17 @@ def init_auth(app: Flask) -> None:
         g.actor = actor
 
 
-@sa.event.listens_for(Session, "do_orm_execute")
-def _read_without_transaction(state) -> None:
+def begin_read(session: Session) -> None:
     """A read-only request (``smorest.is_read_only``) on PostgreSQL takes its connection in
-    autocommit mode, when it first needs one: no BEGIN and ROLLBACK round trips."""
-    if not has_request_context() or not g.get("read_only"):
+    autocommit mode when it first needs one: no BEGIN and ROLLBACK round trips."""
+    if not has_request_context() or not g.get("read_only") or session.in_transaction():
         return
-    session = state.session
-    if session.in_transaction() or session.get_bind().dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql":
         return
     session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     g.without_transaction = True
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _read_without_transaction(state) -> None:
+    begin_read(state.session)

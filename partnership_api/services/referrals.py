@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask_smorest import abort
 from sqlalchemy.exc import IntegrityError
 
-from partnership_api import audit, policy
+from partnership_api import audit, direct, policy
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import BedHold
@@ -30,7 +30,7 @@ from partnership_api.models.referrals import (
     Referral,
     ReferralEvent,
 )
-from partnership_api.pagination import page_of
+from partnership_api.pagination import check_page
 from partnership_api.policy import Actor
 from partnership_api.services import beds
 
@@ -167,7 +167,7 @@ ROW_COLUMNS = (
 )
 
 
-def _with_live_hold(stmt: sa.Select, now: datetime) -> sa.Select:
+def _with_live_hold(stmt: sa.Select, now: datetime | sa.BindParameter) -> sa.Select:
     """``stmt`` (over referrals) joined to each referral's live hold, if it has one (there is
     at most one: ``uq_bed_holds_active_referral``)."""
     return stmt.outerjoin(
@@ -178,6 +178,12 @@ def _with_live_hold(stmt: sa.Select, now: datetime) -> sa.Select:
             _HOLDS.c.expires_at > now,
         ),
     )
+
+
+NOW = sa.bindparam("now", type_=Referral.__table__.c.created_at.type)
+READ_ONE = _with_live_hold(sa.select(*ROW_COLUMNS), NOW).where(
+    _REFERRALS.c.id == sa.bindparam("referral_id", type_=_REFERRALS.c.id.type)
+)
 
 
 def _row_shown(row: sa.Row, now: datetime) -> dict:
@@ -387,11 +393,10 @@ def read(actor: Actor, referral_id: uuid.UUID) -> dict:
     """One referral; 404 when the caller's organisation neither sent nor received it."""
     policy.require(actor, "referral.read")
     now = utcnow()
-    referral = db.session.execute(
-        _with_live_hold(sa.select(*ROW_COLUMNS), now).where(_REFERRALS.c.id == referral_id)
-    ).one_or_none()
-    if referral is None:
+    found = direct.rows(READ_ONE, {"referral_id": referral_id, "now": now})
+    if not found:
         abort(404, message="Not found.")
+    referral = found[0]
     policy.authorize(actor, "referral.read", referral)
     shown = _row_shown(referral, now)
     audit.record("referral.read", "referral", referral.id, **_parties(referral))
@@ -471,6 +476,41 @@ def _count_up_to(actor: Actor, args: dict, now: datetime, cap: int) -> int:
     return min(counted, cap)
 
 
+def _build_page_statement(actor: Actor, args: dict, now) -> sa.Select:
+    """A page of the caller's referrals with their live holds and the capped count: one
+    statement, with ``now``, ``window``, ``cap``, ``size`` and ``offset`` to bind."""
+    matching = (
+        sa.select(sa.func.count())
+        .select_from(_newest_ids(actor, args, now, sa.bindparam("cap", type_=sa.Integer)))
+        .scalar_subquery()
+        .label("matching")
+    )
+    listing = _listing(
+        actor, args, now, sa.bindparam("window", type_=sa.Integer), *ROW_COLUMNS, matching
+    )
+    return (
+        _with_live_hold(listing, now)
+        .limit(sa.bindparam("size", type_=sa.Integer))
+        .offset(sa.bindparam("offset", type_=sa.Integer))
+    )
+
+
+# Built once per organisation, direction and filters (the filters' values are part of the
+# statement), and reused: building and compiling it cost more than running it.
+_PAGE_STATEMENTS: dict[tuple, sa.Select] = {}
+PAGE_STATEMENTS_KEPT = 1024
+
+
+def _page_statement(actor: Actor, args: dict, now: datetime) -> sa.Select:
+    key = (actor.org_id, bool(policy.referral_scope_sides(actor)), tuple(sorted(args.items())))
+    stmt = _PAGE_STATEMENTS.get(key)
+    if stmt is None:
+        if len(_PAGE_STATEMENTS) >= PAGE_STATEMENTS_KEPT:
+            _PAGE_STATEMENTS.clear()
+        stmt = _PAGE_STATEMENTS[key] = _build_page_statement(actor, args, NOW)
+    return stmt
+
+
 def list_referrals(actor: Actor, args: dict, pagination_parameters) -> list[dict]:
     """A page of the caller's organisation's referrals, sent and received, newest first.
 
@@ -484,15 +524,11 @@ def list_referrals(actor: Actor, args: dict, pagination_parameters) -> list[dict
     size = pagination_parameters.page_size
     start = (pagination_parameters.page - 1) * size
     cap = start + COUNT_LIMIT
-    # The page, each referral's live hold and the (capped) count: one statement.
-    matching = (
-        sa.select(sa.func.count())
-        .select_from(_newest_ids(actor, args, now, cap))
-        .scalar_subquery()
-        .label("matching")
+    check_page(pagination_parameters)
+    page = _page_statement(actor, args, now)
+    rows = direct.rows(
+        page, {"now": now, "window": start + size, "cap": cap, "size": size, "offset": start}
     )
-    page = _with_live_hold(_listing(actor, args, now, start + size, *ROW_COLUMNS, matching), now)
-    rows = page_of(page, pagination_parameters, count=False, rows=True)
     if 0 < len(rows) < size or (not rows and start == 0):
         total = start + len(rows)
     elif rows:
