@@ -208,10 +208,10 @@ def _link_pending(session: Session) -> None:
             for ord_, event in enumerate(events, start=1)
         ]
         payload = {"events": json.dumps(rows, separators=(",", ":"))}
-        if direct.execute(session, APPEND_SQL, payload) != 1:
+        if direct.execute(APPEND_SQL, payload, session) != 1:
             # No head row (a database set up by hand): make it, and link again.
             ensure_chain_head(session)
-            direct.execute(session, APPEND_SQL, payload)
+            direct.execute(APPEND_SQL, payload, session)
         return
     row = session.execute(HEAD_QUERY).one_or_none()
     if row is None:

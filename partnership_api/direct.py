@@ -22,6 +22,7 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 from psycopg.rows import namedtuple_row
+from psycopg.types.json import Json
 from sqlalchemy.orm import Session
 
 from partnership_api.extensions import db
@@ -54,9 +55,10 @@ def rows(stmt: sa.Executable, params: dict[str, Any]) -> list:
     begin_read(session)
     sql, fixed = _sql_for(engine, stmt)
     connection = session.connection()
-    arguments = {**fixed, **params}
+    arguments = _driver_values({**fixed, **params})
     try:
-        with connection.connection.driver_connection.cursor(row_factory=namedtuple_row) as cur:
+        driver = connection.connection.driver_connection
+        with driver.cursor(row_factory=namedtuple_row, binary=True) as cur:
             cur.execute(sql, arguments)
             return cur.fetchall()
     except psycopg.Error as error:
@@ -79,16 +81,45 @@ def as_dbapi_error(sql: str, params: dict, error: psycopg.Error, connection=None
     return sa.exc.DBAPIError.instance(sql, params, error, psycopg.Error)
 
 
-def execute(session: Session, stmt: sa.Executable, params: dict[str, Any]) -> int:
-    """Run a prebuilt data-changing statement on the session's connection (PostgreSQL only);
-    returns how many rows it changed."""
+def execute(stmt: sa.Executable, params: dict[str, Any], session: Session | None = None) -> int:
+    """Run a prebuilt data-changing statement on the session's connection; returns how many
+    rows it changed."""
+    session = session or db.session()
     engine = session.get_bind()
+    if engine.dialect.name != "postgresql":
+        return session.execute(stmt, params).rowcount
     sql, fixed = _sql_for(engine, stmt)
     connection = session.connection()
-    arguments = {**fixed, **params}
+    arguments = _driver_values({**fixed, **params})
     try:
         with connection.connection.driver_connection.cursor() as cur:
             cur.execute(sql, arguments)
             return cur.rowcount
     except psycopg.Error as error:
         raise as_dbapi_error(sql, arguments, error, connection) from error
+
+
+def execute_many(stmt: sa.Executable, many: list[dict[str, Any]]) -> None:
+    """Run a prebuilt statement once for each set of parameters, in one round trip."""
+    session = db.session()
+    engine = session.get_bind()
+    if engine.dialect.name != "postgresql":
+        session.execute(stmt, many)
+        return
+    sql, fixed = _sql_for(engine, stmt)
+    connection = session.connection()
+    arguments = [_driver_values({**fixed, **params}) for params in many]
+    try:
+        with connection.connection.driver_connection.cursor() as cur:
+            cur.executemany(sql, arguments)
+    except psycopg.Error as error:
+        raise as_dbapi_error(sql, arguments[0], error, connection) from error
+
+
+def _driver_values(params: dict[str, Any]) -> dict[str, Any]:
+    """Parameters as the driver takes them: a dict or list is a JSON column's value (the
+    driver would otherwise send a list as an array)."""
+    return {
+        name: Json(value) if isinstance(value, dict | list) else value
+        for name, value in params.items()
+    }

@@ -94,7 +94,7 @@ class RefugeAvailability(MethodView):
     @blp.alt_response(428, description="If-Match is missing")
     def put(self, data, refuge_id):
         """Report a refuge's bed spaces (its own staff; If-Match required)"""
-        refuge = beds.get_refuge(refuge_id)
+        refuge = beds.refuge_for_report(refuge_id)
         return _with_etag(beds.report_availability(current_actor(), refuge, request.if_match, data))
 
 

@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 from werkzeug.datastructures import ETags
 
-from partnership_api import audit, policy
+from partnership_api import audit, direct, policy
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import (
@@ -89,13 +89,15 @@ def _random_generation() -> int:
     return secrets.randbits(48)
 
 
+BUMP_GENERATION = (
+    sa.update(BedSearchGeneration.__table__)
+    .where(BedSearchGeneration.__table__.c.id == 1)
+    .values(generation=BedSearchGeneration.__table__.c.generation + 1)
+)
+
+
 def _bump_generation(session: Session) -> None:
-    bumped = session.execute(
-        sa.update(BedSearchGeneration)
-        .where(BedSearchGeneration.id == 1)
-        .values(generation=BedSearchGeneration.generation + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    bumped = direct.execute(BUMP_GENERATION, {}, session)
     if not bumped:
         session.execute(
             sa.insert(BedSearchGeneration).values(id=1, generation=_random_generation())
@@ -343,52 +345,109 @@ def _version_named(if_match: ETags, service_id: int) -> int | None:
 
 _ETAG_RE = re.compile(r"refuge-(?P<service>\d+)-v(?P<version>\d+)")
 
+# An availability report is the hottest write: its statements are built once, with named
+# parameters, and run through ``direct`` (see there for why).
+_SPACES = BedSpace.__table__
+_NOW = sa.bindparam("now", type_=RefugeAvailability.__table__.c.updated_at.type)
+REFUGE_FOR_REPORT = sa.select(
+    Service.__table__.c.id, Service.__table__.c.organisation_id, Service.__table__.c.kind
+).where(Service.__table__.c.id == sa.bindparam("service_id", type_=sa.Integer))
+TAKE_VERSION = (
+    sa.update(RefugeAvailability.__table__)
+    .where(
+        RefugeAvailability.__table__.c.service_id == sa.bindparam("refuge", type_=sa.Integer),
+        RefugeAvailability.__table__.c.version == sa.bindparam("seen", type_=sa.Integer),
+    )
+    .values(
+        version=RefugeAvailability.__table__.c.version + 1,
+        updated_at=sa.bindparam("now", type_=RefugeAvailability.__table__.c.updated_at.type),
+        updated_by_user_id=sa.bindparam(
+            "user", type_=RefugeAvailability.__table__.c.updated_by_user_id.type
+        ),
+        updated_by=sa.bindparam("name", type_=sa.String),
+    )
+)
+
+
+def _upsert_spaces(insert) -> sa.Insert:
+    stmt = insert(_SPACES)
+    return stmt.on_conflict_do_update(
+        index_elements=[_SPACES.c.service_id, _SPACES.c.space_type],
+        set_={"total": stmt.excluded.total, "vacant": stmt.excluded.vacant},
+    )
+
+
+UPSERT_SPACE = {"postgresql": _upsert_spaces(pg_insert), "sqlite": _upsert_spaces(sqlite_insert)}
+# The types kept, padded to three by repeating one: no expanding list, so it compiles once.
+DROP_OTHER_SPACES = sa.delete(_SPACES).where(
+    _SPACES.c.service_id == sa.bindparam("refuge", type_=sa.Integer),
+    _SPACES.c.space_type.not_in(
+        [sa.bindparam(f"kept_{i}", type_=sa.String) for i in range(len(SPACE_TYPES))]
+    ),
+)
+_REPORTS = AvailabilityReport.__table__
+INSERT_REPORT = sa.insert(_REPORTS).values(
+    service_id=sa.bindparam("refuge", type_=sa.Integer),
+    reported_at=sa.bindparam("at", type_=_REPORTS.c.reported_at.type),
+    reported_by_user_id=sa.bindparam("user", type_=_REPORTS.c.reported_by_user_id.type),
+    reported_by=sa.bindparam("name", type_=sa.String),
+    spaces=sa.bindparam("reported", type_=_REPORTS.c.spaces.type),
+    version=sa.bindparam("new_version", type_=sa.Integer),
+)
+HELD_AT = (
+    sa.select(BedHold.space_type, sa.func.count().label("held"))
+    .where(
+        BedHold.service_id == sa.bindparam("service_id", type_=sa.Integer),
+        BedHold.state == "active",
+        BedHold.expires_at > _NOW,
+    )
+    .group_by(BedHold.space_type)
+)
+
+
+def refuge_for_report(service_id: int):
+    """The refuge (id, organisation and kind only) a report is for; 404 for anything else."""
+    found = direct.rows(REFUGE_FOR_REPORT, {"service_id": service_id})
+    if not found or found[0].kind != "refuge":
+        abort(404, message="Not found.")
+    return found[0]
+
 
 def _take_version(actor: Actor, service_id: int, seen: int, now: datetime) -> bool:
     """Move the report version on from ``seen``; False when it is no longer ``seen``."""
-    return (
-        db.session.execute(
-            sa.update(RefugeAvailability)
-            .where(RefugeAvailability.service_id == service_id, RefugeAvailability.version == seen)
-            .values(
-                version=RefugeAvailability.version + 1,
-                updated_at=now,
-                updated_by_user_id=actor.user_id,
-                updated_by=actor.username,
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        == 1
+    changed = direct.execute(
+        TAKE_VERSION,
+        {
+            "refuge": service_id,
+            "seen": seen,
+            "now": now,
+            "user": actor.user_id,
+            "name": actor.username,
+        },
     )
+    return changed == 1
 
 
 def _write_spaces(service_id: int, spaces: list[dict]) -> None:
-    """The refuge's spaces become exactly those reported: two statements for any number."""
-    insert = (pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert)(
-        BedSpace
-    ).values([{"service_id": service_id, **space} for space in spaces])
-    db.session.execute(
-        insert.on_conflict_do_update(
-            index_elements=[BedSpace.service_id, BedSpace.space_type],
-            set_={"total": insert.excluded.total, "vacant": insert.excluded.vacant},
-        )
+    """The refuge's spaces become exactly those reported: two round trips for any number."""
+    dialect = db.session.get_bind().dialect.name
+    direct.execute_many(
+        UPSERT_SPACE[dialect], [{"service_id": service_id, **space} for space in spaces]
     )
-    db.session.execute(
-        sa.delete(BedSpace)
-        .where(
-            BedSpace.service_id == service_id,
-            BedSpace.space_type.not_in([space["space_type"] for space in spaces]),
-        )
-        .execution_options(synchronize_session=False)
+    kept = [space["space_type"] for space in spaces]
+    kept += [kept[0]] * (len(SPACE_TYPES) - len(kept))
+    direct.execute(
+        DROP_OTHER_SPACES,
+        {"refuge": service_id, **{f"kept_{i}": kind for i, kind in enumerate(kept)}},
     )
 
 
-def report_availability(actor: Actor, service: Service, if_match: ETags, data: dict) -> dict:
+def report_availability(actor: Actor, service, if_match: ETags, data: dict) -> dict:
     """A refuge's own staff report its spaces; exactly one writer per ETag wins.
 
     The version the client read is taken from its If-Match and moved on by one conditional
     UPDATE; only when that fails (a stale ETag, or the refuge's first report) is the current
-    version read to tell which.
+    version read to tell which. ``service`` needs only ``id`` and ``organisation_id``.
     """
     policy.require(actor, "availability.update")
     policy.authorize(actor, "availability.update", service)
@@ -415,21 +474,26 @@ def report_availability(actor: Actor, service: Service, if_match: ETags, data: d
         if t in reported
     ]
     _write_spaces(service.id, spaces)
-    db.session.execute(
-        sa.insert(AvailabilityReport).values(
-            service_id=service.id,
-            reported_at=now,
-            reported_by_user_id=actor.user_id,
-            reported_by=actor.username,
-            spaces=spaces,
-            version=version,
-        )
+    direct.execute(
+        INSERT_REPORT,
+        {
+            "refuge": service.id,
+            "at": now,
+            "user": actor.user_id,
+            "name": actor.username,
+            "reported": spaces,
+            "new_version": version,
+        },
     )
     mark_changed()
+    held = {
+        (service.id, row.space_type): row.held
+        for row in direct.rows(HELD_AT, {"service_id": service.id, "now": now})
+    }
     figures = _with_holds(
         [service.id],
         (SimpleNamespace(service_id=service.id, **space) for space in spaces),
-        _held([service.id], now),
+        held,
     )[service.id]
     shown = _availability_view(service.id, figures, now, actor.username, version, now)
     overcommitted = {
