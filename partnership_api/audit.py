@@ -16,13 +16,13 @@ and the commit, not for three. SQLite takes its write lock at BEGIN and links th
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+import orjson
 import sqlalchemy as sa
 from flask import g, has_request_context, request
 from sqlalchemy.orm import Session
@@ -60,8 +60,9 @@ def content_digest(fields: dict) -> str:
     body = {name: fields[name] for name in CONTENT_FIELDS}
     body["at"] = fields["at"].isoformat()
     body["user_id"] = str(fields["user_id"]) if fields["user_id"] else None
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(
+        orjson.dumps(body, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    ).hexdigest()
 
 
 def link_hash(seq: int, prev_hash: str, content: str) -> str:
@@ -184,14 +185,6 @@ def record_many(
         )
 
 
-def _json_value(value: object) -> object:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
-
-
 @sa.event.listens_for(Session, "before_commit")
 def _link_pending(session: Session) -> None:
     """Give the transaction's events their place in the chain, just before it commits."""
@@ -201,13 +194,13 @@ def _link_pending(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         rows = [
             {
-                **{name: _json_value(value) for name, value in event.items()},
+                **event,
                 "ord": ord_,
                 "content": content_digest(event),
             }
             for ord_, event in enumerate(events, start=1)
         ]
-        payload = {"events": json.dumps(rows, separators=(",", ":"))}
+        payload = {"events": orjson.dumps(rows, option=orjson.OPT_NON_STR_KEYS).decode()}
         if direct.execute(APPEND_SQL, payload, session) != 1:
             # No head row (a database set up by hand): make it, and link again.
             ensure_chain_head(session)

@@ -106,6 +106,24 @@ class Blueprint(flask_smorest.Blueprint):
         """
         return super().paginate(pager, page=page, page_size=page_size, max_page_size=max_page_size)
 
+    @staticmethod
+    def _make_pagination_metadata(page, page_size, item_count):
+        """flask-smorest's ``X-Pagination`` metadata, without a schema instance per request
+        (its schema only copies these integers)."""
+        metadata = {"total": item_count}
+        if item_count == 0:
+            metadata["total_pages"] = 0
+            return metadata
+        last_page = ((item_count - 1) // page_size) + 1
+        metadata.update(total_pages=last_page, first_page=1, last_page=last_page)
+        if page <= last_page:
+            metadata["page"] = page
+            if page > 1:
+                metadata["previous_page"] = page - 1
+            if page < last_page:
+                metadata["next_page"] = page + 1
+        return metadata
+
     def rate_limited(self, func: Callable) -> Callable:
         """Limit a heavier operation to API_RATE_LIMIT per signed-in user, and document 429.
 
