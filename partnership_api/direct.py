@@ -17,6 +17,7 @@ connection is invalidated so the pool does not hand it out again.
 from __future__ import annotations
 
 import weakref
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -123,3 +124,58 @@ def _driver_values(params: dict[str, Any]) -> dict[str, Any]:
         name: Json(value) if isinstance(value, dict | list) else value
         for name, value in params.items()
     }
+
+
+@dataclass
+class Step:
+    """One statement of a ``pipeline``: its parameters, or a list of them (``many``)."""
+
+    stmt: sa.Executable
+    params: dict[str, Any] | list[dict[str, Any]]
+    many: bool = False
+
+
+@dataclass
+class Outcome:
+    rowcount: int
+    rows: list
+
+
+def pipeline(steps: list[Step]) -> list[Outcome]:
+    """Run statements in order on the session's connection, in one round trip on PostgreSQL
+    (the driver's pipeline mode; the transaction's BEGIN goes with them). A failing statement
+    aborts the rest, and the error is raised as usual: the request's transaction rolls back."""
+    session = db.session()
+    engine = session.get_bind()
+    if engine.dialect.name != "postgresql":
+        outcomes = []
+        for step in steps:
+            result = session.execute(step.stmt, step.params)
+            if isinstance(step.stmt, sa.Select):
+                outcomes.append(Outcome(-1, list(result.all())))
+            else:
+                outcomes.append(Outcome(result.rowcount, []))
+        return outcomes
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    cursors = []
+    sql = ""
+    try:
+        with driver.pipeline():
+            for step in steps:
+                sql, fixed = _sql_for(engine, step.stmt)
+                cursor = driver.cursor(row_factory=namedtuple_row, binary=True)
+                if step.many:
+                    cursor.executemany(sql, [_driver_values({**fixed, **p}) for p in step.params])
+                else:
+                    cursor.execute(sql, _driver_values({**fixed, **step.params}))
+                cursors.append(cursor)
+        return [
+            Outcome(cursor.rowcount, cursor.fetchall() if cursor.description else [])
+            for cursor in cursors
+        ]
+    except psycopg.Error as error:
+        raise as_dbapi_error(sql, {}, error, connection) from error
+    finally:
+        for cursor in cursors:
+            cursor.close()

@@ -184,6 +184,53 @@ def test_a_report_on_a_stale_etag_is_refused_with_412(client, login, ids):
     assert client.put(url, json=body, headers={**h, "If-Match": '"nonsense"'}).status_code == 412
 
 
+def test_a_refused_report_writes_nothing_at_all(client, login, ids, db_session):
+    h = login("swa.staff")
+    refuge = ids.service[SWA]
+    url = f"/api/v1/refuges/{refuge}/availability"
+    etag = availability(client, h, refuge).headers["ETag"]
+    body = {"spaces": [{"space_type": "single", "total": 5, "vacant": 5}]}
+    assert client.put(url, json=body, headers={**h, "If-Match": etag}).status_code == 200
+    shown = availability(client, h, refuge).get_json()
+    reports = db_session.scalar(sa.select(sa.func.count()).select_from(AvailabilityReport))
+
+    stale = {"spaces": [{"space_type": "family", "total": 9, "vacant": 9}]}
+    assert client.put(url, json=stale, headers={**h, "If-Match": etag}).status_code == 412
+    db_session.rollback()
+    assert availability(client, h, refuge).get_json() == shown
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(AvailabilityReport)) == reports
+
+
+def test_a_refuge_reports_having_no_spaces_at_all(client, login, ids):
+    h = login("swa.staff")
+    refuge = ids.service[SWA]
+    etag = availability(client, h, refuge).headers["ETag"]
+    response = client.put(
+        f"/api/v1/refuges/{refuge}/availability",
+        json={"spaces": []},
+        headers={**h, "If-Match": etag},
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["spaces"] == []
+    assert availability(client, h, refuge).get_json()["spaces"] == []
+
+
+def test_a_refuges_first_report_uses_the_etag_of_no_report(client, login, ids, db_session):
+    db_session.execute(sa.delete(AvailabilityReport))
+    db_session.execute(sa.delete(RefugeAvailability))
+    db_session.commit()
+    h = login("glow.staff")
+    refuge = ids.service[GLOW]
+    etag = availability(client, h, refuge).headers["ETag"]
+    assert etag.endswith('-v0"')
+    body = {"spaces": [{"space_type": "family", "total": 2, "vacant": 1}]}
+    url = f"/api/v1/refuges/{refuge}/availability"
+    first = client.put(url, json=body, headers={**h, "If-Match": etag})
+    assert first.status_code == 200, first.get_json()
+    assert first.get_json()["version"] == 1 and first.get_json()["updated_by"] == "glow.staff"
+    assert client.put(url, json=body, headers={**h, "If-Match": etag}).status_code == 412
+
+
 @pytest.mark.parametrize(
     ("username", "status"),
     [

@@ -378,7 +378,7 @@ def _upsert_spaces(insert) -> sa.Insert:
 
 
 UPSERT_SPACE = {"postgresql": _upsert_spaces(pg_insert), "sqlite": _upsert_spaces(sqlite_insert)}
-# The types kept, padded to three by repeating one: no expanding list, so it compiles once.
+# The types kept, always three parameters: no expanding list, so it compiles once.
 DROP_OTHER_SPACES = sa.delete(_SPACES).where(
     _SPACES.c.service_id == sa.bindparam("refuge", type_=sa.Integer),
     _SPACES.c.space_type.not_in(
@@ -413,33 +413,53 @@ def refuge_for_report(service_id: int):
     return found[0]
 
 
-def _take_version(actor: Actor, service_id: int, seen: int, now: datetime) -> bool:
-    """Move the report version on from ``seen``; False when it is no longer ``seen``."""
-    changed = direct.execute(
-        TAKE_VERSION,
-        {
-            "refuge": service_id,
-            "seen": seen,
-            "now": now,
-            "user": actor.user_id,
-            "name": actor.username,
-        },
-    )
-    return changed == 1
-
-
-def _write_spaces(service_id: int, spaces: list[dict]) -> None:
-    """The refuge's spaces become exactly those reported: two round trips for any number."""
+def _write_report(actor: Actor, service_id: int, seen: int, spaces: list[dict], now: datetime):
+    """Move the report version on from ``seen`` and write the report, in one round trip; the
+    refuge's live holds by type, or None (and the transaction rolled back) when the version
+    is no longer ``seen``."""
     dialect = db.session.get_bind().dialect.name
-    direct.execute_many(
-        UPSERT_SPACE[dialect], [{"service_id": service_id, **space} for space in spaces]
-    )
+    # The types kept, padded to three ("" keeps none: a report of no spaces drops them all).
     kept = [space["space_type"] for space in spaces]
-    kept += [kept[0]] * (len(SPACE_TYPES) - len(kept))
-    direct.execute(
-        DROP_OTHER_SPACES,
-        {"refuge": service_id, **{f"kept_{i}": kind for i, kind in enumerate(kept)}},
+    kept += [kept[0] if kept else ""] * (len(SPACE_TYPES) - len(kept))
+    upsert = [{"service_id": service_id, **space} for space in spaces]
+    taken, *_, held, bumped = direct.pipeline(
+        [
+            direct.Step(
+                TAKE_VERSION,
+                {
+                    "refuge": service_id,
+                    "seen": seen,
+                    "now": now,
+                    "user": actor.user_id,
+                    "name": actor.username,
+                },
+            ),
+            *([direct.Step(UPSERT_SPACE[dialect], upsert, many=True)] if upsert else []),
+            direct.Step(
+                DROP_OTHER_SPACES,
+                {"refuge": service_id, **{f"kept_{i}": kind for i, kind in enumerate(kept)}},
+            ),
+            direct.Step(
+                INSERT_REPORT,
+                {
+                    "refuge": service_id,
+                    "at": now,
+                    "user": actor.user_id,
+                    "name": actor.username,
+                    "reported": spaces,
+                    "new_version": seen + 1,
+                },
+            ),
+            direct.Step(HELD_AT, {"service_id": service_id, "now": now}),
+            direct.Step(BUMP_GENERATION, {}),
+        ]
     )
+    if taken.rowcount != 1:
+        db.session.rollback()
+        return None
+    if bumped.rowcount != 1:
+        mark_changed()  # no generation row yet: made at commit
+    return {(service_id, row.space_type): row.held for row in held.rows}
 
 
 def report_availability(actor: Actor, service, if_match: ETags, data: dict) -> dict:
@@ -457,39 +477,22 @@ def report_availability(actor: Actor, service, if_match: ETags, data: dict) -> d
             message="Send the ETag of the availability you read as If-Match.",
         )
     now = utcnow()
-    seen = _version_named(if_match, service.id)
-    if seen is None or not _take_version(actor, service.id, seen, now):
-        seen = _current_version(service.id)
-        if not if_match.contains(etag_for(service.id, seen)) or not _take_version(
-            actor, service.id, seen, now
-        ):
-            db.session.rollback()
-            abort(412, message="The availability changed since you read it; read it again.")
-    version = seen + 1
-
     reported = {space["space_type"]: space for space in data["spaces"]}
     spaces = [
         {"space_type": t, "total": reported[t]["total"], "vacant": reported[t]["vacant"]}
         for t in SPACE_TYPES
         if t in reported
     ]
-    _write_spaces(service.id, spaces)
-    direct.execute(
-        INSERT_REPORT,
-        {
-            "refuge": service.id,
-            "at": now,
-            "user": actor.user_id,
-            "name": actor.username,
-            "reported": spaces,
-            "new_version": version,
-        },
-    )
-    mark_changed()
-    held = {
-        (service.id, row.space_type): row.held
-        for row in direct.rows(HELD_AT, {"service_id": service.id, "now": now})
-    }
+    seen = _version_named(if_match, service.id)
+    held = None if seen is None else _write_report(actor, service.id, seen, spaces, now)
+    if held is None:
+        seen = _current_version(service.id)
+        if if_match.contains(etag_for(service.id, seen)):
+            held = _write_report(actor, service.id, seen, spaces, now)
+        if held is None:
+            db.session.rollback()
+            abort(412, message="The availability changed since you read it; read it again.")
+    version = seen + 1
     figures = _with_holds(
         [service.id],
         (SimpleNamespace(service_id=service.id, **space) for space in spaces),
