@@ -209,7 +209,7 @@ def _actor_row_postgresql(params: dict) -> tuple | None:
     Every request makes this check, so it skips the ORM session and SQLAlchemy's execution
     machinery (most of its cost): the statement is compiled once, run without a transaction,
     and the connection goes back to the pool as it came. A failure is raised as SQLAlchemy's
-    own error (a JSON 503), and a broken connection is dropped from the pool.
+    own error (a JSON 503), and after a lost connection the pool starts afresh.
     """
     engine = db.engine
     compiled = _compiled.get(engine)
@@ -218,7 +218,10 @@ def _actor_row_postgresql(params: dict) -> tuple | None:
         compiled = _compiled[engine] = (str(statement), statement.params)
     sql, fixed = compiled
     params = {**fixed, **params}
-    pooled = engine.raw_connection()
+    try:
+        pooled = engine.raw_connection()
+    except psycopg.Error as error:  # cannot connect: the pool gives the driver's own error
+        raise as_dbapi_error(error, None, engine) from error
     try:
         connection = pooled.driver_connection
         connection.autocommit = True
@@ -230,7 +233,7 @@ def _actor_row_postgresql(params: dict) -> tuple | None:
             if not connection.closed:
                 connection.autocommit = False
     except psycopg.Error as error:
-        raise as_dbapi_error(sql, params, error, pooled) from error
+        raise as_dbapi_error(error, pooled, engine) from error
     finally:
         pooled.close()
 

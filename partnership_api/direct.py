@@ -1,24 +1,26 @@
-"""Prebuilt statements run straight through the driver: the few reads every request or every
-inbox makes.
+"""Prebuilt statements run straight through the driver: the few statements every request,
+every inbox page and every availability report make.
 
 SQLAlchemy builds, caches and compiles a statement, then processes every value of every row;
-for a page of twenty referrals that costs several times what PostgreSQL spends answering. Here
-a statement built once (with named bind parameters for what varies) is compiled once per
-engine and run on the session's own connection, so it shares the request's transaction (or
-its absence: see ``auth.begin_read``). Rows come back as named tuples, read by attribute like
-SQLAlchemy's rows. PostgreSQL connections are opened with ``timezone=UTC`` and read JSON with
-the engine's deserializer, so values are what the column types would give. On SQLite the
-statement simply goes through the session.
+for a page of twenty referrals that costs several times what PostgreSQL spends answering it
+(the profile is in the README). Here a statement built once, with named bind parameters for
+what varies, is compiled once per engine and run on the session's own connection, so it shares
+the request's transaction (or its absence: ``auth.begin_read``). Rows come back as named
+tuples, read by attribute like SQLAlchemy's rows. PostgreSQL sessions run in UTC and read
+JSON with the engine's deserializer, so values are what the column types would give; a dict or
+list parameter is sent as JSON. On SQLite the same statements simply go through the session.
 
-A driver error is raised as SQLAlchemy's own (a JSON 503 or 409 like any other), and a broken
-connection is invalidated so the pool does not hand it out again.
+A driver error is raised as SQLAlchemy's own, so it is answered like any other (a JSON 503 or
+409). A lost connection makes the pool start afresh, as SQLAlchemy itself does on a
+disconnect: every worker recovers without a restart.
 """
 
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 import sqlalchemy as sa
@@ -28,102 +30,9 @@ from sqlalchemy.orm import Session
 
 from partnership_api.extensions import db
 
+T = TypeVar("T")
 _compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 COMPILED_KEPT = 2048
-
-
-def _sql_for(engine: sa.Engine, stmt: sa.Executable) -> tuple[str, dict]:
-    per_engine = _compiled.get(engine)
-    if per_engine is None:
-        per_engine = _compiled[engine] = {}
-    found = per_engine.get(stmt)
-    if found is None:
-        if len(per_engine) >= COMPILED_KEPT:
-            per_engine.clear()
-        compiled = stmt.compile(dialect=engine.dialect)
-        found = per_engine[stmt] = (str(compiled), dict(compiled.params))
-    return found
-
-
-def rows(stmt: sa.Executable, params: dict[str, Any]) -> list:
-    """All rows of a prebuilt statement, with ``params`` for its named bind parameters."""
-    session = db.session()
-    engine = session.get_bind()
-    if engine.dialect.name != "postgresql":
-        return list(session.execute(stmt, params).all())
-    from partnership_api.auth import begin_read
-
-    begin_read(session)
-    sql, fixed = _sql_for(engine, stmt)
-    connection = session.connection()
-    arguments = _driver_values({**fixed, **params})
-    try:
-        driver = connection.connection.driver_connection
-        with driver.cursor(row_factory=namedtuple_row, binary=True) as cur:
-            cur.execute(sql, arguments)
-            return cur.fetchall()
-    except psycopg.Error as error:
-        raise as_dbapi_error(sql, arguments, error, connection) from error
-
-
-def as_dbapi_error(sql: str, params: dict, error: psycopg.Error, connection=None) -> Exception:
-    """SQLAlchemy's exception for a driver error; a lost connection is invalidated.
-
-    ``connection``: SQLAlchemy's connection or the pool's, whichever the statement ran on.
-    """
-    if connection is not None:
-        pooled = (
-            connection
-            if isinstance(connection, sa.PoolProxiedConnection)
-            else connection.connection
-        )
-        if isinstance(error, psycopg.OperationalError) or pooled.driver_connection.closed:
-            connection.invalidate()
-    return sa.exc.DBAPIError.instance(sql, params, error, psycopg.Error)
-
-
-def execute(stmt: sa.Executable, params: dict[str, Any], session: Session | None = None) -> int:
-    """Run a prebuilt data-changing statement on the session's connection; returns how many
-    rows it changed."""
-    session = session or db.session()
-    engine = session.get_bind()
-    if engine.dialect.name != "postgresql":
-        return session.execute(stmt, params).rowcount
-    sql, fixed = _sql_for(engine, stmt)
-    connection = session.connection()
-    arguments = _driver_values({**fixed, **params})
-    try:
-        with connection.connection.driver_connection.cursor() as cur:
-            cur.execute(sql, arguments)
-            return cur.rowcount
-    except psycopg.Error as error:
-        raise as_dbapi_error(sql, arguments, error, connection) from error
-
-
-def execute_many(stmt: sa.Executable, many: list[dict[str, Any]]) -> None:
-    """Run a prebuilt statement once for each set of parameters, in one round trip."""
-    session = db.session()
-    engine = session.get_bind()
-    if engine.dialect.name != "postgresql":
-        session.execute(stmt, many)
-        return
-    sql, fixed = _sql_for(engine, stmt)
-    connection = session.connection()
-    arguments = [_driver_values({**fixed, **params}) for params in many]
-    try:
-        with connection.connection.driver_connection.cursor() as cur:
-            cur.executemany(sql, arguments)
-    except psycopg.Error as error:
-        raise as_dbapi_error(sql, arguments[0], error, connection) from error
-
-
-def _driver_values(params: dict[str, Any]) -> dict[str, Any]:
-    """Parameters as the driver takes them: a dict or list is a JSON column's value (the
-    driver would otherwise send a list as an array)."""
-    return {
-        name: Json(value) if isinstance(value, dict | list) else value
-        for name, value in params.items()
-    }
 
 
 @dataclass
@@ -141,13 +50,43 @@ class Outcome:
     rows: list
 
 
-def pipeline(steps: list[Step]) -> list[Outcome]:
-    """Run statements in order on the session's connection, in one round trip on PostgreSQL
-    (the driver's pipeline mode; the transaction's BEGIN goes with them). A failing statement
-    aborts the rest, and the error is raised as usual: the request's transaction rolls back."""
+def rows(stmt: sa.Select, params: dict[str, Any]) -> list:
+    """All rows of a prebuilt query, with ``params`` for its named bind parameters."""
     session = db.session()
-    engine = session.get_bind()
-    if engine.dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql":
+        return list(session.execute(stmt, params).all())
+    from partnership_api.auth import begin_read
+
+    begin_read(session)
+
+    def run(driver: psycopg.Connection) -> list:
+        with driver.cursor(row_factory=namedtuple_row, binary=True) as cursor:
+            cursor.execute(*_prepared(session, stmt, params))
+            return cursor.fetchall()
+
+    return _on_session_connection(session, run)
+
+
+def execute(stmt: sa.Executable, params: dict[str, Any], session: Session | None = None) -> int:
+    """Run a prebuilt data-changing statement; returns how many rows it changed."""
+    session = session or db.session()
+    if session.get_bind().dialect.name != "postgresql":
+        return session.execute(stmt, params).rowcount
+
+    def run(driver: psycopg.Connection) -> int:
+        with driver.cursor() as cursor:
+            cursor.execute(*_prepared(session, stmt, params))
+            return cursor.rowcount
+
+    return _on_session_connection(session, run)
+
+
+def pipeline(steps: list[Step]) -> list[Outcome]:
+    """Run statements in order, in one round trip on PostgreSQL (the driver's pipeline mode;
+    the transaction's BEGIN goes with them). A failing statement aborts the rest and its
+    error is raised as usual, so the request's transaction rolls back."""
+    session = db.session()
+    if session.get_bind().dialect.name != "postgresql":
         outcomes = []
         for step in steps:
             result = session.execute(step.stmt, step.params)
@@ -156,26 +95,71 @@ def pipeline(steps: list[Step]) -> list[Outcome]:
             else:
                 outcomes.append(Outcome(result.rowcount, []))
         return outcomes
+
+    def run(driver: psycopg.Connection) -> list[Outcome]:
+        cursors = []
+        try:
+            with driver.pipeline():
+                for step in steps:
+                    cursor = driver.cursor(row_factory=namedtuple_row, binary=True)
+                    cursors.append(cursor)
+                    if step.many:
+                        sql = _prepared(session, step.stmt, {})[0]
+                        cursor.executemany(
+                            sql, [_prepared(session, step.stmt, p)[1] for p in step.params]
+                        )
+                    else:
+                        cursor.execute(*_prepared(session, step.stmt, step.params))
+            return [Outcome(c.rowcount, c.fetchall() if c.description else []) for c in cursors]
+        finally:
+            for cursor in cursors:
+                cursor.close()
+
+    return _on_session_connection(session, run)
+
+
+def _prepared(session: Session, stmt: sa.Executable, params: dict[str, Any]) -> tuple[str, dict]:
+    """The statement's SQL for this engine (compiled once) and the driver's parameters."""
+    engine = session.get_bind()
+    per_engine = _compiled.get(engine)
+    if per_engine is None:
+        per_engine = _compiled[engine] = {}
+    found = per_engine.get(stmt)
+    if found is None:
+        if len(per_engine) >= COMPILED_KEPT:
+            per_engine.clear()
+        compiled = stmt.compile(dialect=engine.dialect)
+        found = per_engine[stmt] = (str(compiled), dict(compiled.params))
+    sql, fixed = found
+    arguments = {**fixed, **params}
+    return sql, {
+        name: Json(value) if isinstance(value, dict | list) else value
+        for name, value in arguments.items()
+    }
+
+
+def _on_session_connection(session: Session, run: Callable[[psycopg.Connection], T]) -> T:
     connection = session.connection()
-    driver = connection.connection.driver_connection
-    cursors = []
-    sql = ""
     try:
-        with driver.pipeline():
-            for step in steps:
-                sql, fixed = _sql_for(engine, step.stmt)
-                cursor = driver.cursor(row_factory=namedtuple_row, binary=True)
-                if step.many:
-                    cursor.executemany(sql, [_driver_values({**fixed, **p}) for p in step.params])
-                else:
-                    cursor.execute(sql, _driver_values({**fixed, **step.params}))
-                cursors.append(cursor)
-        return [
-            Outcome(cursor.rowcount, cursor.fetchall() if cursor.description else [])
-            for cursor in cursors
-        ]
+        return run(connection.connection.driver_connection)
     except psycopg.Error as error:
-        raise as_dbapi_error(sql, {}, error, connection) from error
-    finally:
-        for cursor in cursors:
-            cursor.close()
+        raise as_dbapi_error(error, connection, session.get_bind()) from error
+
+
+def as_dbapi_error(error: psycopg.Error, connection, engine: sa.Engine) -> Exception:
+    """SQLAlchemy's exception for a driver error. After a lost connection the connection is
+    invalidated and the pool starts afresh (the others are likely lost too).
+
+    ``connection``: SQLAlchemy's connection or the pool's, whichever the statement ran on
+    (None when there was none to run on).
+    """
+    if connection is None:
+        return sa.exc.DBAPIError.instance(None, None, error, psycopg.Error)
+    pooled = (
+        connection if isinstance(connection, sa.PoolProxiedConnection) else connection.connection
+    )
+    driver = pooled.driver_connection
+    if driver is None or driver.closed or engine.dialect.is_disconnect(error, driver, None):
+        connection.invalidate()
+        engine.dispose()
+    return sa.exc.DBAPIError.instance(None, None, error, psycopg.Error)
