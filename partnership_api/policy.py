@@ -281,6 +281,12 @@ def referral_scope_sides(actor: Actor) -> dict[str, sa.ColumnElement[bool]]:
     }
 
 
+def referral_scope_key(actor: Actor) -> tuple:
+    """Everything ``referral_scope_sides`` depends on: statements built from the scope may be
+    reused for any actor with the same key. Change both together."""
+    return (_can_handle_referrals(actor), actor.org_id)
+
+
 def scope_referrals(actor: Actor, stmt: sa.Select) -> sa.Select:
     sides = referral_scope_sides(actor)
     if not sides:

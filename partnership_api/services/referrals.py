@@ -495,14 +495,15 @@ def _build_page_statement(actor: Actor, args: dict, now) -> sa.Select:
     )
 
 
-# Built once per organisation, direction and filters (the filters' values are part of the
-# statement), and reused: building and compiling it cost more than running it.
+# Built once per policy scope (``policy.referral_scope_key``), direction and filters (their
+# values are part of the statement), and reused: building and compiling it cost more than
+# running it.
 _PAGE_STATEMENTS: dict[tuple, sa.Select] = {}
 PAGE_STATEMENTS_KEPT = 1024
 
 
 def _page_statement(actor: Actor, args: dict, now: datetime) -> sa.Select:
-    key = (actor.org_id, bool(policy.referral_scope_sides(actor)), tuple(sorted(args.items())))
+    key = (policy.referral_scope_key(actor), tuple(sorted(args.items())))
     stmt = _PAGE_STATEMENTS.get(key)
     if stmt is None:
         if len(_PAGE_STATEMENTS) >= PAGE_STATEMENTS_KEPT:
