@@ -31,6 +31,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import resource
 import secrets
 import shutil
 import signal
@@ -443,6 +444,76 @@ def run_wrk(
     return figures
 
 
+# --- CPU per request --------------------------------------------------------------------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def process_cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU seconds used so far by these processes (Linux ``/proc``)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / CLOCK_TICKS
+
+
+def children_of(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def postgres_pids() -> list[int]:
+    """Every PostgreSQL server process on the machine (backends, WAL writer, checkpointer)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+class CpuMeter:
+    """CPU time spent per request by the server's workers, by PostgreSQL and by wrk itself,
+    over one measured run: where a request's cost lies, beside how fast it was."""
+
+    def __init__(self, server_pid: int | None):
+        self.server_pid = server_pid
+
+    def __enter__(self):
+        self.workers = children_of(self.server_pid) if self.server_pid else []
+        self.postgres = postgres_pids()
+        self.app0 = process_cpu_seconds(self.workers)
+        self.pg0 = process_cpu_seconds(self.postgres)
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.wrk0 = usage.ru_utime + usage.ru_stime
+        return self
+
+    def __exit__(self, *exc):
+        self.app = process_cpu_seconds(self.workers) - self.app0
+        self.pg = process_cpu_seconds(sorted(set(self.postgres) | set(postgres_pids()))) - self.pg0
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.wrk = usage.ru_utime + usage.ru_stime - self.wrk0
+        return False
+
+    def per_request(self, requests: int) -> dict:
+        if not requests:
+            return {}
+        return {
+            "app": round(self.app * 1000 / requests, 3),
+            "postgres": round(self.pg * 1000 / requests, 3),
+            "wrk": round(self.wrk * 1000 / requests, 3),
+        }
+
+
 # --- the benchmark --------------------------------------------------------------------------
 
 
@@ -834,6 +905,10 @@ class Bench:
             "p50_ms": statistics.mean(r["p50_ms"] for r in bare_runs),
             "p99_ms": statistics.mean(r["p99_ms"] for r in bare_runs),
             "errors": sum(r["errors"] for r in bare_runs),
+            "cpu_ms_per_request": {
+                name: statistics.mean(r["cpu_ms_per_request"].get(name, 0.0) for r in bare_runs)
+                for name in ("app", "postgres", "wrk")
+            },
             "runs": bare_runs,
         }
         self.timed("throughput", started)
@@ -846,12 +921,21 @@ class Bench:
                 reason = self.probe_availability(scenario)
                 if reason:
                     raise BenchError(f"availability after the warm-up: {reason}")
-        figures = run_wrk(self.wrk, self.workdir, port, scenario, self.args.duration, self.args)
+        server = self.procs.running.get("bare" if scenario.bare else "api")
+        with CpuMeter(server[0].pid if server else None) as cpu:
+            figures = run_wrk(self.wrk, self.workdir, port, scenario, self.args.duration, self.args)
+        figures["cpu_ms_per_request"] = cpu.per_request(figures["requests"])
         extra = ""
         if scenario.key == "availability_update":
             extra = (
                 f"  puts {figures.get('puts', 0)} gets {figures.get('gets', 0)} "
                 f"412s {figures.get('conflicts', 0)}"
+            )
+        cpu_ms = figures["cpu_ms_per_request"]
+        if cpu_ms:
+            extra += (
+                f"  CPU ms/request: app {cpu_ms['app']:.2f} postgres {cpu_ms['postgres']:.2f}"
+                f" wrk {cpu_ms['wrk']:.2f}"
             )
         say(
             f"  {scenario.label:<32} {figures['rps']:8.1f} req/s  p50 {figures['p50_ms']:7.2f} ms"
@@ -980,7 +1064,19 @@ def fmt(value: float | None, digits: int = 1) -> str:
 
 
 def table_rows(results: dict) -> tuple[list[list[str]], bool]:
-    rows = [["scenario", "req/s", "p50 ms", "p99 ms", "errors", "ratio", "target", "met?"]]
+    rows = [
+        [
+            "scenario",
+            "req/s",
+            "p50 ms",
+            "p99 ms",
+            "errors",
+            "ratio",
+            "target",
+            "met?",
+            "CPU ms/req: app + postgres",
+        ]
+    ]
     all_met = True
     bare = results.get("bare")
     if bare:
@@ -994,12 +1090,15 @@ def table_rows(results: dict) -> tuple[list[list[str]], bool]:
                 "1.00",
                 "ceiling",
                 "",
+                _cpu(bare),
             ]
         )
     for figures in results["scenarios"].values():
         target = Target(**figures["target"])
         if "skipped" in figures:
-            rows.append([figures["label"], "—", "—", "—", "—", "—", target.describe(), "NOT RUN"])
+            rows.append(
+                [figures["label"], "—", "—", "—", "—", "—", target.describe(), "NOT RUN", "—"]
+            )
             all_met = False
             continue
         met = (
@@ -1018,6 +1117,7 @@ def table_rows(results: dict) -> tuple[list[list[str]], bool]:
                 fmt(figures["ratio"], 2),
                 target.describe(),
                 "yes" if met else "NO",
+                _cpu(figures),
             ]
         )
     for key, label in (("inbox", "inbox latency"), ("bed_search", "bed search latency")):
@@ -1035,6 +1135,7 @@ def table_rows(results: dict) -> tuple[list[list[str]], bool]:
                         "—",
                         f"≤ {SCALE_TARGET}×",
                         "NOT RUN",
+                        "—",
                     ]
                 )
                 all_met = False
@@ -1055,9 +1156,17 @@ def table_rows(results: dict) -> tuple[list[list[str]], bool]:
                 f"{ratio:.2f}×",
                 f"≤ {SCALE_TARGET}×",
                 "yes" if met else "NO",
+                "—",
             ]
         )
     return rows, all_met
+
+
+def _cpu(figures: dict) -> str:
+    cpu = figures.get("cpu_ms_per_request")
+    if not cpu:
+        return "—"
+    return f"{cpu['app']:.2f} + {cpu['postgres']:.2f}"
 
 
 def _size(count: int) -> str:
