@@ -91,6 +91,8 @@ def init_request_hooks(app: Flask) -> None:
             )
         if request.path.startswith("/api/"):
             response.headers["Cache-Control"] = "no-store"
+        if not access_log.isEnabledFor(logging.INFO):
+            return response
         actor = g.get("actor")
         duration = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         access_log.info(
