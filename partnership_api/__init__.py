@@ -124,11 +124,14 @@ def _configure(app: Flask) -> None:
     # JSON columns (a referral's subject, needs, household…) are read with orjson: a page of
     # the inbox decodes a hundred of them.
     engine_options["json_deserializer"] = load_json
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-        **engine_options,
-        **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
-    }
+    given = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if "connect_args" in engine_options and "connect_args" in given:
+        # Merged, not replaced: the timeouts and UTC above must survive an operator's options.
+        ours, theirs = engine_options["connect_args"], dict(given.pop("connect_args"))
+        if "options" in theirs:
+            theirs["options"] = f"{ours['options']} {theirs['options']}"
+        engine_options["connect_args"] = {**ours, **theirs}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**engine_options, **given}
     app.config.update(
         API_TITLE=API_TITLE,
         API_VERSION=API_VERSION,
@@ -175,11 +178,11 @@ def _migrations_dir():
 def _tune_database(app: Flask, db) -> None:
     """SQLite: foreign keys on, WAL, a busy timeout, and write-locking transactions."""
     url = str(app.config["SQLALCHEMY_DATABASE_URI"])
-    if not url.startswith("sqlite"):
-        return
-
     with app.app_context():
         engine = db.engine
+    if not url.startswith("sqlite"):
+        _refuse_writes_without_transaction(engine)
+        return
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -197,6 +200,19 @@ def _tune_database(app: Flask, db) -> None:
         # (a hold, a transition) cannot interleave with another, so SQLite is as safe as the
         # row locks used on PostgreSQL.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _refuse_writes_without_transaction(engine: sa.Engine) -> None:
+    """A read's connection has no transaction (``auth.begin_read``): a statement that writes
+    would commit on its own, so anything but a query is refused there. (Statements run
+    through the driver are checked in ``direct.py``.)"""
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _only_queries(connection, _cursor, statement, _params, _context, _executemany):
+        if connection.get_execution_options().get(
+            "isolation_level"
+        ) == "AUTOCOMMIT" and not statement.lstrip()[:6].upper().startswith("SELECT"):
+            raise RuntimeError("A read-only request tried to write; writes need a transaction.")
 
 
 def _init_json_bodies(app: Flask) -> None:

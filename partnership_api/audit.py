@@ -16,15 +16,17 @@ and the commit, not for three. SQLite takes its write lock at BEGIN and links th
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import orjson
 import sqlalchemy as sa
 from flask import g, has_request_context, request
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from partnership_api import direct
@@ -60,14 +62,27 @@ def content_digest(fields: dict) -> str:
     body = {name: fields[name] for name in CONTENT_FIELDS}
     body["at"] = fields["at"].isoformat()
     body["user_id"] = str(fields["user_id"]) if fields["user_id"] else None
-    return hashlib.sha256(
-        orjson.dumps(body, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
-    ).hexdigest()
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def link_hash(seq: int, prev_hash: str, content: str) -> str:
     """An event's hash: its place, the previous event's hash and its own content."""
     return hashlib.sha256(f"{seq}|{prev_hash}|{content}".encode()).hexdigest()
+
+
+def legacy_digest(event: AuditEvent) -> str:
+    """The first format's hash (until November 2026): the whole event, its place and the
+    previous hash included, as ``json.dumps`` canonical JSON. Chains begun then still verify;
+    see ``verify_chain``."""
+    body = {name: getattr(event, name) for name in CONTENT_FIELDS}
+    body.update(
+        id=event.id,
+        at=event.at.isoformat(),
+        user_id=str(event.user_id) if event.user_id else None,
+        prev_hash=event.prev_hash,
+    )
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def ensure_chain_head(session: Session | None = None) -> None:
@@ -124,6 +139,13 @@ WHERE audit_chain_head.id = 1 AND (SELECT count(*) FROM written) = (SELECT count
 )
 
 
+MAKE_HEAD = (
+    pg_insert(_HEAD).values(id=1, last_seq=0, last_hash=GENESIS_HASH).on_conflict_do_nothing()
+)
+# Each of these is atomic alone, so it may run on a read's connection, without a transaction.
+direct.ATOMIC_ALONE.update({APPEND_SQL, MAKE_HEAD})
+
+
 @dataclass
 class Entry:
     """An event to write: what happened, to what, and with what outcome."""
@@ -161,7 +183,7 @@ def record_many(
         return
     if actor is None and has_request_context():
         actor = g.get("actor")
-    when = at or utcnow()
+    when = (at or utcnow()).astimezone(UTC)
     request_id = g.get("request_id") if has_request_context() else None
     address = request.remote_addr if has_request_context() else None
     pending = db.session.info.setdefault(PENDING, [])
@@ -200,11 +222,14 @@ def _link_pending(session: Session) -> None:
             }
             for ord_, event in enumerate(events, start=1)
         ]
-        payload = {"events": orjson.dumps(rows, option=orjson.OPT_NON_STR_KEYS).decode()}
+        payload = {"events": orjson.dumps(rows).decode()}
         if direct.execute(APPEND_SQL, payload, session) != 1:
             # No head row (a database set up by hand): make it, and link again.
-            ensure_chain_head(session)
-            direct.execute(APPEND_SQL, payload, session)
+            direct.execute(MAKE_HEAD, {}, session)
+            if direct.execute(APPEND_SQL, payload, session) != 1:
+                raise RuntimeError(
+                    "The audit chain's head could not be locked: events not written."
+                )
         return
     row = session.execute(HEAD_QUERY).one_or_none()
     if row is None:
@@ -300,13 +325,16 @@ def verify_chain(batch: int = 5000) -> tuple[int, BrokenLink | None]:
     checked = 0
     expected_id = 1
     prev_hash = GENESIS_HASH
+    legacy_allowed = True  # a chain may begin in the first format (``legacy_digest``)
     for event in _iter_events(batch):
         if event.id != expected_id:
             return checked, BrokenLink(expected_id, f"event {expected_id} is missing")
         if event.prev_hash != prev_hash:
             return checked, BrokenLink(event.id, "its link to the previous event does not match")
         content = content_digest({name: getattr(event, name) for name in CONTENT_FIELDS})
-        if link_hash(event.id, event.prev_hash, content) != event.hash:
+        if link_hash(event.id, event.prev_hash, content) == event.hash:
+            legacy_allowed = False  # once the current format starts, it never stops
+        elif not (legacy_allowed and legacy_digest(event) == event.hash):
             return checked, BrokenLink(event.id, "its content does not match its hash")
         prev_hash = event.hash
         expected_id += 1

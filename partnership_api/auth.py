@@ -231,7 +231,10 @@ def _actor_row_postgresql(params: dict) -> tuple | None:
                 return cursor.fetchone()
         finally:
             if not connection.closed:
-                connection.autocommit = False
+                try:
+                    connection.autocommit = False
+                except psycopg.Error:  # never back to the pool in autocommit: a write
+                    pooled.invalidate()  # taking it would lose its transaction
     except psycopg.Error as error:
         raise as_dbapi_error(error, pooled, engine) from error
     finally:

@@ -7,8 +7,12 @@ for a page of twenty referrals that costs several times what PostgreSQL spends a
 what varies, is compiled once per engine and run on the session's own connection, so it shares
 the request's transaction (or its absence: ``auth.begin_read``). Rows come back as named
 tuples, read by attribute like SQLAlchemy's rows. PostgreSQL sessions run in UTC and read
-JSON with the engine's deserializer, so values are what the column types would give; a dict or
-list parameter is sent as JSON. On SQLite the same statements simply go through the session.
+JSON with the engine's deserializer, so values are what the column types would give; a JSON
+column's parameter is sent as JSON, and a named parameter left without a value is refused (as
+SQLAlchemy would). On SQLite the same statements simply go through the session.
+
+A read's connection has no transaction: only statements that are atomic alone
+(``ATOMIC_ALONE``: the audit chain's link) may write on it; anything else is refused.
 
 A driver error is raised as SQLAlchemy's own, so it is answered like any other (a JSON 503 or
 409). A lost connection makes the pool start afresh, as SQLAlchemy itself does on a
@@ -31,6 +35,9 @@ from sqlalchemy.orm import Session
 from partnership_api.extensions import db
 
 T = TypeVar("T")
+# Statements that are atomic by themselves (audit.py registers its chain link): the only
+# writes allowed on a read's connection, which has no transaction (``auth.begin_read``).
+ATOMIC_ALONE: set[sa.Executable] = set()
 _compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 COMPILED_KEPT = 2048
 
@@ -78,7 +85,7 @@ def execute(stmt: sa.Executable, params: dict[str, Any], session: Session | None
             cursor.execute(*_prepared(session, stmt, params))
             return cursor.rowcount
 
-    return _on_session_connection(session, run)
+    return _on_session_connection(session, run, writes=stmt)
 
 
 def pipeline(steps: list[Step]) -> list[Outcome]:
@@ -104,10 +111,8 @@ def pipeline(steps: list[Step]) -> list[Outcome]:
                     cursor = driver.cursor(row_factory=namedtuple_row, binary=True)
                     cursors.append(cursor)
                     if step.many:
-                        sql = _prepared(session, step.stmt, {})[0]
-                        cursor.executemany(
-                            sql, [_prepared(session, step.stmt, p)[1] for p in step.params]
-                        )
+                        each = [_prepared(session, step.stmt, p) for p in step.params]
+                        cursor.executemany(each[0][0], [arguments for _, arguments in each])
                     else:
                         cursor.execute(*_prepared(session, step.stmt, step.params))
             return [Outcome(c.rowcount, c.fetchall() if c.description else []) for c in cursors]
@@ -115,7 +120,7 @@ def pipeline(steps: list[Step]) -> list[Outcome]:
             for cursor in cursors:
                 cursor.close()
 
-    return _on_session_connection(session, run)
+    return _on_session_connection(session, run, writes=steps[0].stmt if steps else None)
 
 
 def _prepared(session: Session, stmt: sa.Executable, params: dict[str, Any]) -> tuple[str, dict]:
@@ -129,21 +134,38 @@ def _prepared(session: Session, stmt: sa.Executable, params: dict[str, Any]) -> 
         if len(per_engine) >= COMPILED_KEPT:
             per_engine.clear()
         compiled = stmt.compile(dialect=engine.dialect)
-        found = per_engine[stmt] = (str(compiled), dict(compiled.params))
-    sql, fixed = found
+        fixed = dict(compiled.params)
+        named = {
+            n for n, bind in compiled.binds.items() if bind.value is None and not bind.callable
+        }
+        json = {n for n, bind in compiled.binds.items() if isinstance(bind.type, sa.JSON)}
+        found = per_engine[stmt] = (str(compiled), fixed, frozenset(named), frozenset(json))
+    sql, fixed, named, json = found
+    missing = named.difference(params)
+    if missing:  # SQLAlchemy would refuse too, rather than bind NULL
+        raise sa.exc.ArgumentError(f"No value given for {', '.join(sorted(missing))}.")
     arguments = {**fixed, **params}
-    return sql, {
-        name: Json(value) if isinstance(value, dict | list) else value
-        for name, value in arguments.items()
-    }
+    for name in json.intersection(arguments):
+        if arguments[name] is not None:
+            arguments[name] = Json(arguments[name])
+    return sql, arguments
 
 
-def _on_session_connection(session: Session, run: Callable[[psycopg.Connection], T]) -> T:
+def _on_session_connection(
+    session: Session, run: Callable[[psycopg.Connection], T], writes: sa.Executable | None = None
+) -> T:
     connection = session.connection()
+    if writes is not None and writes not in ATOMIC_ALONE and without_transaction(connection):
+        raise RuntimeError("A read-only request tried to write; writes need a transaction.")
     try:
         return run(connection.connection.driver_connection)
     except psycopg.Error as error:
         raise as_dbapi_error(error, connection, session.get_bind()) from error
+
+
+def without_transaction(connection: sa.Connection) -> bool:
+    """Whether this connection runs each statement on its own (a read's: ``auth.begin_read``)."""
+    return connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
 
 
 def as_dbapi_error(error: psycopg.Error, connection, engine: sa.Engine) -> Exception:
@@ -158,6 +180,8 @@ def as_dbapi_error(error: psycopg.Error, connection, engine: sa.Engine) -> Excep
     pooled = (
         connection if isinstance(connection, sa.PoolProxiedConnection) else connection.connection
     )
+    if not pooled.is_valid:  # already dropped
+        return sa.exc.DBAPIError.instance(None, None, error, psycopg.Error)
     driver = pooled.driver_connection
     if driver is None or driver.closed or engine.dialect.is_disconnect(error, driver, None):
         connection.invalidate()

@@ -281,3 +281,58 @@ def test_deleting_an_event_is_detected(app, some_history, db_session, which):
     result = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code == 1
     assert f"broken at event {target}:" in result.output
+
+
+def _rewrite_in_the_first_format(db_session):
+    """The trail as the first hash format (``audit.legacy_digest``) would have written it."""
+    from partnership_api import audit
+    from partnership_api.models.audit import AuditChainHead, AuditEvent
+
+    prev = audit.GENESIS_HASH
+    for event in db_session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)):
+        event.prev_hash = prev
+        event.hash = prev = audit.legacy_digest(event)
+    db_session.get(AuditChainHead, 1).last_hash = prev
+    db_session.commit()
+
+
+def test_a_trail_begun_in_the_first_hash_format_still_verifies(
+    app, some_history, client, login, db_session
+):
+    _rewrite_in_the_first_format(db_session)
+    legacy = events(db_session)
+    login("newera.staff")  # events in the current format, chained onto the old ones
+    assert len(events(db_session)) > len(legacy)
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+
+
+def test_an_edited_event_of_the_first_format_is_still_named(
+    app, some_history, client, login, db_session
+):
+    from partnership_api.models.audit import AuditEvent
+
+    _rewrite_in_the_first_format(db_session)
+    target = events(db_session)[1].id
+    login("newera.staff")
+    db_session.execute(
+        sa.update(AuditEvent).where(AuditEvent.id == target).values(username="someone.else")
+    )
+    db_session.commit()
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"broken at event {target}:" in result.output
+
+
+def test_the_first_format_cannot_follow_the_current_one(app, some_history, login, db_session):
+    """Once the chain is in the current format, an event hashed the old way is a forgery."""
+    from partnership_api import audit
+    from partnership_api.models.audit import AuditChainHead
+
+    last = events(db_session)[-1]
+    last.hash = audit.legacy_digest(last)
+    db_session.get(AuditChainHead, 1).last_hash = last.hash
+    db_session.commit()
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"broken at event {last.id}:" in result.output
