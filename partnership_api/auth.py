@@ -11,7 +11,6 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
-import weakref
 from datetime import timedelta
 
 import jwt as pyjwt
@@ -27,7 +26,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
 from partnership_api import audit
-from partnership_api.direct import as_dbapi_error
+from partnership_api.direct import as_dbapi_error, prepared
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import BedSearchGeneration
@@ -212,12 +211,7 @@ def _actor_row_postgresql(params: dict) -> tuple | None:
     own error (a JSON 503), and after a lost connection the pool starts afresh.
     """
     engine = db.engine
-    compiled = _compiled.get(engine)
-    if compiled is None:
-        statement = ACTOR_QUERY.compile(dialect=engine.dialect)
-        compiled = _compiled[engine] = (str(statement), statement.params)
-    sql, fixed = compiled
-    params = {**fixed, **params}
+    sql, params = prepared(engine, ACTOR_QUERY, params)
     try:
         pooled = engine.raw_connection()
     except psycopg.Error as error:  # cannot connect: the pool gives the driver's own error
@@ -239,9 +233,6 @@ def _actor_row_postgresql(params: dict) -> tuple | None:
         raise as_dbapi_error(error, pooled, engine) from error
     finally:
         pooled.close()
-
-
-_compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "type", "sid"]

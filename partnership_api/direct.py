@@ -60,7 +60,8 @@ class Outcome:
 def rows(stmt: sa.Select, params: dict[str, Any]) -> list:
     """All rows of a prebuilt query, with ``params`` for its named bind parameters."""
     session = db.session()
-    if session.get_bind().dialect.name != "postgresql":
+    engine = session.get_bind()
+    if engine.dialect.name != "postgresql":
         return list(session.execute(stmt, params).all())
     from partnership_api.auth import begin_read
 
@@ -68,7 +69,7 @@ def rows(stmt: sa.Select, params: dict[str, Any]) -> list:
 
     def run(driver: psycopg.Connection) -> list:
         with driver.cursor(row_factory=namedtuple_row, binary=True) as cursor:
-            cursor.execute(*_prepared(session, stmt, params))
+            cursor.execute(*prepared(engine, stmt, params))
             return cursor.fetchall()
 
     return _on_session_connection(session, run)
@@ -77,12 +78,13 @@ def rows(stmt: sa.Select, params: dict[str, Any]) -> list:
 def execute(stmt: sa.Executable, params: dict[str, Any], session: Session | None = None) -> int:
     """Run a prebuilt data-changing statement; returns how many rows it changed."""
     session = session or db.session()
-    if session.get_bind().dialect.name != "postgresql":
+    engine = session.get_bind()
+    if engine.dialect.name != "postgresql":
         return session.execute(stmt, params).rowcount
 
     def run(driver: psycopg.Connection) -> int:
         with driver.cursor() as cursor:
-            cursor.execute(*_prepared(session, stmt, params))
+            cursor.execute(*prepared(engine, stmt, params))
             return cursor.rowcount
 
     return _on_session_connection(session, run, writes=stmt)
@@ -93,7 +95,8 @@ def pipeline(steps: list[Step]) -> list[Outcome]:
     the transaction's BEGIN goes with them). A failing statement aborts the rest and its
     error is raised as usual, so the request's transaction rolls back."""
     session = db.session()
-    if session.get_bind().dialect.name != "postgresql":
+    engine = session.get_bind()
+    if engine.dialect.name != "postgresql":
         outcomes = []
         for step in steps:
             result = session.execute(step.stmt, step.params)
@@ -111,10 +114,10 @@ def pipeline(steps: list[Step]) -> list[Outcome]:
                     cursor = driver.cursor(row_factory=namedtuple_row, binary=True)
                     cursors.append(cursor)
                     if step.many:
-                        each = [_prepared(session, step.stmt, p) for p in step.params]
+                        each = [prepared(engine, step.stmt, p) for p in step.params]
                         cursor.executemany(each[0][0], [arguments for _, arguments in each])
                     else:
-                        cursor.execute(*_prepared(session, step.stmt, step.params))
+                        cursor.execute(*prepared(engine, step.stmt, step.params))
             return [Outcome(c.rowcount, c.fetchall() if c.description else []) for c in cursors]
         finally:
             for cursor in cursors:
@@ -123,9 +126,8 @@ def pipeline(steps: list[Step]) -> list[Outcome]:
     return _on_session_connection(session, run, writes=steps[0].stmt if steps else None)
 
 
-def _prepared(session: Session, stmt: sa.Executable, params: dict[str, Any]) -> tuple[str, dict]:
+def prepared(engine: sa.Engine, stmt: sa.Executable, params: dict[str, Any]) -> tuple[str, dict]:
     """The statement's SQL for this engine (compiled once) and the driver's parameters."""
-    engine = session.get_bind()
     per_engine = _compiled.get(engine)
     if per_engine is None:
         per_engine = _compiled[engine] = {}

@@ -139,18 +139,24 @@ def present(referrals: list[Referral]) -> list[dict]:
     """Referrals as partners see them, with their live holds fetched in one query."""
     holds = beds.live_holds(r.id for r in referrals)
     now = utcnow()
-    return [_shown(r, _hold_shown(holds.get(r.id)), now) for r in referrals]
+    shown = []
+    for referral in referrals:
+        hold = holds.get(referral.id)
+        if hold is not None:
+            hold = _hold_shown(
+                hold.id, referral.id, hold.service_id, hold.space_type, hold.expires_at
+            )
+        shown.append(_shown(referral, hold, now))
+    return shown
 
 
-def _hold_shown(hold: BedHold | None) -> dict | None:
-    if hold is None:
-        return None
+def _hold_shown(hold_id, referral_id, refuge_id: int, space_type: str, expires_at) -> dict:
     return {
-        "id": hold.id,
-        "referral_id": hold.referral_id,
-        "refuge_id": hold.service_id,
-        "space_type": hold.space_type,
-        "expires_at": hold.expires_at,
+        "id": hold_id,
+        "referral_id": referral_id,
+        "refuge_id": refuge_id,
+        "space_type": space_type,
+        "expires_at": expires_at,
     }
 
 
@@ -189,13 +195,9 @@ READ_ONE = _with_live_hold(sa.select(*ROW_COLUMNS), NOW).where(
 def _row_shown(row: sa.Row, now: datetime) -> dict:
     hold = None
     if row.hold_id is not None:
-        hold = {
-            "id": row.hold_id,
-            "referral_id": row.id,
-            "refuge_id": row.hold_service_id,
-            "space_type": row.hold_space_type,
-            "expires_at": row.hold_expires_at,
-        }
+        hold = _hold_shown(
+            row.hold_id, row.id, row.hold_service_id, row.hold_space_type, row.hold_expires_at
+        )
     return _shown(row, hold, now)
 
 
