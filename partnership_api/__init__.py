@@ -92,6 +92,10 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     errors.register_error_handlers(app)
     _init_cors(app)
 
+    from partnership_api.web import init_web
+
+    init_web(app)
+
     from partnership_api import cli
 
     cli.register(app)
@@ -220,10 +224,12 @@ def _init_json_bodies(app: Flask) -> None:
     from flask import request
     from flask_smorest import abort
 
+    from partnership_api.smorest import is_page_endpoint
+
     @app.before_request
     def _json_only() -> None:
-        if request.method not in ("POST", "PUT", "PATCH"):
-            return
+        if request.method not in ("POST", "PUT", "PATCH") or is_page_endpoint(request.endpoint):
+            return  # the pages take HTML forms
         has_body = bool(request.content_length) or "Transfer-Encoding" in request.headers
         if not has_body:
             return

@@ -32,7 +32,7 @@ from partnership_api.models.base import utcnow
 from partnership_api.models.beds import BedSearchGeneration
 from partnership_api.models.partnership import AuthSession, Organisation, User
 from partnership_api.policy import Actor
-from partnership_api.smorest import is_public, is_read_only
+from partnership_api.smorest import is_page_endpoint, is_public, is_read_only
 
 _hasher: PasswordHasher | None = None
 # A hash of a random password, verified against when the username is unknown, so that the
@@ -303,6 +303,8 @@ def init_auth(app: Flask) -> None:
             or is_public(adapter_endpoint, view, request.method)
         ):
             return
+        if is_page_endpoint(adapter_endpoint):
+            return  # signed in by its session cookie, in web/session.py (never by a token)
         if request.method == "OPTIONS":
             return
         if not request.headers.get("Authorization"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, g, request
+from flask import Flask, Response, current_app, g, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_smorest import abort
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
@@ -28,6 +28,7 @@ def _rollback() -> None:
 
 
 TOO_MANY_REQUESTS = "Too many requests. Try again later."
+SIGN_IN_ENDPOINTS = ("Auth.Login", "web.sign_in")
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -37,7 +38,7 @@ def register_error_handlers(app: Flask) -> None:
         # the account lock's message, so a throttled unknown name reads like a locked account.
         from partnership_api.services.signin import LOCKED
 
-        message = LOCKED if request.endpoint == "Auth.Login" else TOO_MANY_REQUESTS
+        message = LOCKED if request.endpoint in SIGN_IN_ENDPOINTS else TOO_MANY_REQUESTS
         return api.handle_http_exception(TooManyRequests(message))
 
     @app.errorhandler(IntegrityError)
@@ -71,6 +72,9 @@ def register_error_handlers(app: Flask) -> None:
         log.error("database unavailable: %s", type(getattr(error, "orig", error)).__name__)
         exc = ServiceUnavailable("The database is unavailable. Try again shortly.")
         response = api.handle_http_exception(exc)
+        if isinstance(response, Response):  # a page (web/errors.py)
+            response.headers["Retry-After"] = "5"
+            return response
         payload, code, headers = response
         headers["Retry-After"] = "5"
         return payload, code, headers

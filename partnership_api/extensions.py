@@ -56,3 +56,47 @@ def _api_rate() -> str:
 heavy_endpoint_limit = limiter.shared_limit(
     _api_rate, scope="heavy-endpoints", key_func=signed_in_caller
 )
+
+
+# --- sign-in throttling, shared by POST /api/v1/auth/login and the sign-in page ---------------
+
+
+def _login_rate() -> str:
+    from flask import current_app
+
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
+def _account_rate() -> str:
+    # The same threshold as the account lock, so an unknown username is throttled exactly
+    # like a real one and the answer never tells which it was.
+    from flask import current_app
+
+    config = current_app.config
+    return f"{config['LOGIN_FAILURES_BEFORE_LOCK']} per {config['LOGIN_LOCK_MINUTES']} minutes"
+
+
+def _login_username() -> str:
+    """The name being tried, from the API's JSON body or the sign-in page's form."""
+    from flask import request
+
+    if request.is_json:
+        body = request.get_json(silent=True)
+        name = body.get("username") if isinstance(body, dict) else None
+    else:
+        name = request.form.get("username")
+    return f"login-user:{str(name)[:80].lower()}" if name else "login-user:-"
+
+
+def _failed(response) -> bool:
+    return response.status_code in (401, 429)
+
+
+login_address_limit = limiter.shared_limit(_login_rate, scope="login-address", methods=["POST"])
+login_account_limit = limiter.shared_limit(
+    _account_rate,
+    scope="login-account",
+    key_func=_login_username,
+    deduct_when=_failed,
+    methods=["POST"],
+)

@@ -12,6 +12,8 @@ import uuid
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
+from partnership_api.smorest import is_page_endpoint
+
 MAX_BODY_BYTES = 1024 * 1024
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -69,7 +71,11 @@ def init_request_hooks(app: Flask) -> None:
         g.request_id = sent if _REQUEST_ID_RE.match(sent) else uuid.uuid4().hex
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
             raise RequestEntityTooLarge("The request body is larger than 1 MiB.")
-        if request.method in ("POST", "PUT", "PATCH") and (request.content_length or 0) > 0:
+        if (
+            request.method in ("POST", "PUT", "PATCH")
+            and (request.content_length or 0) > 0
+            and not is_page_endpoint(request.endpoint)  # the pages take HTML forms
+        ):
             if not request.is_json:
                 raise UnsupportedMediaType("Request bodies must be JSON (application/json).")
 

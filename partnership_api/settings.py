@@ -82,6 +82,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARGON2_TIME_COST", 3, "Argon2 iterations for password hashes"),
     Setting("ARGON2_MEMORY_COST", 65536, "Argon2 memory in KiB for password hashes"),
     Setting("RATELIMIT_ENABLED", True, "turn flask-limiter off (only for benchmarks)"),
+    Setting(
+        "PAGE_IDLE_MINUTES",
+        30,
+        "a signed-in page session ends after this long without a request (its session is revoked)",
+    ),
 )
 
 
@@ -123,6 +128,7 @@ def load_settings() -> dict[str, object]:
         "ARGON2_TIME_COST": _int("ARGON2_TIME_COST", 3),
         "ARGON2_MEMORY_COST": _int("ARGON2_MEMORY_COST", 65536),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        "PAGE_IDLE": timedelta(minutes=_int("PAGE_IDLE_MINUTES", 30)),
     }
 
 

@@ -37,6 +37,18 @@ def is_read_only(method: str) -> bool:
     return method in READ_METHODS
 
 
+PAGES_BLUEPRINT = "web"
+
+
+def is_page_endpoint(endpoint: str | None) -> bool:
+    """Whether an endpoint is one of the web pages (``partnership_api/web``).
+
+    Pages are signed in by their session cookie (``web/session.py``), never by a bearer token,
+    and take HTML forms; every other route is the API's and takes JSON and bearer tokens only.
+    """
+    return bool(endpoint) and endpoint.startswith(PAGES_BLUEPRINT + ".")
+
+
 def mark_public_endpoint(endpoint: str) -> None:
     """Mark an endpoint that is not ours (the docs' own views) as needing no token."""
     PUBLIC_ENDPOINTS.add(endpoint)
@@ -73,6 +85,11 @@ def json_response(data: object, status: int = 200) -> Response:
 
 class Api(flask_smorest.Api):
     def handle_http_exception(self, error: HTTPException):
+        from partnership_api.web.errors import error_page, wants_page
+
+        if wants_page():  # a page's error is a page; the API's stay JSON
+            data = getattr(error, "data", None) or {}
+            return error_page(error, data.get("message") or error.description)
         payload, code, headers = super().handle_http_exception(error)
         headers = dict(headers or {})
         if "message" not in payload and error.description:

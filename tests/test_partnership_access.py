@@ -88,13 +88,37 @@ PUBLIC = {
 }
 
 
-def test_every_route_is_either_explicitly_public_or_protected(app, client):
-    from partnership_api.smorest import is_public
+# Pages anyone may open (partnership_api/web/pages.py); every other page sends a caller without
+# a page session to the sign-in page, and never answers a bearer token.
+OPEN_PAGES = {
+    ("/sign-in", "GET"),
+    ("/sign-in", "POST"),
+    ("/assets/<path:filename>", "GET"),
+}
+
+
+def test_every_route_is_either_explicitly_public_or_protected(app, client, login):
+    from partnership_api.smorest import is_page_endpoint, is_public
+    from partnership_api.web.pages import OPEN_PAGES as open_endpoints
 
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             key = (rule.rule, method)
+            if is_page_endpoint(rule.endpoint):
+                if rule.endpoint in open_endpoints:
+                    assert key in OPEN_PAGES, f"{method} {rule.rule} is open but not in the list"
+                    continue
+                path = rule.rule.replace("<int:", "<").replace("<uuid:", "<")
+                for argument in rule.arguments:
+                    value = "1" if "int:" in rule.rule else "00000000-0000-4000-8000-000000000000"
+                    path = path.replace(f"<{argument}>", value)
+                # No session cookie: sent to sign in, even with an API token.
+                for headers in ({}, login("partnership.admin")):
+                    response = client.open(path, method=method, headers=headers)
+                    assert response.status_code == 303, f"{method} {rule.rule} answers unsigned"
+                    assert response.headers["Location"].startswith("/sign-in")
+                continue
             if is_public(rule.endpoint, view, method):
                 assert key in PUBLIC, f"{method} {rule.rule} is public but not in the list"
                 continue

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask.views import MethodView
 
 from partnership_api import auth
-from partnership_api.extensions import limiter
+from partnership_api.extensions import login_account_limit, login_address_limit
 from partnership_api.policy import current_actor
 from partnership_api.schemas.auth import LoginSchema, MeSchema, TokenPairSchema
 from partnership_api.services import signin
@@ -17,37 +16,10 @@ blp = Blueprint(
 )
 
 
-def _login_rate() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _account_rate() -> str:
-    # The same threshold as the account lock, so an unknown username is throttled exactly
-    # like a real one and the answer never tells which it was.
-    config = current_app.config
-    return f"{config['LOGIN_FAILURES_BEFORE_LOCK']} per {config['LOGIN_LOCK_MINUTES']} minutes"
-
-
-def _login_username() -> str:
-    from flask import request
-
-    body = request.get_json(silent=True)
-    name = body.get("username") if isinstance(body, dict) else None
-    return f"login-user:{str(name)[:80].lower()}" if name else "login-user:-"
-
-
-def _failed(response) -> bool:
-    return response.status_code in (401, 429)
-
-
 @blp.route("/auth/login")
 class Login(MethodView):
-    decorators = [
-        limiter.limit(_login_rate, scope="login-address"),
-        limiter.limit(
-            _account_rate, key_func=_login_username, deduct_when=_failed, scope="login-account"
-        ),
-    ]
+    # Shared with the sign-in page: one budget per address and per name, whichever is used.
+    decorators = [login_address_limit, login_account_limit]
 
     @blp.public
     @blp.arguments(LoginSchema)

@@ -21,6 +21,23 @@ LOCKED = "Too many failed sign-ins. Try again later."
 
 def login(username: str, password: str) -> dict:
     """Check the password; answer the same way whether or not the username exists."""
+    user, session = _sign_in(username, password, details=None)
+    tokens, session.refresh_jti = auth.token_pair(user, session)
+    db.session.commit()
+    return tokens
+
+
+def open_page_session(username: str, password: str) -> tuple[uuid.UUID, uuid.UUID]:
+    """Sign in to the web pages: the same checks, lock and audit as ``login``, and a session
+    record of the same kind, but no token: the pages carry the session id in their cookie.
+    Answers (user id, session id)."""
+    user, session = _sign_in(username, password, details={"via": "pages"})
+    db.session.commit()
+    return user.id, session.id
+
+
+def _sign_in(username: str, password: str, details: dict | None):
+    """The password check, the lock, and a new session (not yet committed)."""
     now = utcnow()
     key = username.strip().lower()[:80]
     throttle = db.session.get(LoginThrottle, key, with_for_update=True)
@@ -54,7 +71,6 @@ def login(username: str, password: str) -> dict:
         db.session.delete(throttle)
     user.last_login_at = now
     session = auth.open_session(user)
-    tokens, session.refresh_jti = auth.token_pair(user, session)
     audit.record(
         "auth.login",
         "user",
@@ -63,9 +79,9 @@ def login(username: str, password: str) -> dict:
         user_id=user.id,
         organisation_id=user.organisation_id,
         subject_organisation_id=user.organisation_id,
+        details=details,
     )
-    db.session.commit()
-    return tokens
+    return user, session
 
 
 def _count_failure(key: str, throttle: LoginThrottle | None, now) -> None:
@@ -150,4 +166,13 @@ def refresh(claims: dict | None) -> dict:
 def logout(actor: Actor) -> None:
     auth.revoke_session(actor.session_id, "logout")
     audit.record("auth.logout", "session", actor.session_id, subject_organisation_id=actor.org_id)
+    db.session.commit()
+
+
+def end_idle_page_session(session_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """A page session left idle too long: revoked, as a sign-out would be."""
+    auth.revoke_session(session_id, "idle")
+    audit.record(
+        "auth.logout", "session", session_id, user_id=user_id, details={"reason": "idle"}
+    )
     db.session.commit()

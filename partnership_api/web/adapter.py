@@ -1,0 +1,126 @@
+"""The one place the pages call the services and the policy.
+
+The pages never touch the database and never decide access: they call the same service
+functions as the API's views (so the same policy checks and the same audit events happen),
+and this module turns whatever those services refuse with into one exception, ``Refusal``,
+with the HTTP status the API would answer. A view shows a refusal in its form (409, 412, 422)
+or lets it become the error page (403, 404).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from partnership_api import policy
+from partnership_api.policy import Actor
+from partnership_api.services import signin
+
+T = TypeVar("T")
+
+
+class Refusal(Exception):
+    """A service said no: ``status`` as the API would answer, its message, field errors."""
+
+    def __init__(self, status: int, message: str, errors: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors or {}
+
+
+def _call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    try:
+        return function(*args, **kwargs)
+    except HTTPException as error:  # flask_smorest.abort in the services
+        data = getattr(error, "data", None) or {}
+        raise Refusal(
+            error.code or 500, data.get("message") or error.description or "", data.get("errors")
+        ) from error
+    except ValidationError as error:
+        raise Refusal(422, "Check the values entered.", error.normalized_messages()) from error
+
+
+def can(actor: Actor, action: str) -> bool:
+    """Whether the policy lets this actor's kind and role use a function at all (for what
+    a page offers: the service still decides when it is used)."""
+    return policy.can(actor, action)
+
+
+# --- signing in and out -----------------------------------------------------------------------
+
+
+def sign_in(username: str, password: str) -> tuple[uuid.UUID, uuid.UUID]:
+    """The API's own sign-in (same lock, throttling and audit): (user id, session id)."""
+    return _call(signin.open_page_session, username, password)
+
+
+def sign_out(actor: Actor) -> None:
+    _call(signin.logout, actor)
+
+
+def end_idle_session(session_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    _call(signin.end_idle_page_session, session_id, user_id)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def _page(page: int, size: int):
+    from flask_smorest.pagination import PaginationParameters
+
+    return PaginationParameters(page, size)
+
+
+def referral_page(actor: Actor, args: dict, page: int = 1, size: int = 20) -> tuple[list, int]:
+    """A page of the organisation's referrals (the API's list: same scope, same audit) and
+    how many match."""
+    from partnership_api.services import referrals
+
+    pagination = _page(page, size)
+    shown = _call(referrals.list_referrals, actor, args, pagination)
+    return shown, pagination.item_count or 0
+
+
+def count_referrals(actor: Actor, args: dict) -> int:
+    return referral_page(actor, args, 1, 1)[1]
+
+
+def refuges_of(organisation_id: int | None = None) -> list:
+    """Active refuges (all, or one organisation's), by name; never their addresses here."""
+    from partnership_api.extensions import db
+    from partnership_api.services import beds
+
+    args = {} if organisation_id is None else {"organisation_id": organisation_id}
+    return list(db.session.scalars(beds.refuges_query(args)))
+
+
+def availability_of(refuge_ids: list[int]) -> dict[int, dict]:
+    from partnership_api.services import beds
+
+    return _call(beds.availability_of, refuge_ids)
+
+
+def funding_summary(actor: Actor) -> dict:
+    from partnership_api.services import funding
+
+    return _call(funding.funding_summary, actor)
+
+
+def home_facts(actor: Actor) -> dict:
+    """What the start page needs, each fact from the service the API uses for it."""
+    facts: dict[str, Any] = {}
+    if can(actor, "referral.read"):
+        facts["new"] = count_referrals(actor, {"direction": "received", "status": "submitted"})
+        facts["overdue"] = count_referrals(actor, {"direction": "received", "overdue": True})
+        facts["sent_waiting"] = count_referrals(actor, {"direction": "sent", "status": "submitted"})
+    if can(actor, "availability.update"):
+        refuges = refuges_of(actor.org_id)
+        facts["own_refuges"] = refuges
+        facts["own_availability"] = availability_of([r.id for r in refuges])
+    facts["funding"] = funding_summary(actor)
+    return facts
