@@ -94,7 +94,7 @@ def sign_in():
     elif request.method == "POST":
         status = 400
     action = url_for("web.sign_in", next=next_page) if next_page else url_for("web.sign_in")
-    page = presenters.sign_in_page(form, action, refused, g.get("page_ended"))
+    page = presenters.sign_in_page(form, action, refused, session.why_ended())
     return render_page(
         "sign_in.html", "Sign in", status=status, has_errors=bool(page.errors), form=form, page=page
     )

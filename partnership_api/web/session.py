@@ -17,7 +17,7 @@ import hashlib
 import time
 import uuid
 
-from flask import Flask, current_app, g, session
+from flask import Flask, current_app, session
 from flask.sessions import SecureCookieSessionInterface
 
 from partnership_api import auth
@@ -58,8 +58,18 @@ def end() -> None:
     session.clear()
 
 
+def _ended(reason: str) -> None:
+    session.clear()
+    session["ended"] = reason  # for the sign-in page to say why
+
+
+def why_ended() -> str | None:
+    """Why the last page session ended ("idle", "ended"), once; None when it was not ended."""
+    return session.pop("ended", None)
+
+
 def signed_in_actor() -> Actor | None:
-    """The signed-in user of this page request, or None (then ``g.page_ended`` says why)."""
+    """The signed-in user of this page request, or None."""
     user_id, session_id, seen = session.get("uid"), session.get("sid"), session.get("seen")
     if not (user_id and session_id and isinstance(seen, int)):
         return None
@@ -69,13 +79,11 @@ def signed_in_actor() -> Actor | None:
         from partnership_api.web import adapter
 
         adapter.end_idle_session(uuid.UUID(session_id), uuid.UUID(user_id))
-        session.clear()
-        g.page_ended = "idle"
+        _ended("idle")
         return None
     actor = auth.load_actor({"sub": user_id, "sid": session_id})
     if actor is None:  # signed out elsewhere, revoked, expired, or the user was deactivated
-        session.clear()
-        g.page_ended = "ended"
+        _ended("ended")
         return None
     if now - seen >= SEEN_RESOLUTION:
         session["seen"] = now
