@@ -124,3 +124,111 @@ def home_facts(actor: Actor) -> dict:
         facts["own_availability"] = availability_of([r.id for r in refuges])
     facts["funding"] = funding_summary(actor)
     return facts
+
+
+# --- bed spaces ---------------------------------------------------------------------------------
+
+
+def search_beds(args: dict) -> list[dict]:
+    """The API's bed search (same arguments, checked by the same schema, same cache)."""
+    import orjson
+
+    from partnership_api.schemas.beds import BedSearchArgsSchema
+    from partnership_api.services import beds
+
+    loaded = _call(BedSearchArgsSchema().load, args)
+    return orjson.loads(_call(beds.search, loaded))
+
+
+def open_victim_referrals(actor: Actor) -> list[dict]:
+    """The actor's organisation's open victim referrals a space could be held for."""
+    if not can(actor, "bed.hold"):
+        return []
+    found = []
+    for status in ("submitted", "accepted"):
+        shown, _total = referral_page(actor, {"kind": "victim", "status": status}, 1, 50)
+        found.extend(shown)
+    return found
+
+
+def hold_space(actor: Actor, referral_id: uuid.UUID, refuge_id: int, space_type: str):
+    from partnership_api.schemas.beds import HoldCreateSchema
+    from partnership_api.services import beds
+
+    data = _call(HoldCreateSchema().load, {"refuge_id": refuge_id, "space_type": space_type})
+    return _call(beds.place_hold, actor, referral_id, data)
+
+
+# --- directory: organisations and services (nothing secret: never an address) -----------------
+
+
+def organisation_names() -> dict[int, str]:
+    import sqlalchemy as sa
+
+    from partnership_api.extensions import db
+    from partnership_api.models.partnership import Organisation
+
+    return dict(db.session.execute(sa.select(Organisation.id, Organisation.name)).all())
+
+
+def receiving_services() -> list[tuple[int, str, str, str]]:
+    """Active services that receive referrals: (id, name, kind, organisation name)."""
+    import sqlalchemy as sa
+
+    from partnership_api.extensions import db
+    from partnership_api.models.partnership import Organisation, Service
+
+    rows = db.session.execute(
+        sa.select(Service.id, Service.name, Service.kind, Organisation.name)
+        .join(Organisation, Organisation.id == Service.organisation_id)
+        .where(
+            Service.active.is_(True),
+            Service.kind.in_(("refuge", "victim_support", "perpetrator_programme")),
+        )
+        .order_by(Service.name)
+    ).all()
+    return [tuple(row) for row in rows]
+
+
+# --- referrals ----------------------------------------------------------------------------------
+
+
+def read_referral(actor: Actor, referral_id: uuid.UUID) -> tuple[dict, list[dict]]:
+    """The referral and its timeline: the API's two reads, each audited as the API audits it."""
+    from partnership_api.services import referrals
+
+    return (
+        _call(referrals.read, actor, referral_id),
+        _call(referrals.events, actor, referral_id),
+    )
+
+
+def make_referral(actor: Actor, data: dict, idempotency_key: str) -> tuple[dict, bool]:
+    """Checked by the API's own schema, then made by the API's service (idempotently)."""
+    from partnership_api.schemas.referrals import ReferralCreateSchema
+    from partnership_api.services import referrals
+
+    loaded = _call(ReferralCreateSchema().load, data)
+    return _call(referrals.create, actor, loaded, idempotency_key)
+
+
+def act_on_referral(actor: Actor, referral_id: uuid.UUID, data: dict) -> dict:
+    from partnership_api.schemas.referrals import TransitionSchema
+    from partnership_api.services import referrals
+
+    loaded = _call(TransitionSchema().load, data)
+    return _call(referrals.transition, actor, referral_id, loaded)
+
+
+def add_note(actor: Actor, referral_id: uuid.UUID, text: str) -> dict:
+    from partnership_api.schemas.referrals import NoteCreateSchema
+    from partnership_api.services import referrals
+
+    loaded = _call(NoteCreateSchema().load, {"text": text})
+    return _call(referrals.add_note, actor, referral_id, loaded["text"])
+
+
+def release_hold(actor: Actor, referral_id: uuid.UUID) -> None:
+    from partnership_api.services import beds
+
+    _call(beds.release_hold, actor, referral_id)

@@ -3,9 +3,34 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
-from wtforms import PasswordField, StringField, SubmitField
-from wtforms.validators import InputRequired, Length
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovCheckboxInput,
+    GovDateInput,
+    GovPasswordInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from partnership_api.models.partnership import AREAS
+from partnership_api.models.referrals import DECLINE_REASONS
 
 
 class SignInForm(FlaskForm):
@@ -24,3 +49,203 @@ class SignInForm(FlaskForm):
 
 class SignOutForm(FlaskForm):
     submit = SubmitField("Sign out", widget=GovSubmitInput())
+
+
+# --- bed search ---------------------------------------------------------------------------------
+
+AREA_CHOICES = [(code, name) for code, name in sorted(AREAS.items(), key=lambda item: item[1])]
+SPACE_CHOICES = [
+    ("", "Any that fits the household"),
+    ("single", "Single"),
+    ("family", "Family"),
+    ("accessible", "Accessible"),
+]
+
+
+class BedSearchForm(FlaskForm):
+    """Household first: who needs a space, then where. A GET form: no CSRF token needed."""
+
+    class Meta:
+        csrf = False
+
+    children = IntegerField(
+        "Number of children coming with her",
+        widget=GovTextInput(),
+        validators=[Optional(), NumberRange(min=0, max=20, message="Enter 0 to 20 children")],
+    )
+    oldest_son_age = IntegerField(
+        "Age of her oldest son, if she has a son",
+        widget=GovTextInput(),
+        validators=[Optional(), NumberRange(min=0, max=25, message="Enter an age from 0 to 25")],
+    )
+    space_type = RadioField(
+        "Type of space", choices=SPACE_CHOICES, default="", widget=GovRadioInput()
+    )
+    needs = SelectMultipleField(
+        "She needs",
+        choices=[
+            ("wheelchair", "Wheelchair access"),
+            ("nrpf", "A refuge that accepts no recourse to public funds (NRPF)"),
+            ("pets", "A refuge that accepts pets"),
+        ],
+        widget=GovCheckboxesInput(),
+        validators=[Optional()],
+    )
+    area = SelectMultipleField(
+        "Areas she could go to (none ticked: anywhere)",
+        choices=AREA_CHOICES,
+        widget=GovCheckboxesInput(),
+        validators=[Optional()],
+    )
+    exclude_area = SelectMultipleField(
+        "Areas she must not go to (for example the perpetrator's area)",
+        choices=AREA_CHOICES,
+        widget=GovCheckboxesInput(),
+        validators=[Optional()],
+    )
+    referral = HiddenField()
+    submit = SubmitField("Search", widget=GovSubmitInput())
+
+
+class HoldForm(FlaskForm):
+    referral = SelectField("Hold for referral", choices=[], widget=GovSelect())
+    refuge_id = HiddenField()
+    space_type = HiddenField()
+    submit = SubmitField("Hold a space", widget=GovSubmitInput())
+
+
+# --- referrals ----------------------------------------------------------------------------------
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+class GovDateField(DateField):
+    """A date as GOV.UK's three boxes (day, month, year); a form sent without them is an
+    empty date, not an error of the widget."""
+
+    def process(self, formdata, *args, **kwargs):
+        super().process(formdata, *args, **kwargs)
+        if formdata is not None and len(self.raw_data or []) != 3:
+            self.raw_data = ["", "", ""]
+
+
+class ReferralForm(FlaskForm):
+    """The whole referral; every field maps to the API's ``ReferralCreateSchema``."""
+
+    idempotency_key = HiddenField()
+    kind = RadioField(
+        "Who is being referred",
+        choices=[("victim", "A victim"), ("perpetrator", "A perpetrator")],
+        default="victim",
+        widget=GovRadioInput(),
+    )
+    to_service_id = SelectField(
+        "Refer to", choices=[], widget=GovSelect(), validators=[InputRequired("Choose a service")]
+    )
+    subject_name = StringField(
+        "Full name", widget=GovTextInput(), validators=[InputRequired("Enter their name")]
+    )
+    subject_date_of_birth = GovDateField(
+        "Date of birth", widget=GovDateInput(), format="%d %m %Y", validators=[Optional()]
+    )
+    subject_gender = StringField("Gender (optional)", widget=GovTextInput())
+    subject_area = SelectField(
+        "Area they live in",
+        choices=[("", "Choose an area")] + AREA_CHOICES,
+        widget=GovSelect(),
+        validators=[InputRequired("Choose the area they live in")],
+    )
+    risk_level = RadioField(
+        "DASH risk level",
+        choices=[("standard", "Standard"), ("medium", "Medium"), ("high", "High")],
+        widget=GovRadioInput(),
+        validators=[InputRequired("Choose the DASH risk level")],
+    )
+    dash_score = IntegerField(
+        "DASH score (optional, 0 to 27; 14 or more means high risk)",
+        widget=GovTextInput(),
+        validators=[Optional(), NumberRange(min=0, max=27, message="A DASH score is from 0 to 27")],
+    )
+    marac = BooleanField("Referred to MARAC", widget=GovCheckboxInput())
+    safe_phone = StringField("Safe phone number", widget=GovTextInput())
+    safe_times = StringField("Safe times to call", widget=GovTextInput())
+    safe_to_call = BooleanField("It is safe to call this number", widget=GovCheckboxInput())
+    may_leave_message = BooleanField("A message may be left", widget=GovCheckboxInput())
+    do_not_contact = BooleanField("Do not contact them directly", widget=GovCheckboxInput())
+    children = IntegerField(
+        "Number of children",
+        widget=GovTextInput(),
+        default=0,
+        validators=[Optional(), NumberRange(min=0, max=20, message="Enter 0 to 20 children")],
+    )
+    child_ages = StringField(
+        "Children's ages, separated by commas (for example 4, 13)", widget=GovTextInput()
+    )
+    needs = SelectMultipleField(
+        "Needs",
+        choices=[
+            ("wheelchair", "Wheelchair access"),
+            ("nrpf", "No recourse to public funds (NRPF)"),
+            ("pets", "Pets"),
+        ],
+        widget=GovCheckboxesInput(),
+        validators=[Optional()],
+    )
+    interpreter_language = StringField("Interpreter language (optional)", widget=GovTextInput())
+    other_needs = TextAreaField("Other needs (optional)", widget=GovTextArea())
+    consent_given = RadioField(
+        "Did they consent to this referral?",
+        choices=YES_NO,
+        widget=GovRadioInput(),
+        validators=[InputRequired("Say whether they consented")],
+    )
+    lawful_basis = StringField(
+        "Lawful basis without consent (for example safeguarding)", widget=GovTextInput()
+    )
+    rationale = TextAreaField("Why refer without consent", widget=GovTextArea())
+    summary = TextAreaField(
+        "Summary", widget=GovTextArea(), validators=[InputRequired("Enter a summary")]
+    )
+    submit = SubmitField("Make referral", widget=GovSubmitInput())
+
+    # The API's field paths, for its validation errors, to the fields of this form.
+    API_FIELDS = {
+        ("kind",): "kind",
+        ("to_service_id",): "to_service_id",
+        ("subject", "name"): "subject_name",
+        ("subject", "date_of_birth"): "subject_date_of_birth",
+        ("subject", "gender"): "subject_gender",
+        ("subject", "area"): "subject_area",
+        ("risk_level",): "risk_level",
+        ("dash_score",): "dash_score",
+        ("marac",): "marac",
+        ("safe_contact", "phone"): "safe_phone",
+        ("safe_contact", "safe_times"): "safe_times",
+        ("household", "children"): "children",
+        ("household", "child_ages"): "child_ages",
+        ("needs", "interpreter_language"): "interpreter_language",
+        ("needs", "other"): "other_needs",
+        ("consent", "lawful_basis"): "lawful_basis",
+        ("consent", "rationale"): "rationale",
+        ("summary",): "summary",
+    }
+
+
+class TransitionForm(FlaskForm):
+    action = HiddenField()
+    reason_code = SelectField(
+        "Reason",
+        choices=[("", "Choose a reason")]
+        + [(r, r.replace("_", " ").capitalize()) for r in DECLINE_REASONS],
+        widget=GovSelect(),
+    )
+    to_service_id = SelectField("Redirect to", choices=[], widget=GovSelect())
+    outcome = TextAreaField("Outcome", widget=GovTextArea())
+    note = TextAreaField("Note for the timeline (optional)", widget=GovTextArea())
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField(
+        "Add a note", widget=GovTextArea(), validators=[InputRequired("Enter the note")]
+    )
+    submit = SubmitField("Add note", widget=GovSubmitInput())

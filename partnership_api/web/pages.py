@@ -7,13 +7,20 @@ is a 404 page, a refused function a 403 page (``errors.py``), exactly as the API
 
 from __future__ import annotations
 
+import uuid
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
 
 from partnership_api.extensions import login_account_limit, login_address_limit
 from partnership_api.web import adapter, assets, csrf, presenters, session
-from partnership_api.web.forms import SignInForm
+from partnership_api.web.forms import (
+    BedSearchForm,
+    NoteForm,
+    ReferralForm,
+    SignInForm,
+    TransitionForm,
+)
 from partnership_api.web.render import render_page
 
 blp = Blueprint("web", __name__)
@@ -117,3 +124,187 @@ def home():
     """What needs doing now, for this role."""
     page = presenters.home_page(g.actor, adapter.home_facts(g.actor))
     return render_page("home.html", "Home", page=page)
+
+
+# --- bed spaces ---------------------------------------------------------------------------------
+
+
+@blp.route("/beds")
+def beds():
+    """Household-first bed search: spaces now, freshness in words and colour, and why the
+    other refuges do not fit; hold a space for an open referral."""
+    form = BedSearchForm(request.args)
+    args = None
+    found: list[dict] = []
+    if request.args and form.validate():
+        args = presenters.search_args(form)
+        try:
+            found = adapter.search_beds(args)
+        except adapter.Refusal as refusal:
+            if refusal.status != 422:
+                raise
+            form.form_errors.append(refusal.message)
+            args = None
+    refuges = adapter.refuges_of()
+    availability = adapter.availability_of([r.id for r in refuges]) if args is not None else {}
+    page = presenters.bed_board(
+        g.actor,
+        args,
+        found,
+        refuges,
+        availability,
+        adapter.open_victim_referrals(g.actor) if args is not None else [],
+        current_app.config["AVAILABILITY_STALE_AFTER"],
+    )
+    return render_page(
+        "beds.html",
+        "Find a bed space",
+        status=400 if form.errors else 200,
+        has_errors=bool(form.errors),
+        form=form,
+        page=page,
+        selected_referral=form.referral.data or "",
+    )
+
+
+@blp.route("/beds/hold", methods=["POST"])
+def hold():
+    """Hold a space for one of the organisation's open referrals (the API's own rules)."""
+    try:
+        referral_id = uuid.UUID(request.form.get("referral", ""))
+        refuge_id = int(request.form.get("refuge_id", ""))
+    except ValueError:
+        abort(400)
+    space_type = request.form.get("space_type", "")
+    try:
+        held = adapter.hold_space(g.actor, referral_id, refuge_id, space_type)
+    except adapter.Refusal as refusal:
+        if refusal.status not in (409, 422):
+            raise
+        flash(f"The space was not held: {refusal.message}", "problem")
+        return redirect(url_for("web.beds"), code=303)
+    flash(f"Space held until {presenters.on_day(held.expires_at)}.", "success")
+    return redirect(url_for("web.referral", referral_id=referral_id), code=303)
+
+
+# --- referrals ----------------------------------------------------------------------------------
+
+
+@blp.route("/referrals")
+def referrals():
+    """The inbox and outbox: tabs Received, Sent, Overdue, Closed; paginated."""
+    tab = request.args.get("tab", "received")
+    if tab not in presenters.TABS:
+        abort(404)
+    try:
+        page = max(int(request.args.get("page", "1")), 1)
+    except ValueError:
+        abort(400)
+    rows, total = adapter.referral_page(
+        g.actor, presenters.tab_args(tab), page, presenters.PAGE_SIZE
+    )
+    shown = presenters.inbox(g.actor, tab, rows, total, page, adapter.organisation_names())
+    title = f"Referrals: {presenters.TABS[tab][0].lower()}"
+    return render_page("referrals.html", title, page=shown)
+
+
+@blp.route("/referrals/new", methods=["GET", "POST"])
+def new_referral():
+    """Make a referral; a double submit makes one (the idempotency key is in the form)."""
+    if not adapter.can(g.actor, "referral.create"):
+        raise adapter.Refusal(403, "Your role cannot make referrals.")
+    form = ReferralForm()
+    services = adapter.receiving_services()
+    form.to_service_id.choices = [("", "Choose a service")] + [
+        (str(sid), f"{name} ({org})") for sid, name, _kind, org in services
+    ]
+    if request.method == "GET":
+        form.idempotency_key.data = str(uuid.uuid4())
+    status = 200
+    if form.validate_on_submit():
+        try:
+            key = str(uuid.UUID(form.idempotency_key.data or ""))
+        except ValueError:
+            abort(400)
+        try:
+            shown, created = adapter.make_referral(g.actor, presenters.referral_data(form), key)
+        except adapter.Refusal as refusal:
+            if refusal.status != 422:
+                raise
+            if not presenters.api_errors_onto(form, refusal.errors, ReferralForm.API_FIELDS):
+                form.form_errors.append(refusal.message)
+        else:
+            flash(
+                f"Referral {shown['reference']} made."
+                if created
+                else f"Referral {shown['reference']} was already made.",
+                "success",
+            )
+            return redirect(url_for("web.referral", referral_id=shown["id"]), code=303)
+    if form.errors:
+        status = 400
+    return render_page(
+        "referral_new.html",
+        "Make a referral",
+        status=status,
+        has_errors=bool(form.errors),
+        form=form,
+    )
+
+
+@blp.route("/referrals/<uuid:referral_id>")
+def referral(referral_id):
+    """One referral (its sender and receiver only; audited as the API read), its timeline
+    and the actions its status allows."""
+    shown, events = adapter.read_referral(g.actor, referral_id)
+    page = presenters.referral_page(
+        g.actor, shown, events, adapter.organisation_names(), adapter.receiving_services()
+    )
+    return render_page(
+        "referral.html",
+        f"Referral {shown['reference']}",
+        page=page,
+        transition=TransitionForm(formdata=None),
+        note=NoteForm(formdata=None),
+    )
+
+
+@blp.route("/referrals/<uuid:referral_id>/actions", methods=["POST"])
+def act(referral_id):
+    """Accept, decline, redirect, withdraw or close (the API's transition, its rules)."""
+    form = TransitionForm()
+    data = {"action": form.action.data}
+    for name in ("reason_code", "to_service_id", "outcome", "note"):
+        value = getattr(form, name).data
+        if value not in (None, ""):
+            data[name] = int(value) if name == "to_service_id" and value.isdigit() else value
+    try:
+        adapter.act_on_referral(g.actor, referral_id, data)
+    except adapter.Refusal as refusal:
+        if refusal.status not in (409, 422):
+            raise
+        flash(f"Not done: {presenters.refusal_words(refusal)}", "problem")
+    else:
+        flash(f"Referral {presenters.ACTION_DONE.get(data['action'], 'changed')}.", "success")
+    return redirect(url_for("web.referral", referral_id=referral_id), code=303)
+
+
+@blp.route("/referrals/<uuid:referral_id>/notes", methods=["POST"])
+def note(referral_id):
+    form = NoteForm()
+    try:
+        adapter.add_note(g.actor, referral_id, form.text.data or "")
+    except adapter.Refusal as refusal:
+        if refusal.status not in (409, 422):
+            raise
+        flash(f"The note was not added: {presenters.refusal_words(refusal)}", "problem")
+    else:
+        flash("Note added.", "success")
+    return redirect(url_for("web.referral", referral_id=referral_id), code=303)
+
+
+@blp.route("/referrals/<uuid:referral_id>/hold/release", methods=["POST"])
+def release(referral_id):
+    adapter.release_hold(g.actor, referral_id)
+    flash("The space is no longer held.", "success")
+    return redirect(url_for("web.referral", referral_id=referral_id), code=303)
