@@ -232,3 +232,58 @@ def release_hold(actor: Actor, referral_id: uuid.UUID) -> None:
     from partnership_api.services import beds
 
     _call(beds.release_hold, actor, referral_id)
+
+
+def refuge(actor: Actor, refuge_id: int) -> dict:
+    """A refuge as this actor may see it: its address only for its own organisation (the
+    policy's ``sees_address``, as the API's service read)."""
+    from partnership_api.services import beds
+
+    service = _call(beds.get_refuge, refuge_id)
+    return {
+        "id": service.id,
+        "name": service.name,
+        "organisation_id": service.organisation_id,
+        "areas": list(service.areas),
+        "phone": service.phone,
+        "hours": service.hours,
+        "facilities": service.facilities or {},
+        "address": service.address if policy.sees_address(actor, service) else None,
+        "availability": _call(beds.get_availability, service),
+        "history": _call(_recent_reports, service),
+    }
+
+
+def _recent_reports(service, count: int = 5) -> list:
+    from partnership_api.extensions import db
+    from partnership_api.services import beds
+
+    return list(db.session.scalars(beds.history_query(service).limit(count)))
+
+
+def may_report_availability(actor: Actor, refuge: dict) -> bool:
+    """Whether to offer the report form: the policy's function rule and its own-refuge rule."""
+    from types import SimpleNamespace
+
+    if not can(actor, "availability.update"):
+        return False
+    try:
+        policy.OBJECT_RULES["availability.update"](
+            actor, SimpleNamespace(organisation_id=refuge["organisation_id"])
+        )
+    except policy.Refused:
+        return False
+    return True
+
+
+def report_availability(actor: Actor, refuge_id: int, version: int, spaces: list[dict]) -> dict:
+    """The API's availability report, If-Match being the version the form was drawn from."""
+    from werkzeug.datastructures import ETags
+
+    from partnership_api.schemas.beds import AvailabilityUpdateSchema
+    from partnership_api.services import beds
+
+    data = _call(AvailabilityUpdateSchema().load, {"spaces": spaces})
+    service = _call(beds.refuge_for_report, refuge_id)
+    if_match = ETags([beds.etag_for(refuge_id, version)])
+    return _call(beds.report_availability, actor, service, if_match, data)

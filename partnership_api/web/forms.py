@@ -249,3 +249,51 @@ class NoteForm(FlaskForm):
         "Add a note", widget=GovTextArea(), validators=[InputRequired("Enter the note")]
     )
     submit = SubmitField("Add note", widget=GovSubmitInput())
+
+
+class AvailabilityForm(FlaskForm):
+    """A refuge's whole report: totals and vacancies by type; the version it was drawn from."""
+
+    version = HiddenField()
+    single_total = IntegerField(
+        "Single spaces in total",
+        widget=GovTextInput(),
+        validators=[Optional(), NumberRange(min=0, max=500)],
+    )
+    single_vacant = IntegerField(
+        "Single spaces vacant",
+        widget=GovTextInput(),
+        validators=[Optional(), NumberRange(min=0, max=500)],
+    )
+    family_total = IntegerField(
+        "Family spaces in total",
+        widget=GovTextInput(),
+        validators=[Optional(), NumberRange(min=0, max=500)],
+    )
+    family_vacant = IntegerField(
+        "Family spaces vacant",
+        widget=GovTextInput(),
+        validators=[Optional(), NumberRange(min=0, max=500)],
+    )
+    accessible_total = IntegerField(
+        "Accessible spaces in total",
+        widget=GovTextInput(),
+        validators=[Optional(), NumberRange(min=0, max=500)],
+    )
+    accessible_vacant = IntegerField(
+        "Accessible spaces vacant",
+        widget=GovTextInput(),
+        validators=[Optional(), NumberRange(min=0, max=500)],
+    )
+    submit = SubmitField("Save spaces", widget=GovSubmitInput())
+
+    def spaces(self) -> list[dict]:
+        found = []
+        for kind in ("single", "family", "accessible"):
+            total, vacant = (
+                getattr(self, f"{kind}_total").data,
+                getattr(self, f"{kind}_vacant").data,
+            )
+            if total or vacant:
+                found.append({"space_type": kind, "total": total or 0, "vacant": vacant or 0})
+        return found

@@ -15,6 +15,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, request, ur
 from partnership_api.extensions import login_account_limit, login_address_limit
 from partnership_api.web import adapter, assets, csrf, presenters, session
 from partnership_api.web.forms import (
+    AvailabilityForm,
     BedSearchForm,
     NoteForm,
     ReferralForm,
@@ -308,3 +309,54 @@ def release(referral_id):
     adapter.release_hold(g.actor, referral_id)
     flash("The space is no longer held.", "success")
     return redirect(url_for("web.referral", referral_id=referral_id), code=303)
+
+
+# --- a refuge -----------------------------------------------------------------------------------
+
+
+@blp.route("/refuges/<int:refuge_id>", methods=["GET", "POST"])
+def refuge(refuge_id):
+    """A refuge's spaces; its own staff change them (If-Match: a conflict is shown, never
+    overwritten); everyone else reads, without the address."""
+    shown = adapter.refuge(g.actor, refuge_id)
+    can_report = adapter.may_report_availability(g.actor, shown)
+    stale_after = current_app.config["AVAILABILITY_STALE_AFTER"]
+    conflict = None
+    status = 200
+    if request.method == "POST":
+        if not can_report:
+            raise adapter.Refusal(403, "Only the refuge's own staff report its availability.")
+        form = AvailabilityForm()
+        if form.validate_on_submit():
+            try:
+                version = int(form.version.data or "")
+            except ValueError:
+                abort(400)
+            try:
+                adapter.report_availability(g.actor, refuge_id, version, form.spaces())
+            except adapter.Refusal as refusal:
+                if refusal.status == 412:
+                    shown = adapter.refuge(g.actor, refuge_id)
+                    conflict = presenters.conflict_words(shown["availability"], form.spaces())
+                    form.version.data = str(shown["availability"]["version"])
+                    status = 409
+                elif refusal.status == 422:
+                    form.form_errors.append(presenters.refusal_words(refusal))
+                else:
+                    raise
+            else:
+                flash("Bed spaces saved.", "success")
+                return redirect(url_for("web.refuge", refuge_id=refuge_id), code=303)
+        if form.errors:
+            status = 400
+    else:
+        form = AvailabilityForm(data=presenters.availability_form_data(shown["availability"]))
+    page = presenters.refuge_page(shown, can_report, stale_after, conflict)
+    return render_page(
+        "refuge.html",
+        shown["name"],
+        status=status,
+        has_errors=bool(form.errors) or conflict is not None,
+        page=page,
+        form=form,
+    )

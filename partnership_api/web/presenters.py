@@ -674,3 +674,89 @@ def refusal_words(refusal) -> str:
 
     walk(refusal.errors or {})
     return " ".join([refusal.message] + details) if details else refusal.message
+
+
+# --- a refuge -----------------------------------------------------------------------------------
+
+
+@dataclass
+class RefugePage:
+    refuge: dict
+    details: list[dict]
+    spaces: list[dict]
+    freshness: dict
+    history: list[dict]
+    can_report: bool
+    conflict: dict | None = None
+
+
+def refuge_page(
+    refuge: dict, can_report: bool, stale_after, conflict: dict | None = None
+) -> RefugePage:
+    shown = refuge["availability"]
+    details = [
+        ("Areas", area_names(refuge["areas"])),
+        ("Takes", "; ".join(facility_words(refuge["facilities"]))),
+        ("Phone", refuge["phone"] or "None given"),
+    ]
+    if refuge["address"]:  # the policy gave it: this is the refuge's own organisation
+        details.append(("Address (never shown outside your organisation)", refuge["address"]))
+    spaces = [
+        {
+            "type": SPACE_WORDS.get(s["space_type"], s["space_type"]),
+            "total": s["total"],
+            "vacant": s["vacant"],
+            "held": s["held"],
+            "available": s["available"],
+        }
+        for s in shown["spaces"]
+    ]
+    history = [
+        {
+            "when": on_day(report.reported_at),
+            "who": report.reported_by or "",
+            "what": space_words(report.spaces or []),
+        }
+        for report in refuge["history"]
+    ]
+    return RefugePage(
+        refuge=refuge,
+        details=[{"key": {"text": k}, "value": {"text": v}} for k, v in details],
+        spaces=spaces,
+        freshness=freshness(shown["updated_at"], shown["stale"], stale_after)
+        | {"by": shown["updated_by"] or "nobody yet"},
+        history=history,
+        can_report=can_report,
+        conflict=conflict,
+    )
+
+
+def availability_form_data(shown: dict) -> dict:
+    data = {"version": str(shown["version"])}
+    for s in shown["spaces"]:
+        data[f"{s['space_type']}_total"] = s["total"]
+        data[f"{s['space_type']}_vacant"] = s["vacant"]
+    return data
+
+
+def space_words(spaces: list[dict]) -> str:
+    """ "single 1 of 4 vacant, family 2 of 3 vacant"."""
+    return (
+        ", ".join(
+            f"{SPACE_WORDS.get(s['space_type'], s['space_type']).lower()} "
+            f"{s['vacant']} of {s['total']} vacant"
+            for s in spaces
+        )
+        or "no spaces"
+    )
+
+
+def conflict_words(current: dict, typed: list[dict]) -> dict:
+    """A conflicting edit: who changed the report, when, to what; and what was typed."""
+
+    return {
+        "who": current["updated_by"] or "someone",
+        "when": on_day(current["updated_at"]),
+        "theirs": space_words(current["spaces"]),
+        "yours": space_words(typed),
+    }
