@@ -287,3 +287,92 @@ def report_availability(actor: Actor, refuge_id: int, version: int, spaces: list
     service = _call(beds.refuge_for_report, refuge_id)
     if_match = ETags([beds.etag_for(refuge_id, version)])
     return _call(beds.report_availability, actor, service, if_match, data)
+
+
+# --- funding ------------------------------------------------------------------------------------
+
+
+def projects(actor: Actor) -> list[dict]:
+    """Every project as the API lists it (any signed-in user reads funding)."""
+    from partnership_api.extensions import db
+    from partnership_api.services import funding
+
+    found = list(db.session.scalars(funding.list_projects_stmt({})))
+    return _call(funding.present_projects, found)
+
+
+def project(actor: Actor, project_id: int) -> dict:
+    """One project with its milestones, quarterly spend and outputs (the API's reads)."""
+    from partnership_api.extensions import db
+    from partnership_api.services import funding
+
+    item = _call(funding.get_project, project_id)
+    return {
+        "project": funding.present_project(item),
+        "etag": funding.etag_of(item),
+        "milestones": [
+            funding.present_milestone(m)
+            for m in db.session.scalars(funding.milestones_stmt(project_id))
+        ],
+        "spend": [
+            funding.present_spend_line(line)
+            for line in db.session.scalars(funding.spend_stmt(project_id))
+        ],
+        "outputs": [
+            funding.present_output(o) for o in db.session.scalars(funding.outputs_stmt(project_id))
+        ],
+        "delivery_organisation_ids": list(item.delivery_organisation_ids),
+        "item": item,
+    }
+
+
+def funds() -> list:
+    from partnership_api.extensions import db
+    from partnership_api.services import funding
+
+    return list(db.session.scalars(funding.list_funds_stmt({})))
+
+
+def may_progress(actor: Actor, item) -> bool:
+    """Whether to offer progress forms on this project (the policy's own rule)."""
+    if not can(actor, "project.progress"):
+        return False
+    try:
+        policy.OBJECT_RULES["project.progress"](actor, item)
+    except policy.Refused:
+        return False
+    return True
+
+
+def create_project(actor: Actor, data: dict):
+    from partnership_api.schemas.funding import ProjectCreateSchema
+    from partnership_api.services import funding
+
+    return _call(funding.create_project, actor, _call(ProjectCreateSchema().load, data))
+
+
+def report_spend(actor: Actor, project_id: int, data: dict):
+    from partnership_api.schemas.funding import SpendLineCreateSchema
+    from partnership_api.services import funding
+
+    loaded = _call(SpendLineCreateSchema().load, data)
+    return _call(funding.create_spend_line, actor, project_id, loaded)
+
+
+def add_milestone(actor: Actor, project_id: int, data: dict):
+    from partnership_api.schemas.funding import MilestoneCreateSchema
+    from partnership_api.services import funding
+
+    loaded = _call(MilestoneCreateSchema().load, data)
+    return _call(funding.create_milestone, actor, project_id, loaded)
+
+
+def change_project(actor: Actor, project_id: int, version: int, data: dict):
+    """The API's project change, If-Match being the version the form was drawn from."""
+    from werkzeug.datastructures import ETags
+
+    from partnership_api.schemas.funding import ProjectUpdateSchema
+    from partnership_api.services import funding
+
+    loaded = _call(ProjectUpdateSchema().load, data)
+    return _call(funding.update_project, actor, project_id, loaded, ETags([str(version)]))
