@@ -376,3 +376,34 @@ def change_project(actor: Actor, project_id: int, version: int, data: dict):
 
     loaded = _call(ProjectUpdateSchema().load, data)
     return _call(funding.update_project, actor, project_id, loaded, ETags([str(version)]))
+
+
+# --- users --------------------------------------------------------------------------------------
+
+
+def users(actor: Actor) -> list:
+    """The users this actor manages: the API list's own rule and scope."""
+    import sqlalchemy as sa
+
+    from partnership_api.extensions import db
+    from partnership_api.models.partnership import User
+
+    _call(policy.require, actor, "user.manage")
+    stmt = policy.scope_users(actor, sa.select(User).order_by(User.username))
+    return list(db.session.scalars(stmt))
+
+
+def create_user(actor: Actor, data: dict):
+    from partnership_api.schemas.partnership import UserCreateSchema
+    from partnership_api.services import partnership
+
+    return _call(partnership.create_user, actor, _call(UserCreateSchema().load, data))
+
+
+def change_user(actor: Actor, user_id: uuid.UUID, data: dict):
+    from partnership_api.schemas.partnership import UserUpdateSchema
+    from partnership_api.services import partnership
+
+    loaded = _call(UserUpdateSchema().load, data)
+    user = _call(partnership.get_user, actor, user_id)
+    return _call(partnership.update_user, actor, user, loaded)

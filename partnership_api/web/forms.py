@@ -421,3 +421,41 @@ class ProjectStatusForm(FlaskForm):
     submit = SubmitField("Save status", widget=GovSubmitInput())
 
     API_FIELDS = {("status",): "status", ("rag_commentary",): "rag_commentary"}
+
+
+# --- users --------------------------------------------------------------------------------------
+
+ROLE_CHOICES = [
+    ("staff", "Staff: does the work"),
+    ("analyst", "Analyst: reads figures only"),
+    ("admin", "Admin: does the work and manages users"),
+]
+
+
+class UserForm(FlaskForm):
+    username = StringField(
+        "Username",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter a username"), Length(max=80)],
+    )
+    full_name = StringField(
+        "Full name (optional)", widget=GovTextInput(), validators=[Length(max=200)]
+    )
+    organisation_id = SelectField(
+        "Organisation", choices=[], widget=GovSelect(), validators=[Optional()]
+    )
+    role = RadioField("Role", choices=ROLE_CHOICES, default="staff", widget=GovRadioInput())
+    password = PasswordField(
+        "First password (at least 12 characters)",
+        widget=GovPasswordInput(),
+        validators=[InputRequired("Enter a first password")],
+    )
+    submit = SubmitField("Create user", widget=GovSubmitInput())
+
+    API_FIELDS = {
+        ("username",): "username",
+        ("full_name",): "full_name",
+        ("organisation_id",): "organisation_id",
+        ("role",): "role",
+        ("password",): "password",
+    }
