@@ -343,7 +343,12 @@ def refuge(refuge_id):
                 if refusal.status == 412:
                     shown = adapter.refuge(g.actor, refuge_id)
                     conflict = presenters.conflict_words(shown["availability"], form.spaces())
-                    form.version.data = str(shown["availability"]["version"])
+                    # The form now shows the figures as they are (the message says what was
+                    # typed): saving again is a decision made knowing the other change.
+                    form = AvailabilityForm(
+                        formdata=None,
+                        data=presenters.availability_form_data(shown["availability"]),
+                    )
                     status = 409
                 elif refusal.status == 422:
                     form.form_errors.append(presenters.refusal_words(refusal))

@@ -1,0 +1,176 @@
+"""The three journeys of issue 14, played end to end in Chromium as the people who do them.
+
+Every page on the way is checked as in ``conftest.Tab.settled``: axe clean, no CSP
+violation, no script error, no other host.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tests.browser.conftest import new_tab
+from tests.faultlib import DEMO_PASSWORD
+
+SWA_REFUGE = "Staffordshire Women's Aid refuge (Staffordshire Women's Aid)"
+
+
+def _keyboard_sign_in(tab, username: str) -> None:
+    """Sign in with the keyboard alone: Tab to each field, Enter to send."""
+    tab.open("/sign-in")
+    page = tab.page
+    page.keyboard.press("Tab")  # the skip link
+    page.get_by_label("Username").focus()
+    page.keyboard.type(username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(DEMO_PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/sign-in" not in url)
+    tab.settled()
+
+
+def test_an_officer_refers_a_woman_with_two_children_and_holds_a_family_space(browser, live_server):
+    officer = new_tab(browser, live_server, "police.officer", sign_in=False)
+    _keyboard_sign_in(officer, "police.officer")
+    page = officer.page
+    officer.open("/referrals/new")
+    # First a slip: no name, no summary. The error summary keeps everything typed.
+    page.get_by_label("Refer to").select_option(label=SWA_REFUGE)
+    page.get_by_label("Area they live in").select_option(label="Stafford")
+    page.get_by_label("Number of children").fill("2")
+    page.get_by_label("Children's ages").fill("4, 13")
+    page.get_by_role("button", name="Make referral").click()
+    visit = officer.settled(expect=None)
+    assert visit.title == "Error: Make a referral – Partnership"
+    summary = page.locator(".govuk-error-summary")
+    assert "Enter their name" in summary.inner_text()
+    assert page.get_by_label("Children's ages").input_value() == "4, 13"
+    assert page.get_by_label("Refer to").input_value() != ""
+    # Then the whole referral.
+    page.get_by_label("Full name").fill("Journey Victim Example")
+    page.get_by_role("radio", name="High").check()
+    page.get_by_label("DASH score").fill("16")
+    page.get_by_label("Referred to MARAC").check()
+    page.get_by_label("Safe phone number").fill("07700 900777")
+    page.get_by_label("Safe times to call").fill("weekdays 10:00-12:00")
+    page.get_by_role("radio", name="Yes").check()
+    page.get_by_label("What happened and what is needed").fill(
+        "Left home tonight with her two children; needs a family space away from Stafford."
+    )
+    page.get_by_role("button", name="Make referral").click()
+    page.wait_for_url(re.compile(r"/referrals/[0-9a-f-]{36}$"))
+    visit = officer.settled()
+    assert "made." in visit.html and "Journey Victim Example" in visit.html
+    reference = re.search(r"REF-\d{4}-\d{6}", visit.html).group(0)
+    officer.screenshot("journey-referral-made")
+    # Find a family space from the referral: the search is filled from the household.
+    page.get_by_role("link", name="Find a bed space for this household").click()
+    visit = officer.settled()
+    assert page.get_by_label("Number of children coming with her").input_value() == "2"
+    assert "family" in visit.html
+    hold = page.get_by_role("button", name="Hold a family space").first
+    hold.click()
+    page.wait_for_url(re.compile(r"/referrals/[0-9a-f-]{36}$"))
+    visit = officer.settled()
+    assert "Space held until" in visit.html
+    assert re.search(r"A family space is held until", visit.html)
+    officer.screenshot("journey-space-held")
+    page.context.close()
+
+    # The refuge worker sees it under Received, saves her refuge's spaces, and accepts it.
+    worker = new_tab(browser, live_server, "swa.staff")
+    wpage = worker.page
+    worker.open("/referrals?tab=received")
+    wpage.get_by_role("link", name=reference).click()
+    visit = worker.settled()
+    assert "Journey Victim Example" in visit.html
+    worker.open("/")
+    wpage.get_by_role(
+        "link", name=re.compile("Staffordshire Women's Aid refuge: bed spaces")
+    ).click()
+    worker.settled()
+    wpage.get_by_label("Single spaces vacant").fill("1")
+    wpage.get_by_role("button", name="Save spaces").click()
+    visit = worker.settled()
+    assert "Bed spaces saved." in visit.html and "swa.staff" in visit.html
+    worker.open("/referrals?tab=received")
+    wpage.get_by_role("link", name=reference).click()
+    worker.settled()
+    wpage.get_by_role("button", name="Accept").click()
+    visit = worker.settled()
+    assert "Referral accepted." in visit.html
+    assert re.search(r"<dd[^>]*>\s*Accepted\s*</dd>", visit.html)
+    worker.screenshot("journey-referral-accepted")
+    wpage.context.close()
+
+
+def test_a_refuge_workers_conflicting_edit_is_shown_not_saved(browser, live_server):
+    first = new_tab(browser, live_server, "glow.staff")
+    second = new_tab(browser, live_server, "glow.staff")
+    for tab in (first, second):
+        tab.open("/")
+        tab.page.get_by_role("link", name=re.compile("Glow refuge: bed spaces")).click()
+        tab.settled()
+    first.page.get_by_label("Family spaces vacant").fill("0")
+    first.page.get_by_role("button", name="Save spaces").click()
+    first.settled()
+    second.page.get_by_label("Family spaces vacant").fill("2")
+    second.page.get_by_role("button", name="Save spaces").click()
+    visit = second.settled(expect=None)
+    assert "Someone else changed these spaces" in visit.html
+    assert "glow.staff saved" in visit.html and "was not saved" in visit.html
+    assert visit.title.startswith("Error: ")
+    second.screenshot("refuge-conflict")
+    assert second.page.get_by_label("Family spaces vacant").input_value() == "0"
+    first.page.context.close()
+    second.page.context.close()
+
+
+def _total_spent(tab) -> str:
+    tab.open("/funding")
+    row = tab.page.locator("tr", has_text="All funds")
+    return row.locator("td").nth(2).inner_text().strip()
+
+
+def test_the_commissioner_adds_a_project_a_partner_reports_spend_the_dashboard_shows_it(
+    browser, live_server
+):
+    opcc = new_tab(browser, live_server, "opcc.staff")
+    before = _total_spent(opcc)
+    opcc.page.get_by_role("link", name="Add a project").click()
+    opcc.settled()
+    page = opcc.page
+    page.get_by_label("Fund").select_option(index=1)
+    page.get_by_label("Title").fill("Journey lighting in Cannock")
+    page.get_by_label("Category").select_option(label="Street lighting")
+    page.get_by_label("Lead organisation").select_option(
+        label="Staffordshire Commissioner's Office"
+    )
+    page.get_by_label("New Era").check()
+    page.get_by_label("Cannock Chase").check()
+    page.get_by_label("Amount awarded, in pounds").fill("80,000")
+    page.get_by_role("button", name="Add project").click()
+    page.wait_for_url(re.compile(r"/projects/\d+$"))
+    visit = opcc.settled()
+    assert "Journey lighting in Cannock" in visit.html and "£80,000" in visit.html
+    project_path = page.url.removeprefix(live_server.base_url)
+
+    partner = new_tab(browser, live_server, "newera.staff")
+    partner.open(project_path)
+    ppage = partner.page
+    ppage.get_by_label("Quarter, for example 2026-Q3").fill("2026-Q3")
+    ppage.get_by_label("Spent in the quarter, in pounds").fill("12,345.67")
+    ppage.get_by_role("button", name="Report spend").click()
+    visit = partner.settled()
+    assert "Spend for 2026-Q3 reported." in visit.html and "£12,345.67" in visit.html
+    partner.screenshot("journey-spend-reported")
+    ppage.context.close()
+
+    after = _total_spent(opcc)
+
+    def pence(text: str) -> int:
+        pounds, _, pennies = text.replace("£", "").replace(",", "").partition(".")
+        return int(pounds) * 100 + int(pennies or 0)
+
+    assert pence(after) - pence(before) == 1234567
+    opcc.screenshot("journey-dashboard")
+    page.context.close()
