@@ -146,7 +146,7 @@ def test_a_deactivated_user_is_signed_out_of_the_pages_at_once(app, client, logi
     assert "Your session has ended" in page.text
 
 
-def test_an_idle_session_is_revoked_and_the_page_says_why(app, db_session):
+def test_an_idle_session_is_revoked_and_the_page_says_why(app):
     from partnership_api.models.partnership import AuthSession
 
     officer = signed_in(app, "police.officer")
@@ -160,9 +160,13 @@ def test_an_idle_session_is_revoked_and_the_page_says_why(app, db_session):
         "signed out because you did nothing"
         in officer.get(response.headers["Location"], headers=HTML).text
     )
-    reason = db_session.scalar(
-        sa.select(AuthSession.revoked_reason).where(AuthSession.id == uuid.UUID(session_id))
-    )
+    from partnership_api.extensions import db
+
+    with app.app_context():
+        reason = db.session.scalar(
+            sa.select(AuthSession.revoked_reason).where(AuthSession.id == uuid.UUID(session_id))
+        )
+        db.session.remove()
     assert reason == "idle"
 
 
