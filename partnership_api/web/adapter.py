@@ -43,6 +43,8 @@ def _call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         ) from error
     except ValidationError as error:
         raise Refusal(422, "Check the values entered.", error.normalized_messages()) from error
+    except policy.Refused as refused:  # the policy's own refusal, should one reach here
+        raise Refusal(refused.status, refused.message) from refused
 
 
 def can(actor: Actor, action: str) -> bool:
