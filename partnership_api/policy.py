@@ -268,8 +268,8 @@ def referral_scope_sides(actor: Actor) -> dict[str, sa.ColumnElement[bool]]:
     """The referrals an actor may read, as the two sides of one rule: those their organisation
     received and those it sent. Empty when their role reads none.
 
-    ``scope_referrals`` is the two sides together; a list that reads one side at a time (along
-    its own index) applies exactly the same rule.
+    A list reads one side at a time (along its own index); together the sides are exactly the
+    single read's rule (``_rule_referral_read``).
     """
     from partnership_api.models.referrals import Referral
 
@@ -285,13 +285,6 @@ def referral_scope_key(actor: Actor) -> tuple:
     """Everything ``referral_scope_sides`` depends on: statements built from the scope may be
     reused for any actor with the same key. Change both together."""
     return (_can_handle_referrals(actor), actor.org_id)
-
-
-def scope_referrals(actor: Actor, stmt: sa.Select) -> sa.Select:
-    sides = referral_scope_sides(actor)
-    if not sides:
-        return stmt.where(sa.false())
-    return stmt.where(sa.or_(*sides.values()))
 
 
 def scope_users(actor: Actor, stmt: sa.Select) -> sa.Select:

@@ -15,7 +15,7 @@ from partnership_api.schemas.beds import (
     RefugeQueryArgsSchema,
     RefugeSchema,
 )
-from partnership_api.services import beds
+from partnership_api.services import availability, availability_report
 from partnership_api.smorest import Blueprint, json_response
 
 blp = Blueprint(
@@ -43,7 +43,7 @@ IF_MATCH = {
 }
 
 
-def present(service: Service, availability: dict) -> dict:
+def present(service: Service, shown: dict) -> dict:
     """A refuge as any partner sees it: no address, not even for its own organisation."""
     return {
         "id": service.id,
@@ -53,13 +53,13 @@ def present(service: Service, availability: dict) -> dict:
         "phone": service.phone,
         "hours": service.hours,
         "facilities": service.facilities or {},
-        "availability": availability,
+        "availability": shown,
     }
 
 
-def _with_etag(availability: dict):
-    etag = beds.etag_for(availability["refuge_id"], availability["version"])
-    return availability, 200, {"ETag": f'"{etag}"'}
+def _with_etag(shown: dict):
+    etag = availability.etag_for(shown["refuge_id"], shown["version"])
+    return shown, 200, {"ETag": f'"{etag}"'}
 
 
 @blp.route("")
@@ -70,8 +70,8 @@ class Refuges(MethodView):
     @blp.paginate()
     def get(self, args, pagination_parameters):
         """List refuges with their facilities and current availability"""
-        refuges = page_of(beds.refuges_query(args), pagination_parameters)
-        shown = beds.availability_of([refuge.id for refuge in refuges])
+        refuges = page_of(availability.refuges_query(args), pagination_parameters)
+        shown = availability.availability_of([refuge.id for refuge in refuges])
         return [present(refuge, shown[refuge.id]) for refuge in refuges]
 
 
@@ -82,7 +82,7 @@ class RefugeAvailability(MethodView):
     @blp.alt_response(404, description="No such refuge")
     def get(self, refuge_id):
         """Read a refuge's bed spaces: vacant, held and available now"""
-        return _with_etag(beds.get_availability(beds.get_refuge(refuge_id)))
+        return _with_etag(availability.get_availability(availability.get_refuge(refuge_id)))
 
     @blp.arguments(AvailabilityUpdateSchema)
     @blp.response(200, AvailabilitySchema, headers=ETAG_HEADER)
@@ -94,8 +94,10 @@ class RefugeAvailability(MethodView):
     @blp.alt_response(428, description="If-Match is missing")
     def put(self, data, refuge_id):
         """Report a refuge's bed spaces (its own staff; If-Match required)"""
-        refuge = beds.refuge_for_report(refuge_id)
-        shown = beds.report_availability(current_actor(), refuge, request.if_match, data)
+        refuge = availability_report.refuge_for_report(refuge_id)
+        shown = availability_report.report_availability(
+            current_actor(), refuge, request.if_match, data
+        )
         # Plain JSON, as the schema would dump it (tests/test_lean_responses.py).
         response = json_response(shown)
         response.headers["ETag"] = _with_etag(shown)[2]["ETag"]
@@ -110,5 +112,5 @@ class RefugeAvailabilityHistory(MethodView):
     @blp.paginate()
     def get(self, refuge_id, pagination_parameters):
         """List a refuge's availability reports, newest first"""
-        refuge = beds.get_refuge(refuge_id)
-        return page_of(beds.history_query(refuge), pagination_parameters)
+        refuge = availability.get_refuge(refuge_id)
+        return page_of(availability.history_query(refuge), pagination_parameters)

@@ -112,14 +112,41 @@ def create_user(actor: Actor, data: dict) -> User:
                 subject_organisation_id=actor.org_id,
             )
             abort(403, message="Only the partnership admin can make a partnership admin.")
-    org_id = org_id or actor.org_id
+    return _add_user(
+        data,
+        org_id or actor.org_id,
+        bool(make_partnership_admin),
+        audit_details={"partnership_admin": bool(make_partnership_admin)},
+    )
+
+
+def create_user_by_operator(
+    username: str, organisation_id: int, role: str, partnership_admin: bool, password: str
+) -> User:
+    """A user made by an operator at the server's console (``flask create-user``): no signed-in
+    actor, so no policy; audited as made by ``cli``."""
+    data = {"username": username, "role": role, "password": password}
+    return _add_user(
+        data, organisation_id, partnership_admin, audit_details={"via": "cli"}, username="cli"
+    )
+
+
+def _add_user(
+    data: dict,
+    org_id: int,
+    partnership_admin: bool,
+    *,
+    audit_details: dict,
+    username: str | None = None,
+) -> User:
+    """Check the organisation and the name, store the password's hash, audit, commit."""
     if db.session.get(Organisation, org_id) is None:
         abort(
             422,
             message="No such organisation.",
             errors={"json": {"organisation_id": ["No such organisation."]}},
         )
-    if db.session.scalar(sa.select(User.id).where(User.username == data["username"])):
+    if username_taken(data["username"]):
         abort(
             409,
             message="That username is taken.",
@@ -129,7 +156,7 @@ def create_user(actor: Actor, data: dict) -> User:
     user = User(
         **data,
         organisation_id=org_id,
-        partnership_admin=bool(make_partnership_admin),
+        partnership_admin=partnership_admin,
         password_hash=auth.hash_password(password),
     )
     db.session.add(user)
@@ -138,11 +165,20 @@ def create_user(actor: Actor, data: dict) -> User:
         "user.create",
         "user",
         user.id,
+        username=username,
         subject_organisation_id=org_id,
-        details={"role": user.role, "partnership_admin": user.partnership_admin},
+        details={"role": user.role, **audit_details},
     )
     db.session.commit()
     return user
+
+
+def username_taken(username: str) -> bool:
+    return db.session.scalar(sa.select(User.id).where(User.username == username)) is not None
+
+
+def organisation_named(name: str) -> Organisation | None:
+    return db.session.scalar(sa.select(Organisation).where(Organisation.name == name))
 
 
 def update_user(actor: Actor, user: User, data: dict) -> User:

@@ -32,7 +32,7 @@ from partnership_api.models.referrals import (
 )
 from partnership_api.pagination import check_page
 from partnership_api.policy import Actor
-from partnership_api.services import beds
+from partnership_api.services import holds
 
 WORKING_TIME = ZoneInfo("Europe/London")
 HIGH_RISK_RESPONSE = timedelta(hours=24)
@@ -137,11 +137,11 @@ def _visible(actor: Actor, referral_id: uuid.UUID, action: str = "referral.read"
 
 def present(referrals: list[Referral]) -> list[dict]:
     """Referrals as partners see them, with their live holds fetched in one query."""
-    holds = beds.live_holds(r.id for r in referrals)
+    live = holds.live_holds(r.id for r in referrals)
     now = utcnow()
     shown = []
     for referral in referrals:
-        hold = holds.get(referral.id)
+        hold = live.get(referral.id)
         if hold is not None:
             hold = _hold_shown(
                 hold.id, referral.id, hold.service_id, hold.space_type, hold.expires_at
@@ -717,7 +717,7 @@ def transition(actor: Actor, referral_id: uuid.UUID, data: dict) -> dict:
             details=details or None,
         )
     )
-    beds.on_referral_transition(actor, referral, action)
+    holds.on_referral_transition(actor, referral, action)
     db.session.flush()
     audit_details = {"from_status": expected, "to_status": new_status}
     if data.get("reason_code"):

@@ -1,0 +1,206 @@
+"""Refuge availability: each refuge's spaces with their live holds counted, as partners read it.
+
+``available = vacant − live holds``; holds on a type the refuge no longer reports show as
+overcommitted. The ETag of a refuge's availability is its report version (``etag_for``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_smorest import abort
+from sqlalchemy.orm import lazyload
+
+from partnership_api.extensions import db
+from partnership_api.models.base import utcnow
+from partnership_api.models.beds import (
+    SPACE_TYPES,
+    AvailabilityReport,
+    BedHold,
+    BedSpace,
+    RefugeAvailability,
+    live_hold,
+)
+from partnership_api.models.partnership import Service, ServiceArea
+
+# --- reading availability --------------------------------------------------------------------
+
+
+@dataclass
+class SpaceFigures:
+    space_type: str
+    total: int
+    vacant: int
+    held: int
+
+    @property
+    def available(self) -> int:
+        return max(self.vacant - self.held, 0)
+
+    @property
+    def overcommitted(self) -> int:
+        return max(self.held - self.vacant, 0)
+
+
+def stale_after() -> timedelta:
+    return current_app.config["AVAILABILITY_STALE_AFTER"]
+
+
+def is_stale(updated_at: datetime | None, now: datetime | None = None) -> bool:
+    """A refuge that never reported, or whose last report is too old, is stale."""
+    if updated_at is None:
+        return True
+    return (now or utcnow()) - updated_at > stale_after()
+
+
+def figures_of(service_ids: list[int], now: datetime) -> dict[int, list[SpaceFigures]]:
+    """Each refuge's spaces with their live holds counted: two queries for any number."""
+    if not service_ids:
+        return {}
+    spaces = db.session.execute(
+        sa.select(BedSpace.service_id, BedSpace.space_type, BedSpace.total, BedSpace.vacant).where(
+            BedSpace.service_id.in_(service_ids)
+        )
+    )
+    return with_holds(service_ids, spaces, _held(service_ids, now))
+
+
+def _held(service_ids: list[int], now: datetime) -> dict[tuple[int, str], int]:
+    """How many live holds each refuge has on each type of space."""
+    return {
+        (row.service_id, row.space_type): row.held
+        for row in db.session.execute(
+            sa.select(BedHold.service_id, BedHold.space_type, sa.func.count().label("held"))
+            .where(BedHold.service_id.in_(service_ids), live_hold(now))
+            .group_by(BedHold.service_id, BedHold.space_type)
+        )
+    }
+
+
+def with_holds(
+    service_ids: list[int], spaces: Iterable, held: dict[tuple[int, str], int]
+) -> dict[int, list[SpaceFigures]]:
+    """Spaces (rows with service_id, space_type, total and vacant) with their live holds."""
+    figures: dict[int, list[SpaceFigures]] = {sid: [] for sid in service_ids}
+    for row in spaces:
+        figures[row.service_id].append(
+            SpaceFigures(
+                row.space_type, row.total, row.vacant, held.get((row.service_id, row.space_type), 0)
+            )
+        )
+    # Holds on a type the refuge no longer reports still show, as overcommitted.
+    for (service_id, space_type), count in held.items():
+        if not any(f.space_type == space_type for f in figures[service_id]):
+            figures[service_id].append(SpaceFigures(space_type, 0, 0, count))
+    for spaces_of in figures.values():
+        spaces_of.sort(key=lambda f: SPACE_TYPES.index(f.space_type))
+    return figures
+
+
+def _warnings(figures: list[SpaceFigures]) -> list[str]:
+    return [
+        f"{f.held} live hold(s) on {f.space_type} spaces exceed the {f.vacant} vacant: "
+        f"overcommitted by {f.overcommitted}; none are available until holds end."
+        for f in figures
+        if f.overcommitted
+    ]
+
+
+def availability_of(service_ids: Iterable[int]) -> dict[int, dict]:
+    """The current availability of each refuge, as the API shows it, in three queries."""
+    ids = list(service_ids)
+    now = utcnow()
+    # The version (the ETag) is read before the figures, so the figures are never older than
+    # the version they are shown with: a report committed in between makes an ETag that is
+    # merely stale (412), never a new ETag over old figures.
+    reports = {
+        row.service_id: row
+        for row in db.session.scalars(
+            sa.select(RefugeAvailability).where(RefugeAvailability.service_id.in_(ids))
+        )
+    }
+    figures = figures_of(ids, now)
+    shown = {}
+    for service_id in ids:
+        report = reports.get(service_id)
+        shown[service_id] = availability_view(
+            service_id,
+            figures[service_id],
+            report.updated_at if report else None,
+            report.updated_by if report else None,
+            report.version if report else 0,
+            now,
+        )
+    return shown
+
+
+def availability_view(
+    service_id: int,
+    figures: list[SpaceFigures],
+    updated_at: datetime | None,
+    updated_by: str | None,
+    version: int,
+    now: datetime,
+) -> dict:
+    return {
+        "refuge_id": service_id,
+        "spaces": [
+            {
+                "space_type": f.space_type,
+                "total": f.total,
+                "vacant": f.vacant,
+                "held": f.held,
+                "available": f.available,
+                "overcommitted": f.overcommitted,
+            }
+            for f in figures
+        ],
+        "updated_at": updated_at,
+        "updated_by": updated_by,
+        "stale": is_stale(updated_at, now),
+        "version": version,
+        "warnings": _warnings(figures),
+    }
+
+
+def get_refuge(service_id: int) -> Service:
+    """The refuge service with this id; 404 for any other kind of service."""
+    service = db.session.get(Service, service_id, options=[lazyload(Service.area_links)])
+    if service is None or service.kind != "refuge":
+        abort(404, message="Not found.")
+    return service
+
+
+def refuges_query(args: dict) -> sa.Select:
+    """Active refuges, optionally in one area or of one organisation, by name."""
+    stmt = sa.select(Service).where(Service.kind == "refuge", Service.active.is_(True))
+    if "area" in args:
+        stmt = stmt.where(
+            Service.id.in_(
+                sa.select(ServiceArea.service_id).where(ServiceArea.gss_code == args["area"])
+            )
+        )
+    if "organisation_id" in args:
+        stmt = stmt.where(Service.organisation_id == args["organisation_id"])
+    return stmt.order_by(Service.name, Service.id)
+
+
+def get_availability(service: Service) -> dict:
+    return availability_of([service.id])[service.id]
+
+
+def etag_for(service_id: int, version: int) -> str:
+    """The ETag of a refuge's availability: its report version (holds do not change it)."""
+    return f"refuge-{service_id}-v{version}"
+
+
+def history_query(service: Service) -> sa.Select:
+    return (
+        sa.select(AvailabilityReport)
+        .where(AvailabilityReport.service_id == service.id)
+        .order_by(AvailabilityReport.reported_at.desc(), AvailabilityReport.id.desc())
+    )
