@@ -6,7 +6,8 @@ import uuid
 
 from flask.views import MethodView
 
-from partnership_api.policy import current_actor
+from partnership_api.auth import current_actor
+from partnership_api.resources.common import page_asked, shown_page
 from partnership_api.schemas.referrals import (
     IdempotencyHeaderSchema,
     NoteCreateSchema,
@@ -47,8 +48,8 @@ class Referrals(MethodView):
         asked for; when more match it reads start + 1,000, so `next_page` is always right and
         `total_pages` grows as you page on.
         """
-        shown = referrals.list_referrals(current_actor(), args, pagination_parameters)
-        return json_response(shown)
+        page = referrals.list_referrals(current_actor(), args, page_asked(pagination_parameters))
+        return json_response(shown_page(page, pagination_parameters))
 
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
     @blp.arguments(ReferralCreateSchema)

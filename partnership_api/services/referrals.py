@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask_smorest import abort
 from sqlalchemy.exc import IntegrityError
 
 from partnership_api import audit, direct, policy
+from partnership_api.domain_errors import Conflict, Invalid, NotFound
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import BedHold
@@ -30,7 +30,7 @@ from partnership_api.models.referrals import (
     Referral,
     ReferralEvent,
 )
-from partnership_api.pagination import check_page
+from partnership_api.pagination import Page, PageRequest, check_page
 from partnership_api.policy import Actor
 from partnership_api.services import holds
 
@@ -95,19 +95,14 @@ def _receiving_service(kind: str, service_id: int, field: str = "to_service_id")
     """The service a referral of this kind may go to, or a 422 naming ``field``."""
     service = db.session.get(Service, service_id)
     if service is None or not service.active:
-        abort(
-            422,
-            message=f"{field}: no such service.",
-            errors={"json": {field: ["No such service."]}},
-        )
+        raise Invalid.on(field, f"{field}: no such service.", "No such service.")
     allowed = RECEIVING_SERVICE_KINDS[kind]
     if service.kind not in allowed:
         wanted = " or ".join(allowed)
-        abort(
-            422,
-            message=f"{field}: a {kind} referral can only go to a {wanted} service, "
-            f"not a {service.kind}.",
-            errors={"json": {field: [f"A {kind} referral can only go to a {wanted} service."]}},
+        raise Invalid.on(
+            field,
+            f"{field}: a {kind} referral can only go to a {wanted} service, not a {service.kind}.",
+            f"A {kind} referral can only go to a {wanted} service.",
         )
     return service
 
@@ -122,7 +117,7 @@ def _parties(referral: Referral) -> dict:
 def _load(referral_id: uuid.UUID) -> Referral:
     referral = db.session.get(Referral, referral_id)
     if referral is None:
-        abort(404, message="Not found.")
+        raise NotFound()
     return referral
 
 
@@ -252,11 +247,12 @@ def _replay(actor: Actor, key: str, fingerprint: str) -> dict | None:
     if row is None:
         return None
     if row.request_hash != fingerprint:
-        abort(
-            422,
-            message="Idempotency-Key: this key was used for a different referral; "
+        raise Invalid.on(
+            "Idempotency-Key",
+            "Idempotency-Key: this key was used for a different referral; "
             "use a new key for a new referral.",
-            errors={"headers": {"Idempotency-Key": ["Already used with a different body."]}},
+            "Already used with a different body.",
+            location="headers",
         )
     referral = _visible(actor, row.referral_id)
     shown = present([referral])[0]
@@ -397,7 +393,7 @@ def read(actor: Actor, referral_id: uuid.UUID) -> dict:
     now = utcnow()
     found = direct.rows(READ_ONE, {"referral_id": referral_id, "now": now})
     if not found:
-        abort(404, message="Not found.")
+        raise NotFound()
     referral = found[0]
     policy.authorize(actor, "referral.read", referral)
     shown = _row_shown(referral, now)
@@ -514,7 +510,7 @@ def _page_statement(actor: Actor, args: dict, now: datetime) -> sa.Select:
     return stmt
 
 
-def list_referrals(actor: Actor, args: dict, pagination_parameters) -> list[dict]:
+def list_referrals(actor: Actor, args: dict, page: PageRequest) -> Page:
     """A page of the caller's organisation's referrals, sent and received, newest first.
 
     ``X-Pagination``'s ``total`` is exact up to ``COUNT_LIMIT`` referrals past the start of the
@@ -524,13 +520,13 @@ def list_referrals(actor: Actor, args: dict, pagination_parameters) -> list[dict
     """
     policy.require(actor, "referral.read")
     now = utcnow()
-    size = pagination_parameters.page_size
-    start = (pagination_parameters.page - 1) * size
+    size = page.size
+    start = page.offset
     cap = start + COUNT_LIMIT
-    check_page(pagination_parameters)
-    page = _page_statement(actor, args, now)
+    check_page(page)
     rows = direct.rows(
-        page, {"now": now, "window": start + size, "cap": cap, "size": size, "offset": start}
+        _page_statement(actor, args, now),
+        {"now": now, "window": start + size, "cap": cap, "size": size, "offset": start},
     )
     if 0 < len(rows) < size or (not rows and start == 0):
         total = start + len(rows)
@@ -538,11 +534,10 @@ def list_referrals(actor: Actor, args: dict, pagination_parameters) -> list[dict
         total = min(rows[0].matching, cap)
     else:  # past the end
         total = _count_up_to(actor, args, now, cap)
-    pagination_parameters.item_count = total
     shown = [_row_shown(row, now) for row in rows]
     audit.record_many(_list_entries(actor, rows))
     db.session.commit()
-    return shown
+    return Page(shown, total)
 
 
 def _list_entries(actor: Actor, rows: list[sa.Row]) -> list[audit.Entry]:
@@ -636,10 +631,9 @@ def add_note(actor: Actor, referral_id: uuid.UUID, text: str) -> dict:
 
 def _conflict(action: str, status: str) -> None:
     needed = TRANSITIONS[action][0]
-    abort(
-        409,
-        message=f"The referral is {status}: only a {needed} referral can be "
-        f"{'closed' if action == 'close' else action + 'ed'}.",
+    raise Conflict(
+        f"The referral is {status}: only a {needed} referral can be "
+        f"{'closed' if action == 'close' else action + 'ed'}."
     )
 
 
@@ -660,10 +654,10 @@ def transition(actor: Actor, referral_id: uuid.UUID, data: dict) -> dict:
     if action == "redirect":
         target = _receiving_service(referral.kind, data["to_service_id"])
         if target.id == referral.to_service_id:
-            abort(
-                422,
-                message="to_service_id: the referral is already addressed to that service.",
-                errors={"json": {"to_service_id": ["Already addressed to this service."]}},
+            raise Invalid.on(
+                "to_service_id",
+                "to_service_id: the referral is already addressed to that service.",
+                "Already addressed to this service.",
             )
     now = utcnow()
     values: dict = {
