@@ -23,39 +23,14 @@ The rules follow the table in ``shared/domain.md``. Roles: ``staff`` does the wo
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
+from partnership_api.actors import Actor
 from partnership_api.domain_errors import RefusalRecord, Refused
-
-WORKER_ROLES = ("staff", "admin")
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """The signed-in caller, as loaded from the database for this request."""
-
-    user_id: uuid.UUID
-    username: str
-    org_id: int
-    org_kind: str
-    org_name: str
-    role: str
-    partnership_admin: bool
-    session_id: uuid.UUID
-
-    @property
-    def is_worker(self) -> bool:
-        return self.role in WORKER_ROLES
-
-    @property
-    def is_commissioner(self) -> bool:
-        return self.org_kind == "commissioner"
-
 
 # --- function-level rules (403) -------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from partnership_api.schemas.referrals import (
     ReferralSchema,
     TransitionSchema,
 )
-from partnership_api.services import referrals
+from partnership_api.services import referral_lists, referral_reads, referrals
 from partnership_api.smorest import Blueprint, json_response
 
 blp = Blueprint(
@@ -48,7 +48,9 @@ class Referrals(MethodView):
         asked for; when more match it reads start + 1,000, so `next_page` is always right and
         `total_pages` grows as you page on.
         """
-        page = referrals.list_referrals(current_actor(), args, page_asked(pagination_parameters))
+        page = referral_lists.list_referrals(
+            current_actor(), args, page_asked(pagination_parameters)
+        )
         return json_response(shown_page(page, pagination_parameters))
 
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
@@ -84,7 +86,7 @@ class ReferralById(MethodView):
     @blp.alt_response(404, description=NOT_VISIBLE)
     def get(self, referral_id: uuid.UUID):
         """Read one referral (its sender and its recipient only; every read is audited)"""
-        return json_response(referrals.read(current_actor(), referral_id))
+        return json_response(referral_reads.read(current_actor(), referral_id))
 
 
 @blp.route("/<uuid:referral_id>/transitions")
@@ -120,7 +122,7 @@ class ReferralEvents(MethodView):
     @blp.alt_response(404, description=NOT_VISIBLE)
     def get(self, referral_id: uuid.UUID):
         """A referral's timeline, oldest first (append-only)"""
-        return referrals.events(current_actor(), referral_id)
+        return referral_reads.events(current_actor(), referral_id)
 
 
 @blp.route("/<uuid:referral_id>/notes")

@@ -30,7 +30,12 @@ from partnership_api.models.beds import (
 )
 from partnership_api.models.partnership import Service
 from partnership_api.policy import Actor
-from partnership_api.services.availability import availability_view, etag_for, with_holds
+from partnership_api.services.availability import (
+    availability_view,
+    etag_for,
+    held_by_type,
+    with_holds,
+)
 from partnership_api.services.search_cache import mark_changed
 from partnership_api.services.versions import IfMatch
 
@@ -113,15 +118,7 @@ INSERT_REPORT = sa.insert(_REPORTS).values(
     spaces=sa.bindparam("reported", type_=_REPORTS.c.spaces.type),
     version=sa.bindparam("new_version", type_=sa.Integer),
 )
-HELD_AT = (
-    sa.select(BedHold.space_type, sa.func.count().label("held"))
-    .where(
-        BedHold.service_id == sa.bindparam("service_id", type_=sa.Integer),
-        BedHold.state == "active",
-        BedHold.expires_at > _NOW,
-    )
-    .group_by(BedHold.space_type)
-)
+HELD_AT = held_by_type(BedHold.service_id == sa.bindparam("service_id", type_=sa.Integer), _NOW)
 
 
 def refuge_for_report(service_id: int):

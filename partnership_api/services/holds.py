@@ -27,6 +27,7 @@ from partnership_api.models.beds import (
 from partnership_api.models.partnership import Service
 from partnership_api.models.referrals import OPEN_STATUSES, Referral, ReferralEvent
 from partnership_api.policy import Actor
+from partnership_api.services.availability import held_by_type
 from partnership_api.services.search_cache import mark_changed
 
 RELEASING_ACTIONS = {
@@ -148,15 +149,12 @@ def place_hold(actor: Actor, referral_id: uuid.UUID, data: dict) -> BedHold:
     )
     if space is None:
         raise Conflict(f"{refuge.name} has no {space_type} spaces.")
-    held = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(BedHold)
-        .where(
-            BedHold.service_id == refuge.id,
-            BedHold.space_type == space_type,
-            live_hold(now),
+    counted = db.session.execute(
+        held_by_type(
+            sa.and_(BedHold.service_id == refuge.id, BedHold.space_type == space_type), now
         )
-    )
+    ).first()
+    held = counted.held if counted else 0
     if space.vacant - held <= 0:
         raise Conflict(
             f"No {space_type} space is available at {refuge.name} now "
