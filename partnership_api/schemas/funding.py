@@ -1,4 +1,4 @@
-"""Funds, projects, milestones, spend, outputs, the funding summary, the 360Giving export."""
+"""Funds, projects, milestones, spend and outputs (summary and export: ``funding_reports``)."""
 
 from __future__ import annotations
 
