@@ -145,7 +145,7 @@ def _listed(actor: Actor, project_id: int, stmt: sa.Select, page: PageRequest, p
 
 def create_milestone(actor: Actor, project_id: int, data: dict) -> Milestone:
     # Adding a milestone is progress: a delivery partner may plan its own steps.
-    project = project_for_change(actor, project_id, "spend", ())
+    project = project_for_change(actor, project_id, "milestone", ())
     milestone = Milestone(project_id=project.id, **data)
     return _add_item(
         project, milestone, "milestone.create", "milestone", {"due_on": str(data["due_on"])}
@@ -249,7 +249,7 @@ def list_outputs(actor: Actor, project_id: int, page: PageRequest) -> Page:
 
 
 def create_output(actor: Actor, project_id: int, data: dict) -> Output:
-    project = project_for_change(actor, project_id, "spend", ())
+    project = project_for_change(actor, project_id, "output", ())
     output = Output(project_id=project.id, **data)
     return _add_item(project, output, "output.create", "output", {"metric": output.metric})
 
