@@ -3,8 +3,8 @@
 A hold locks its referral's row and then the ``bed_spaces`` row of its type (``FOR UPDATE`` on
 PostgreSQL; SQLite serialises writers already) before it counts the live holds and adds its
 own, so two officers cannot take the last space at once. The referral service calls
-``on_referral_transition`` inside a transition's transaction, and ``live_holds`` to show each
-referral's hold.
+``on_referral_transition`` inside a transition's transaction. A hold is live by one condition,
+``models.beds.live_hold``; referrals show theirs through ``referral_reads``.
 """
 
 from __future__ import annotations
