@@ -12,13 +12,14 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from partnership_api.settings import DEV_JWT_SECRET, check_settings, load_settings
+from partnership_api.transactions import guard_engine
 
 # Resource modules, in the order their tags appear in the docs.
 MODULES = (
     "health",
     "auth",
     "organisations",
-    "services",
+    "directory",
     "users",
     "referrals",
     "holds",
@@ -185,7 +186,7 @@ def _tune_database(app: Flask, db) -> None:
     with app.app_context():
         engine = db.engine
     if not url.startswith("sqlite"):
-        _refuse_writes_without_transaction(engine)
+        guard_engine(engine)
         return
 
     @sa.event.listens_for(engine, "connect")
@@ -204,19 +205,6 @@ def _tune_database(app: Flask, db) -> None:
         # (a hold, a transition) cannot interleave with another, so SQLite is as safe as the
         # row locks used on PostgreSQL.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _refuse_writes_without_transaction(engine: sa.Engine) -> None:
-    """A read's connection has no transaction (``auth.begin_read``): a statement that writes
-    would commit on its own, so anything but a query is refused there. (Statements run
-    through the driver are checked in ``direct.py``.)"""
-
-    @sa.event.listens_for(engine, "before_cursor_execute")
-    def _only_queries(connection, _cursor, statement, _params, _context, _executemany):
-        if connection.get_execution_options().get(
-            "isolation_level"
-        ) == "AUTOCOMMIT" and not statement.lstrip()[:6].upper().startswith("SELECT"):
-            raise RuntimeError("A read-only request tried to write; writes need a transaction.")
 
 
 def _init_json_bodies(app: Flask) -> None:

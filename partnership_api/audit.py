@@ -29,7 +29,8 @@ from flask import g, has_request_context, request
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from partnership_api import direct
+from partnership_api import direct, transactions
+from partnership_api.domain_errors import Refused
 from partnership_api.extensions import db
 from partnership_api.models.audit import AuditChainHead, AuditEvent
 from partnership_api.models.base import utcnow
@@ -143,7 +144,7 @@ MAKE_HEAD = (
     pg_insert(_HEAD).values(id=1, last_seq=0, last_hash=GENESIS_HASH).on_conflict_do_nothing()
 )
 # Each of these is atomic alone, so it may run on a read's connection, without a transaction.
-direct.ATOMIC_ALONE.update({APPEND_SQL, MAKE_HEAD})
+transactions.ATOMIC_ALONE.update({APPEND_SQL, MAKE_HEAD})
 
 
 @dataclass
@@ -207,7 +208,6 @@ def record_many(
         )
 
 
-@sa.event.listens_for(Session, "before_commit")
 def _link_pending(session: Session) -> None:
     """Give the transaction's events their place in the chain, just before it commits."""
     events = session.info.pop(PENDING, None)
@@ -245,19 +245,13 @@ def _link_pending(session: Session) -> None:
     session.execute(_HEAD.update().where(_HEAD.c.id == 1).values(last_seq=seq, last_hash=prev_hash))
 
 
-@sa.event.listens_for(Session, "before_flush")
-def _no_writes_without_a_transaction(session: Session, flush_context, instances) -> None:
-    """A read (``smorest.is_read_only``) runs without a transaction on PostgreSQL, where each
-    statement would commit on its own: only its audit events, one statement, may be written."""
-    if session.connection().get_execution_options().get("isolation_level") == "AUTOCOMMIT":
-        raise RuntimeError("A read-only request tried to write; writes need a transaction.")
-
-
-@sa.event.listens_for(Session, "after_soft_rollback")
-def _drop_pending(session: Session, previous_transaction) -> None:
+def _drop_pending(session: Session) -> None:
     """Events of a transaction that was rolled back never happened."""
-    if previous_transaction.parent is None:
-        session.info.pop(PENDING, None)
+    session.info.pop(PENDING, None)
+
+
+transactions.on_commit("audit_chain_head", _link_pending)
+transactions.on_rollback("audit_chain_head", _drop_pending)
 
 
 def record(
@@ -312,6 +306,23 @@ def record_refusal(
         related_organisation_id=related_organisation_id,
     )
     db.session.commit()
+
+
+def record_refused(refused: Refused) -> None:
+    """Write a policy refusal (``policy.require``/``authorize``) in a transaction of its own,
+    as what it carries says (nothing when it carries no record)."""
+    what = refused.record
+    if what is None:
+        return
+    record_refusal(
+        what.action,
+        what.resource_type,
+        what.resource_id,
+        actor=refused.actor,
+        details=what.details,
+        subject_organisation_id=what.subject_organisation_id,
+        related_organisation_id=what.related_organisation_id,
+    )
 
 
 @dataclass

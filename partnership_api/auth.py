@@ -18,11 +18,10 @@ import psycopg
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, current_app, g, request
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 from flask_smorest import abort
 from jwt.exceptions import PyJWTError
-from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
 from partnership_api import audit
@@ -33,6 +32,7 @@ from partnership_api.models.beds import BedSearchGeneration
 from partnership_api.models.partnership import AuthSession, Organisation, User
 from partnership_api.policy import Actor
 from partnership_api.smorest import is_page_endpoint, is_public, is_read_only
+from partnership_api.transactions import end_read
 
 _hasher: PasswordHasher | None = None
 # A hash of a random password, verified against when the username is unknown, so that the
@@ -61,13 +61,6 @@ def verify_password(user: User | None, password: str) -> bool:
         return ph.verify(user.password_hash if user else _dummy_hash, password) and user is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
-
-
-def reset_hasher() -> None:
-    """Forget the hasher (tests change the cost between apps)."""
-    global _hasher, _dummy_hash
-    _hasher = None
-    _dummy_hash = None
 
 
 # --- sessions and tokens -----------------------------------------------------------------------
@@ -132,6 +125,14 @@ def lock_duration() -> timedelta:
 
 
 # --- the per-request hook ----------------------------------------------------------------------
+
+
+def current_actor() -> Actor:
+    """The caller of this request (set by the authentication hook)."""
+    actor = g.get("actor")
+    if actor is None:  # pragma: no cover - the auth hook guarantees an actor on protected views
+        abort(401, message="Authentication required.")
+    return actor
 
 
 def _refuse_token(reason: str) -> None:
@@ -285,8 +286,7 @@ def init_auth(app: Flask) -> None:
     def end_read_without_transaction(_error) -> None:
         # The session normally ends with the app context; this matters where one context
         # serves several requests (tests): a write must never inherit a read's connection.
-        if g.pop("without_transaction", False):
-            db.session.close()
+        end_read(db.session)
 
     @app.before_request
     def sign_in_request() -> None:
@@ -317,19 +317,3 @@ def init_auth(app: Flask) -> None:
         if actor is None:
             _refuse_token("revoked")
         g.actor = actor
-
-
-def begin_read(session: Session) -> None:
-    """A read-only request (``smorest.is_read_only``) on PostgreSQL takes its connection in
-    autocommit mode when it first needs one: no BEGIN and ROLLBACK round trips."""
-    if not has_request_context() or not g.get("read_only") or session.in_transaction():
-        return
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    g.without_transaction = True
-
-
-@sa.event.listens_for(Session, "do_orm_execute")
-def _read_without_transaction(state) -> None:
-    begin_read(state.session)

@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 
 from partnership_api import audit
 from partnership_api.extensions import db
-from partnership_api.models.partnership import ROLES, Organisation, User
+from partnership_api.models.partnership import ROLES, Organisation
 
 
 def register(app: Flask) -> None:
@@ -48,33 +48,20 @@ def create_user_command(
     username: str, organisation_name: str, role: str, partnership_admin: bool, password: str
 ) -> None:
     """Create a user (for real deployments)."""
-    from partnership_api import auth
+    from partnership_api.domain_errors import DomainError
+    from partnership_api.services import partnership
 
-    org = db.session.scalar(sa.select(Organisation).where(Organisation.name == organisation_name))
+    org = partnership.organisation_named(organisation_name)
     if org is None:
         raise click.ClickException(f"No organisation named {organisation_name!r}.")
-    if db.session.scalar(sa.select(User.id).where(User.username == username)):
+    if partnership.username_taken(username):
         raise click.ClickException(f"The username {username!r} is taken.")
     if len(password) < 12:
         raise click.ClickException("Passwords need at least 12 characters.")
-    user = User(
-        username=username,
-        organisation_id=org.id,
-        role=role,
-        partnership_admin=partnership_admin,
-        password_hash=auth.hash_password(password),
-    )
-    db.session.add(user)
-    db.session.flush()
-    audit.record(
-        "user.create",
-        "user",
-        user.id,
-        username="cli",
-        subject_organisation_id=org.id,
-        details={"role": role, "via": "cli"},
-    )
-    db.session.commit()
+    try:
+        partnership.create_user_by_operator(username, org.id, role, partnership_admin, password)
+    except DomainError as error:  # e.g. the name was taken a moment ago
+        raise click.ClickException(error.message) from None
     click.echo(f"Created {username} ({role}) in {org.name}.")
 
 

@@ -5,14 +5,15 @@ SQLAlchemy builds, caches and compiles a statement, then processes every value o
 for a page of twenty referrals that costs several times what PostgreSQL spends answering it
 (the profile is in the README). Here a statement built once, with named bind parameters for
 what varies, is compiled once per engine and run on the session's own connection, so it shares
-the request's transaction (or its absence: ``auth.begin_read``). Rows come back as named
+the request's transaction (or its absence: ``transactions.begin_read``). Rows come back as named
 tuples, read by attribute like SQLAlchemy's rows. PostgreSQL sessions run in UTC and read
 JSON with the engine's deserializer, so values are what the column types would give; a JSON
 column's parameter is sent as JSON, and a named parameter left without a value is refused (as
 SQLAlchemy would). On SQLite the same statements simply go through the session.
 
 A read's connection has no transaction: only statements that are atomic alone
-(``ATOMIC_ALONE``: the audit chain's link) may write on it; anything else is refused.
+(``transactions.ATOMIC_ALONE``: the audit chain's link) may write on it; anything else is
+refused by the same guard as every other write (``transactions.refuse_write``).
 
 A driver error is raised as SQLAlchemy's own, so it is answered like any other (a JSON 503 or
 409). A lost connection makes the pool start afresh, as SQLAlchemy itself does on a
@@ -33,11 +34,9 @@ from psycopg.types.json import Json
 from sqlalchemy.orm import Session
 
 from partnership_api.extensions import db
+from partnership_api.transactions import begin_read, refuse_write
 
 T = TypeVar("T")
-# Statements that are atomic by themselves (audit.py registers its chain link): the only
-# writes allowed on a read's connection, which has no transaction (``auth.begin_read``).
-ATOMIC_ALONE: set[sa.Executable] = set()
 _compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 COMPILED_KEPT = 2048
 
@@ -63,8 +62,6 @@ def rows(stmt: sa.Select, params: dict[str, Any]) -> list:
     engine = session.get_bind()
     if engine.dialect.name != "postgresql":
         return list(session.execute(stmt, params).all())
-    from partnership_api.auth import begin_read
-
     begin_read(session)
 
     def run(driver: psycopg.Connection) -> list:
@@ -157,17 +154,12 @@ def _on_session_connection(
     session: Session, run: Callable[[psycopg.Connection], T], writes: sa.Executable | None = None
 ) -> T:
     connection = session.connection()
-    if writes is not None and writes not in ATOMIC_ALONE and without_transaction(connection):
-        raise RuntimeError("A read-only request tried to write; writes need a transaction.")
+    if writes is not None:
+        refuse_write(connection, writes)
     try:
         return run(connection.connection.driver_connection)
     except psycopg.Error as error:
         raise as_dbapi_error(error, connection, session.get_bind()) from error
-
-
-def without_transaction(connection: sa.Connection) -> bool:
-    """Whether this connection runs each statement on its own (a read's: ``auth.begin_read``)."""
-    return connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
 
 
 def as_dbapi_error(error: psycopg.Error, connection, engine: sa.Engine) -> Exception:

@@ -306,7 +306,7 @@ def test_search_notices_a_report_turning_stale_with_no_change_at_all(
     h = login("police.officer")
     assert [r["stale"] for r in search(client, h, "?space_type=family")] == [False, False]
     later = utcnow() + app.config["AVAILABILITY_STALE_AFTER"] + timedelta(minutes=1)
-    monkeypatch.setattr("partnership_api.services.beds.utcnow", lambda: later)
+    monkeypatch.setattr("partnership_api.services.bed_search.utcnow", lambda: later)
     assert [r["stale"] for r in search(client, h, "?space_type=family")] == [True, True]
 
 

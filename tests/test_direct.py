@@ -21,8 +21,8 @@ def inside_a_read(app, ids):
     """A GET's request context whose session has taken its connection, as a read does."""
     from flask import g
 
-    from partnership_api.auth import begin_read
     from partnership_api.extensions import db
+    from partnership_api.transactions import begin_read
 
     with app.test_request_context("/api/v1/referrals", method="GET"):
         g.read_only = True
@@ -52,10 +52,10 @@ def test_a_read_cannot_flush_changed_objects(inside_a_read, ids):
 
 def test_a_read_cannot_write_through_the_driver(inside_a_read, ids):
     from partnership_api import direct
-    from partnership_api.services import beds
+    from partnership_api.services import search_cache
 
     with pytest.raises(RuntimeError, match="writes need a transaction"):
-        direct.execute(beds.BUMP_GENERATION, {})
+        direct.execute(search_cache.BUMP_GENERATION, {})
 
 
 def test_a_read_may_still_write_its_own_audit_events(inside_a_read, ids):
@@ -71,8 +71,8 @@ def test_a_read_may_still_write_its_own_audit_events(inside_a_read, ids):
 
 def test_a_prebuilt_statement_missing_a_value_is_refused_not_run_with_null(inside_a_read):
     from partnership_api import direct
-    from partnership_api.services import referrals
+    from partnership_api.services import referral_reads
 
     with pytest.raises(sa.exc.ArgumentError, match="referral_id"):
-        direct.rows(referrals.READ_ONE, {"now": None})
-    assert direct.rows(referrals.READ_ONE, {"referral_id": uuid.uuid4(), "now": None}) == []
+        direct.rows(referral_reads.READ_ONE, {"now": None})
+    assert direct.rows(referral_reads.READ_ONE, {"referral_id": uuid.uuid4(), "now": None}) == []

@@ -200,7 +200,7 @@ def test_search_drops_a_lapsed_hold_when_its_time_comes(
     assert hold(client, officer, refer(GLOW), glow).status_code == 201
     assert family_in_search(client, officer, glow) == 0  # the cached answer
     later = utcnow() + app.config["HOLD_TTL"] + timedelta(seconds=1)
-    monkeypatch.setattr("partnership_api.services.beds.utcnow", lambda: later)
+    monkeypatch.setattr("partnership_api.services.bed_search.utcnow", lambda: later)
     assert family_in_search(client, officer, glow) == 1
 
 

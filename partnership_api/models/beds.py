@@ -12,9 +12,6 @@ from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 
 SPACE_TYPES = ("single", "family", "accessible")
-# ``active`` holds count against the spaces until ``expires_at``; ``lapsed`` marks an expired
-# one that was tidied away when its referral took a new hold.
-HOLD_STATES = ("active", "released", "admitted", "lapsed")
 
 
 class BedSpace(db.Model):
@@ -66,7 +63,12 @@ class AvailabilityReport(db.Model):
 
 
 class BedHold(db.Model):
-    """One space of a type at a refuge, reserved for a referral until ``expires_at``."""
+    """One space of a type at a refuge, reserved for a referral until ``expires_at``.
+
+    States: ``active`` holds count against the spaces until ``expires_at`` (``live_hold``);
+    then ``released``, ``admitted``, or ``lapsed`` (an expired one tidied away when its
+    referral took a new hold).
+    """
 
     __tablename__ = "bed_holds"
     __table_args__ = (
@@ -92,6 +94,12 @@ class BedHold(db.Model):
     created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(sa.String(30))
+
+
+def live_hold(now: datetime | sa.BindParameter) -> sa.ColumnElement[bool]:
+    """The one condition of a live hold: active and not yet expired at ``now`` (a time, or a
+    bind parameter for statements built once). Every query of live holds uses it."""
+    return sa.and_(BedHold.state == "active", BedHold.expires_at > now)
 
 
 class BedSearchGeneration(db.Model):

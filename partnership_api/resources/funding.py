@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from partnership_api.policy import current_actor
-from partnership_api.schemas.funding import FundingSummarySchema, GrantPackageSchema
-from partnership_api.services import funding
+from partnership_api.auth import current_actor
+from partnership_api.schemas.funding_reports import FundingSummarySchema, GrantPackageSchema
+from partnership_api.services import funding_summary, giving_export
 from partnership_api.smorest import Blueprint
 
 blp = Blueprint(
@@ -31,7 +31,7 @@ class FundingSummary(MethodView):
         the share of its time elapsed (in delivery), or has had no update for 91 days; any
         project not cancelled needs attention when it has spent more than its award.
         """
-        return funding.funding_summary(current_actor())
+        return funding_summary.funding_summary(current_actor())
 
 
 @blp.route("/exports/360giving")
@@ -46,4 +46,4 @@ class GivingExport(MethodView):
         from the commissioner's office to each project's lead organisation, identified with the
         configured 360Giving prefix. It carries no personal data and no RAG commentary.
         """
-        return funding.giving_export(current_actor())
+        return giving_export.giving_export(current_actor())

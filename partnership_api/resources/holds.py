@@ -6,9 +6,9 @@ import uuid
 
 from flask.views import MethodView
 
-from partnership_api.policy import current_actor
+from partnership_api.auth import current_actor
 from partnership_api.schemas.beds import HoldCreateSchema, HoldSchema
-from partnership_api.services import beds
+from partnership_api.services import holds
 from partnership_api.smorest import Blueprint
 
 blp = Blueprint(
@@ -37,7 +37,7 @@ class ReferralHold(MethodView):
     )
     def post(self, data, referral_id: uuid.UUID):
         """Hold one bed space at a refuge for this referral"""
-        return beds.place_hold(current_actor(), referral_id, data)
+        return holds.place_hold(current_actor(), referral_id, data)
 
     @blp.response(204)
     @blp.alt_response(401, description="Not signed in")
@@ -45,4 +45,4 @@ class ReferralHold(MethodView):
     @blp.alt_response(404, description="No such referral, or it holds no bed space")
     def delete(self, referral_id: uuid.UUID):
         """Release this referral's bed hold"""
-        beds.release_hold(current_actor(), referral_id)
+        holds.release_hold(current_actor(), referral_id)

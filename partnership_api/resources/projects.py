@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import request
 from flask.views import MethodView
 
-from partnership_api.pagination import page_of
-from partnership_api.policy import current_actor
+from partnership_api.auth import current_actor
+from partnership_api.resources.common import if_match, page_asked, shown_page
 from partnership_api.schemas.funding import (
     ETAG_HEADER,
     IF_MATCH_PARAMETER,
@@ -24,7 +23,7 @@ from partnership_api.schemas.funding import (
     SpendLineSchema,
     SpendLineUpdateSchema,
 )
-from partnership_api.services import funding
+from partnership_api.services import project_progress, projects, versions
 from partnership_api.smorest import Blueprint
 
 blp = Blueprint(
@@ -44,7 +43,7 @@ WRITE_REFUSED = (
 
 
 def _tagged(item, present):
-    return present(item), {"ETag": funding.etag_of(item)}
+    return present(item), {"ETag": versions.etag_of(item)}
 
 
 @blp.route("")
@@ -55,8 +54,8 @@ class Projects(MethodView):
     @blp.paginate()
     def get(self, args, pagination_parameters):
         """List projects, by fund, status, category, area or RAG"""
-        projects = page_of(funding.list_projects_stmt(args), pagination_parameters)
-        return funding.present_projects(projects)
+        page = projects.list_projects(current_actor(), args, page_asked(pagination_parameters))
+        return shown_page(page, pagination_parameters)
 
     @blp.arguments(ProjectCreateSchema)
     @blp.response(201, ProjectSchema, headers=ETAG_HEADER)
@@ -64,7 +63,7 @@ class Projects(MethodView):
     @blp.alt_response(403, description="Only the commissioner's office adds projects")
     def post(self, data):
         """Add a project (commissioner's office)"""
-        return _tagged(funding.create_project(current_actor(), data), funding.present_project)
+        return _tagged(projects.create_project(current_actor(), data), projects.present_project)
 
 
 @blp.route("/<int:project_id>")
@@ -74,7 +73,7 @@ class ProjectById(MethodView):
     @blp.alt_response(404, description="No such project")
     def get(self, project_id):
         """Read one project, with its spend and its ETag"""
-        return _tagged(funding.get_project(project_id), funding.present_project)
+        return _tagged(projects.get_project(current_actor(), project_id), projects.present_project)
 
     @blp.arguments(ProjectUpdateSchema)
     @blp.response(200, ProjectSchema, headers=ETAG_HEADER)
@@ -92,8 +91,8 @@ class ProjectById(MethodView):
         in_delivery → completed, or cancelled (with a cancellation_reason) from planned or
         in_delivery. A delivery partner's staff change only `rag` and `rag_commentary`.
         """
-        project = funding.update_project(current_actor(), project_id, data, request.if_match)
-        return _tagged(project, funding.present_project)
+        project = projects.update_project(current_actor(), project_id, data, if_match())
+        return _tagged(project, projects.present_project)
 
 
 # --- milestones ----------------------------------------------------------------------------------
@@ -107,8 +106,10 @@ class Milestones(MethodView):
     @blp.paginate()
     def get(self, project_id, pagination_parameters):
         """List a project's milestones, soonest due first"""
-        rows = page_of(funding.milestones_stmt(project_id), pagination_parameters)
-        return [funding.present_milestone(m) for m in rows]
+        page = project_progress.list_milestones(
+            current_actor(), project_id, page_asked(pagination_parameters)
+        )
+        return shown_page(page, pagination_parameters)
 
     @blp.arguments(MilestoneCreateSchema)
     @blp.response(201, MilestoneSchema, headers=ETAG_HEADER)
@@ -117,8 +118,8 @@ class Milestones(MethodView):
     @blp.alt_response(404, description="No such project")
     def post(self, data, project_id):
         """Add a milestone (commissioner's office or a delivery partner)"""
-        milestone = funding.create_milestone(current_actor(), project_id, data)
-        return _tagged(milestone, funding.present_milestone)
+        milestone = project_progress.create_milestone(current_actor(), project_id, data)
+        return _tagged(milestone, project_progress.present_milestone)
 
 
 @blp.route("/<int:project_id>/milestones/<int:milestone_id>")
@@ -128,7 +129,10 @@ class MilestoneById(MethodView):
     @blp.alt_response(404, description="No such project or milestone")
     def get(self, project_id, milestone_id):
         """Read one milestone, with its ETag"""
-        return _tagged(funding.get_milestone(project_id, milestone_id), funding.present_milestone)
+        return _tagged(
+            project_progress.get_milestone(current_actor(), project_id, milestone_id),
+            project_progress.present_milestone,
+        )
 
     @blp.arguments(MilestoneUpdateSchema)
     @blp.response(200, MilestoneSchema, headers=ETAG_HEADER)
@@ -140,10 +144,10 @@ class MilestoneById(MethodView):
     @blp.alt_response(428, description="If-Match is missing")
     def patch(self, data, project_id, milestone_id):
         """Change a milestone or mark it completed (If-Match)"""
-        milestone = funding.update_milestone(
-            current_actor(), project_id, milestone_id, data, request.if_match
+        milestone = project_progress.update_milestone(
+            current_actor(), project_id, milestone_id, data, if_match()
         )
-        return _tagged(milestone, funding.present_milestone)
+        return _tagged(milestone, project_progress.present_milestone)
 
 
 # --- spend ---------------------------------------------------------------------------------------
@@ -157,8 +161,10 @@ class Spend(MethodView):
     @blp.paginate()
     def get(self, project_id, pagination_parameters):
         """List a project's quarterly spend lines, oldest quarter first"""
-        rows = page_of(funding.spend_stmt(project_id), pagination_parameters)
-        return [funding.present_spend_line(line) for line in rows]
+        page = project_progress.list_spend_lines(
+            current_actor(), project_id, page_asked(pagination_parameters)
+        )
+        return shown_page(page, pagination_parameters)
 
     @blp.arguments(SpendLineCreateSchema)
     @blp.response(201, SpendLineSchema, headers=ETAG_HEADER)
@@ -168,8 +174,8 @@ class Spend(MethodView):
     @blp.alt_response(409, description="That quarter is already reported: PATCH it instead")
     def post(self, data, project_id):
         """Report a quarter's actual and forecast spend, in pence (one line per quarter)"""
-        line = funding.create_spend_line(current_actor(), project_id, data)
-        return _tagged(line, funding.present_spend_line)
+        line = project_progress.create_spend_line(current_actor(), project_id, data)
+        return _tagged(line, project_progress.present_spend_line)
 
 
 @blp.route("/<int:project_id>/spend/<string:period>")
@@ -179,7 +185,10 @@ class SpendByPeriod(MethodView):
     @blp.alt_response(404, description="No such project or no line for that quarter")
     def get(self, project_id, period):
         """Read one quarter's spend line, with its ETag"""
-        return _tagged(funding.get_spend_line(project_id, period), funding.present_spend_line)
+        return _tagged(
+            project_progress.get_spend_line(current_actor(), project_id, period),
+            project_progress.present_spend_line,
+        )
 
     @blp.arguments(SpendLineUpdateSchema)
     @blp.response(200, SpendLineSchema, headers=ETAG_HEADER)
@@ -191,10 +200,10 @@ class SpendByPeriod(MethodView):
     @blp.alt_response(428, description="If-Match is missing")
     def patch(self, data, project_id, period):
         """Correct a quarter's spend, e.g. record the actual against a forecast (If-Match)"""
-        line = funding.update_spend_line(
-            current_actor(), project_id, period, data, request.if_match
+        line = project_progress.update_spend_line(
+            current_actor(), project_id, period, data, if_match()
         )
-        return _tagged(line, funding.present_spend_line)
+        return _tagged(line, project_progress.present_spend_line)
 
 
 # --- outputs -------------------------------------------------------------------------------------
@@ -208,8 +217,10 @@ class Outputs(MethodView):
     @blp.paginate()
     def get(self, project_id, pagination_parameters):
         """List a project's outputs: what it has delivered against its targets"""
-        rows = page_of(funding.outputs_stmt(project_id), pagination_parameters)
-        return [funding.present_output(o) for o in rows]
+        page = project_progress.list_outputs(
+            current_actor(), project_id, page_asked(pagination_parameters)
+        )
+        return shown_page(page, pagination_parameters)
 
     @blp.arguments(OutputCreateSchema)
     @blp.response(201, OutputSchema, headers=ETAG_HEADER)
@@ -218,8 +229,8 @@ class Outputs(MethodView):
     @blp.alt_response(404, description="No such project")
     def post(self, data, project_id):
         """Add an output, e.g. "cameras installed" (commissioner's office or a delivery partner)"""
-        output = funding.create_output(current_actor(), project_id, data)
-        return _tagged(output, funding.present_output)
+        output = project_progress.create_output(current_actor(), project_id, data)
+        return _tagged(output, project_progress.present_output)
 
 
 @blp.route("/<int:project_id>/outputs/<int:output_id>")
@@ -229,7 +240,10 @@ class OutputById(MethodView):
     @blp.alt_response(404, description="No such project or output")
     def get(self, project_id, output_id):
         """Read one output, with its ETag"""
-        return _tagged(funding.get_output(project_id, output_id), funding.present_output)
+        return _tagged(
+            project_progress.get_output(current_actor(), project_id, output_id),
+            project_progress.present_output,
+        )
 
     @blp.arguments(OutputUpdateSchema)
     @blp.response(200, OutputSchema, headers=ETAG_HEADER)
@@ -241,7 +255,7 @@ class OutputById(MethodView):
     @blp.alt_response(428, description="If-Match is missing")
     def patch(self, data, project_id, output_id):
         """Report what an output has reached so far (If-Match)"""
-        output = funding.update_output(
-            current_actor(), project_id, output_id, data, request.if_match
+        output = project_progress.update_output(
+            current_actor(), project_id, output_id, data, if_match()
         )
-        return _tagged(output, funding.present_output)
+        return _tagged(output, project_progress.present_output)

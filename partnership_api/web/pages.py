@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
 
-from partnership_api.extensions import login_account_limit, login_address_limit
+from partnership_api.ratelimits import login_account_limit, login_address_limit
 from partnership_api.web import adapter, assets, csrf, presenters, session
 from partnership_api.web.forms import (
     AvailabilityForm,

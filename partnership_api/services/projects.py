@@ -1,0 +1,275 @@
+"""Projects bought with the funds: reading them with their spend, adding and changing them.
+
+Who may do what (``policy.py``, after ``shared/domain.md``): every signed-in user reads; the
+commissioner's staff create and change everything; staff of a project's delivery organisations
+report its progress (milestones, spend, outputs, RAG and commentary) and nothing else
+(``policy.project_action`` tells progress from change). A delivery partner adds milestones and
+marks them completed, but moving a milestone's due date or retitling it, and changing an
+output's target, are the commissioner's: a partner cannot quietly rebaseline its own deadlines
+or targets.
+
+Changes carry ``If-Match`` with the ETag of the version read (missing → 428, stale → 412) and
+are applied by a conditional ``UPDATE … WHERE version = :read``. Every change is audited with
+the project's lead organisation as the subject.
+
+Money is whole pence (Python ints, ``BigInteger`` columns). A project's ``spent_pence`` is the
+sum of its spend lines' ``actual_pence``; ``forecast_pence`` is its expected outturn: for each
+quarter the actual where reported, else the forecast, summed. Spend lines: one per project and
+quarter; a second POST for the same quarter is 409 (correct a line with PATCH
+``…/spend/{period}``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+
+from partnership_api import audit, policy
+from partnership_api.domain_errors import Conflict, Invalid, NotFound
+from partnership_api.extensions import db
+from partnership_api.models.base import utcnow
+from partnership_api.models.funding import (
+    PROJECT_TRANSITIONS,
+    Project,
+    ProjectArea,
+    ProjectDeliveryOrganisation,
+    SpendLine,
+)
+from partnership_api.models.partnership import Organisation
+from partnership_api.pagination import Page, PageRequest, page_of
+from partnership_api.policy import Actor
+from partnership_api.services.funds import check_fund
+from partnership_api.services.versions import IfMatch, claim
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+def get_project(actor: Actor, project_id: int) -> Project:
+    policy.require(actor, "project.read")
+    return load_project(project_id)
+
+
+def load_project(project_id: int) -> Project:
+    project = db.session.get(Project, project_id)
+    if project is None:
+        raise NotFound()
+    return project
+
+
+def project_for_change(actor: Actor, project_id: int, part: str, fields: Iterable[str]) -> Project:
+    """The project, once the policy allows this change to this ``part`` of it (the project
+    itself, a milestone, a spend line or an output): ``project.progress`` when every field is
+    progress, else ``project.change`` (``policy.project_action``)."""
+    action = policy.project_action(part, fields)
+    policy.require(actor, action)
+    project = load_project(project_id)
+    policy.authorize(actor, action, project)
+    return project
+
+
+def _check_organisations(ids: Iterable[int], field: str) -> None:
+    wanted = set(ids)
+    if not wanted:
+        return
+    found = set(db.session.scalars(sa.select(Organisation.id).where(Organisation.id.in_(wanted))))
+    if wanted - found:
+        raise Invalid.on(field, f"No such organisation: {sorted(wanted - found)}.")
+
+
+# --- projects ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpendTotals:
+    spent_pence: int = 0
+    forecast_pence: int = 0
+
+
+def spend_totals(project_ids: Iterable[int]) -> dict[int, SpendTotals]:
+    """Each project's spent and forecast pence, summed by the database in one grouped query."""
+    ids = list(project_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(
+            SpendLine.project_id,
+            sa.func.coalesce(sa.func.sum(SpendLine.actual_pence), 0),
+            sa.func.coalesce(
+                sa.func.sum(sa.func.coalesce(SpendLine.actual_pence, SpendLine.forecast_pence)), 0
+            ),
+        )
+        .where(SpendLine.project_id.in_(ids))
+        .group_by(SpendLine.project_id)
+    )
+    # PostgreSQL sums bigints as numeric (Decimal): int() of a whole Decimal is exact.
+    return {pid: SpendTotals(int(spent), int(forecast)) for pid, spent, forecast in rows}
+
+
+def present_project(project: Project, totals: SpendTotals | None = None) -> dict:
+    """A project with its spend computed from its lines."""
+    if totals is None:
+        totals = spend_totals([project.id]).get(project.id, SpendTotals())
+    award = project.amount_awarded_pence
+    return {
+        "id": project.id,
+        "fund_id": project.fund_id,
+        "title": project.title,
+        "description": project.description,
+        "category": project.category,
+        "lead_organisation_id": project.lead_organisation_id,
+        "delivery_organisation_ids": project.delivery_organisation_ids,
+        "areas": project.areas,
+        "amount_awarded_pence": award,
+        "awarded_on": project.awarded_on,
+        "planned_start": project.planned_start,
+        "planned_end": project.planned_end,
+        "actual_start": project.actual_start,
+        "actual_end": project.actual_end,
+        "status": project.status,
+        "cancellation_reason": project.cancellation_reason,
+        "rag": project.rag,
+        "rag_commentary": project.rag_commentary,
+        "spent_pence": totals.spent_pence,
+        "forecast_pence": totals.forecast_pence,
+        "remaining_pence": award - totals.spent_pence,
+        "overspent": totals.spent_pence > award,
+        "forecast_overspend": totals.forecast_pence > award,
+        "version": project.version,
+        "created_at": project.created_at,
+        "updated_at": project.updated_at,
+        "last_update_at": project.last_update_at,
+    }
+
+
+def present_projects(projects: list[Project]) -> list[dict]:
+    totals = spend_totals(p.id for p in projects)
+    return [present_project(p, totals.get(p.id, SpendTotals())) for p in projects]
+
+
+def list_projects(actor: Actor, args: dict, page: PageRequest) -> Page:
+    """Projects, filtered, with their spend; every signed-in user reads every project."""
+    policy.require(actor, "project.read")
+    found = page_of(_listing(args), page)
+    return Page(present_projects(found.items), found.total)
+
+
+def _listing(args: dict) -> sa.Select:
+    stmt = sa.select(Project).order_by(Project.id)
+    for field in ("fund_id", "status", "category"):
+        if field in args:
+            stmt = stmt.where(getattr(Project, field) == args[field])
+    if "area" in args:
+        stmt = stmt.where(
+            Project.id.in_(
+                sa.select(ProjectArea.project_id).where(ProjectArea.gss_code == args["area"])
+            )
+        )
+    if "delivery_organisation_id" in args:
+        stmt = stmt.where(
+            Project.id.in_(
+                sa.select(ProjectDeliveryOrganisation.project_id).where(
+                    ProjectDeliveryOrganisation.organisation_id == args["delivery_organisation_id"]
+                )
+            )
+        )
+    if "rag" in args:
+        rag = args["rag"]
+        stmt = stmt.where(
+            sa.or_(Project.rag_delivery == rag, Project.rag_spend == rag, Project.rag_risk == rag)
+        )
+    return stmt
+
+
+def _set_rag(project: Project, rag: dict) -> None:
+    for dimension, value in rag.items():
+        setattr(project, f"rag_{dimension}", value)
+
+
+def create_project(actor: Actor, data: dict) -> Project:
+    policy.require(actor, "project.change")
+    check_fund(data["fund_id"])
+    _check_organisations([data["lead_organisation_id"]], "lead_organisation_id")
+    _check_organisations(data["delivery_organisation_ids"], "delivery_organisation_ids")
+    rag = data.pop("rag", None) or {}
+    project = Project(**data)
+    _set_rag(project, rag)
+    db.session.add(project)
+    db.session.flush()
+    audit.record(
+        "project.create",
+        "project",
+        project.id,
+        subject_organisation_id=project.lead_organisation_id,
+        details={"fund_id": project.fund_id, "amount_awarded_pence": project.amount_awarded_pence},
+    )
+    db.session.commit()
+    return project
+
+
+def update_project(actor: Actor, project_id: int, data: dict, if_match: IfMatch | None) -> Project:
+    project = project_for_change(actor, project_id, "project", data)
+    claim(Project, project, if_match)
+
+    old_status = project.status
+    new_status = data.pop("status", old_status)
+    reason = data.pop("cancellation_reason", None)
+    if new_status != old_status:
+        if new_status not in PROJECT_TRANSITIONS[old_status]:
+            raise Conflict.on(
+                "status",
+                f"The project is {old_status}; it cannot become {new_status}.",
+                f"Current status: {old_status}.",
+            )
+        if new_status == "cancelled" and not reason:
+            raise Invalid.on("cancellation_reason", "Say why the project is cancelled.")
+        if new_status == "in_delivery" and "actual_start" not in data and not project.actual_start:
+            data["actual_start"] = today()
+        if new_status == "completed" and "actual_end" not in data and not project.actual_end:
+            data["actual_end"] = today()
+    if reason is not None:
+        if new_status != "cancelled":
+            raise Invalid.on(
+                "cancellation_reason", "Only a project being or already cancelled has a reason."
+            )
+        project.cancellation_reason = reason
+
+    if "fund_id" in data:
+        check_fund(data["fund_id"])
+    if "lead_organisation_id" in data:
+        _check_organisations([data["lead_organisation_id"]], "lead_organisation_id")
+    if "delivery_organisation_ids" in data:
+        _check_organisations(data["delivery_organisation_ids"], "delivery_organisation_ids")
+    for start_field, end_field in (
+        ("planned_start", "planned_end"),
+        ("actual_start", "actual_end"),
+    ):
+        start = data.get(start_field, getattr(project, start_field))
+        end = data.get(end_field, getattr(project, end_field))
+        if start and end and end < start:
+            raise Invalid.on(end_field, "Ends before it starts.")
+
+    fields = sorted(data) + (["status"] if new_status != old_status else [])
+    if reason is not None:
+        fields.append("cancellation_reason")
+    _set_rag(project, data.pop("rag", None) or {})
+    for key, value in data.items():
+        setattr(project, key, value)
+    project.status = new_status
+    project.last_update_at = utcnow()
+    details: dict = {"fields": sorted(set(fields))}
+    if new_status != old_status:
+        details["from_status"], details["to_status"] = old_status, new_status
+    audit.record(
+        "project.transition" if new_status != old_status else "project.update",
+        "project",
+        project.id,
+        subject_organisation_id=project.lead_organisation_id,
+        details=details,
+    )
+    db.session.commit()
+    return project
