@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
 
 from partnership_api.ratelimits import login_account_limit, login_address_limit
 from partnership_api.web import adapter, assets, csrf, presenters, session
@@ -145,22 +145,19 @@ def beds():
     if request.args and form.validate():
         args = presenters.search_args(form)
         try:
-            found = adapter.search_beds(args)
+            found = adapter.search_beds(g.actor, args)
         except adapter.Refusal as refusal:
             if refusal.status != 422:
                 raise
             form.form_errors.append(refusal.message)
             args = None
-    refuges = adapter.refuges_of()
-    availability = adapter.availability_of([r.id for r in refuges]) if args is not None else {}
     page = presenters.bed_board(
         g.actor,
         args,
         found,
-        refuges,
-        availability,
+        adapter.refuges_of(g.actor) if args is not None else [],
         adapter.open_victim_referrals(g.actor) if args is not None else [],
-        current_app.config["AVAILABILITY_STALE_AFTER"],
+        adapter.stale_after(),
     )
     return render_page(
         "beds.html",
@@ -209,7 +206,7 @@ def referrals():
     rows, total = adapter.referral_page(
         g.actor, presenters.tab_args(tab), page, presenters.PAGE_SIZE
     )
-    shown = presenters.inbox(g.actor, tab, rows, total, page, adapter.organisation_names())
+    shown = presenters.inbox(g.actor, tab, rows, total, page, adapter.organisation_names(g.actor))
     title = f"Referrals: {presenters.TABS[tab][0].lower()}"
     return render_page("referrals.html", title, page=shown)
 
@@ -217,10 +214,9 @@ def referrals():
 @blp.route("/referrals/new", methods=["GET", "POST"])
 def new_referral():
     """Make a referral; a double submit makes one (the idempotency key is in the form)."""
-    if not adapter.can(g.actor, "referral.create"):
-        raise adapter.Refusal(403, "Your role cannot make referrals.")
+    adapter.require(g.actor, "referral.create")  # a 403 page, audited, as the API's
     form = ReferralForm()
-    services = adapter.receiving_services()
+    services = adapter.receiving_services(g.actor)
     form.to_service_id.choices = [("", "Choose a service")] + [
         (str(sid), f"{name} ({org})") for sid, name, _kind, org in services
     ]
@@ -264,7 +260,11 @@ def referral(referral_id):
     and the actions its status allows."""
     shown, events = adapter.read_referral(g.actor, referral_id)
     page = presenters.referral_page(
-        g.actor, shown, events, adapter.organisation_names(), adapter.receiving_services()
+        g.actor,
+        shown,
+        events,
+        adapter.organisation_names(g.actor),
+        adapter.receiving_services(g.actor),
     )
     return render_page(
         "referral.html",
@@ -325,13 +325,11 @@ def refuge(refuge_id):
     overwritten); everyone else reads, without the address."""
     shown = adapter.refuge(g.actor, refuge_id)
     can_report = adapter.may_report_availability(g.actor, shown)
-    stale_after = current_app.config["AVAILABILITY_STALE_AFTER"]
+    stale_after = adapter.stale_after()
     conflict = None
     status = 200
     if request.method == "POST":
-        if not can_report:
-            raise adapter.Refusal(403, "Only the refuge's own staff report its availability.")
-        form = AvailabilityForm()
+        form = AvailabilityForm()  # the service refuses anyone but the refuge's own staff
         if form.validate_on_submit():
             try:
                 version = int(form.version.data or "")
@@ -389,16 +387,16 @@ def funding():
 
 
 def _organisation_choices() -> list[tuple[str, str]]:
-    return [(str(i), name) for i, name in sorted(adapter.organisation_names().items())]
+    return [(str(i), name) for i, name in sorted(adapter.organisation_names(g.actor).items())]
 
 
 @blp.route("/projects/new", methods=["GET", "POST"])
 def new_project():
     """The commissioner's office adds a project."""
-    if not adapter.can(g.actor, "project.change"):
-        raise adapter.Refusal(403, "Only the commissioner's office changes projects.")
+    adapter.require(g.actor, "project.change")  # a 403 page, audited, as the API's
     form = ProjectForm()
-    form.fund_id.choices = [("", "Choose a fund")] + [(str(f.id), f.name) for f in adapter.funds()]
+    funds = adapter.funds(g.actor)
+    form.fund_id.choices = [("", "Choose a fund")] + [(str(f.id), f.name) for f in funds]
     form.lead_organisation_id.choices = _organisation_choices()
     form.delivery_organisation_ids.choices = _organisation_choices()
     if form.validate_on_submit():
@@ -440,8 +438,8 @@ def _project_view(
     page = presenters.project_page(
         g.actor,
         shown,
-        adapter.organisation_names(),
-        {f.id: f.name for f in adapter.funds()},
+        adapter.organisation_names(g.actor),
+        {f.id: f.name for f in adapter.funds(g.actor)},
         adapter.may_progress(g.actor, shown["item"]),
         conflict,
     )
@@ -562,7 +560,7 @@ def _users_view(form, status=200):
         "Users",
         status=status,
         has_errors=bool(form.errors),
-        users=presenters.users_page(g.actor, listed, adapter.organisation_names()),
+        users=presenters.users_page(g.actor, listed, adapter.organisation_names(g.actor)),
         form=form,
         roles=UserForm.role.kwargs["choices"],
         choose_organisation=g.actor.partnership_admin,

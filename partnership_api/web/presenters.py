@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from partnership_api.actors import Actor
 from partnership_api.models.base import utcnow
 from partnership_api.models.partnership import AREAS
-from partnership_api.policy import Actor
 from partnership_api.web import adapter, charts
 from partnership_api.web.charts import pounds
 
@@ -168,12 +168,13 @@ def home_page(actor: Actor, facts: dict) -> HomePage:
             )
         )
     for refuge in facts.get("own_refuges", []):
-        shown = facts["own_availability"][refuge.id]
-        words = f"{refuge.name}: bed spaces confirmed {ago(shown['updated_at'])}"
+        shown = refuge["availability"]
+        words = f"{refuge['name']}: bed spaces confirmed {ago(shown['updated_at'])}"
+        href = f"/refuges/{refuge['id']}"
         if shown["stale"]:
-            tasks.append(Task(words, f"/refuges/{refuge.id}", None, "Stale – confirm now", "red"))
+            tasks.append(Task(words, href, None, "Stale – confirm now", "red"))
         else:
-            tasks.append(Task(words, f"/refuges/{refuge.id}", None, "Up to date", "green"))
+            tasks.append(Task(words, href, None, "Up to date", "green"))
     attention = facts["funding"]["attention"]
     if attention:
         tasks.append(
@@ -232,11 +233,11 @@ def facility_words(facilities: dict) -> list[str]:
 
 def why_not(refuge, availability: dict, args: dict) -> list[str]:
     """Why a refuge is not in the results, in the words a worker would use."""
-    facilities = refuge.facilities or {}
-    areas = set(refuge.areas)
+    facilities = refuge["facilities"] or {}
+    areas = set(refuge["areas"])
     reasons = []
     if args.get("area") and not areas.intersection(args["area"]):
-        reasons.append(f"serves {area_names(refuge.areas)}, not the areas chosen")
+        reasons.append(f"serves {area_names(refuge['areas'])}, not the areas chosen")
     if args.get("exclude_area") and areas.intersection(args["exclude_area"]):
         reasons.append(
             f"serves {area_names(areas.intersection(args['exclude_area']))}, an area she must avoid"
@@ -306,15 +307,16 @@ def bed_board(
     actor: Actor,
     args: dict | None,
     found: list[dict],
-    refuges: list,
-    availability: dict[int, dict],
+    refuges: list[dict],
     open_referrals: list[dict],
     stale_after,
 ) -> BedBoard:
-    names = {refuge.id: refuge for refuge in refuges}
+    names = {refuge["id"]: refuge for refuge in refuges}
     results = []
     for item in found:
-        updated = datetime.fromisoformat(item["updated_at"]) if item["updated_at"] else None
+        updated = item["updated_at"]
+        if isinstance(updated, str):
+            updated = datetime.fromisoformat(updated)
         results.append(
             {
                 "refuge_id": item["refuge_id"],
@@ -329,19 +331,19 @@ def bed_board(
                 ],
                 "facilities": facility_words(item["facilities"] or {}),
                 "freshness": freshness(updated, item["stale"], stale_after),
-                "phone": getattr(names.get(item["refuge_id"]), "phone", None),
+                "phone": (names.get(item["refuge_id"]) or {}).get("phone"),
             }
         )
     not_fitting = []
     if args is not None:
         shown = {item["refuge_id"] for item in found}
         for refuge in refuges:
-            if refuge.id not in shown:
+            if refuge["id"] not in shown:
                 not_fitting.append(
                     {
-                        "name": refuge.name,
-                        "refuge_id": refuge.id,
-                        "reasons": why_not(refuge, availability[refuge.id], args),
+                        "name": refuge["name"],
+                        "refuge_id": refuge["id"],
+                        "reasons": why_not(refuge, refuge["availability"], args),
                     }
                 )
     choices = [

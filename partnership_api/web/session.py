@@ -21,7 +21,7 @@ from flask import Flask, current_app, session
 from flask.sessions import SecureCookieSessionInterface
 
 from partnership_api import auth
-from partnership_api.policy import Actor
+from partnership_api.actors import Actor
 
 # Seconds between two writes of the last-use time (the cookie is not rewritten on every page).
 SEEN_RESOLUTION = 60
