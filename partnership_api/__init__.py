@@ -93,7 +93,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     errors.register_error_handlers(app)
     _init_cors(app)
 
-    from partnership_api.web import init_web
+    from partnership_api.web.setup import init_web
 
     init_web(app)
 

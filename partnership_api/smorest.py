@@ -40,6 +40,8 @@ def is_read_only(method: str) -> bool:
 
 
 PAGES_BLUEPRINT = "web"
+# Set by the web pages (web/setup.py): error → the error page for a page request, else None.
+page_errors: Callable[[HTTPException], Response | None] | None = None
 
 
 def is_page_endpoint(endpoint: str | None) -> bool:
@@ -87,11 +89,10 @@ def json_response(data: object, status: int = 200) -> Response:
 
 class Api(flask_smorest.Api):
     def handle_http_exception(self, error: HTTPException):
-        from partnership_api.web.errors import error_page, wants_page
-
-        if wants_page():  # a page's error is a page; the API's stay JSON
-            data = getattr(error, "data", None) or {}
-            return error_page(error, data.get("message") or error.description)
+        if page_errors is not None:  # a page's error is a page (web/errors.py); the API's JSON
+            page = page_errors(error)
+            if page is not None:
+                return page
         payload, code, headers = super().handle_http_exception(error)
         headers = dict(headers or {})
         if "message" not in payload and error.description:

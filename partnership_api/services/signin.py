@@ -172,7 +172,5 @@ def logout(actor: Actor) -> None:
 def end_idle_page_session(session_id: uuid.UUID, user_id: uuid.UUID) -> None:
     """A page session left idle too long: revoked, as a sign-out would be."""
     auth.revoke_session(session_id, "idle")
-    audit.record(
-        "auth.logout", "session", session_id, user_id=user_id, details={"reason": "idle"}
-    )
+    audit.record("auth.logout", "session", session_id, user_id=user_id, details={"reason": "idle"})
     db.session.commit()

@@ -56,6 +56,14 @@ def error_page(error: HTTPException, message: str | None = None) -> Response:
     return response
 
 
+def page_error_or_none(error: HTTPException) -> Response | None:
+    """For the API's error handler: the error page when a page failed, else None (JSON)."""
+    if not wants_page():
+        return None
+    data = getattr(error, "data", None) or {}
+    return error_page(error, data.get("message") or error.description)
+
+
 def init_errors(app: Flask) -> None:
     """Nothing to register: ``smorest.Api.handle_http_exception`` (every HTTP error, and the
     handlers of ``errors.py``) asks ``wants_page`` first."""

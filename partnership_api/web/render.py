@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, g, render_template, request
 
-from partnership_api.web import presenters
+import partnership_api.web.presenters as presenters
 
 
 def render_page(

@@ -8,6 +8,10 @@ from __future__ import annotations
 import secrets
 
 from flask import Flask, Response, g, request
+from flask_wtf.csrf import CSRFProtect
+
+# CSRF on every page POST (checked by the pages' own hook, ``pages.py``), never on the API.
+csrf = CSRFProtect()
 
 PAGE_CSP = (
     "default-src 'none'; script-src {scripts}; style-src 'self'; img-src 'self'; "

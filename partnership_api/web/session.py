@@ -76,7 +76,7 @@ def signed_in_actor() -> Actor | None:
     now = int(time.time())
     idle = current_app.config["PAGE_IDLE"].total_seconds()
     if now - seen > idle:
-        from partnership_api.web import adapter
+        import partnership_api.web.adapter as adapter
 
         adapter.end_idle_session(uuid.UUID(session_id), uuid.UUID(user_id))
         _ended("idle")

@@ -1,0 +1,269 @@
+"""The bed board and a refuge's page."""
+
+from __future__ import annotations
+
+import partnership_api.web.adapter as adapter
+from partnership_api.web.presenters.common import (  # noqa: F401
+    AREAS,
+    Actor,
+    ago,
+    area_names,
+    dataclass,
+    datetime,
+    field,
+    on_day,
+    time_left,
+    utcnow,
+)
+
+# --- the bed board ------------------------------------------------------------------------------
+
+SPACE_WORDS = {"single": "Single", "family": "Family", "accessible": "Accessible"}
+# Fresh until this share of the stale limit has passed, then ageing, then (the service says) stale.
+AGEING_SHARE = 0.25
+
+
+def freshness(updated_at: datetime | None, stale: bool, stale_after) -> dict:
+    """Words and a colour: never colour alone."""
+    if stale or updated_at is None:
+        return {"text": "Stale", "colour": "red", "ago": f"confirmed {ago(updated_at)}"}
+    if utcnow() - updated_at > stale_after * AGEING_SHARE:
+        return {"text": "Ageing", "colour": "yellow", "ago": f"confirmed {ago(updated_at)}"}
+    return {"text": "Fresh", "colour": "green", "ago": f"confirmed {ago(updated_at)}"}
+
+
+def facility_words(facilities: dict) -> list[str]:
+    words = []
+    if facilities.get("max_children") is not None:
+        words.append(f"takes up to {facilities['max_children']} children")
+    if facilities.get("max_son_age") is not None:
+        words.append(f"takes sons up to {facilities['max_son_age']}")
+    words.append(
+        "wheelchair accessible"
+        if facilities.get("wheelchair_accessible")
+        else "no wheelchair access"
+    )
+    words.append("accepts NRPF" if facilities.get("accepts_nrpf") else "cannot accept NRPF")
+    words.append("accepts pets" if facilities.get("accepts_pets") else "no pets")
+    if facilities.get("languages"):
+        words.append("languages: " + ", ".join(facilities["languages"]))
+    return words
+
+
+def why_not(refuge, availability: dict, args: dict) -> list[str]:
+    """Why a refuge is not in the results, in the words a worker would use."""
+    facilities = refuge["facilities"] or {}
+    areas = set(refuge["areas"])
+    reasons = []
+    if args.get("area") and not areas.intersection(args["area"]):
+        reasons.append(f"serves {area_names(refuge['areas'])}, not the areas chosen")
+    if args.get("exclude_area") and areas.intersection(args["exclude_area"]):
+        reasons.append(
+            f"serves {area_names(areas.intersection(args['exclude_area']))}, an area she must avoid"
+        )
+    children = args.get("children")
+    if children and (
+        facilities.get("max_children") is None or facilities["max_children"] < children
+    ):
+        reasons.append(f"takes up to {facilities.get('max_children') or 0} children")
+    son = args.get("oldest_son_age")
+    if son is not None and (
+        facilities.get("max_son_age") is None or facilities["max_son_age"] < son
+    ):
+        limit = facilities.get("max_son_age")
+        reasons.append(f"takes sons up to {limit}" if limit is not None else "cannot take sons")
+    if args.get("wheelchair") and not facilities.get("wheelchair_accessible"):
+        reasons.append("no wheelchair access")
+    if args.get("nrpf") and not facilities.get("accepts_nrpf"):
+        reasons.append("cannot accept NRPF")
+    if args.get("pets") and not facilities.get("accepts_pets"):
+        reasons.append("cannot take pets")
+    if not reasons:
+        wanted = wanted_space_words(args)
+        reasons.append(f"no {wanted} space available now")
+    return reasons
+
+
+def wanted_space_words(args: dict) -> str:
+    if args.get("space_type"):
+        return SPACE_WORDS[args["space_type"]].lower()
+    if args.get("wheelchair"):
+        return "accessible"
+    if args.get("children"):
+        return "family"
+    return "matching"
+
+
+@dataclass
+class BedBoard:
+    searched: bool
+    results: list[dict]
+    not_fitting: list[dict]
+    summary: str
+    referral_choices: list[tuple[str, str]]
+    can_hold: bool
+
+
+def search_args(form) -> dict:
+    """The bed search's arguments from the household-first form (only what was given)."""
+    args: dict = {}
+    if form.children.data is not None:
+        args["children"] = form.children.data
+    if form.oldest_son_age.data is not None:
+        args["oldest_son_age"] = form.oldest_son_age.data
+    if form.space_type.data:
+        args["space_type"] = form.space_type.data
+    for need in form.needs.data or []:
+        args[need] = True
+    if form.area.data:
+        args["area"] = list(form.area.data)
+    if form.exclude_area.data:
+        args["exclude_area"] = list(form.exclude_area.data)
+    return args
+
+
+def bed_board(
+    actor: Actor,
+    args: dict | None,
+    found: list[dict],
+    refuges: list[dict],
+    open_referrals: list[dict],
+    stale_after,
+) -> BedBoard:
+    names = {refuge["id"]: refuge for refuge in refuges}
+    results = []
+    for item in found:
+        updated = item["updated_at"]
+        if isinstance(updated, str):
+            updated = datetime.fromisoformat(updated)
+        results.append(
+            {
+                "refuge_id": item["refuge_id"],
+                "name": item["name"],
+                "areas": area_names(item["areas"]),
+                "spaces": [
+                    {
+                        "type": s["space_type"],
+                        "words": f"{s['available']} {SPACE_WORDS[s['space_type']].lower()}",
+                    }
+                    for s in item["spaces"]
+                ],
+                "facilities": facility_words(item["facilities"] or {}),
+                "freshness": freshness(updated, item["stale"], stale_after),
+                "phone": (names.get(item["refuge_id"]) or {}).get("phone"),
+            }
+        )
+    not_fitting = []
+    if args is not None:
+        shown = {item["refuge_id"] for item in found}
+        for refuge in refuges:
+            if refuge["id"] not in shown:
+                not_fitting.append(
+                    {
+                        "name": refuge["name"],
+                        "refuge_id": refuge["id"],
+                        "reasons": why_not(refuge, refuge["availability"], args),
+                    }
+                )
+    choices = [
+        (str(r["id"]), f"{r['reference']} – {r['status']} – {r['risk_level']} risk")
+        for r in open_referrals
+    ]
+    count = len(results)
+    summary = (
+        f"{count} refuge{'s' if count != 1 else ''} with a space now" if args is not None else ""
+    )
+    return BedBoard(
+        searched=args is not None,
+        results=results,
+        not_fitting=not_fitting,
+        summary=summary,
+        referral_choices=choices,
+        can_hold=adapter.can(actor, "bed.hold") and bool(choices),
+    )
+
+
+# --- a refuge -----------------------------------------------------------------------------------
+
+
+@dataclass
+class RefugePage:
+    refuge: dict
+    details: list[dict]
+    spaces: list[dict]
+    freshness: dict
+    history: list[dict]
+    can_report: bool
+    conflict: dict | None = None
+
+
+def refuge_page(
+    refuge: dict, can_report: bool, stale_after, conflict: dict | None = None
+) -> RefugePage:
+    shown = refuge["availability"]
+    details = [
+        ("Areas", area_names(refuge["areas"])),
+        ("Takes", "; ".join(facility_words(refuge["facilities"]))),
+        ("Phone", refuge["phone"] or "None given"),
+    ]
+    if refuge["address"]:  # the policy gave it: this is the refuge's own organisation
+        details.append(("Address (never shown outside your organisation)", refuge["address"]))
+    spaces = [
+        {
+            "type": SPACE_WORDS.get(s["space_type"], s["space_type"]),
+            "total": s["total"],
+            "vacant": s["vacant"],
+            "held": s["held"],
+            "available": s["available"],
+        }
+        for s in shown["spaces"]
+    ]
+    history = [
+        {
+            "when": on_day(report.reported_at),
+            "who": report.reported_by or "",
+            "what": space_words(report.spaces or []),
+        }
+        for report in refuge["history"]
+    ]
+    return RefugePage(
+        refuge=refuge,
+        details=[{"key": {"text": k}, "value": {"text": v}} for k, v in details],
+        spaces=spaces,
+        freshness=freshness(shown["updated_at"], shown["stale"], stale_after)
+        | {"by": shown["updated_by"] or "nobody yet"},
+        history=history,
+        can_report=can_report,
+        conflict=conflict,
+    )
+
+
+def availability_form_data(shown: dict) -> dict:
+    data = {"version": str(shown["version"])}
+    for s in shown["spaces"]:
+        data[f"{s['space_type']}_total"] = s["total"]
+        data[f"{s['space_type']}_vacant"] = s["vacant"]
+    return data
+
+
+def space_words(spaces: list[dict]) -> str:
+    """ "single 1 of 4 vacant, family 2 of 3 vacant"."""
+    return (
+        ", ".join(
+            f"{SPACE_WORDS.get(s['space_type'], s['space_type']).lower()} "
+            f"{s['vacant']} of {s['total']} vacant"
+            for s in spaces
+        )
+        or "no spaces"
+    )
+
+
+def conflict_words(current: dict, typed: list[dict]) -> dict:
+    """A conflicting edit: who changed the report, when, to what; and what was typed."""
+
+    return {
+        "who": current["updated_by"] or "someone",
+        "when": on_day(current["updated_at"]),
+        "theirs": space_words(current["spaces"]),
+        "yours": space_words(typed),
+    }

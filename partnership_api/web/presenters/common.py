@@ -1,0 +1,130 @@
+"""Per page, what its template shows: service results turned into words, rows and links.
+
+Templates hold no logic and no access decision; what a page offers is asked of the policy
+(through ``adapter.can``) here, and the services still decide when anything is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import partnership_api.web.adapter as adapter
+from partnership_api.actors import Actor
+from partnership_api.models.base import utcnow
+from partnership_api.models.partnership import AREAS
+
+SERVICE_NAME = "Partnership"
+
+
+@dataclass
+class Layout:
+    title: str
+    service_name: str
+    navigation: list[dict]
+    signed_in_as: str | None
+
+
+# (path, text, the policy function the link needs, or None for everyone signed in)
+NAVIGATION = (
+    ("/", "Home", None),
+    ("/beds", "Find a bed space", None),
+    ("/referrals", "Referrals", "referral.read"),
+    ("/funding", "Funding", None),
+    ("/users", "Users", "user.manage"),
+)
+
+
+def page_title(what: str, has_errors: bool = False) -> str:
+    """ "What – Partnership", with "Error: " first when a form came back with errors."""
+    return f"{'Error: ' if has_errors else ''}{what} – {SERVICE_NAME}"
+
+
+def layout(actor: Actor | None, what: str, path: str, has_errors: bool = False) -> Layout:
+    navigation = []
+    if actor is not None:
+        for href, text, needs in NAVIGATION:
+            if needs is None or adapter.can(actor, needs):
+                current = path == href or (href != "/" and path.startswith(href + "/"))
+                navigation.append({"href": href, "text": text, "active": current or path == href})
+    return Layout(
+        title=page_title(what, has_errors),
+        service_name=SERVICE_NAME,
+        navigation=navigation,
+        signed_in_as=f"{actor.username} ({actor.org_name})" if actor else None,
+    )
+
+
+# --- words for times --------------------------------------------------------------------------
+
+
+def ago(when: datetime | None, now: datetime | None = None) -> str:
+    """ "3 minutes ago", "2 hours ago", "yesterday", "5 days ago"; "never" for no time."""
+    if when is None:
+        return "never"
+    seconds = int(((now or utcnow()) - when).total_seconds())
+    if seconds < 60:
+        return "just now"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''} ago"
+    hours = minutes // 60
+    if hours < 24:
+        return f"{hours} hour{'s' if hours != 1 else ''} ago"
+    days = hours // 24
+    return "yesterday" if days == 1 else f"{days} days ago"
+
+
+def time_left(until: datetime | None, now: datetime | None = None) -> str:
+    """ "2 hours 5 minutes left", "overdue by 3 hours"."""
+    if until is None:
+        return ""
+    seconds = int((until - (now or utcnow())).total_seconds())
+    late = seconds < 0
+    seconds = abs(seconds)
+    hours, minutes = seconds // 3600, (seconds % 3600) // 60
+    if hours >= 48:
+        words = f"{hours // 24} days"
+    elif hours:
+        words = (
+            f"{hours} hour{'s' if hours != 1 else ''} {minutes} minute{'s' if minutes != 1 else ''}"
+        )
+    else:
+        words = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"overdue by {words}" if late else f"{words} left"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def on_day(when: datetime | None) -> str:
+    return when.strftime("%-d %b %Y, %H:%M") if when else ""
+
+
+@dataclass
+class SignInPage:
+    action: str
+    errors: list[dict] = field(default_factory=list)
+    notice: str | None = None
+
+
+SIGNED_OUT_NOTICES = {
+    "idle": "You were signed out because you did nothing for a while. Sign in again.",
+    "ended": "Your session has ended. Sign in again.",
+}
+
+
+def sign_in_page(form, action: str, refused: str | None, ended: str | None) -> SignInPage:
+    errors = [
+        {"text": messages[0], "href": f"#{getattr(form, name).id}"}
+        for name, messages in form.errors.items()
+        if name != "csrf_token"
+    ]
+    if refused:
+        errors.insert(0, {"text": refused, "href": f"#{form.username.id}"})
+    return SignInPage(action=action, errors=errors, notice=SIGNED_OUT_NOTICES.get(ended or ""))
+
+
+def area_names(codes) -> str:
+    return ", ".join(AREAS.get(code, code) for code in codes) or "no area"

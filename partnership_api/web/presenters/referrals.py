@@ -1,0 +1,331 @@
+"""The referral inbox, a referral, and the new referral form's data."""
+
+from __future__ import annotations
+
+import partnership_api.web.adapter as adapter
+from partnership_api.web.presenters.common import (  # noqa: F401
+    AREAS,
+    Actor,
+    ago,
+    area_names,
+    dataclass,
+    datetime,
+    field,
+    on_day,
+    time_left,
+    utcnow,
+)
+
+# --- referrals ----------------------------------------------------------------------------------
+
+TABS = {
+    "received": ("Received", {"direction": "received"}),
+    "sent": ("Sent", {"direction": "sent"}),
+    "overdue": ("Overdue", {"direction": "received", "overdue": True}),
+    "closed": ("Closed", {"status": "closed"}),
+}
+RISK_COLOURS = {"high": "red", "medium": "orange", "standard": "grey"}
+STATUS_COLOURS = {
+    "submitted": "blue",
+    "accepted": "green",
+    "declined": "orange",
+    "redirected": "purple",
+    "withdrawn": "grey",
+    "closed": "grey",
+}
+PAGE_SIZE = 20
+
+
+def tab_args(tab: str) -> dict:
+    return dict(TABS.get(tab, TABS["received"])[1])
+
+
+@dataclass
+class Inbox:
+    tab: str
+    tabs: list[dict]
+    rows: list[dict]
+    total: int
+    pagination: dict | None
+    can_create: bool
+
+
+def inbox(actor: Actor, tab: str, rows: list[dict], total: int, page: int, names: dict) -> Inbox:
+    now = utcnow()
+    shown = []
+    for r in rows:
+        hold = r.get("hold")
+        shown.append(
+            {
+                "id": r["id"],
+                "reference": r["reference"],
+                "name": (r.get("subject") or {}).get("name", ""),
+                "kind": r["kind"],
+                "risk": {
+                    "text": r["risk_level"].capitalize(),
+                    "colour": RISK_COLOURS[r["risk_level"]],
+                },
+                "marac": "MARAC" if r["marac"] else "",
+                "status": {"text": r["status"].capitalize(), "colour": STATUS_COLOURS[r["status"]]},
+                "from": names.get(r["from_organisation_id"], ""),
+                "to": names.get(r["to_organisation_id"], ""),
+                "received": on_day(r["created_at"]),
+                "due": on_day(r["response_due_at"]) if r["status"] == "submitted" else "",
+                "due_words": time_left(r["response_due_at"], now)
+                if r["status"] == "submitted"
+                else "",
+                "overdue": r["overdue"],
+                "hold": f"held, {time_left(hold['expires_at'], now)}" if hold else "",
+            }
+        )
+    last = max((total - 1) // PAGE_SIZE + 1, 1)
+    pagination = None
+    if last > 1:
+        pagination = {
+            "items": [
+                {"number": n, "href": f"/referrals?tab={tab}&page={n}", "current": n == page}
+                for n in range(max(1, page - 2), min(last, page + 2) + 1)
+            ],
+        }
+        if page > 1:
+            pagination["previous"] = {"href": f"/referrals?tab={tab}&page={page - 1}"}
+        if page < last:
+            pagination["next"] = {"href": f"/referrals?tab={tab}&page={page + 1}"}
+    tabs = [
+        {"key": key, "text": text, "href": f"/referrals?tab={key}", "current": key == tab}
+        for key, (text, _args) in TABS.items()
+    ]
+    return Inbox(tab, tabs, shown, total, pagination, adapter.can(actor, "referral.create"))
+
+
+def _yes(value) -> str:
+    return "Yes" if value else "No"
+
+
+@dataclass
+class ReferralPage:
+    referral: dict
+    rows: list[dict]
+    timeline: list[dict]
+    actions: list[str]
+    bed_search: str | None
+    hold: str | None
+    can_note: bool
+    services: list[tuple[str, str]]
+
+
+def referral_page(
+    actor: Actor, r: dict, events: list[dict], names: dict, services: list
+) -> ReferralPage:
+    subject, contact = r.get("subject") or {}, r.get("safe_contact") or {}
+    household, needs, consent = (
+        r.get("household") or {},
+        r.get("needs") or {},
+        r.get("consent") or {},
+    )
+    service_names = {sid: name for sid, name, _kind, _org in services}
+    rows = [
+        ("Reference", r["reference"]),
+        ("Status", r["status"].capitalize()),
+        ("From", names.get(r["from_organisation_id"], "")),
+        (
+            "To",
+            f"{service_names.get(r['to_service_id'], '')} "
+            f"({names.get(r['to_organisation_id'], '')})",
+        ),
+        ("Received", on_day(r["created_at"])),
+        ("Response due", on_day(r["response_due_at"])),
+        ("Name", subject.get("name", "")),
+        ("Date of birth", subject.get("date_of_birth") or "Not given"),
+        ("Area", AREAS.get(subject.get("area"), subject.get("area") or "")),
+        (
+            "Risk level",
+            f"{r['risk_level'].capitalize()}"
+            + (f" (DASH score {r['dash_score']})" if r.get("dash_score") is not None else ""),
+        ),
+        ("MARAC", _yes(r["marac"])),
+        ("Do not contact", _yes(r["do_not_contact"])),
+        ("Safe phone", contact.get("phone") or "None"),
+        ("Safe times", contact.get("safe_times") or "None"),
+        ("Safe to call", _yes(contact.get("safe_to_call"))),
+        ("May leave a message", _yes(contact.get("may_leave_message"))),
+        (
+            "Children",
+            f"{household.get('children', 0)}"
+            + (
+                f" (ages {', '.join(str(a) for a in household.get('child_ages') or [])})"
+                if household.get("child_ages")
+                else ""
+            ),
+        ),
+        (
+            "Needs",
+            ", ".join(k for k in ("wheelchair", "nrpf", "pets") if needs.get(k)).replace(
+                "nrpf", "NRPF"
+            )
+            or "None",
+        ),
+        (
+            "Consent",
+            "Given"
+            if consent.get("given")
+            else f"Not given – {consent.get('lawful_basis')}: {consent.get('rationale')}",
+        ),
+        ("Summary", r.get("summary", "")),
+    ]
+    if r.get("decline_reason"):
+        rows.append(("Decline reason", r["decline_reason"].replace("_", " ")))
+    if r.get("outcome"):
+        rows.append(("Outcome", r["outcome"]))
+    timeline = [
+        {
+            "when": on_day(e["at"]),
+            "what": (e["kind"] or "").replace("_", " ").capitalize(),
+            "who": f"{e.get('username') or 'someone'} ({names.get(e['organisation_id'], '')})",
+            "note": e.get("note") or "",
+            "reason": (e.get("reason_code") or "").replace("_", " "),
+        }
+        for e in events
+    ]
+    receiver = actor.org_id == r["to_organisation_id"]
+    sender = actor.org_id == r["from_organisation_id"]
+    actions = []
+    if adapter.can(actor, "referral.act"):
+        if r["status"] == "submitted" and receiver:
+            actions += ["accept", "decline", "redirect"]
+        if r["status"] == "submitted" and sender:
+            actions.append("withdraw")
+        if r["status"] == "accepted" and receiver:
+            actions.append("close")
+    bed_search = None
+    if (
+        r["kind"] == "victim"
+        and r["status"] in ("submitted", "accepted")
+        and adapter.can(actor, "bed.hold")
+    ):
+        query = [f"referral={r['id']}", f"children={household.get('children', 0)}"]
+        sons_ages = household.get("child_ages") or []
+        if sons_ages:
+            query.append(f"oldest_son_age={max(sons_ages)}")
+        for need in ("wheelchair", "nrpf", "pets"):
+            if needs.get(need):
+                query.append(f"needs={need}")
+        bed_search = "/beds?" + "&".join(query) + "#results"
+    hold = r.get("hold")
+    hold_words = None
+    if hold:
+        until = hold["expires_at"]
+        hold_words = (
+            f"A {hold['space_type']} space is held until {on_day(until)} ({time_left(until)})."
+        )
+    onward = [
+        (str(sid), f"{name} ({org})")
+        for sid, name, kind, org in services
+        if sid != r["to_service_id"]
+        and kind
+        in (("refuge", "victim_support") if r["kind"] == "victim" else ("perpetrator_programme",))
+    ]
+    return ReferralPage(
+        referral=r,
+        rows=[{"key": {"text": k}, "value": {"text": v}} for k, v in rows],
+        timeline=timeline,
+        actions=actions,
+        bed_search=bed_search,
+        hold=hold_words,
+        can_note=adapter.can(actor, "referral.act") and r["status"] in ("submitted", "accepted"),
+        services=onward,
+    )
+
+
+def referral_data(form) -> dict:
+    """The API's referral body from the form (the API's schema checks it)."""
+    ages_text = (form.child_ages.data or "").strip()
+    try:
+        ages = [int(a) for a in ages_text.replace(" ", "").split(",") if a] if ages_text else []
+    except ValueError:
+        ages = ages_text  # the schema names the field and says what is wrong
+    needs = set(form.needs.data or [])
+    consent_given = form.consent_given.data == "yes"
+    return {
+        "kind": form.kind.data,
+        "to_service_id": int(form.to_service_id.data)
+        if (form.to_service_id.data or "").isdigit()
+        else form.to_service_id.data,
+        "risk_level": form.risk_level.data,
+        "dash_score": form.dash_score.data,
+        "marac": bool(form.marac.data),
+        "subject": {
+            "name": form.subject_name.data,
+            "date_of_birth": form.subject_date_of_birth.data.isoformat()
+            if form.subject_date_of_birth.data
+            else None,
+            "gender": form.subject_gender.data or None,
+            "area": form.subject_area.data,
+        },
+        "safe_contact": {
+            "phone": form.safe_phone.data or None,
+            "safe_to_call": bool(form.safe_to_call.data),
+            "may_leave_message": bool(form.may_leave_message.data),
+            "safe_times": form.safe_times.data or None,
+            "do_not_contact": bool(form.do_not_contact.data),
+        },
+        "household": {"children": form.children.data or 0, "child_ages": ages},
+        "needs": {
+            "wheelchair": "wheelchair" in needs,
+            "nrpf": "nrpf" in needs,
+            "pets": "pets" in needs,
+            "interpreter_language": form.interpreter_language.data or None,
+            "other": form.other_needs.data or None,
+        },
+        "consent": {
+            "given": consent_given,
+            "lawful_basis": None if consent_given else (form.lawful_basis.data or None),
+            "rationale": None if consent_given else (form.rationale.data or None),
+        },
+        "summary": form.summary.data,
+    }
+
+
+def api_errors_onto(form, errors: dict, fields: dict, path: tuple = ()) -> bool:
+    """Put the API schema's errors on the form's fields; True when any found a field."""
+    placed = False
+    for key, value in errors.items():
+        if isinstance(value, dict):
+            placed = api_errors_onto(form, value, fields, path + (key,)) or placed
+            continue
+        name = fields.get(path + (key,)) or fields.get((key,))
+        if name is None and path and path[-1] in ("json",):
+            name = fields.get((key,))
+        messages = value if isinstance(value, list) else [value]
+        if name is not None:
+            getattr(form, name).errors = list(getattr(form, name).errors or []) + [
+                str(m) for m in messages
+            ]
+            placed = True
+    return placed
+
+
+ACTION_DONE = {
+    "accept": "accepted",
+    "decline": "declined",
+    "redirect": "redirected",
+    "withdraw": "withdrawn",
+    "close": "closed",
+}
+
+
+def refusal_words(refusal) -> str:
+    """A refusal's message, with its field errors in words."""
+    details = []
+
+    def walk(errors, path=()):
+        for key, value in errors.items():
+            if isinstance(value, dict):
+                walk(value, path if key == "json" else path + (key,))
+            else:
+                messages = value if isinstance(value, list) else [value]
+                label = " ".join(path + (key,)).replace("_", " ")
+                details.append(f"{label}: {' '.join(str(m) for m in messages)}")
+
+    walk(refusal.errors or {})
+    return " ".join([refusal.message] + details) if details else refusal.message

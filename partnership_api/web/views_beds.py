@@ -1,0 +1,137 @@
+"""Pages: the bed board, holding a space, a refuge's spaces."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import abort, flash, g, redirect, request, url_for
+
+import partnership_api.web.adapter as adapter
+import partnership_api.web.presenters as presenters
+from partnership_api.web.forms import (  # noqa: F401
+    AvailabilityForm,
+    BedSearchForm,
+    NoteForm,
+    ReferralForm,
+    TransitionForm,
+)
+from partnership_api.web.forms_funding import (  # noqa: F401
+    MilestoneForm,
+    ProjectForm,
+    ProjectStatusForm,
+    SpendForm,
+    UserForm,
+)
+from partnership_api.web.pages import blp
+from partnership_api.web.render import render_page
+
+# --- bed spaces ---------------------------------------------------------------------------------
+
+
+@blp.route("/beds")
+def beds():
+    """Household-first bed search: spaces now, freshness in words and colour, and why the
+    other refuges do not fit; hold a space for an open referral."""
+    form = BedSearchForm(request.args)
+    args = None
+    found: list[dict] = []
+    if request.args and form.validate():
+        args = presenters.search_args(form)
+        try:
+            found = adapter.search_beds(g.actor, args)
+        except adapter.Refusal as refusal:
+            if refusal.status != 422:
+                raise
+            form.form_errors.append(refusal.message)
+            args = None
+    page = presenters.bed_board(
+        g.actor,
+        args,
+        found,
+        adapter.refuges_of(g.actor) if args is not None else [],
+        adapter.open_victim_referrals(g.actor) if args is not None else [],
+        adapter.stale_after(),
+    )
+    return render_page(
+        "beds.html",
+        "Find a bed space",
+        status=400 if form.errors else 200,
+        has_errors=bool(form.errors),
+        form=form,
+        page=page,
+        selected_referral=form.referral.data or "",
+    )
+
+
+@blp.route("/beds/hold", methods=["POST"])
+def hold():
+    """Hold a space for one of the organisation's open referrals (the API's own rules)."""
+    try:
+        referral_id = uuid.UUID(request.form.get("referral", ""))
+        refuge_id = int(request.form.get("refuge_id", ""))
+    except ValueError:
+        abort(400)
+    space_type = request.form.get("space_type", "")
+    try:
+        held = adapter.hold_space(g.actor, referral_id, refuge_id, space_type)
+    except adapter.Refusal as refusal:
+        if refusal.status not in (409, 422):
+            raise
+        flash(f"The space was not held: {refusal.message}", "problem")
+        return redirect(url_for("web.beds"), code=303)
+    flash(f"Space held until {presenters.on_day(held.expires_at)}.", "success")
+    return redirect(url_for("web.referral", referral_id=referral_id), code=303)
+
+
+# --- a refuge -----------------------------------------------------------------------------------
+
+
+@blp.route("/refuges/<int:refuge_id>", methods=["GET", "POST"])
+def refuge(refuge_id):
+    """A refuge's spaces; its own staff change them (If-Match: a conflict is shown, never
+    overwritten); everyone else reads, without the address."""
+    shown = adapter.refuge(g.actor, refuge_id)
+    can_report = adapter.may_report_availability(g.actor, shown)
+    stale_after = adapter.stale_after()
+    conflict = None
+    status = 200
+    if request.method == "POST":
+        form = AvailabilityForm()  # the service refuses anyone but the refuge's own staff
+        if form.validate_on_submit():
+            try:
+                version = int(form.version.data or "")
+            except ValueError:
+                abort(400)
+            try:
+                adapter.report_availability(g.actor, refuge_id, version, form.spaces())
+            except adapter.Refusal as refusal:
+                if refusal.status == 412:
+                    shown = adapter.refuge(g.actor, refuge_id)
+                    conflict = presenters.conflict_words(shown["availability"], form.spaces())
+                    # The form now shows the figures as they are (the message says what was
+                    # typed): saving again is a decision made knowing the other change.
+                    form = AvailabilityForm(
+                        formdata=None,
+                        data=presenters.availability_form_data(shown["availability"]),
+                    )
+                    status = 409
+                elif refusal.status == 422:
+                    form.form_errors.append(presenters.refusal_words(refusal))
+                else:
+                    raise
+            else:
+                flash("Bed spaces saved.", "success")
+                return redirect(url_for("web.refuge", refuge_id=refuge_id), code=303)
+        if form.errors:
+            status = 400
+    else:
+        form = AvailabilityForm(data=presenters.availability_form_data(shown["availability"]))
+    page = presenters.refuge_page(shown, can_report, stale_after, conflict)
+    return render_page(
+        "refuge.html",
+        shown["name"],
+        status=status,
+        has_errors=bool(form.errors) or conflict is not None,
+        page=page,
+        form=form,
+    )
