@@ -64,6 +64,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     _configure(app)
 
     from partnership_api import auth, errors, observability
+    from partnership_api.docs_assets import init_docs_assets
     from partnership_api.extensions import api, db, jwt, limiter, migrate
     from partnership_api.models import load_all
     from partnership_api.smorest import mark_public_endpoint
@@ -79,6 +80,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     observability.init_request_hooks(app)
     auth.init_auth(app)
     _init_json_bodies(app)
+    init_docs_assets(app)
     api.init_app(app, spec_kwargs=_spec_kwargs())
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
@@ -139,7 +141,6 @@ def _configure(app: Flask) -> None:
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
         JWT_ALGORITHM="HS256",
         JWT_DECODE_ALGORITHMS=["HS256"],
         JWT_TOKEN_LOCATION=["headers"],
