@@ -73,28 +73,37 @@ class AccessRecord(logging.LogRecord):
     """The access log's record, made without ``LogRecord.__init__``.
 
     ``Logger.info`` would look for the caller's frame, the thread, the process and the
-    multiprocessing name, and copy ``extra`` key by key, for every request; this record holds
-    only the time and the request's fields, and the rest as fixed class attributes. Handlers
-    see an ordinary INFO record of ``partnership_api.access``.
+    multiprocessing name, and copy ``extra`` key by key, for every request; this record copies
+    a fixed set of attributes and the request's fields. Handlers see an ordinary INFO record
+    of ``partnership_api.access`` (every attribute in its ``__dict__``, where ``%``-style
+    formats look).
     """
 
-    name = "partnership_api.access"
-    msg = "request"
-    args = ()
-    levelno = logging.INFO
-    levelname = "INFO"
-    pathname = __file__
-    filename = "observability.py"
-    module = "observability"
-    lineno = 0
-    funcName = "finish_request"
-    exc_info = None
-    exc_text = None
-    stack_info = None
-    thread = threadName = processName = process = taskName = None
+    FIXED = {
+        "name": "partnership_api.access",
+        "msg": "request",
+        "args": (),
+        "levelno": logging.INFO,
+        "levelname": "INFO",
+        "pathname": __file__,
+        "filename": "observability.py",
+        "module": "observability",
+        "lineno": 0,
+        "funcName": "finish_request",
+        "exc_info": None,
+        "exc_text": None,
+        "stack_info": None,
+        "thread": None,
+        "threadName": None,
+        "processName": None,
+        "process": None,
+        "taskName": None,
+    }
 
     def __init__(self, fields: dict) -> None:  # noqa: D107 - see the class
-        self.__dict__.update(fields)
+        given = self.__dict__
+        given.update(self.FIXED)
+        given.update(fields)
         self.created = created = time.time()
         self.msecs = (created - int(created)) * 1000
         self.relativeCreated = (created - _STARTED) * 1000
