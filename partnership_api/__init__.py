@@ -83,7 +83,19 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     init_docs_assets(app)
     api.init_app(app, spec_kwargs=_spec_kwargs())
     api.spec.components.security_scheme(
-        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+        "bearerAuth",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": (
+                "An access token from POST /api/v1/auth/login (15 minutes; renewed with the "
+                "refresh token). JWTs are handled as RFC8725 advises: one algorithm (HS256) "
+                "and no other, 'none' refused, signature, expiry, not-before and token type "
+                "checked on every request, and the session checked in the database, so "
+                "logout and deactivation take effect at once."
+            ),
+        },
     )
     for endpoint in list(app.view_functions):
         if endpoint.startswith("api-docs."):
