@@ -334,8 +334,8 @@ class OperationDocs(BasePlugin):
     """An apispec plugin: operation ids, descriptions, 500/503 and rate-limit headers.
 
     The rate-limited operations are those that document 429 (``Blueprint.rate_limited`` and
-    sign-in): flask-limiter sends its headers on each of their answers, except a 401 for a
-    missing or bad access token, which is refused before any limit is counted.
+    sign-in): flask-limiter sends its headers on each of their answers, except those refused
+    before any limit is counted (a malformed request, a missing or bad access token).
     """
 
     def init_spec(self, spec) -> None:
@@ -352,6 +352,9 @@ class OperationDocs(BasePlugin):
             if "description" not in operation and operation.get("summary"):
                 operation["description"] = operation["summary"]
             responses = operation["responses"]
+            # Any request can be malformed (observability.py refuses an over-long If-Match,
+            # werkzeug a broken header), and any can meet a bug: both answer the Error shape.
+            responses.setdefault("400", "BAD_REQUEST")
             responses.setdefault("500", "INTERNAL_SERVER_ERROR")
             responses["503"] = {
                 "description": "The database is unavailable; try again shortly.",
@@ -372,11 +375,13 @@ class OperationDocs(BasePlugin):
                     for content in response.get("content", {}).values():
                         if content.get("schema", {}).get("type") == "array":
                             content["schema"]["maxItems"] = PAGE_SIZE_MAX
-            limited = "429" in responses
-            needs_token = operation.get("security") != []
+            limited = any(str(code) == "429" for code in responses)
+            # Answers given before flask-limiter counts the request carry none of its headers:
+            # a malformed request (400) and, where a token is needed, a refused token (401).
+            refused_first = {"400", "401"} if operation.get("security") != [] else {"400"}
             for code in list(responses):
                 response = responses[code]
-                if not limited or code[0] not in "24" or (code == "401" and needs_token):
+                if not limited or str(code)[0] not in "24" or str(code) in refused_first:
                     continue
                 if isinstance(response, str):  # a shared component: this one gets its own copy
                     response = responses[code] = {
@@ -384,8 +389,14 @@ class OperationDocs(BasePlugin):
                         "content": {"application/json": {"schema": ERROR_REF}},
                     }
                 response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)
-                if code == "429":
+                if str(code) == "429":
                     response["headers"]["Retry-After"] = RETRY_AFTER
-            for response in responses.values():
+            for code, response in responses.items():
+                if isinstance(response, dict) and str(code)[0] in "45" and "content" not in response:
+                    # Every error answer is JSON in the Error shape (smorest.Api, errors.py).
+                    response["content"] = {"application/json": {"schema": ERROR_REF}}
                 if isinstance(response, dict) and "headers" in response:
-                    response["headers"].setdefault("Access-Control-Allow-Origin", CORS_HEADER)
+                    response["headers"].setdefault(
+                        "Access-Control-Allow-Origin",
+                        {"$ref": "#/components/headers/Access-Control-Allow-Origin"},
+                    )
