@@ -392,10 +392,12 @@ class OperationDocs(BasePlugin):
                 if str(code) == "429":
                     response["headers"]["Retry-After"] = RETRY_AFTER
             for code, response in responses.items():
-                if isinstance(response, dict) and str(code)[0] in "45" and "content" not in response:
+                if not isinstance(response, dict):
+                    continue
+                if str(code)[0] in "45" and "content" not in response:
                     # Every error answer is JSON in the Error shape (smorest.Api, errors.py).
                     response["content"] = {"application/json": {"schema": ERROR_REF}}
-                if isinstance(response, dict) and "headers" in response:
+                if "headers" in response:
                     response["headers"].setdefault(
                         "Access-Control-Allow-Origin",
                         {"$ref": "#/components/headers/Access-Control-Allow-Origin"},
