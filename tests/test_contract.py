@@ -22,6 +22,8 @@ def spec(client):
 def test_every_operation_answers_errors_in_the_documented_shape(spec):
     for path, item in spec["paths"].items():
         for method, operation in item.items():
+            if method == "parameters":
+                continue
             responses = operation["responses"]
             assert {"400", "500", "503"} <= set(responses), f"{method} {path}"
             assert operation["operationId"] and operation["description"], f"{method} {path}"
