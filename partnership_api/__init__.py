@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import orjson
 import sqlalchemy as sa
 from flask import Flask
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from partnership_api.settings import DEV_JWT_SECRET, check_settings, load_settings
 
@@ -41,6 +41,14 @@ class DatabaseIntConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class BoundedStringConverter(UnicodeConverter):
+    """Text in paths (a quarter, ``2026-Q3``) is at most 64 characters; anything longer is
+    simply not found. The OpenAPI document gives the same bound."""
+
+    def __init__(self, map, minlength=1, maxlength=64, length=None):  # noqa: A002
+        super().__init__(map, minlength=minlength, maxlength=maxlength, length=length)
+
+
 def load_json(text: str | bytes) -> object:
     """orjson's parser, falling back to the standard one for what only it accepts (NaN)."""
     try:
@@ -57,6 +65,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     """Settings → extensions → Api → blueprints."""
     app = Flask(__name__, static_folder=None)
     app.url_map.converters["int"] = DatabaseIntConverter
+    app.url_map.converters["string"] = app.url_map.converters["default"] = BoundedStringConverter
     app.config.update(load_settings())
     if overrides:
         app.config.update(overrides)

@@ -10,10 +10,9 @@ import uuid
 
 import orjson
 from flask import Flask, Response, g, request
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 MAX_BODY_BYTES = 1024 * 1024
-MAX_IF_MATCH = 256  # documented as If-Match's maxLength (openapi_doc.IF_MATCH_MAX)
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 access_log = logging.getLogger("partnership_api.access")
@@ -137,8 +136,6 @@ def init_request_hooks(app: Flask) -> None:
         g.started = time.perf_counter()
         sent = request.headers.get("X-Request-ID", "")
         g.request_id = sent if _REQUEST_ID_RE.match(sent) else uuid.uuid4().hex
-        if len(request.headers.get("If-Match", "")) > MAX_IF_MATCH:
-            raise BadRequest(f"The If-Match header is longer than {MAX_IF_MATCH} characters.")
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
             raise RequestEntityTooLarge("The request body is larger than 1 MiB.")
         if request.method in ("POST", "PUT", "PATCH") and (request.content_length or 0) > 0:

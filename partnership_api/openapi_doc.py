@@ -35,8 +35,7 @@ REQUEST_FORMAT_LENGTH = {"date": 10, "uuid": 45, "date-time": 40}
 COPIED = ("maxLength", "maxItems", "minimum", "maximum", "format")
 
 PAGE_SIZE_MAX = 100  # Blueprint.paginate's max_page_size
-IF_MATCH_MAX = 256  # observability.py refuses a longer If-Match with 400
-ETAG_MAX = 128  # our ETags are a quoted hash or version, far shorter
+ETAG_MAX = 128  # our ETags are a quoted hash or a version, far shorter
 
 
 def _is_answer(field: ma.fields.Field) -> bool:
@@ -352,9 +351,10 @@ class OperationDocs(BasePlugin):
             if "description" not in operation and operation.get("summary"):
                 operation["description"] = operation["summary"]
             responses = operation["responses"]
-            # Any request can be malformed (observability.py refuses an over-long If-Match,
-            # werkzeug a broken header), and any can meet a bug: both answer the Error shape.
-            responses.setdefault("400", "BAD_REQUEST")
+            # A JSON body nested too deeply to parse is a 400 (create_app's _json_only); any
+            # request can meet a bug (500). Both answer the Error shape.
+            if method in ("post", "put", "patch"):
+                responses.setdefault("400", "BAD_REQUEST")
             responses.setdefault("500", "INTERNAL_SERVER_ERROR")
             responses["503"] = {
                 "description": "The database is unavailable; try again shortly.",
@@ -363,7 +363,8 @@ class OperationDocs(BasePlugin):
             }
             for parameter in operation.get("parameters", []):
                 if isinstance(parameter, dict) and parameter.get("name") == "If-Match":
-                    parameter["schema"] = {**parameter["schema"], "maxLength": IF_MATCH_MAX}
+                    # Only an ETag we answered matches: anything longer is answered 412.
+                    parameter["schema"] = {**parameter["schema"], "maxLength": ETAG_MAX}
             for response in responses.values():
                 if not isinstance(response, dict):
                     continue
@@ -377,7 +378,8 @@ class OperationDocs(BasePlugin):
                             content["schema"]["maxItems"] = PAGE_SIZE_MAX
             limited = any(str(code) == "429" for code in responses)
             # Answers given before flask-limiter counts the request carry none of its headers:
-            # a malformed request (400) and, where a token is needed, a refused token (401).
+            # a body that cannot be parsed (400) and, where a token is needed, a refused
+            # token (401).
             refused_first = {"400", "401"} if operation.get("security") != [] else {"400"}
             for code in list(responses):
                 response = responses[code]

@@ -172,7 +172,7 @@ class Spend(MethodView):
         return _tagged(line, funding.present_spend_line)
 
 
-@blp.route("/<int:project_id>/spend/<string(length=7):period>")
+@blp.route("/<int:project_id>/spend/<string:period>")
 class SpendByPeriod(MethodView):
     @blp.response(200, SpendLineSchema, headers=ETAG_HEADER)
     @blp.alt_response(401, description="Not signed in")
