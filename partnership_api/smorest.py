@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import apispec.ext.marshmallow
 import flask_smorest
+import marshmallow as ma
 import orjson
+import werkzeug.routing
 from flask import Response
 from werkzeug.exceptions import HTTPException
 
@@ -73,7 +76,67 @@ def json_response(data: object, status: int = 200) -> Response:
     )
 
 
+class ErrorSchema(ma.Schema):
+    """Every error answer: flask-smorest's shape (documentation only; never used to dump)."""
+
+    code = ma.fields.Integer(
+        validate=ma.validate.Range(min=400, max=599), metadata={"description": "HTTP status"}
+    )
+    status = ma.fields.String(
+        validate=ma.validate.Length(max=64), metadata={"description": "HTTP status name"}
+    )
+    message = ma.fields.String(
+        validate=ma.validate.Length(max=1000), metadata={"description": "what went wrong"}
+    )
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.Length(max=200)),
+        metadata={
+            "description": "for 422: the request's location (json, query, headers), then "
+            "each field refused with its messages"
+        },
+    )
+
+
+class MarshmallowPlugin(apispec.ext.marshmallow.MarshmallowPlugin):
+    """apispec's marshmallow plugin, with the formats and bounds of ``openapi_doc.py`` from
+    the first schema converted (the error and pagination schemas are converted at init)."""
+
+    def init_spec(self, spec):
+        super().init_spec(spec)
+        from partnership_api.openapi_doc import field_bounds
+
+        self.converter.add_attribute_function(field_bounds)
+
+
+def _path_integer(converter) -> dict:
+    return {
+        "type": "integer",
+        "format": "int32" if converter.max <= 2**31 - 1 else "int64",
+        "minimum": converter.min,
+        "maximum": converter.max,
+    }
+
+
 class Api(flask_smorest.Api):
+    ERROR_SCHEMA = ErrorSchema
+
+    def init_app(self, app, *, spec_kwargs=None):
+        from partnership_api.openapi_doc import OperationDocs
+
+        spec_kwargs = {
+            "marshmallow_plugin": MarshmallowPlugin(),
+            "extra_plugins": [OperationDocs()],
+            **(spec_kwargs or {}),
+        }
+        super().init_app(app, spec_kwargs=spec_kwargs)
+        # Path ids: database integers 1 to 2**31 - 1 (DatabaseIntConverter); UUIDs as werkzeug
+        # matches them (36 characters with hyphens).
+        self.register_converter(app.url_map.converters["int"], _path_integer)
+        self.register_converter(
+            werkzeug.routing.UUIDConverter,
+            lambda _converter: {"type": "string", "format": "uuid", "maxLength": 36},
+        )
+
     def handle_http_exception(self, error: HTTPException):
         payload, code, headers = super().handle_http_exception(error)
         headers = dict(headers or {})
@@ -146,7 +209,17 @@ _make_pagination_schema = flask_smorest.pagination._pagination_parameters_schema
 
 
 def _one_pagination_schema(page, page_size, max_page_size):
-    return _make_pagination_schema(page, page_size, max_page_size)()
+    from partnership_api.pagination import MAX_PAGE
+
+    first = page
+
+    class PaginationParametersSchema(_make_pagination_schema(page, page_size, max_page_size)):
+        # The page number bounded as pagination.check_page bounds it (and documented so).
+        page = ma.fields.Integer(
+            load_default=first, validate=ma.validate.Range(min=1, max=MAX_PAGE)
+        )
+
+    return PaginationParametersSchema()
 
 
 flask_smorest.pagination._pagination_parameters_schema_factory = _one_pagination_schema

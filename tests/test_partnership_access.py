@@ -83,6 +83,7 @@ PUBLIC = {
     ("/readyz", "GET"),
     ("/openapi.json", "GET"),
     ("/docs", "GET"),
+    ("/docs/assets/<filename>", "GET"),
     ("/api/v1/auth/login", "POST"),
     ("/api/v1/auth/refresh", "POST"),
 }

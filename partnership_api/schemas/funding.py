@@ -252,7 +252,9 @@ class SpendLineSchema(ResponseSchema):
 
 class SpendLineCreateSchema(StrictSchema):
     period = ma.fields.String(
-        required=True, validate=PERIOD, metadata={"example": "2026-Q3", "pattern": PERIOD_PATTERN}
+        required=True,
+        validate=[validate.Length(equal=7), PERIOD],
+        metadata={"example": "2026-Q3", "pattern": PERIOD_PATTERN},
     )
     actual_pence = Pence(allow_none=True, load_default=None)
     forecast_pence = Pence(allow_none=True, load_default=None)

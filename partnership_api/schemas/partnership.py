@@ -109,7 +109,7 @@ USERNAME = validate.Regexp(
 
 
 class UserCreateSchema(StrictSchema):
-    username = ma.fields.String(required=True, validate=USERNAME)
+    username = ma.fields.String(required=True, validate=[validate.Length(min=3, max=80), USERNAME])
     full_name = Text(200, load_default="")
     organisation_id = ma.fields.Integer(
         validate=validate.Range(min=1, max=2**31 - 1),
