@@ -180,7 +180,12 @@ def _configure(app: Flask) -> None:
 
 
 def _spec_kwargs() -> dict:
+    from partnership_api.openapi_doc import OperationDocs, field_bounds
+    from partnership_api.smorest import MarshmallowPlugin
+
     return {
+        "marshmallow_plugin": MarshmallowPlugin(field_bounds),
+        "extra_plugins": [OperationDocs()],
         "info": {
             "description": (
                 "Referrals, refuge bed availability and funding-initiative status shared by a "

@@ -12,6 +12,8 @@ from datetime import timedelta
 from pathlib import Path
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+# The last page number a list answers (pagination.check_page; documented in OpenAPI).
+MAX_PAGE = 100_000
 DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0123456789"  # noqa: S105
 
 

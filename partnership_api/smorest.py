@@ -98,14 +98,18 @@ class ErrorSchema(ma.Schema):
 
 
 class MarshmallowPlugin(apispec.ext.marshmallow.MarshmallowPlugin):
-    """apispec's marshmallow plugin, with the formats and bounds of ``openapi_doc.py`` from
-    the first schema converted (the error and pagination schemas are converted at init)."""
+    """apispec's marshmallow plugin, with extra attribute functions (``openapi_doc.py``'s formats
+    and bounds) from the first schema converted (the error and pagination schemas are converted
+    at init)."""
+
+    def __init__(self, *attribute_functions, **kwargs):
+        super().__init__(**kwargs)
+        self._attribute_functions = attribute_functions
 
     def init_spec(self, spec):
         super().init_spec(spec)
-        from partnership_api.openapi_doc import field_bounds
-
-        self.converter.add_attribute_function(field_bounds)
+        for function in self._attribute_functions:
+            self.converter.add_attribute_function(function)
 
 
 def _path_integer(converter) -> dict:
@@ -121,13 +125,6 @@ class Api(flask_smorest.Api):
     ERROR_SCHEMA = ErrorSchema
 
     def init_app(self, app, *, spec_kwargs=None):
-        from partnership_api.openapi_doc import OperationDocs
-
-        spec_kwargs = {
-            "marshmallow_plugin": MarshmallowPlugin(),
-            "extra_plugins": [OperationDocs()],
-            **(spec_kwargs or {}),
-        }
         super().init_app(app, spec_kwargs=spec_kwargs)
         # Path ids: database integers 1 to 2**31 - 1 (DatabaseIntConverter); UUIDs as werkzeug
         # matches them (36 characters with hyphens).
@@ -209,7 +206,7 @@ _make_pagination_schema = flask_smorest.pagination._pagination_parameters_schema
 
 
 def _one_pagination_schema(page, page_size, max_page_size):
-    from partnership_api.pagination import MAX_PAGE
+    from partnership_api.settings import MAX_PAGE
 
     first = page
 

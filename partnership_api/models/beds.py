@@ -12,6 +12,8 @@ from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 
 SPACE_TYPES = ("single", "family", "accessible")
+# The states a hold moves through (documented in the OpenAPI answer schema).
+HOLD_STATES = ("active", "released", "admitted", "lapsed")
 
 
 class BedSpace(db.Model):
