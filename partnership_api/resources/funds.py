@@ -5,10 +5,14 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from partnership_api.auth import current_actor
-from partnership_api.resources.common import if_match, page_asked, shown_page
-from partnership_api.schemas.funding import (
+from partnership_api.resources.common import (
     ETAG_HEADER,
     IF_MATCH_PARAMETER,
+    if_match,
+    page_asked,
+    shown_page,
+)
+from partnership_api.schemas.funding import (
     FundCreateSchema,
     FundQueryArgsSchema,
     FundSchema,
