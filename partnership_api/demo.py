@@ -32,11 +32,11 @@ DESCRIPTIONS = {
     "Police, Fire & Rescue and Crime, which commissions the county's domestic-abuse services.",
     "New Era": "The holistic domestic-abuse service for Staffordshire and Stoke-on-Trent: support "
     "for victims, children and families, and for people who want to change their behaviour.",
+    # Refuge providers: nothing that narrows down where a refuge is.
     "Staffordshire Women's Aid": "Safe accommodation and support for women and children "
-    "escaping domestic abuse in Stafford, Cannock Chase and South Staffordshire.",
-    "Glow": "Safe accommodation and a perpetrator service in North Staffordshire and "
-    "Stoke-on-Trent.",
-    "Pathway": "Safe accommodation and support in Lichfield and Tamworth.",
+    "escaping domestic abuse, and a 24-hour helpline.",
+    "Glow": "Safe accommodation, and a service for people who want to change abusive behaviour.",
+    "Pathway": "Safe accommodation and support for women and children escaping domestic abuse.",
 }
 
 EVERY_DAY = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
@@ -138,8 +138,8 @@ SERVICES = [
             "women_only": True,
             "languages": ["English", "Punjabi"],
         },
-        description="Safe accommodation for women and children escaping domestic abuse in "
-        "North Staffordshire and Stoke-on-Trent; pets welcome.",
+        description="Safe accommodation for women and children escaping domestic abuse; "
+        "pets welcome.",
         eligibility=REFUGE_ELIGIBILITY,
         minimum_age=16,
         languages=["English", "Punjabi"],
@@ -155,7 +155,8 @@ SERVICES = [
         hours="Mon-Fri 09:00-17:00",
         description="Group and one-to-one work with people who have been abusive, and "
         "support for their partners and ex-partners.",
-        eligibility="Adults in North Staffordshire and Stoke-on-Trent who have used abuse.",
+        eligibility="Adults living in Newcastle-under-Lyme, Staffordshire Moorlands or "
+        "Stoke-on-Trent who have used abuse.",
         minimum_age=18,
         languages=["English"],
         opening_hours=OFFICE_HOURS,
@@ -179,7 +180,7 @@ SERVICES = [
             "languages": ["English"],
         },
         description="Safe accommodation and support for women and children escaping "
-        "domestic abuse in Lichfield and Tamworth.",
+        "domestic abuse.",
         eligibility=REFUGE_ELIGIBILITY,
         minimum_age=16,
         languages=["English"],
