@@ -815,3 +815,94 @@ def test_the_directory_has_its_own_document_and_stays_out_of_the_main_one(client
     } <= parameters
     main = client.get("/openapi.json").get_json()
     assert not [path for path in main["paths"] if path.startswith("/oruk")]
+
+
+@pytest.mark.no_demo
+def test_the_migration_gives_existing_services_public_ids_and_lists_them(tmp_path):
+    """Services made before the directory existed get random public ids of their own, are
+    listed, and show in /oruk; the migration also goes down and up again."""
+    from flask_migrate import downgrade, upgrade
+
+    from partnership_api import create_app
+    from partnership_api.extensions import db
+    from tests.conftest import TEST_SETTINGS, is_postgres, selected_database_url
+
+    schema = None
+    if is_postgres():
+        url = selected_database_url().replace("postgresql://", "postgresql+psycopg://", 1)
+        schema = f"oruk_{uuid.uuid4().hex[:10]}"
+        admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        settings = {"SQLALCHEMY_DATABASE_URI": url, "DATABASE_SCHEMA": schema}
+    else:
+        settings = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/before.db"}
+    app = create_app({**TEST_SETTINGS, **settings})
+    try:
+        with app.app_context():
+            upgrade(revision="0001")
+            now = datetime.now(UTC)
+            with db.engine.begin() as conn:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO organisations (id, name, kind, areas, created_at, updated_at)"
+                        " VALUES (1, 'Old provider', 'provider', '[]', :now, :now)"
+                    ),
+                    {"now": now},
+                )
+                for n, kind in enumerate(("helpline", "refuge", "victim_support"), start=1):
+                    conn.execute(
+                        sa.text(
+                            "INSERT INTO services (id, organisation_id, name, kind, phone, "
+                            "facilities, address, active, created_at, updated_at) VALUES "
+                            "(:id, 1, :name, :kind, '0300 000 0000', '{}', :address, :yes, "
+                            ":now, :now)"
+                        ),
+                        {
+                            "id": n,
+                            "name": f"Old {kind}",
+                            "kind": kind,
+                            "yes": True,
+                            "now": now,
+                            "address": "9 Old Secret Way, Leek ST13 9ZZ",
+                        },
+                    )
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO service_areas (service_id, gss_code) VALUES "
+                        "(1, 'E07000197'), (2, 'E07000198'), (3, 'E07000199')"
+                    )
+                )
+            upgrade()
+            with db.engine.connect() as conn:
+                # recreating tables on SQLite must not cascade-delete what refers to them
+                areas = conn.execute(sa.text("SELECT count(*) FROM service_areas")).scalar()
+                assert areas == 3
+                rows = conn.execute(
+                    sa.text("SELECT public_id, public, languages, opening_hours FROM services")
+                ).all()
+                org_ids = conn.execute(sa.text("SELECT public_id FROM organisations")).all()
+            assert len({row[0] for row in rows}) == 3 and all(row[0] for row in rows)
+            assert org_ids[0][0]
+            db.session.remove()
+        client = app.test_client()
+        listed = client.get("/oruk/services").get_json()
+        check_page("services_page", "service_list", listed)
+        assert listed["total_items"] == 3
+        for item in listed["contents"]:
+            shown = client.get(f"/oruk/services/{item['id']}")
+            check("service", shown.get_json())
+            assert "Secret" not in shown.get_data(as_text=True)
+            assert "Staffordshire Moorlands" not in shown.get_data(as_text=True)  # the refuge's
+        with app.app_context():
+            downgrade(revision="0001")
+            upgrade()
+            db.session.remove()
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        if schema:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
