@@ -906,3 +906,15 @@ def test_the_migration_gives_existing_services_public_ids_and_lists_them(tmp_pat
             with admin.connect() as conn:
                 conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
             admin.dispose()
+
+
+def test_the_directory_is_read_only(client):
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        response = client.open(
+            "/oruk/services", method=method, json={"name": "x"}, environ_base=ANONYMOUS
+        )
+        assert response.status_code == 405, method
+        assert response.is_json and response.get_json()["code"] == 405
+        assert "GET" in response.headers["Allow"]
+    head = client.head("/oruk/services", environ_base=ANONYMOUS)
+    assert head.status_code == 200 and head.headers["ETag"]
