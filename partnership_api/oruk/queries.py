@@ -50,6 +50,11 @@ def listed() -> sa.Select:
     )
 
 
+def with_location(stmt: sa.Select) -> sa.Select:
+    """Only services that have a location to list: every kind but refuges."""
+    return stmt.where(services.c.kind != REFUGE)
+
+
 def filtered(stmt: sa.Select, args: dict[str, Any]) -> sa.Select:
     """The profile's filters. ``search`` looks at names and descriptions only (never areas)."""
     if args.get("search"):
@@ -102,16 +107,8 @@ def service(public_id: uuid.UUID) -> sa.Row | None:
 
 def listed_non_refuge_ids() -> list[uuid.UUID]:
     """Public ids of the listed services that have a (virtual) location: every one but refuges."""
-    stmt = (
-        sa.select(services.c.public_id)
-        .join(organisations, organisations.c.id == services.c.organisation_id)
-        .where(
-            services.c.public.is_(True),
-            services.c.active.is_(True),
-            services.c.kind != REFUGE,
-        )
-    )
-    return list(db.session.scalars(stmt))
+    listed_ids = with_location(listed()).with_only_columns(services.c.public_id)
+    return list(db.session.scalars(listed_ids))
 
 
 def areas_of(service_ids: Iterable[int]) -> dict[int, list[str]]:

@@ -93,7 +93,7 @@ def service(service_id: uuid.UUID) -> Response:
 def service_at_locations() -> Response:
     """Listed services at their (virtual) locations; refuges have none"""
     args = params.load(params.SERVICE_ARGS, request.args)
-    stmt = queries.filtered(queries.listed(), args).where(queries.services.c.kind != queries.REFUGE)
+    stmt = queries.filtered(queries.with_location(queries.listed()), args)
     total, rows = queries.page(stmt, args["page"], args["per_page"])
     contents = [serializer.service_at_location_summary(row) for row in rows]
     return answer(serializer.page_wrapper(contents, total, args["page"], args["per_page"]))
