@@ -63,7 +63,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     check_settings(app.config)
     _configure(app)
 
-    from partnership_api import auth, errors, observability, oruk
+    from partnership_api import auth, errors, observability
     from partnership_api.extensions import api, db, jwt, limiter, migrate
     from partnership_api.models import load_all
     from partnership_api.smorest import mark_public_endpoint
@@ -90,6 +90,8 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
         module = importlib.import_module(f"partnership_api.resources.{name}")
         api.register_blueprint(module.blp)
     errors.register_error_handlers(app)
+    from partnership_api.oruk import views as oruk
+
     oruk.init_app(app)  # the public directory, /oruk: its own blueprint and document
     _init_cors(app)
 

@@ -10,6 +10,8 @@ import secrets
 import sqlalchemy as sa
 
 from partnership_api import auth
+from partnership_api.demo_directory import ORGANISATION_DESCRIPTIONS
+from partnership_api.demo_directory import SERVICES as DIRECTORY
 from partnership_api.extensions import db
 from partnership_api.models.partnership import AREAS, Organisation, Service, User
 
@@ -24,29 +26,6 @@ ORGANISATIONS = [
     ("Pathway", "provider", ["E07000194", "E07000199"]),
 ]
 
-# What the public directory (/oruk) says of each organisation.
-DESCRIPTIONS = {
-    "Staffordshire Police": "The police force for Staffordshire and Stoke-on-Trent. In an "
-    "emergency call 999; if you cannot speak, press 55 when asked.",
-    "Staffordshire Commissioner's Office": "The office of the Staffordshire Commissioner for "
-    "Police, Fire & Rescue and Crime, which commissions the county's domestic-abuse services.",
-    "New Era": "The holistic domestic-abuse service for Staffordshire and Stoke-on-Trent: support "
-    "for victims, children and families, and for people who want to change their behaviour.",
-    # Refuge providers: nothing that narrows down where a refuge is.
-    "Staffordshire Women's Aid": "Safe accommodation and support for women and children "
-    "escaping domestic abuse, and a 24-hour helpline.",
-    "Glow": "Safe accommodation, and a service for people who want to change abusive behaviour.",
-    "Pathway": "Safe accommodation and support for women and children escaping domestic abuse.",
-}
-
-EVERY_DAY = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
-ROUND_THE_CLOCK = [{"days": EVERY_DAY, "opens_at": "00:00", "closes_at": "23:59"}]
-OFFICE_HOURS = [{"days": EVERY_DAY[:5], "opens_at": "09:00", "closes_at": "17:00"}]
-REFUGE_ELIGIBILITY = (
-    "Women aged 16 or over, with or without children, who need to leave home because of "
-    "domestic abuse. Call the number at any time: the refuge's address is never given out."
-)
-
 # Addresses here are invented; the tests look for them in every response to other organisations.
 SERVICES = [
     dict(
@@ -56,15 +35,6 @@ SERVICES = [
         areas=COUNTY,
         phone="0300 303 3778",
         hours="24 hours",
-        description="Support for anyone experiencing domestic abuse in Staffordshire and "
-        "Stoke-on-Trent: safety planning, outreach, independent domestic violence advocates "
-        "(IDVAs) for people at high risk, stalking advocacy, and support for children.",
-        eligibility="Anyone aged 16 or over living in Staffordshire or Stoke-on-Trent; "
-        "children and young people through the family service.",
-        minimum_age=16,
-        languages=["English", "Polish", "Urdu", "Punjabi", "British Sign Language"],
-        opening_hours=ROUND_THE_CLOCK,
-        taxonomy_terms=["outreach", "idva", "stalking", "children_young_people"],
     ),
     dict(
         org="New Era",
@@ -73,14 +43,6 @@ SERVICES = [
         areas=COUNTY,
         phone="01785 601690",
         hours="Mon-Fri 09:00-17:00",
-        description="A behaviour-change programme for people who have been abusive to a "
-        "partner or family member and want to stop.",
-        eligibility="Adults who have used abuse and want to change; self-referral or referral "
-        "by a professional.",
-        minimum_age=18,
-        languages=["English"],
-        opening_hours=OFFICE_HOURS,
-        taxonomy_terms=["perpetrator_programme"],
     ),
     dict(
         org="New Era",
@@ -89,12 +51,6 @@ SERVICES = [
         areas=COUNTY,
         phone="0300 303 3778",
         hours="24 hours, live chat",
-        description="A free, confidential helpline and live chat for anyone affected by "
-        "domestic abuse, and for friends, family and professionals worried about someone.",
-        eligibility="Anyone: no referral needed.",
-        languages=["English", "Polish", "Urdu"],
-        opening_hours=ROUND_THE_CLOCK,
-        taxonomy_terms=["helpline"],
     ),
     dict(
         org="Staffordshire Women's Aid",
@@ -113,13 +69,6 @@ SERVICES = [
             "women_only": True,
             "languages": ["English", "Urdu", "Polish"],
         },
-        description="Safe accommodation and support for women and their children escaping "
-        "domestic abuse, with a 24-hour helpline.",
-        eligibility=REFUGE_ELIGIBILITY,
-        minimum_age=16,
-        languages=["English", "Urdu", "Polish"],
-        opening_hours=ROUND_THE_CLOCK,
-        taxonomy_terms=["refuge", "children_young_people"],
     ),
     dict(
         org="Glow",
@@ -138,13 +87,6 @@ SERVICES = [
             "women_only": True,
             "languages": ["English", "Punjabi"],
         },
-        description="Safe accommodation for women and children escaping domestic abuse; "
-        "pets welcome.",
-        eligibility=REFUGE_ELIGIBILITY,
-        minimum_age=16,
-        languages=["English", "Punjabi"],
-        opening_hours=ROUND_THE_CLOCK,
-        taxonomy_terms=["refuge", "children_young_people"],
     ),
     dict(
         org="Glow",
@@ -153,14 +95,6 @@ SERVICES = [
         areas=["E07000195", "E07000198", "E06000021"],
         phone="0330 0945 559",
         hours="Mon-Fri 09:00-17:00",
-        description="Group and one-to-one work with people who have been abusive, and "
-        "support for their partners and ex-partners.",
-        eligibility="Adults living in Newcastle-under-Lyme, Staffordshire Moorlands or "
-        "Stoke-on-Trent who have used abuse.",
-        minimum_age=18,
-        languages=["English"],
-        opening_hours=OFFICE_HOURS,
-        taxonomy_terms=["perpetrator_programme"],
     ),
     dict(
         org="Pathway",
@@ -179,13 +113,6 @@ SERVICES = [
             "women_only": True,
             "languages": ["English"],
         },
-        description="Safe accommodation and support for women and children escaping "
-        "domestic abuse.",
-        eligibility=REFUGE_ELIGIBILITY,
-        minimum_age=16,
-        languages=["English"],
-        opening_hours=ROUND_THE_CLOCK,
-        taxonomy_terms=["refuge", "children_young_people"],
     ),
 ]
 
@@ -211,7 +138,7 @@ def seed_partnership(password: str | None) -> str | None:
     for name, kind, areas in ORGANISATIONS:
         if name not in orgs:
             orgs[name] = Organisation(
-                name=name, kind=kind, areas=areas, description=DESCRIPTIONS[name]
+                name=name, kind=kind, areas=areas, description=ORGANISATION_DESCRIPTIONS[name]
             )
             db.session.add(orgs[name])
     db.session.flush()
@@ -220,7 +147,7 @@ def seed_partnership(password: str | None) -> str | None:
         spec = dict(spec)
         org = orgs[spec.pop("org")]
         if (org.id, spec["name"]) not in existing:
-            db.session.add(Service(organisation_id=org.id, **spec))
+            db.session.add(Service(organisation_id=org.id, **spec, **DIRECTORY[spec["name"]]))
     users = set(db.session.scalars(sa.select(User.username)))
     missing = [u for u in USERS if u[0] not in users]
     generated = None

@@ -7,24 +7,50 @@ import uuid
 from typing import Any
 
 import orjson
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Flask, Response, current_app, request, url_for
 from flask_smorest import abort
 
-from partnership_api.extensions import client_address, limiter
+from partnership_api.extensions import limiter
 from partnership_api.oruk import openapi, params, queries, serializer, taxonomy
 from partnership_api.smorest import mark_public
 
-blp = Blueprint("oruk", __name__, url_prefix="/oruk")
+PREFIX = "/oruk"
+blp = Blueprint("oruk", __name__, url_prefix=PREFIX)
 
 CACHE_CONTROL = "public, max-age=300"
+
+
+def init_app(app: Flask) -> None:
+    """Register the directory's blueprint, and its CORS and caching rules on /oruk paths only."""
+    app.register_blueprint(blp)
+
+    @app.after_request
+    def _directory_headers(response: Response) -> Response:
+        if request.path != PREFIX and not request.path.startswith(PREFIX + "/"):
+            return response
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "If-None-Match"
+        response.headers["Access-Control-Expose-Headers"] = (
+            "ETag, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
+        )
+        response.headers["Access-Control-Max-Age"] = "600"
+        if response.status_code >= 400:
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
 
 def _rate() -> str:
     return str(current_app.config["ORUK_RATE_LIMIT"])
 
 
+def caller_address() -> str:
+    """Rate-limit key: the caller's address as this server saw it (no proxy header trusted)."""
+    return f"address:{request.remote_addr or 'unknown'}"
+
+
 # One budget per caller address across every /oruk path (shared through Redis when set).
-limiter.shared_limit(_rate, scope="oruk", key_func=client_address)(blp)
+limiter.shared_limit(_rate, scope="oruk", key_func=caller_address)(blp)
 
 
 def answer(data: Any) -> Response:
