@@ -114,6 +114,9 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
         module = importlib.import_module(f"partnership_api.resources.{name}")
         api.register_blueprint(module.blp)
     errors.register_error_handlers(app)
+    from partnership_api.oruk import views as oruk
+
+    oruk.init_app(app)  # the public directory, /oruk: its own blueprint and document
     _init_cors(app)
 
     from partnership_api import cli

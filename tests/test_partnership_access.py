@@ -86,6 +86,17 @@ PUBLIC = {
     ("/docs/assets/<filename>", "GET"),
     ("/api/v1/auth/login", "POST"),
     ("/api/v1/auth/refresh", "POST"),
+    # The public directory (Open Referral UK): read-only, tests/test_oruk.py
+    ("/oruk/", "GET"),
+    ("/oruk/openapi.json", "GET"),
+    ("/oruk/services", "GET"),
+    ("/oruk/services/<uuid:service_id>", "GET"),
+    ("/oruk/service_at_locations", "GET"),
+    ("/oruk/service_at_locations/<uuid:service_at_location_id>", "GET"),
+    ("/oruk/taxonomies", "GET"),
+    ("/oruk/taxonomies/<uuid:taxonomy_id>", "GET"),
+    ("/oruk/taxonomy_terms", "GET"),
+    ("/oruk/taxonomy_terms/<uuid:term_id>", "GET"),
 }
 
 

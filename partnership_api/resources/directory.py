@@ -38,10 +38,26 @@ def present(service: Service) -> dict:
         "hours": service.hours,
         "facilities": service.facilities or {},
         "active": service.active,
+        **directory_fields(service),
     }
     if policy.sees_address(actor, service):
         shown["address"] = service.address
     return shown
+
+
+def directory_fields(service: Service) -> dict:
+    """The organisation admin's choices for the public directory (/oruk)."""
+    return {
+        "public": service.public,
+        "public_id": service.public_id,
+        "description": service.description,
+        "eligibility": service.eligibility,
+        "minimum_age": service.minimum_age,
+        "maximum_age": service.maximum_age,
+        "languages": service.languages or [],
+        "opening_hours": service.opening_hours or [],
+        "taxonomy_terms": service.taxonomy_terms,
+    }
 
 
 @blp.route("")
