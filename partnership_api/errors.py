@@ -15,6 +15,7 @@ from werkzeug.exceptions import (
     TooManyRequests,
 )
 
+from partnership_api.domain_errors import DomainError, Throttled
 from partnership_api.extensions import api, db
 
 log = logging.getLogger("partnership_api.errors")
@@ -39,6 +40,21 @@ def register_error_handlers(app: Flask) -> None:
 
         message = LOCKED if request.endpoint == "Auth.Login" else TOO_MANY_REQUESTS
         return api.handle_http_exception(TooManyRequests(message))
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        # What the services say went wrong, as the JSON error it always was. (Issue 13 gives
+        # this handler its final form, refusals' audit events included.)
+        _rollback()
+        kwargs: dict = {"message": error.message}
+        if error.fields:
+            kwargs["errors"] = {error.location: error.fields}
+        if isinstance(error, Throttled) and error.retry_after:
+            kwargs["headers"] = {"Retry-After": str(error.retry_after)}
+        try:
+            abort(error.status, **kwargs)
+        except HTTPException as http_error:
+            return api.handle_http_exception(http_error)
 
     @app.errorhandler(IntegrityError)
     def integrity_error(error: IntegrityError):

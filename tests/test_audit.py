@@ -189,8 +189,12 @@ def test_the_trail_cannot_be_changed_through_the_api(client, login):
 
 
 def test_events_have_the_contracted_fields_newest_first_and_page(client, login, ids):
-    for _ in range(3):
-        client.post("/api/v1/auth/login", json={"username": "newera.staff", "password": "no"})
+    for i in range(3):  # from three addresses: each is the first failure of its pair
+        client.post(
+            "/api/v1/auth/login",
+            json={"username": "newera.staff", "password": "no"},
+            environ_base={"REMOTE_ADDR": f"192.0.2.{i + 1}"},
+        )
     admin = login("newera.admin")
     response = client.get("/api/v1/audit-events", query_string={"page_size": 2}, headers=admin)
     assert response.status_code == 200
