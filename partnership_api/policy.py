@@ -151,6 +151,51 @@ def _rule_referral_send(actor: Actor, referral: Any) -> None:
         _forbid("Only the sending organisation can withdraw a referral.")
 
 
+def _rule_refer_to(actor: Actor, service: Any) -> None:
+    """An organisation never refers to its own services: a referral is between partners (and
+    a hold, which only the refuge a referral is addressed to can carry, would otherwise let a
+    provider take beds by referring made-up people to itself)."""
+    if service.organisation_id == actor.org_id:
+        _forbid("Your organisation cannot refer to its own services.")
+
+
+@dataclass(frozen=True, slots=True)
+class HoldAttempt:
+    """A hold about to be placed: the referral (locked), the refuge asked for and its
+    organisation, and until when an earlier hold of this referral there would have lasted
+    (None: no earlier hold still within its lifetime)."""
+
+    referral: Any
+    refuge_id: int
+    refuge_organisation_id: int
+    earlier_hold_lasts_until: Any = None
+
+
+def _rule_hold_place(actor: Actor, attempt: HoldAttempt) -> None:
+    """A space is held only at the refuge the referral is addressed (or redirected) to, by
+    its sender or by that refuge's own staff; a released hold is not renewed within its
+    lifetime without the refuge (its own staff may hold again)."""
+    _rule_referral_read(actor, attempt.referral)
+    if attempt.refuge_id != attempt.referral.to_service_id:
+        _forbid(
+            "A bed space is held only at the refuge the referral is addressed to: refer to "
+            "that refuge (or ask the refuge to redirect the referral) to hold a space there."
+        )
+    refuge_staff = actor.org_id == attempt.refuge_organisation_id
+    if attempt.earlier_hold_lasts_until is not None and not refuge_staff:
+        _forbid(
+            "This referral held a space here until "
+            f"{attempt.earlier_hold_lasts_until.isoformat()}; only the refuge can hold one "
+            "again before then."
+        )
+
+
+def _rule_refuge_holds(actor: Actor, refuge: Any) -> None:
+    """A refuge's own staff see and release the holds on its beds."""
+    if not (actor.is_worker and refuge.organisation_id == actor.org_id):
+        _forbid("Only the refuge's own staff see and release the holds on its beds.")
+
+
 def _rule_own_service(actor: Actor, service: Any) -> None:
     if actor.partnership_admin:
         return
@@ -195,6 +240,9 @@ OBJECT_RULES: dict[str, Any] = {
     "referral.read": _rule_referral_read,
     "referral.note": _rule_referral_read,
     "referral.hold": _rule_referral_read,
+    "referral.create": _rule_refer_to,
+    "bed_hold.place": _rule_hold_place,
+    "refuge.holds": _rule_refuge_holds,
     "referral.accept": _rule_referral_receive,
     "referral.decline": _rule_referral_receive,
     "referral.redirect": _rule_referral_receive,
@@ -212,6 +260,7 @@ _RESOURCE_TYPES = {
     "referral": "referral",
     "service": "service",
     "availability": "refuge",
+    "bed_hold": "bed_hold",
     "user": "user",
     "project": "project",
 }
@@ -246,6 +295,8 @@ def _organisations_of(item: Any) -> tuple[int | None, int | None]:
     """The organisations a refused attempt was about, so their admins see it in the trail."""
     if item is None:
         return None, None
+    if isinstance(item, HoldAttempt):
+        return item.referral.from_organisation_id, item.refuge_organisation_id
     if hasattr(item, "from_organisation_id"):
         return item.from_organisation_id, item.to_organisation_id
     for name in ("organisation_id", "lead_organisation_id"):
@@ -255,9 +306,8 @@ def _organisations_of(item: Any) -> tuple[int | None, int | None]:
 
 
 def sees_address(actor: Actor | None, service: Any) -> bool:
-    """A refuge's address never leaves its own organisation (anyone may see other services')."""
-    if service.kind != "refuge":
-        return actor is not None
+    """A service's address is shown only to its own organisation (the contract): a refuge's
+    never leaves it, and for other services the key is absent for everyone else too."""
     return actor is not None and actor.org_id == service.organisation_id
 
 

@@ -98,7 +98,9 @@ def test_service_changes_are_recorded(client, login, db_session, ids):
     service_id = created.get_json()["id"]
     assert (
         client.patch(
-            f"/api/v1/services/{service_id}", json={"hours": "Mon-Fri"}, headers=admin
+            f"/api/v1/services/{service_id}",
+            json={"hours": "Mon-Fri"},
+            headers={**admin, "If-Match": created.headers["ETag"]},
         ).status_code
         == 200
     )

@@ -1,5 +1,14 @@
 """Holds: one bed space kept for a victim's referral while the refuge decides.
 
+Holds serve real placements (the policy's ``bed_hold.place``): a space is held only at the
+refuge the referral is addressed (or redirected) to, by the referral's sender or that refuge's
+own staff; an organisation never refers to its own services, so it cannot hold its
+neighbours' beds for made-up people. A referral holds at most one space at a time; an
+organisation's users hold at most ``MAX_ACTIVE_HOLDS_PER_ORGANISATION`` at once; a released
+hold is not placed again within its lifetime except by the refuge. The refuge sees every hold
+on its beds (``refuge_holds``) and its staff can release one with a reason
+(``release_by_refuge``), on the referral's timeline and in the audit trail.
+
 A hold locks its referral's row and then the ``bed_spaces`` row of its type (``FOR UPDATE`` on
 PostgreSQL; SQLite serialises writers already) before it counts the live holds and adds its
 own, so two officers cannot take the last space at once. The referral service calls
@@ -15,8 +24,10 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from flask import current_app
 from flask_smorest import abort
+from sqlalchemy.orm import aliased
 
 from partnership_api import audit, policy
+from partnership_api.domain_errors import Conflict, NotFound
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import (
@@ -25,7 +36,7 @@ from partnership_api.models.beds import (
     RefugeAvailability,
     live_hold,
 )
-from partnership_api.models.partnership import Service
+from partnership_api.models.partnership import Organisation, Service, User
 from partnership_api.models.referrals import OPEN_STATUSES, Referral, ReferralEvent
 from partnership_api.policy import Actor
 from partnership_api.services.search_cache import mark_changed
@@ -107,6 +118,15 @@ def _audit_hold(
 def place_hold(actor: Actor, referral_id: uuid.UUID, data: dict) -> BedHold:
     """Hold one space of a type at a refuge for a referral, for ``HOLD_TTL``."""
     referral = _referral_for_hold(actor, referral_id)
+    hold = hold_space(actor, referral, data["refuge_id"], data["space_type"])
+    db.session.commit()
+    return hold
+
+
+def hold_space(actor: Actor, referral: Referral, refuge_id: int, space_type: str) -> BedHold:
+    """Hold a space for ``referral`` (locked by the caller, who commits): the rules above,
+    then the count of live holds under the ``bed_spaces`` row's lock."""
+    policy.require(actor, "bed.hold")
     if referral.kind != "victim":
         abort(409, message="Bed spaces are held only for a victim's referral.")
     if referral.status not in OPEN_STATUSES:
@@ -115,13 +135,13 @@ def place_hold(actor: Actor, referral_id: uuid.UUID, data: dict) -> BedHold:
             message=f"This referral is {referral.status}; a bed space can be held only while "
             "it is submitted or accepted.",
         )
-    if referral.status == "accepted" and referral.to_service_id == data["refuge_id"]:
+    if referral.status == "accepted" and referral.to_service_id == refuge_id:
         abort(
             409,
             message="This refuge has already accepted the referral: record the admission in "
             "its availability rather than holding a space.",
         )
-    refuge = db.session.get(Service, data["refuge_id"])
+    refuge = db.session.get(Service, refuge_id)
     if refuge is None or refuge.kind != "refuge" or not refuge.active:
         abort(
             422,
@@ -129,6 +149,16 @@ def place_hold(actor: Actor, referral_id: uuid.UUID, data: dict) -> BedHold:
             errors={"json": {"refuge_id": ["Not an open refuge service."]}},
         )
     now = utcnow()
+    policy.authorize(
+        actor,
+        "bed_hold.place",
+        policy.HoldAttempt(
+            referral=referral,
+            refuge_id=refuge.id,
+            refuge_organisation_id=refuge.organisation_id,
+            earlier_hold_lasts_until=_earlier_hold_lasts_until(referral.id, refuge.id, now),
+        ),
+    )
     current = live_holds([referral.id]).get(referral.id)
     if current is not None:
         abort(
@@ -136,6 +166,7 @@ def place_hold(actor: Actor, referral_id: uuid.UUID, data: dict) -> BedHold:
             message=f"This referral already holds a {current.space_type} space until "
             f"{current.expires_at.isoformat()}; release it first.",
         )
+    _within_the_organisations_cap(actor, now)
     # An expired hold of this referral is tidied away so that the one-active-hold index allows
     # the new one.
     db.session.execute(
@@ -148,7 +179,6 @@ def place_hold(actor: Actor, referral_id: uuid.UUID, data: dict) -> BedHold:
         .values(state="lapsed", ended_at=BedHold.expires_at, end_reason="expired")
         .execution_options(synchronize_session=False)
     )
-    space_type = data["space_type"]
     space = db.session.scalar(
         sa.select(BedSpace)
         .where(BedSpace.service_id == refuge.id, BedSpace.space_type == space_type)
@@ -194,8 +224,36 @@ def place_hold(actor: Actor, referral_id: uuid.UUID, data: dict) -> BedHold:
         refuge.organisation_id,
         expires_at=hold.expires_at.isoformat(),
     )
-    db.session.commit()
     return hold
+
+
+def _earlier_hold_lasts_until(referral_id: uuid.UUID, refuge_id: int, now):
+    """Until when a released hold of this referral at this refuge would have lasted, if that
+    is still to come (releasing and holding again must not renew a hold)."""
+    return db.session.scalar(
+        sa.select(sa.func.max(BedHold.expires_at)).where(
+            BedHold.referral_id == referral_id,
+            BedHold.service_id == refuge_id,
+            BedHold.state == "released",
+            BedHold.expires_at > now,
+        )
+    )
+
+
+def _within_the_organisations_cap(actor: Actor, now) -> None:
+    """409 when the actor's organisation's users already hold the most spaces allowed."""
+    cap = current_app.config["MAX_ACTIVE_HOLDS_PER_ORGANISATION"]
+    held = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(BedHold)
+        .join(User, User.id == BedHold.created_by_user_id)
+        .where(User.organisation_id == actor.org_id, live_hold(now))
+    )
+    if held >= cap:
+        raise Conflict(
+            f"Your organisation already holds {held} bed spaces, the most it may hold at once "
+            f"({cap}): release one, or let a referral be accepted, before holding another."
+        )
 
 
 def release_hold(actor: Actor, referral_id: uuid.UUID) -> None:
@@ -205,6 +263,7 @@ def release_hold(actor: Actor, referral_id: uuid.UUID) -> None:
     if hold is None:
         abort(404, message="This referral holds no bed space.")
     now = utcnow()
+    # Released early, it still counts as held until then for renewal (``bed_hold.place``).
     hold.state, hold.ended_at, hold.end_reason = "released", now, "released"
     referral.updated_at = now
     _hold_event(actor, referral, hold, "hold_released", reason="released")
@@ -270,3 +329,118 @@ def on_referral_transition(actor: Actor, referral: Referral, action: str) -> Non
     mark_changed()
     db.session.flush()
     _audit_hold(actor, action_name, referral, hold, refuge_org_id, reason=reason)
+
+
+# --- the refuge's view of the holds on its beds -----------------------------------------------
+
+
+def _refuge_of(actor: Actor, refuge_id: int) -> Service:
+    refuge = db.session.get(Service, refuge_id)
+    if refuge is None or refuge.kind != "refuge":
+        raise NotFound()
+    policy.authorize(actor, "refuge.holds", refuge)
+    return refuge
+
+
+def _hold_rows(refuge_id: int, now, hold_id: uuid.UUID | None = None) -> list[dict]:
+    placed_by = aliased(Organisation)
+    stmt = (
+        sa.select(
+            BedHold,
+            Referral.reference,
+            Referral.from_organisation_id,
+            User.organisation_id.label("placed_by_organisation_id"),
+            placed_by.name.label("placed_by_organisation"),
+        )
+        .join(Referral, Referral.id == BedHold.referral_id)
+        .outerjoin(User, User.id == BedHold.created_by_user_id)
+        .outerjoin(placed_by, placed_by.id == User.organisation_id)
+        .where(BedHold.service_id == refuge_id)
+    )
+    if hold_id is None:
+        stmt = stmt.where(live_hold(now)).order_by(BedHold.expires_at, BedHold.id)
+    else:
+        stmt = stmt.where(BedHold.id == hold_id)
+    return [
+        {
+            "id": hold.id,
+            "referral_id": hold.referral_id,
+            "referral_reference": reference,
+            "referral_from_organisation_id": from_org,
+            "placed_by_organisation_id": placed_org_id,
+            "placed_by_organisation": placed_org,
+            "refuge_id": hold.service_id,
+            "space_type": hold.space_type,
+            "state": hold.state,
+            "created_at": hold.created_at,
+            "expires_at": hold.expires_at,
+            "ended_at": hold.ended_at,
+            "end_reason": hold.end_reason,
+        }
+        for hold, reference, from_org, placed_org_id, placed_org in db.session.execute(stmt)
+    ]
+
+
+def refuge_holds(actor: Actor, refuge_id: int) -> list[dict]:
+    """Every live hold on a refuge's beds, soonest to end first: who placed it (their
+    organisation), for which referral, until when. The refuge's own staff only."""
+    _refuge_of(actor, refuge_id)
+    shown = _hold_rows(refuge_id, utcnow())
+    audit.record(
+        "bed_hold.list",
+        "refuge",
+        refuge_id,
+        subject_organisation_id=actor.org_id,
+        details={"shown": len(shown)},
+    )
+    db.session.commit()
+    return shown
+
+
+def release_by_refuge(actor: Actor, refuge_id: int, hold_id: uuid.UUID, data: dict) -> dict:
+    """The refuge's staff release a hold on its beds, with a reason: on the referral's timeline
+    (the reason and any note) and in the audit trail (the reason). Its space is available
+    again at once, and the referral's sender cannot simply hold it again (``bed_hold.place``)."""
+    refuge = _refuge_of(actor, refuge_id)
+    now = utcnow()
+    hold = db.session.scalar(
+        sa.select(BedHold)
+        .where(BedHold.id == hold_id, BedHold.service_id == refuge.id, live_hold(now))
+        .with_for_update()
+    )
+    if hold is None:
+        raise NotFound("No such live hold on this refuge's beds.")
+    referral = db.session.get(Referral, hold.referral_id)
+    hold.state, hold.ended_at, hold.end_reason = "released", now, "released_by_refuge"
+    referral.updated_at = now
+    db.session.add(
+        ReferralEvent(
+            referral_id=referral.id,
+            at=now,
+            kind="hold_released",
+            user_id=actor.user_id,
+            organisation_id=actor.org_id,
+            reason_code=data["reason_code"],
+            note=data.get("note"),
+            details={
+                "hold_id": str(hold.id),
+                "refuge_id": hold.service_id,
+                "space_type": hold.space_type,
+                "expires_at": hold.expires_at.isoformat(),
+                "reason": "released_by_refuge",
+            },
+        )
+    )
+    mark_changed()
+    db.session.flush()
+    _audit_hold(
+        actor,
+        "bed_hold.release",
+        referral,
+        hold,
+        refuge.organisation_id,
+        reason="released_by_refuge",
+        reason_code=data["reason_code"],
+    )
+    db.session.commit()
+    return _hold_rows(refuge.id, now, hold.id)[0]

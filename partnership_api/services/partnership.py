@@ -11,7 +11,7 @@ from partnership_api import audit, auth, policy
 from partnership_api.extensions import db
 from partnership_api.models.partnership import Organisation, Service, User
 from partnership_api.policy import Actor
-from partnership_api.services import signin
+from partnership_api.services import signin, versions
 
 
 def create_organisation(actor: Actor, data: dict) -> Organisation:
@@ -63,8 +63,14 @@ def create_service(actor: Actor, data: dict) -> Service:
     return service
 
 
-def update_service(actor: Actor, service: Service, data: dict) -> Service:
+def update_service(actor: Actor, service: Service, data: dict, if_match) -> Service:
+    """Change a service from the version its writer read (If-Match). ``facilities`` is merged
+    field by field: sending one field never wipes the others (a refuge silently dropped from
+    filtered bed searches)."""
     policy.authorize(actor, "service.update", service)
+    versions.claim(Service, service, if_match)
+    if "facilities" in data:
+        data["facilities"] = {**(service.facilities or {}), **data["facilities"]}
     for key, value in data.items():
         setattr(service, key, value)
     audit.record(

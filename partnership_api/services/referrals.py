@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from flask_smorest import abort
 from sqlalchemy.exc import IntegrityError
 
 from partnership_api import audit, direct, policy
+from partnership_api.domain_errors import Invalid
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import BedHold
@@ -26,7 +28,6 @@ from partnership_api.models.partnership import Service, User
 from partnership_api.models.referrals import (
     RECEIVING_SERVICE_KINDS,
     IdempotencyKey,
-    ReferenceCounter,
     Referral,
     ReferralEvent,
 )
@@ -71,24 +72,19 @@ def is_overdue(referral: Referral, now: datetime) -> bool:
     return referral.status == "submitted" and now > referral.response_due_at
 
 
-def _next_reference(year: int) -> str:
-    """The next ``REF-YYYY-NNNNNN``: the year's counter row is locked by the UPDATE until commit."""
-    take = (
-        sa.update(ReferenceCounter)
-        .where(ReferenceCounter.year == year)
-        .values(last_number=ReferenceCounter.last_number + 1)
-        .returning(ReferenceCounter.last_number)
-        .execution_options(synchronize_session=False)
-    )
-    number = db.session.execute(take).scalar_one_or_none()
-    if number is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(ReferenceCounter(year=year, last_number=0))
-        except IntegrityError:
-            pass  # another request made the year's row first; take a number from it
-        number = db.session.execute(take).scalar_one()
-    return f"REF-{year}-{number:06d}"
+# Crockford's base 32: no I, L, O or U, so a reference read out over the phone is not misheard.
+REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+REFERENCE_LENGTH = 8
+
+
+def _new_reference(year: int) -> str:
+    """A new ``REF-YYYY-XXXXXXXX``: eight random characters (40 bits) after the year.
+
+    Not a sequence: a partner that sees two of its own references learns nothing about how
+    many referrals other organisations made in between. The unique index refuses the rare
+    repeat (a 409 the caller can retry; with an ``Idempotency-Key`` safely)."""
+    code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+    return f"REF-{year}-{code}"
 
 
 def _receiving_service(kind: str, service_id: int, field: str = "to_service_id") -> Service:
@@ -284,7 +280,7 @@ def _new_referral(
     safe_contact = body["safe_contact"]
     referral = Referral(
         id=uuid.uuid4(),
-        reference=_next_reference(now.year),
+        reference=_new_reference(now.year),
         kind=body["kind"],
         status="submitted",
         version=1,
@@ -336,6 +332,9 @@ def _new_referral(
 def create(actor: Actor, data: dict, idempotency_key: str | None) -> tuple[dict, bool]:
     """Make a referral; with an ``Idempotency-Key``, a retry returns the original instead.
 
+    With ``hold`` (a refuge referral only), a space of that type is held at the same refuge
+    in the same transaction: both are made, or neither (409 when the space has gone).
+
     Returns the referral as shown and whether it was made now (False: a replay). The key's
     row and the referral are committed together; when two requests with one key race, the
     key's primary key lets exactly one commit and the other returns the winner's referral.
@@ -348,6 +347,14 @@ def create(actor: Actor, data: dict, idempotency_key: str | None) -> tuple[dict,
         if replayed is not None:
             return replayed, False
     service = _receiving_service(body["kind"], body["to_service_id"])
+    policy.authorize(actor, "referral.create", service)
+    wanted_hold = body.get("hold")
+    if wanted_hold is not None and service.kind != "refuge":
+        raise Invalid.on(
+            "hold",
+            "hold: a space can be held only when the referral goes to a refuge.",
+            "Only with a refuge as to_service_id.",
+        )
     now = utcnow()
     referral = _new_referral(
         actor,
@@ -383,6 +390,9 @@ def create(actor: Actor, data: dict, idempotency_key: str | None) -> tuple[dict,
         details={"reference": referral.reference, "to_service_id": service.id},
         **_parties(referral),
     )
+    if wanted_hold is not None:
+        # Both or neither: a 409 here (the space has gone) rolls the referral back too.
+        holds.hold_space(actor, referral, service.id, wanted_hold["space_type"])
     shown = present([referral])[0]
     db.session.commit()
     return shown, True

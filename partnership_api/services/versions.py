@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_smorest import abort
 from werkzeug.datastructures import ETags
 
+from partnership_api.domain_errors import PreconditionRequired
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 
@@ -19,15 +20,34 @@ def etag_of(item) -> str:
     return f'"{item.version}"'
 
 
-def check_if_match(if_match: ETags | None, item) -> None:
+def the_version_read(if_match: ETags | None) -> str:
+    """The one strong ETag an ``If-Match`` names: every conditional write names exactly the
+    version its writer read. Missing, ``*``, a weak ETag or a list of them (which would let a
+    writer claim every version at once and pass the lost-update check): 428."""
     if if_match is None or (not if_match and not if_match.star_tag):
-        abort(
-            428,
-            message="Send If-Match with the ETag of the version you read (GET it first).",
+        raise PreconditionRequired(
+            "Send If-Match with the ETag of the version you read (GET it first).",
+            fields={"If-Match": ["Missing."]},
+            location="headers",
         )
     if if_match.star_tag:
-        abort(428, message="If-Match must name the version you read, not '*'.")
-    if not if_match.contains(str(item.version)):
+        raise PreconditionRequired(
+            "If-Match must name the version you read, not '*'.",
+            fields={"If-Match": ["'*' is not a version."]},
+            location="headers",
+        )
+    if len(if_match) != 1 or len(if_match.as_set(include_weak=True)) != 1:
+        raise PreconditionRequired(
+            "If-Match must name exactly one version, the one you read, as one strong ETag "
+            "(not a list, not W/).",
+            fields={"If-Match": ["Exactly one strong ETag."]},
+            location="headers",
+        )
+    return next(iter(if_match))
+
+
+def check_if_match(if_match: ETags | None, item) -> None:
+    if the_version_read(if_match) != str(item.version):
         abort(
             412,
             message=f"It has changed since you read it (it is now version {item.version}). "
