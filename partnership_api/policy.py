@@ -311,6 +311,14 @@ def sees_address(actor: Actor | None, service: Any) -> bool:
     return actor is not None and actor.org_id == service.organisation_id
 
 
+def sees_person(actor: Actor, organisation_id: int | None) -> bool:
+    """Who did something (a username, a user id, a client address) is shown only within the
+    organisation they act for; other organisations see the organisation. The partnership admin
+    sees everyone; an attempt made without signing in (no organisation) shows the name tried
+    and the address it came from to the organisation it was about."""
+    return actor.partnership_admin or organisation_id is None or organisation_id == actor.org_id
+
+
 # --- list scopes (the same rules as the single reads above) ----------------------------------
 
 

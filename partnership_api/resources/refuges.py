@@ -75,7 +75,7 @@ class Refuges(MethodView):
     def get(self, args, pagination_parameters):
         """List refuges with their facilities and current availability"""
         refuges = page_of(availability.refuges_query(args), pagination_parameters)
-        shown = availability.availability_of([refuge.id for refuge in refuges])
+        shown = availability.availability_of([refuge.id for refuge in refuges], current_actor())
         return [present(refuge, shown[refuge.id]) for refuge in refuges]
 
 
@@ -86,7 +86,8 @@ class RefugeAvailability(MethodView):
     @blp.alt_response(404, description="No such refuge")
     def get(self, refuge_id):
         """Read a refuge's bed spaces: vacant, held and available now"""
-        return _with_etag(availability.get_availability(availability.get_refuge(refuge_id)))
+        refuge = availability.get_refuge(refuge_id)
+        return _with_etag(availability.get_availability(refuge, current_actor()))
 
     @blp.arguments(AvailabilityUpdateSchema)
     @blp.response(200, AvailabilitySchema, headers=ETAG_HEADER)
@@ -117,7 +118,8 @@ class RefugeAvailabilityHistory(MethodView):
     def get(self, refuge_id, pagination_parameters):
         """List a refuge's availability reports, newest first"""
         refuge = availability.get_refuge(refuge_id)
-        return page_of(availability.history_query(refuge), pagination_parameters)
+        reports = page_of(availability.history_query(refuge), pagination_parameters)
+        return availability.history_shown(current_actor(), refuge, reports)
 
 
 @blp.route("/<int:refuge_id>/holds")

@@ -34,7 +34,14 @@ class AvailabilitySchema(ResponseSchema):
     updated_at = ma.fields.AwareDateTime(
         required=True, allow_none=True, metadata={"description": "time of the last report"}
     )
-    updated_by = ma.fields.String(required=True, allow_none=True)
+    updated_by = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "who reported: the username for the refuge's own organisation, the "
+            "organisation's name for everyone else"
+        },
+    )
     stale = ma.fields.Boolean(
         required=True,
         metadata={"description": "no report, or the last one is older than the stale limit"},
@@ -82,7 +89,14 @@ class ReportedSpaceSchema(ResponseSchema):
 class AvailabilityReportSchema(ResponseSchema):
     id = ma.fields.Integer(required=True)
     reported_at = ma.fields.AwareDateTime(required=True)
-    reported_by = ma.fields.String(required=True, allow_none=True)
+    reported_by = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "the username for the refuge's own organisation, the organisation's "
+            "name for everyone else"
+        },
+    )
     version = ma.fields.Integer(required=True)
     spaces = ma.fields.List(ma.fields.Nested(ReportedSpaceSchema), required=True)
 

@@ -15,6 +15,7 @@ from flask import current_app
 from flask_smorest import abort
 from sqlalchemy.orm import lazyload
 
+from partnership_api import policy
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import (
@@ -25,7 +26,8 @@ from partnership_api.models.beds import (
     RefugeAvailability,
     live_hold,
 )
-from partnership_api.models.partnership import Service, ServiceArea
+from partnership_api.models.partnership import Organisation, Service, ServiceArea
+from partnership_api.policy import Actor
 
 # --- reading availability --------------------------------------------------------------------
 
@@ -110,9 +112,30 @@ def _warnings(figures: list[SpaceFigures]) -> list[str]:
     ]
 
 
-def availability_of(service_ids: Iterable[int]) -> dict[int, dict]:
-    """The current availability of each refuge, as the API shows it, in three queries."""
+def _reporters_shown(actor: Actor, service_ids: list[int]) -> dict[int, str | None]:
+    """For each refuge whose reporter the actor may not see (another organisation's staff),
+    the name of the refuge's organisation to show instead (``policy.sees_person``)."""
+    if not service_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Service.id, Service.organisation_id, Organisation.name)
+        .join(Organisation, Organisation.id == Service.organisation_id)
+        .where(Service.id.in_(service_ids))
+    )
+    return {
+        service_id: name
+        for service_id, org_id, name in rows
+        if not policy.sees_person(actor, org_id)
+    }
+
+
+def availability_of(service_ids: Iterable[int], actor: Actor) -> dict[int, dict]:
+    """The current availability of each refuge, as the API shows it, in four queries.
+
+    ``updated_by`` is the reporter's username for the refuge's own organisation, and the
+    organisation's name for everyone else."""
     ids = list(service_ids)
+    others = _reporters_shown(actor, ids)
     now = utcnow()
     # The version (the ETag) is read before the figures, so the figures are never older than
     # the version they are shown with: a report committed in between makes an ETag that is
@@ -131,7 +154,7 @@ def availability_of(service_ids: Iterable[int]) -> dict[int, dict]:
             service_id,
             figures[service_id],
             report.updated_at if report else None,
-            report.updated_by if report else None,
+            others.get(service_id, report.updated_by) if report else None,
             report.version if report else 0,
             now,
         )
@@ -189,8 +212,8 @@ def refuges_query(args: dict) -> sa.Select:
     return stmt.order_by(Service.name, Service.id)
 
 
-def get_availability(service: Service) -> dict:
-    return availability_of([service.id])[service.id]
+def get_availability(service: Service, actor: Actor) -> dict:
+    return availability_of([service.id], actor)[service.id]
 
 
 def etag_for(service_id: int, version: int) -> str:
@@ -204,3 +227,19 @@ def history_query(service: Service) -> sa.Select:
         .where(AvailabilityReport.service_id == service.id)
         .order_by(AvailabilityReport.reported_at.desc(), AvailabilityReport.id.desc())
     )
+
+
+def history_shown(actor: Actor, service: Service, reports: list[AvailabilityReport]) -> list:
+    """A page of past reports: who reported each for the refuge's own organisation, the
+    organisation's name for everyone else."""
+    reporter = _reporters_shown(actor, [service.id]).get(service.id)
+    return [
+        {
+            "id": report.id,
+            "reported_at": report.reported_at,
+            "reported_by": report.reported_by if reporter is None else reporter,
+            "version": report.version,
+            "spaces": report.spaces,
+        }
+        for report in reports
+    ]

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_smorest import abort
 
 from partnership_api import audit, auth, policy
+from partnership_api.domain_errors import Conflict, Invalid
 from partnership_api.extensions import db
 from partnership_api.models.partnership import Organisation, Service, User
 from partnership_api.policy import Actor
@@ -153,10 +154,18 @@ def _add_user(
             errors={"json": {"organisation_id": ["No such organisation."]}},
         )
     if username_taken(data["username"]):
-        abort(
-            409,
-            message="That username is taken.",
-            errors={"json": {"username": ["Already taken."]}},
+        # Generic: the answer must not tell an organisation's admin which names other
+        # organisations use. The attempt is on the audit trail.
+        audit.record_refusal(
+            "user.create",
+            "user",
+            None,
+            username=username,
+            details={"reason": "username_unavailable"},
+            subject_organisation_id=org_id,
+        )
+        raise Invalid.on(
+            "username", "Choose another username.", "This username cannot be used."
         )
     password = data.pop("password")
     user = User(
@@ -179,6 +188,30 @@ def _add_user(
     return user
 
 
+def _keeps_an_admin(user: User, data: dict) -> None:
+    """409 when the change would leave the user's organisation with no active admin (its last
+    admin demoting or deactivating themselves, or being demoted): nobody could then manage
+    its users but the partnership admin."""
+    stays_admin = data.get("role", user.role) == "admin" and data.get("active", user.active)
+    if stays_admin or not (user.role == "admin" and user.active):
+        return
+    others = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(User)
+        .where(
+            User.organisation_id == user.organisation_id,
+            User.role == "admin",
+            User.active.is_(True),
+            User.id != user.id,
+        )
+    )
+    if not others:
+        raise Conflict(
+            "This is the organisation's last active admin: make another admin first.",
+            fields={"role": ["The organisation needs an active admin."]},
+        )
+
+
 def username_taken(username: str) -> bool:
     return db.session.scalar(sa.select(User.id).where(User.username == username)) is not None
 
@@ -189,6 +222,7 @@ def organisation_named(name: str) -> Organisation | None:
 
 def update_user(actor: Actor, user: User, data: dict) -> User:
     policy.authorize(actor, "user.update", user)
+    _keeps_an_admin(user, data)
     changed = sorted(key for key in data if key != "password")
     if "password" in data:
         user.password_hash = auth.hash_password(data.pop("password"))
