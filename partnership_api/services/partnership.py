@@ -164,9 +164,7 @@ def _add_user(
             details={"reason": "username_unavailable"},
             subject_organisation_id=org_id,
         )
-        raise Invalid.on(
-            "username", "Choose another username.", "This username cannot be used."
-        )
+        raise Invalid.on("username", "Choose another username.", "This username cannot be used.")
     password = data.pop("password")
     user = User(
         **data,
