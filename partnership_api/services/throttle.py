@@ -173,6 +173,8 @@ def failed_authentication(address: str, action: str, reason: str) -> bool:
     failures are counted, not recorded one by one.
     """
     limit = current_app.config["AUTH_FAILURE_LIMIT"]
+    if address_blocked(address):
+        return True  # refused already: a flood past the limit costs one read, no write
     window = failure_window()
     failures = hit(address_key(address), window)
     if failures == 1:
