@@ -24,11 +24,12 @@ from jwt.exceptions import PyJWTError
 from werkzeug.exceptions import NotFound
 
 from partnership_api.direct import as_dbapi_error, prepared
-from partnership_api.extensions import client_address, db
+from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import BedSearchGeneration
 from partnership_api.models.partnership import AuthSession, Organisation, User
 from partnership_api.policy import Actor
+from partnership_api.ratelimits import client_address
 from partnership_api.smorest import is_public, is_read_only
 from partnership_api.transactions import end_read
 
@@ -119,6 +120,14 @@ def revoke_user_sessions(user_id: uuid.UUID, reason: str) -> None:
 
 
 # --- the per-request hook ----------------------------------------------------------------------
+
+
+def current_actor() -> Actor:
+    """The caller of this request (set by the authentication hook)."""
+    actor = g.get("actor")
+    if actor is None:  # pragma: no cover - the auth hook guarantees an actor on protected views
+        abort(401, message="Authentication required.")
+    return actor
 
 
 def _refuse_token(reason: str) -> None:

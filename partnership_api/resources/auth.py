@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from partnership_api import auth
-from partnership_api.extensions import client_address
-from partnership_api.policy import current_actor
+from partnership_api.auth import current_actor
+from partnership_api.ratelimits import client_address
 from partnership_api.schemas.auth import LoginSchema, MeSchema, TokenPairSchema
 from partnership_api.services import signin
 from partnership_api.smorest import Blueprint

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask import request
 from flask.views import MethodView
 
 from partnership_api import policy
-from partnership_api.models.partnership import Service, ServiceArea
-from partnership_api.pagination import page_of
-from partnership_api.policy import current_actor
+from partnership_api.auth import current_actor
+from partnership_api.models.partnership import Service
+from partnership_api.resources.common import if_match, page_asked, shown_page
 from partnership_api.schemas.funding import ETAG_HEADER, IF_MATCH_PARAMETER
 from partnership_api.schemas.partnership import (
     ServiceCreateSchema,
@@ -43,7 +41,7 @@ def present(service: Service) -> dict:
         "active": service.active,
     }
     if policy.sees_address(actor, service):
-        shown["address"] = service.address  # for everyone else the key is absent
+        shown["address"] = service.address
     return shown
 
 
@@ -55,18 +53,8 @@ class Services(MethodView):
     @blp.paginate()
     def get(self, args, pagination_parameters):
         """List services, by kind and area"""
-        stmt = sa.select(Service).order_by(Service.id)
-        if "kind" in args:
-            stmt = stmt.where(Service.kind == args["kind"])
-        if "organisation_id" in args:
-            stmt = stmt.where(Service.organisation_id == args["organisation_id"])
-        if "area" in args:
-            stmt = stmt.where(
-                Service.id.in_(
-                    sa.select(ServiceArea.service_id).where(ServiceArea.gss_code == args["area"])
-                )
-            )
-        return [present(s) for s in page_of(stmt, pagination_parameters)]
+        page = partnership.list_services(current_actor(), args, page_asked(pagination_parameters))
+        return [present(s) for s in shown_page(page, pagination_parameters)]
 
     @blp.arguments(ServiceCreateSchema)
     @blp.response(201, ServiceSchema, headers=ETAG_HEADER)
@@ -87,7 +75,7 @@ class ServiceById(MethodView):
     @blp.alt_response(404, description="No such service")
     def get(self, service_id):
         """Read one service, with its ETag (an address only for its own organisation)"""
-        service = partnership.get_service(service_id)
+        service = partnership.get_service(current_actor(), service_id)
         return present(service), {"ETag": versions.etag_of(service)}
 
     @blp.arguments(ServiceUpdateSchema)
@@ -105,6 +93,7 @@ class ServiceById(MethodView):
 
         `facilities` is merged field by field: the fields sent change, the others stay.
         """
-        service = partnership.get_service(service_id)
-        service = partnership.update_service(current_actor(), service, data, request.if_match)
+        actor = current_actor()
+        service = partnership.get_service(actor, service_id)
+        service = partnership.update_service(actor, service, data, if_match())
         return present(service), {"ETag": versions.etag_of(service)}

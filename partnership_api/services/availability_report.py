@@ -13,13 +13,12 @@ from datetime import datetime
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-from flask_smorest import abort
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from werkzeug.datastructures import ETags
 
 from partnership_api import audit, direct, policy
+from partnership_api.domain_errors import NotFound, PreconditionFailed
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import (
@@ -31,9 +30,13 @@ from partnership_api.models.beds import (
 )
 from partnership_api.models.partnership import Service
 from partnership_api.policy import Actor
-from partnership_api.services.availability import availability_view, with_holds
+from partnership_api.services.availability import (
+    availability_view,
+    held_by_type,
+    with_holds,
+)
 from partnership_api.services.search_cache import mark_changed
-from partnership_api.services.versions import the_version_read
+from partnership_api.services.versions import IfMatch, the_version_read
 
 # --- reporting availability ---------------------------------------------------------------------
 
@@ -112,22 +115,14 @@ INSERT_REPORT = sa.insert(_REPORTS).values(
     spaces=sa.bindparam("reported", type_=_REPORTS.c.spaces.type),
     version=sa.bindparam("new_version", type_=sa.Integer),
 )
-HELD_AT = (
-    sa.select(BedHold.space_type, sa.func.count().label("held"))
-    .where(
-        BedHold.service_id == sa.bindparam("service_id", type_=sa.Integer),
-        BedHold.state == "active",
-        BedHold.expires_at > _NOW,
-    )
-    .group_by(BedHold.space_type)
-)
+HELD_AT = held_by_type(BedHold.service_id == sa.bindparam("service_id", type_=sa.Integer), _NOW)
 
 
 def refuge_for_report(service_id: int):
     """The refuge (id, organisation and kind only) a report is for; 404 for anything else."""
     found = direct.rows(REFUGE_FOR_REPORT, {"service_id": service_id})
     if not found or found[0].kind != "refuge":
-        abort(404, message="Not found.")
+        raise NotFound()
     return found[0]
 
 
@@ -180,7 +175,7 @@ def _write_report(actor: Actor, service_id: int, seen: int, spaces: list[dict], 
     return {(service_id, row.space_type): row.held for row in held.rows}
 
 
-def report_availability(actor: Actor, service, if_match: ETags, data: dict) -> dict:
+def report_availability(actor: Actor, service, if_match: IfMatch | None, data: dict) -> dict:
     """A refuge's own staff report its spaces; exactly one writer per ETag wins.
 
     The version the client read is taken from its If-Match and moved on by one conditional
@@ -189,6 +184,7 @@ def report_availability(actor: Actor, service, if_match: ETags, data: dict) -> d
     """
     policy.require(actor, "availability.update")
     policy.authorize(actor, "availability.update", service)
+    # Exactly one strong ETag: a list naming every version would pass any check.
     named = _version_named(the_version_read(if_match), service.id)
     now = utcnow()
     reported = {space["space_type"]: space for space in data["spaces"]}
@@ -205,7 +201,7 @@ def report_availability(actor: Actor, service, if_match: ETags, data: dict) -> d
             held = _write_report(actor, service.id, seen, spaces, now)
         if held is None:
             db.session.rollback()
-            abort(412, message="The availability changed since you read it; read it again.")
+            raise PreconditionFailed("The availability changed since you read it; read it again.")
     version = seen + 1
     figures = with_holds(
         [service.id],

@@ -6,14 +6,14 @@ own staff; an organisation never refers to its own services, so it cannot hold i
 neighbours' beds for made-up people. A referral holds at most one space at a time; an
 organisation's users hold at most ``MAX_ACTIVE_HOLDS_PER_ORGANISATION`` at once; a released
 hold is not placed again within its lifetime except by the refuge. The refuge sees every hold
-on its beds (``refuge_holds``) and its staff can release one with a reason
-(``release_by_refuge``), on the referral's timeline and in the audit trail.
+on its beds and its staff can release one with a reason (``services.refuge_holds``), on the
+referral's timeline and in the audit trail.
 
 A hold locks its referral's row and then the ``bed_spaces`` row of its type (``FOR UPDATE`` on
 PostgreSQL; SQLite serialises writers already) before it counts the live holds and adds its
 own, so two officers cannot take the last space at once. The referral service calls
-``on_referral_transition`` inside a transition's transaction, and ``live_holds`` to show each
-referral's hold.
+``on_referral_transition`` inside a transition's transaction. A hold is live by one condition,
+``models.beds.live_hold``; referrals show theirs through ``referral_reads``.
 """
 
 from __future__ import annotations
@@ -22,12 +22,9 @@ import uuid
 from collections.abc import Iterable
 
 import sqlalchemy as sa
-from flask import current_app
-from flask_smorest import abort
-from sqlalchemy.orm import aliased
 
-from partnership_api import audit, policy
-from partnership_api.domain_errors import Conflict, NotFound
+from partnership_api import audit, context, policy
+from partnership_api.domain_errors import Conflict, Invalid, NotFound
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import (
@@ -36,9 +33,10 @@ from partnership_api.models.beds import (
     RefugeAvailability,
     live_hold,
 )
-from partnership_api.models.partnership import Organisation, Service, User
+from partnership_api.models.partnership import Service, User
 from partnership_api.models.referrals import OPEN_STATUSES, Referral, ReferralEvent
 from partnership_api.policy import Actor
+from partnership_api.services.availability import held_by_type
 from partnership_api.services.search_cache import mark_changed
 
 RELEASING_ACTIONS = {
@@ -73,7 +71,7 @@ def _referral_for_hold(actor: Actor, referral_id: uuid.UUID) -> Referral:
         .execution_options(populate_existing=True)
     )
     if referral is None:
-        abort(404, message="Not found.")
+        raise NotFound()
     policy.authorize(actor, "referral.hold", referral)
     return referral
 
@@ -96,7 +94,7 @@ def _hold_event(actor: Actor, referral: Referral, hold: BedHold, kind: str, **ex
     )
 
 
-def _audit_hold(
+def audit_hold(
     actor: Actor, action: str, referral: Referral, hold: BedHold, refuge_org_id: int, **extra
 ) -> None:
     audit.record(
@@ -128,26 +126,20 @@ def hold_space(actor: Actor, referral: Referral, refuge_id: int, space_type: str
     then the count of live holds under the ``bed_spaces`` row's lock."""
     policy.require(actor, "bed.hold")
     if referral.kind != "victim":
-        abort(409, message="Bed spaces are held only for a victim's referral.")
+        raise Conflict("Bed spaces are held only for a victim's referral.")
     if referral.status not in OPEN_STATUSES:
-        abort(
-            409,
-            message=f"This referral is {referral.status}; a bed space can be held only while "
-            "it is submitted or accepted.",
+        raise Conflict(
+            f"This referral is {referral.status}; a bed space can be held only while "
+            "it is submitted or accepted."
         )
     if referral.status == "accepted" and referral.to_service_id == refuge_id:
-        abort(
-            409,
-            message="This refuge has already accepted the referral: record the admission in "
-            "its availability rather than holding a space.",
+        raise Conflict(
+            "This refuge has already accepted the referral: record the admission in "
+            "its availability rather than holding a space."
         )
     refuge = db.session.get(Service, refuge_id)
     if refuge is None or refuge.kind != "refuge" or not refuge.active:
-        abort(
-            422,
-            message="No such refuge.",
-            errors={"json": {"refuge_id": ["Not an open refuge service."]}},
-        )
+        raise Invalid.on("refuge_id", "No such refuge.", "Not an open refuge service.")
     now = utcnow()
     policy.authorize(
         actor,
@@ -161,10 +153,9 @@ def hold_space(actor: Actor, referral: Referral, refuge_id: int, space_type: str
     )
     current = live_holds([referral.id]).get(referral.id)
     if current is not None:
-        abort(
-            409,
-            message=f"This referral already holds a {current.space_type} space until "
-            f"{current.expires_at.isoformat()}; release it first.",
+        raise Conflict(
+            f"This referral already holds a {current.space_type} space until "
+            f"{current.expires_at.isoformat()}; release it first."
         )
     _within_the_organisations_cap(actor, now)
     # An expired hold of this referral is tidied away so that the one-active-hold index allows
@@ -185,21 +176,17 @@ def hold_space(actor: Actor, referral: Referral, refuge_id: int, space_type: str
         .with_for_update()
     )
     if space is None:
-        abort(409, message=f"{refuge.name} has no {space_type} spaces.")
-    held = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(BedHold)
-        .where(
-            BedHold.service_id == refuge.id,
-            BedHold.space_type == space_type,
-            live_hold(now),
+        raise Conflict(f"{refuge.name} has no {space_type} spaces.")
+    counted = db.session.execute(
+        held_by_type(
+            sa.and_(BedHold.service_id == refuge.id, BedHold.space_type == space_type), now
         )
-    )
+    ).first()
+    held = counted.held if counted else 0
     if space.vacant - held <= 0:
-        abort(
-            409,
-            message=f"No {space_type} space is available at {refuge.name} now "
-            f"({space.vacant} vacant, {held} held).",
+        raise Conflict(
+            f"No {space_type} space is available at {refuge.name} now "
+            f"({space.vacant} vacant, {held} held)."
         )
     hold = BedHold(
         id=uuid.uuid4(),
@@ -208,7 +195,7 @@ def hold_space(actor: Actor, referral: Referral, refuge_id: int, space_type: str
         space_type=space_type,
         state="active",
         created_at=now,
-        expires_at=now + current_app.config["HOLD_TTL"],
+        expires_at=now + context.setting("HOLD_TTL"),
         created_by_user_id=actor.user_id,
     )
     db.session.add(hold)
@@ -216,7 +203,7 @@ def hold_space(actor: Actor, referral: Referral, refuge_id: int, space_type: str
     _hold_event(actor, referral, hold, "hold_placed")
     mark_changed()
     db.session.flush()
-    _audit_hold(
+    audit_hold(
         actor,
         "bed_hold.place",
         referral,
@@ -242,7 +229,7 @@ def _earlier_hold_lasts_until(referral_id: uuid.UUID, refuge_id: int, now):
 
 def _within_the_organisations_cap(actor: Actor, now) -> None:
     """409 when the actor's organisation's users already hold the most spaces allowed."""
-    cap = current_app.config["MAX_ACTIVE_HOLDS_PER_ORGANISATION"]
+    cap = context.setting("MAX_ACTIVE_HOLDS_PER_ORGANISATION")
     held = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(BedHold)
@@ -261,7 +248,7 @@ def release_hold(actor: Actor, referral_id: uuid.UUID) -> None:
     referral = _referral_for_hold(actor, referral_id)
     hold = live_holds([referral.id]).get(referral.id)
     if hold is None:
-        abort(404, message="This referral holds no bed space.")
+        raise NotFound("This referral holds no bed space.")
     now = utcnow()
     # Released early, it still counts as held until then for renewal (``bed_hold.place``).
     hold.state, hold.ended_at, hold.end_reason = "released", now, "released"
@@ -272,7 +259,7 @@ def release_hold(actor: Actor, referral_id: uuid.UUID) -> None:
     refuge_org_id = db.session.scalar(
         sa.select(Service.organisation_id).where(Service.id == hold.service_id)
     )
-    _audit_hold(actor, "bed_hold.release", referral, hold, refuge_org_id, reason="released")
+    audit_hold(actor, "bed_hold.release", referral, hold, refuge_org_id, reason="released")
     db.session.commit()
 
 
@@ -328,119 +315,4 @@ def on_referral_transition(actor: Actor, referral: Referral, action: str) -> Non
     _hold_event(actor, referral, hold, kind, reason=reason)
     mark_changed()
     db.session.flush()
-    _audit_hold(actor, action_name, referral, hold, refuge_org_id, reason=reason)
-
-
-# --- the refuge's view of the holds on its beds -----------------------------------------------
-
-
-def _refuge_of(actor: Actor, refuge_id: int) -> Service:
-    refuge = db.session.get(Service, refuge_id)
-    if refuge is None or refuge.kind != "refuge":
-        raise NotFound()
-    policy.authorize(actor, "refuge.holds", refuge)
-    return refuge
-
-
-def _hold_rows(refuge_id: int, now, hold_id: uuid.UUID | None = None) -> list[dict]:
-    placed_by = aliased(Organisation)
-    stmt = (
-        sa.select(
-            BedHold,
-            Referral.reference,
-            Referral.from_organisation_id,
-            User.organisation_id.label("placed_by_organisation_id"),
-            placed_by.name.label("placed_by_organisation"),
-        )
-        .join(Referral, Referral.id == BedHold.referral_id)
-        .outerjoin(User, User.id == BedHold.created_by_user_id)
-        .outerjoin(placed_by, placed_by.id == User.organisation_id)
-        .where(BedHold.service_id == refuge_id)
-    )
-    if hold_id is None:
-        stmt = stmt.where(live_hold(now)).order_by(BedHold.expires_at, BedHold.id)
-    else:
-        stmt = stmt.where(BedHold.id == hold_id)
-    return [
-        {
-            "id": hold.id,
-            "referral_id": hold.referral_id,
-            "referral_reference": reference,
-            "referral_from_organisation_id": from_org,
-            "placed_by_organisation_id": placed_org_id,
-            "placed_by_organisation": placed_org,
-            "refuge_id": hold.service_id,
-            "space_type": hold.space_type,
-            "state": hold.state,
-            "created_at": hold.created_at,
-            "expires_at": hold.expires_at,
-            "ended_at": hold.ended_at,
-            "end_reason": hold.end_reason,
-        }
-        for hold, reference, from_org, placed_org_id, placed_org in db.session.execute(stmt)
-    ]
-
-
-def refuge_holds(actor: Actor, refuge_id: int) -> list[dict]:
-    """Every live hold on a refuge's beds, soonest to end first: who placed it (their
-    organisation), for which referral, until when. The refuge's own staff only."""
-    _refuge_of(actor, refuge_id)
-    shown = _hold_rows(refuge_id, utcnow())
-    audit.record(
-        "bed_hold.list",
-        "refuge",
-        refuge_id,
-        subject_organisation_id=actor.org_id,
-        details={"shown": len(shown)},
-    )
-    db.session.commit()
-    return shown
-
-
-def release_by_refuge(actor: Actor, refuge_id: int, hold_id: uuid.UUID, data: dict) -> dict:
-    """The refuge's staff release a hold on its beds, with a reason: on the referral's timeline
-    (the reason and any note) and in the audit trail (the reason). Its space is available
-    again at once, and the referral's sender cannot simply hold it again (``bed_hold.place``)."""
-    refuge = _refuge_of(actor, refuge_id)
-    now = utcnow()
-    hold = db.session.scalar(
-        sa.select(BedHold)
-        .where(BedHold.id == hold_id, BedHold.service_id == refuge.id, live_hold(now))
-        .with_for_update()
-    )
-    if hold is None:
-        raise NotFound("No such live hold on this refuge's beds.")
-    referral = db.session.get(Referral, hold.referral_id)
-    hold.state, hold.ended_at, hold.end_reason = "released", now, "released_by_refuge"
-    referral.updated_at = now
-    db.session.add(
-        ReferralEvent(
-            referral_id=referral.id,
-            at=now,
-            kind="hold_released",
-            user_id=actor.user_id,
-            organisation_id=actor.org_id,
-            reason_code=data["reason_code"],
-            note=data.get("note"),
-            details={
-                "hold_id": str(hold.id),
-                "refuge_id": hold.service_id,
-                "space_type": hold.space_type,
-                "expires_at": hold.expires_at.isoformat(),
-                "reason": "released_by_refuge",
-            },
-        )
-    )
-    mark_changed()
-    db.session.flush()
-    _audit_hold(
-        actor,
-        "bed_hold.release",
-        referral,
-        hold,
-        refuge.organisation_id,
-        reason="released_by_refuge",
-        reason_code=data["reason_code"],
-    )
-    db.session.commit()
-    return _hold_rows(refuge.id, now, hold.id)[0]
+    audit_hold(actor, action_name, referral, hold, refuge_org_id, reason=reason)

@@ -15,10 +15,9 @@ from datetime import timedelta
 from typing import NoReturn
 
 import sqlalchemy as sa
-from flask import current_app
 from limits import parse as parse_rate
 
-from partnership_api import audit, auth
+from partnership_api import audit, auth, context
 from partnership_api.domain_errors import Throttled, Unauthenticated
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
@@ -28,10 +27,11 @@ from partnership_api.services import throttle
 
 FAILED = "Invalid username or password."
 LOCKED = "Too many failed sign-ins. Try again later."
+REFRESH_REFUSED = "A valid refresh token is required."
 
 
 def _lock_window() -> timedelta:
-    return timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+    return timedelta(minutes=context.setting("LOGIN_LOCK_MINUTES"))
 
 
 def _throttled(key: str) -> Throttled:
@@ -44,15 +44,14 @@ def login(username: str, password: str, address: str) -> dict:
     ``address`` is the client's address: failures are counted per address and per
     address-name pair, never per name alone.
     """
-    config = current_app.config
     if throttle.address_blocked(address):
         raise _throttled(throttle.address_key(address))
-    rate = parse_rate(config["LOGIN_RATE_LIMIT"])
+    rate = parse_rate(context.setting("LOGIN_RATE_LIMIT"))
     attempts = throttle.attempt_key(address)
     if throttle.hit(attempts, timedelta(seconds=rate.get_expiry())) > rate.amount:
         raise _throttled(attempts)
     pair = throttle.pair_key(address, username)
-    if throttle.count(pair) >= config["LOGIN_FAILURES_BEFORE_LOCK"]:
+    if throttle.count(pair) >= context.setting("LOGIN_FAILURES_BEFORE_LOCK"):
         raise _throttled(pair)
     user = db.session.scalar(sa.select(User).where(User.username == username))
     ok = auth.verify_password(user, password)
@@ -86,7 +85,7 @@ def _failed(username: str, user: User | None, address: str, pair: str) -> None:
     user_id = user.id if user else None
     org_id = user.organisation_id if user else None
     failures = throttle.hit(pair, _lock_window())
-    locks_at = current_app.config["LOGIN_FAILURES_BEFORE_LOCK"]
+    locks_at = context.setting("LOGIN_FAILURES_BEFORE_LOCK")
     if failures in (1, locks_at):
         audit.record(
             "auth.login",
@@ -110,7 +109,7 @@ def clear_lock(username: str) -> None:
     from partnership_api.models.partnership import AuthCounter
 
     name = username.strip().lower()[:80]
-    if not current_app.config.get("REDIS_URL"):
+    if not context.setting_or("REDIS_URL", None):
         db.session.execute(
             sa.delete(AuthCounter).where(
                 AuthCounter.key.like("pair:%"), AuthCounter.key.endswith(f"|{name}")
@@ -123,7 +122,7 @@ def _refused_refresh(address: str, reason: str) -> NoReturn:
     address's budget)."""
     if throttle.failed_authentication(address, "auth.refresh", reason):
         raise _throttled(throttle.address_key(address))
-    raise Unauthenticated("A valid refresh token is required.")
+    raise Unauthenticated(REFRESH_REFUSED)
 
 
 def refresh(claims: dict | None, address: str) -> dict:
@@ -164,7 +163,7 @@ def refresh(claims: dict | None, address: str) -> dict:
             details={"reason": "refresh_token_reused"},
         )
         db.session.commit()
-        raise Unauthenticated("A valid refresh token is required.")
+        raise Unauthenticated(REFRESH_REFUSED)
     audit.record(
         "auth.refresh",
         "session",

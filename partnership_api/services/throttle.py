@@ -26,10 +26,9 @@ import logging
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, g, has_request_context
 from sqlalchemy.dialects import postgresql, sqlite
 
-from partnership_api import audit
+from partnership_api import audit, context, transactions
 from partnership_api.extensions import db, limiter
 from partnership_api.models.base import utcnow
 from partnership_api.models.partnership import AuthCounter
@@ -54,19 +53,14 @@ def pair_key(address: str, name: str) -> str:
 
 def _redis():
     """The rate limiter's Redis storage, when Redis is configured; None for the database."""
-    if not current_app.config.get("REDIS_URL"):
+    if not context.setting_or("REDIS_URL", None):
         return None
     return limiter.storage
 
 
 def _writable() -> None:
-    """Counting writes: leave a read's transaction-free connection (``transactions.begin_read``)
-    and whatever the request had begun, so the count is kept whatever the request does next."""
-    db.session.rollback()
-    if has_request_context():
-        if g.pop("without_transaction", False):
-            db.session.close()
-        g.read_only = False
+    """Counting writes, kept whatever the request does next (``transactions.write_now``)."""
+    transactions.write_now(db.session)
 
 
 def hit(key: str, window: timedelta) -> int:
@@ -157,12 +151,12 @@ def clear(key: str) -> None:
 
 
 def failure_window() -> timedelta:
-    return timedelta(minutes=current_app.config["AUTH_FAILURE_WINDOW_MINUTES"])
+    return timedelta(minutes=context.setting("AUTH_FAILURE_WINDOW_MINUTES"))
 
 
 def address_blocked(address: str) -> bool:
     """Whether this address has used up its failed-authentication budget for the window."""
-    return count(address_key(address)) >= current_app.config["AUTH_FAILURE_LIMIT"]
+    return count(address_key(address)) >= context.setting("AUTH_FAILURE_LIMIT")
 
 
 def failed_authentication(address: str, action: str, reason: str) -> bool:
@@ -172,7 +166,7 @@ def failed_authentication(address: str, action: str, reason: str) -> bool:
     trail (what was tried, why it failed, the window and the limit); the rest of the window's
     failures are counted, not recorded one by one.
     """
-    limit = current_app.config["AUTH_FAILURE_LIMIT"]
+    limit = context.setting("AUTH_FAILURE_LIMIT")
     if address_blocked(address):
         return True  # refused already: a flood past the limit costs one read, no write
     window = failure_window()
