@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Flask
 from werkzeug.routing import IntegerConverter, UnicodeConverter
 
-from partnership_api.settings import DEV_JWT_SECRET, check_settings, load_settings
+from partnership_api.settings import check_settings, instance_jwt_secret, load_settings
 from partnership_api.transactions import guard_engine
 
 # Resource modules, in the order their tags appear in the docs.
@@ -127,7 +127,8 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
 
 def _configure(app: Flask) -> None:
     if not app.config.get("JWT_SECRET_KEY"):
-        app.config["JWT_SECRET_KEY"] = DEV_JWT_SECRET
+        # Development only (production refused to start without one in ``check_settings``).
+        app.config["JWT_SECRET_KEY"] = instance_jwt_secret()
     url = str(app.config["SQLALCHEMY_DATABASE_URI"])
     # No pre-ping: it costs a round trip per request. A connection found dead raises a
     # disconnect error (a JSON 503), and SQLAlchemy then discards the whole pool, so the next

@@ -23,6 +23,7 @@ def answer_facts() -> dict[tuple[str, str], dict]:
         RISK_LEVELS,
         STATUSES,
     )
+    from partnership_api.oruk.taxonomy import TERM_CODES
     from partnership_api.schemas.stats import GROUP_BY
 
     def one_of(values) -> dict:
@@ -86,7 +87,10 @@ def answer_facts() -> dict[tuple[str, str], dict]:
         ("RagAnswerSchema", "spend"): one_of(RAG_VALUES),
         ("RagCountsSchema", "*"): COUNT,
         ("ReferralSchema", "decline_reason"): one_of(DECLINE_REASONS),
-        ("ReferralSchema", "reference"): {"maxLength": 20, "pattern": "^REF-[0-9]{4}-[0-9]{6,}$"},
+        ("ReferralSchema", "reference"): {
+            "maxLength": 20,
+            "pattern": "^REF-[0-9]{4}-[0-9A-Z]{6,}$",
+        },
         ("ReferralEventSchema", "from_status"): one_of(STATUSES),
         ("ReferralEventSchema", "to_status"): one_of(STATUSES),
         ("ReferralEventSchema", "kind"): {"maxLength": 30},
@@ -128,4 +132,13 @@ def answer_facts() -> dict[tuple[str, str], dict]:
         ("TotalsSchema", "*_pence"): INT64,
         ("UserSchema", "role"): one_of(ROLES),
         ("UserSchema", "username"): username,
+        ("OpeningHoursSchema", "opens_at"): {"maxLength": 5},
+        ("RefugeHoldSchema", "referral_reference"): {"maxLength": 32},
+        ("RefugeHoldSchema", "placed_by_organisation"): name,
+        ("RefugeHoldSchema", "space_type"): one_of(SPACE_TYPES),
+        ("RefugeHoldSchema", "state"): one_of(HOLD_STATES),
+        ("RefugeHoldSchema", "end_reason"): {"maxLength": 200},
+        ("ReferralStatsSchema", "rounding_base"): {"minimum": 1, "maximum": 100, "format": "int32"},
+        ("OpeningHoursSchema", "closes_at"): {"maxLength": 5},
+        ("ServiceSchema", "taxonomy_terms[]"): one_of(TERM_CODES),
     }

@@ -29,8 +29,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from partnership_api import misuse_rules
 from partnership_api.actors import Actor
 from partnership_api.domain_errors import RefusalRecord, Refused
+from partnership_api.misuse_rules import HoldAttempt, sees_address, sees_person  # noqa: F401
 
 # --- function-level rules (403) -------------------------------------------------------------
 
@@ -192,6 +194,11 @@ def _rule_referral_send(actor: Actor, referral: Any) -> None:
         _forbid("Only the sending organisation can withdraw a referral.")
 
 
+def _refuse_if(why: str | None) -> None:
+    if why:
+        _forbid(why)
+
+
 def _rule_own_service(actor: Actor, service: Any) -> None:
     if actor.partnership_admin:
         return
@@ -262,6 +269,12 @@ OBJECT_RULES: dict[str, Callable[[Actor, Any], None]] = {
     "referral.read": _rule_referral_read,
     "referral.note": _rule_referral_read,
     "referral.hold": _rule_referral_read,
+    "referral.create": lambda a, service: _refuse_if(misuse_rules.refer_to(a, service)),
+    # A party to the referral (else hidden), then where and when (``misuse_rules.hold_at``).
+    "bed_hold.place": lambda a, hold: (
+        _rule_referral_read(a, hold.referral) or _refuse_if(misuse_rules.hold_at(a, hold))
+    ),
+    "refuge.holds": lambda a, refuge: _refuse_if(misuse_rules.refuge_holds(a, refuge)),
     "referral.accept": _rule_referral_receive,
     "referral.decline": _rule_referral_receive,
     "referral.redirect": _rule_referral_receive,
@@ -319,13 +332,6 @@ def _organisations_of(item: Any) -> tuple[int | None, int | None]:
         if getattr(item, name, None) is not None:
             return getattr(item, name), None
     return None, None
-
-
-def sees_address(actor: Actor | None, service: Any) -> bool:
-    """A refuge's address never leaves its own organisation (anyone may see other services')."""
-    if service.kind != "refuge":
-        return actor is not None
-    return actor is not None and actor.org_id == service.organisation_id
 
 
 # --- list scopes (the same rules as the single reads above) ----------------------------------

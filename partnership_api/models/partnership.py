@@ -58,6 +58,8 @@ class Service(Timestamped, db.Model):
     languages: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     # [{"days": ["MO", …], "opens_at": "09:00", "closes_at": "17:00"}], UK local time.
     opening_hours: Mapped[list[dict]] = mapped_column(sa.JSON, default=list)
+    # The ETag: a change names the version it read (If-Match) and moves it on by one.
+    version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
 
     organisation: Mapped[Organisation] = relationship(back_populates="services", lazy="joined")
     area_links: Mapped[list[ServiceArea]] = relationship(
@@ -144,16 +146,18 @@ class AuthSession(db.Model):
     revoked_reason: Mapped[str | None] = mapped_column(sa.String(40))
 
 
-class LoginThrottle(db.Model):
-    """Failed sign-ins per username, whether or not such a user exists.
+class AuthCounter(db.Model):
+    """Failed authentication counted per key for a window, on every worker and app server.
 
-    Keyed by the name that was tried, so an unknown username is locked exactly like a real one
-    and the answer never tells which it was, on every worker and app server.
+    Keys are ``address:<client address>`` (every failed authentication from an address: bad
+    tokens, junk refresh tokens, wrong passwords), ``attempt:<address>`` (sign-in attempts) and
+    ``pair:<address>|<name>`` (wrong passwords for one name from one address: only that pair is
+    ever locked, so nobody can lock a night worker out from elsewhere). A count starts again
+    once ``expires_at`` has passed. Used when Redis is not configured (``services.throttle``).
     """
 
-    __tablename__ = "login_throttles"
+    __tablename__ = "auth_counters"
 
-    username_key: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
-    failures: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
-    last_failure_at: Mapped[datetime | None]
+    key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+    expires_at: Mapped[datetime]

@@ -25,7 +25,8 @@ def if_match() -> IfMatch | None:
     etags = request.if_match
     if not etags:
         return None
-    return IfMatch(frozenset(etags), bool(etags.star_tag))
+    weak = len(etags.as_set(include_weak=True)) > len(etags)
+    return IfMatch(frozenset(etags), bool(etags.star_tag), weak)
 
 
 # The ETag handshake of funds and projects, as documented.

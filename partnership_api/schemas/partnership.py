@@ -60,8 +60,16 @@ class OpeningHoursSchema(StrictSchema):
         validate=validate.Length(min=1, max=7),
         metadata={"example": ["MO", "TU", "WE", "TH", "FR"]},
     )
-    opens_at = ma.fields.String(required=True, validate=HH_MM, metadata={"example": "09:00"})
-    closes_at = ma.fields.String(required=True, validate=HH_MM, metadata={"example": "17:00"})
+    opens_at = ma.fields.String(
+        required=True,
+        validate=[validate.Length(max=5), HH_MM],
+        metadata={"example": "09:00", "maxLength": 5},
+    )
+    closes_at = ma.fields.String(
+        required=True,
+        validate=[validate.Length(max=5), HH_MM],
+        metadata={"example": "17:00", "maxLength": 5},
+    )
 
 
 class DirectoryFieldsSchema(StrictSchema):
@@ -112,7 +120,9 @@ class ServiceSchema(ResponseSchema):
     maximum_age = ma.fields.Integer(allow_none=True)
     languages = ma.fields.List(ma.fields.String())
     opening_hours = ma.fields.List(ma.fields.Nested(OpeningHoursSchema))
-    taxonomy_terms = ma.fields.List(ma.fields.String())
+    taxonomy_terms = ma.fields.List(
+        ma.fields.String(validate=validate.OneOf(TERM_CODES), metadata={"maxLength": 40})
+    )
 
 
 PUBLIC_CHOICE = (

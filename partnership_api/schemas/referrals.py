@@ -112,6 +112,12 @@ class ConsentSchema(StrictSchema):
                 raise ma.ValidationError(errors)
 
 
+class HoldWithReferralSchema(StrictSchema):
+    """Hold a space at the refuge the referral goes to, in the same call."""
+
+    space_type = ma.fields.String(required=True, validate=validate.OneOf(SPACE_TYPES))
+
+
 class ReferralCreateSchema(StrictSchema):
     kind = ma.fields.String(required=True, validate=validate.OneOf(REFERRAL_KINDS))
     to_service_id = ma.fields.Integer(
@@ -138,6 +144,14 @@ class ReferralCreateSchema(StrictSchema):
     needs = ma.fields.Nested(NeedsSchema, load_default=lambda: NEEDS_DEFAULT.copy())
     consent = ma.fields.Nested(ConsentSchema, required=True)
     summary = NonEmptyText(5000, required=True)
+    hold = ma.fields.Nested(
+        HoldWithReferralSchema,
+        metadata={
+            "description": "refer here and hold a space: with a refuge as `to_service_id`, "
+            "holds one space of this type there for the referral, in the same transaction "
+            "(both are made or neither; 409 when no such space is available)"
+        },
+    )
 
     @ma.validates_schema
     def _level_fits_score(self, data: dict, **_kwargs) -> None:
@@ -290,7 +304,13 @@ class ReferralHoldSchema(ResponseSchema):
 
 class ReferralSchema(ResponseSchema):
     id = ma.fields.UUID(required=True)
-    reference = ma.fields.String(required=True, metadata={"example": "REF-2026-000123"})
+    reference = ma.fields.String(
+        required=True,
+        metadata={
+            "example": "REF-2026-7KQ2XM4D",
+            "description": "REF-, the year, and eight random characters (never a sequence)",
+        },
+    )
     do_not_contact = ma.fields.Boolean(
         required=True,
         metadata={"description": "true: nobody may contact the person directly. Shown first."},

@@ -148,6 +148,9 @@ def _new_referral(
 def create(actor: Actor, data: dict, idempotency_key: str | None) -> tuple[dict, bool]:
     """Make a referral; with an ``Idempotency-Key``, a retry returns the original instead.
 
+    With ``hold`` (a refuge referral only), a space of that type is held at the same refuge
+    in the same transaction: both are made, or neither (409 when the space has gone).
+
     Returns the referral as shown and whether it was made now (False: a replay). The key's
     row and the referral are committed together; when two requests with one key race, the
     key's primary key lets exactly one commit and the other returns the winner's referral.
@@ -160,6 +163,14 @@ def create(actor: Actor, data: dict, idempotency_key: str | None) -> tuple[dict,
         if replayed is not None:
             return replayed, False
     service = receiving_service(body["kind"], body["to_service_id"])
+    policy.authorize(actor, "referral.create", service)
+    wanted_hold = body.get("hold")
+    if wanted_hold is not None and service.kind != "refuge":
+        raise Invalid.on(
+            "hold",
+            "hold: a space can be held only when the referral goes to a refuge.",
+            "Only with a refuge as to_service_id.",
+        )
     now = utcnow()
     referral = _new_referral(
         actor,
@@ -195,6 +206,9 @@ def create(actor: Actor, data: dict, idempotency_key: str | None) -> tuple[dict,
         details={"reference": referral.reference, "to_service_id": service.id},
         **parties(referral),
     )
+    if wanted_hold is not None:
+        # Both or neither: a 409 here (the space has gone) rolls the referral back too.
+        holds.hold_space(actor, referral, service.id, wanted_hold["space_type"])
     answer = referral_reads.shown(referral.id)
     db.session.commit()
     return answer, True
