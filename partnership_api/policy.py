@@ -83,6 +83,7 @@ def _can_handle_referrals(actor: Actor) -> bool:
 
 FUNCTION_RULES: dict[str, Any] = {
     "organisation.create": lambda a: a.partnership_admin,
+    "organisation.change": lambda a: a.partnership_admin,
     "service.create": lambda a: a.partnership_admin or a.role == "admin",
     "user.manage": lambda a: a.partnership_admin or a.role == "admin",
     "referral.create": _can_handle_referrals,
@@ -100,6 +101,7 @@ FUNCTION_RULES: dict[str, Any] = {
 
 FUNCTION_MESSAGES = {
     "organisation.create": "Only the partnership admin sets up organisations.",
+    "organisation.change": "Only the partnership admin changes organisations.",
     "service.create": "Only an organisation admin or the partnership admin manages services.",
     "user.manage": "Only an organisation admin or the partnership admin manages users.",
     "referral.create": "Your role cannot make referrals.",

@@ -36,6 +36,10 @@ class Organisation(Timestamped, db.Model):
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
     kind: Mapped[str] = mapped_column(sa.String(20))
     areas: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    # Registered numbers, when the organisation has them: the Charity Commission for England
+    # and Wales and Companies House. They identify it in the 360Giving export.
+    charity_number: Mapped[str | None] = mapped_column(sa.String(8))
+    company_number: Mapped[str | None] = mapped_column(sa.String(8))
 
     services: Mapped[list[Service]] = relationship(back_populates="organisation", lazy="raise")
 

@@ -16,7 +16,7 @@ from partnership_api.schemas.partnership import (
     ServiceUpdateSchema,
 )
 from partnership_api.services import partnership
-from partnership_api.smorest import Blueprint
+from partnership_api.smorest import Blueprint, created
 
 blp = Blueprint(
     "Services",
@@ -74,7 +74,8 @@ class Services(MethodView):
     )
     def post(self, data):
         """Add a service (partnership admin, or an org admin for their own organisation)"""
-        return present(partnership.create_service(current_actor(), data))
+        service = partnership.create_service(current_actor(), data)
+        return created(present(service), "Services.ServiceById", service_id=service.id)
 
 
 @blp.route("/<int:service_id>")

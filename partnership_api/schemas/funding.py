@@ -12,6 +12,7 @@ from partnership_api.models.funding import (
     PERIOD_PATTERN,
     PROJECT_STATUSES,
     RAG_VALUES,
+    STARTING_PROJECT_STATUSES,
 )
 from partnership_api.schemas.common import (
     AreaCode,
@@ -122,8 +123,16 @@ class ProjectSchema(ResponseSchema):
     forecast_pence = ma.fields.Integer(
         required=True,
         metadata={
-            "description": "expected outturn: each quarter's actual where reported, "
-            "else its forecast, summed"
+            "description": "expected outturn: each ended quarter's actual where reported, "
+            "else its forecast; each quarter not yet over, its forecast; summed"
+        },
+    )
+    periods_without_actual = ma.fields.List(
+        ma.fields.String(),
+        required=True,
+        metadata={
+            "description": "quarters that have ended with no actual reported yet (null: not "
+            "known, which is not zero); spent_pence counts none of them"
         },
     )
     remaining_pence = ma.fields.Integer(
@@ -154,9 +163,26 @@ class ProjectCreateSchema(StrictSchema):
     )
     areas = ma.fields.List(AreaCode(), validate=validate.Length(max=20), load_default=list)
     amount_awarded_pence = Pence(required=True)
-    awarded_on = ma.fields.Date(allow_none=True)
+    awarded_on = ma.fields.Date(
+        required=True,
+        metadata={"description": "the day the award was made (360Giving's awardDate)"},
+    )
     planned_start = ma.fields.Date(allow_none=True)
     planned_end = ma.fields.Date(allow_none=True)
+    status = ma.fields.String(
+        load_default="planned",
+        validate=validate.OneOf(
+            STARTING_PROJECT_STATUSES,
+            error="A new project starts as planned or in_delivery, not {input}.",
+        ),
+        metadata={
+            "description": "planned (the default) or in_delivery; a project is completed or "
+            "cancelled later, with PATCH"
+        },
+    )
+    actual_start = ma.fields.Date(
+        metadata={"description": "in_delivery only: when delivery began (default today)"}
+    )
     rag = ma.fields.Nested(RagSchema)
     rag_commentary = Text(5000, allow_none=True)
 
@@ -165,6 +191,10 @@ class ProjectCreateSchema(StrictSchema):
         start, end = data.get("planned_start"), data.get("planned_end")
         if start and end and end < start:
             raise ma.ValidationError("Ends before it starts.", "planned_end")
+        if "actual_start" in data and data.get("status") != "in_delivery":
+            raise ma.ValidationError(
+                "Only a project recorded as in_delivery has started.", "actual_start"
+            )
 
 
 class ProjectUpdateSchema(StrictSchema):
@@ -180,7 +210,7 @@ class ProjectUpdateSchema(StrictSchema):
     )
     areas = ma.fields.List(AreaCode(), validate=validate.Length(max=20))
     amount_awarded_pence = Pence()
-    awarded_on = ma.fields.Date(allow_none=True)
+    awarded_on = ma.fields.Date(metadata={"description": "corrected, never removed"})
     planned_start = ma.fields.Date(allow_none=True)
     planned_end = ma.fields.Date(allow_none=True)
     actual_start = ma.fields.Date(allow_none=True)
@@ -339,8 +369,9 @@ class AttentionReasonSchema(ResponseSchema):
     code = ma.fields.String(
         required=True,
         metadata={
-            "description": "red_rag, overdue_milestones, spend_ahead_of_time, "
-            "spend_behind_time, no_recent_update or overspent"
+            "description": "red_rag, overdue_milestones, spend_not_reported (an ended quarter "
+            "without its actual), spend_ahead_of_time, spend_behind_time (not said while "
+            "actuals are missing), no_recent_update or overspent"
         },
     )
     message = ma.fields.String(required=True)
@@ -376,6 +407,25 @@ class PublisherSchema(ResponseSchema):
     name = ma.fields.String(required=True)
 
 
+class LeftOutSchema(ResponseSchema):
+    project_id = ma.fields.Integer(required=True)
+    title = ma.fields.String(required=True)
+    reason = ma.fields.String(
+        required=True, metadata={"description": "no_award_date: the project has no awarded_on"}
+    )
+    message = ma.fields.String(required=True)
+
+
+class ExportReportSchema(ResponseSchema):
+    """Not part of the 360Giving standard: what the publisher must fix before publishing."""
+
+    left_out = ma.fields.List(
+        ma.fields.Nested(LeftOutSchema),
+        required=True,
+        metadata={"description": "projects not exported as grants, and why"},
+    )
+
+
 class GrantPackageSchema(ResponseSchema):
     """A 360Giving data package (standard 1.4): each grant as the standard's schema gives it."""
 
@@ -390,6 +440,11 @@ class GrantPackageSchema(ResponseSchema):
         ma.fields.Dict(),
         required=True,
         metadata={"description": "360Giving grants (amounts in pounds, as the standard requires)"},
+    )
+    report = ma.fields.Nested(
+        ExportReportSchema,
+        required=True,
+        metadata={"description": "for the publisher, not the standard: projects left out"},
     )
 
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_smorest import abort
 
 from partnership_api import audit, auth, policy
+from partnership_api.domain_errors import Conflict
 from partnership_api.extensions import db
 from partnership_api.models.partnership import Organisation, Service, User
 from partnership_api.policy import Actor
@@ -26,6 +27,32 @@ def create_organisation(actor: Actor, data: dict) -> Organisation:
     db.session.add(org)
     db.session.flush()
     audit.record("organisation.create", "organisation", org.id, subject_organisation_id=org.id)
+    db.session.commit()
+    return org
+
+
+def update_organisation(actor: Actor, org_id: int, data: dict) -> Organisation:
+    """Change an organisation's name, areas or registered numbers (the partnership admin)."""
+    policy.require(actor, "organisation.change")
+    org = get_organisation(org_id)
+    if "name" in data and data["name"] != org.name:
+        taken = db.session.scalar(
+            sa.select(Organisation.id).where(
+                Organisation.name == data["name"], Organisation.id != org.id
+            )
+        )
+        if taken:
+            raise Conflict.on("name", "An organisation with that name exists.", "Already taken.")
+    for key, value in data.items():
+        setattr(org, key, value)
+    db.session.flush()
+    audit.record(
+        "organisation.update",
+        "organisation",
+        org.id,
+        subject_organisation_id=org.id,
+        details={"fields": sorted(data)},
+    )
     db.session.commit()
     return org
 

@@ -11,6 +11,7 @@ from flask_smorest import abort
 from werkzeug.datastructures import ETags
 
 from partnership_api import audit, policy
+from partnership_api.domain_errors import Invalid
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.funding import (
@@ -19,6 +20,7 @@ from partnership_api.models.funding import (
     Output,
     Project,
     SpendLine,
+    period_has_ended,
 )
 from partnership_api.policy import Actor
 from partnership_api.services.projects import (
@@ -180,8 +182,20 @@ def spend_stmt(project_id: int) -> sa.Select:
     return sa.select(SpendLine).where(SpendLine.project_id == project_id).order_by(SpendLine.period)
 
 
+def _actual_only_when_ended(period: str, actual_pence: int | None) -> None:
+    """An actual is what was spent in a quarter that is over; before then it is a forecast."""
+    if actual_pence is not None and not period_has_ended(period, today()):
+        raise Invalid.on(
+            "actual_pence",
+            f"actual_pence: {period} has not ended; report its forecast_pence now and its "
+            "actual once the quarter is over.",
+            f"{period} has not ended: an actual is reported once the quarter is over.",
+        )
+
+
 def create_spend_line(actor: Actor, project_id: int, data: dict) -> SpendLine:
     project = _progress_on(actor, project_id, (), frozenset())
+    _actual_only_when_ended(data["period"], data.get("actual_pence"))
     existing = db.session.scalar(
         sa.select(SpendLine.id).where(
             SpendLine.project_id == project.id, SpendLine.period == data["period"]
@@ -211,6 +225,7 @@ def update_spend_line(
 ) -> SpendLine:
     project = _progress_on(actor, project_id, (), frozenset())
     line = get_spend_line(project.id, period)
+    _actual_only_when_ended(line.period, data.get("actual_pence"))
     before = _spend_details(line)
     return _change_item(
         project,

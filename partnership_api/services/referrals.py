@@ -19,6 +19,7 @@ from flask_smorest import abort
 from sqlalchemy.exc import IntegrityError
 
 from partnership_api import audit, direct, policy
+from partnership_api.domain_errors import Invalid
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import BedHold
@@ -280,7 +281,12 @@ def _new_referral(
     from_organisation_id: int,
     from_user_id: uuid.UUID | None,
     redirected_from: Referral | None = None,
+    reason_code: str | None = None,
+    note: str | None = None,
 ) -> Referral:
+    """A new submitted referral and its ``created`` event. A redirect's new referral carries,
+    on that event, who redirected it from which service, and their reason and note: they were
+    written for the next service."""
     safe_contact = body["safe_contact"]
     referral = Referral(
         id=uuid.uuid4(),
@@ -318,6 +324,7 @@ def _new_referral(
         details = {
             "redirected_from": str(redirected_from.id),
             "redirected_by_organisation_id": actor.org_id,
+            "redirected_from_service_id": redirected_from.to_service_id,
         }
     db.session.add(
         ReferralEvent(
@@ -327,6 +334,8 @@ def _new_referral(
             user_id=actor.user_id,
             organisation_id=actor.org_id,
             to_status="submitted",
+            reason_code=reason_code,
+            note=note,
             details=details,
         )
     )
@@ -404,6 +413,37 @@ def read(actor: Actor, referral_id: uuid.UUID) -> dict:
     audit.record("referral.read", "referral", referral.id, **_parties(referral))
     db.session.commit()
     return shown
+
+
+def read_for_bed_search(actor: Actor, referral_id: uuid.UUID) -> dict:
+    """What a bed search for this referral needs: its household, needs and subject's area.
+
+    Only for a victim's referral the caller's organisation sent or received (404 otherwise,
+    403 for a role that never reads referrals); the read is audited like any other.
+    """
+    policy.require(actor, "referral.read")
+    referral = _visible(actor, referral_id)
+    if referral.kind != "victim":
+        raise Invalid.on(
+            "for_referral",
+            "for_referral: bed spaces are searched for a victim's referral, not a perpetrator's.",
+            "A perpetrator's referral.",
+            location="query",
+        )
+    found = {
+        "household": referral.household,
+        "needs": referral.needs,
+        "subject_area": referral.subject_area,
+    }
+    audit.record(
+        "referral.read",
+        "referral",
+        referral.id,
+        details={"view": "bed_search"},
+        **_parties(referral),
+    )
+    db.session.commit()
+    return found
 
 
 def _filtered(stmt: sa.Select, args: dict, now: datetime) -> sa.Select:
@@ -699,6 +739,8 @@ def transition(actor: Actor, referral_id: uuid.UUID, data: dict) -> dict:
             from_organisation_id=referral.from_organisation_id,
             from_user_id=referral.from_user_id,
             redirected_from=referral,
+            reason_code=data.get("reason_code"),
+            note=data.get("note"),
         )
         db.session.flush()
         referral.redirected_to_id = onward.id
