@@ -52,6 +52,8 @@ def period_of(day: date) -> str:
 def period_has_ended(period: str, today: date) -> bool:
     """Whether the quarter is over (periods of one form compare as strings)."""
     return period < period_of(today)
+
+
 MONEY = sa.BigInteger()
 
 
