@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from tests.test_beds import GLOW, PATHWAY, SWA, names, search
 from tests.test_funding import EDUCATION, audit_events, patch, project_id, read
-from tests.test_funding_summary import giving_validator, new_fund
+from tests.test_funding_summary import giving_validator, new_fund, start
 from tests.test_funding_summary import new_project as new_summary_project
 from tests.test_referrals import (
     GLOW_REFUGE,
@@ -186,7 +186,10 @@ def test_a_perpetrators_referral_does_not_search_refuges(client, login, ids):
     referral = make_referral(client, officer, body)
     answer = client.get(f"/api/v1/beds/search?for_referral={referral['id']}", headers=officer)
     assert answer.status_code == 422
-    assert "for_referral" in answer.get_json()["errors"]["query"]
+    assert answer.get_json()["errors"]["query"] == {"for_referral": ["A perpetrator's referral."]}
+    assert answer.get_json()["message"] == (
+        "for_referral: bed spaces are searched for a victim's referral, not a perpetrator's."
+    )
 
 
 def test_an_officer_searches_by_language_and_for_women_only_refuges(client, login, ids):
@@ -502,15 +505,11 @@ def test_no_actual_yet_is_not_zero_in_the_summary(client, login, ids):
     opcc = login("opcc.staff")
     fund_id = new_fund(client, opcc, "Reporting Fund")
     began = (TODAY - timedelta(days=300)).isoformat()
-    window = {
-        "status": "in_delivery",
-        "actual_start": began,
-        "planned_start": began,
-        "planned_end": (TODAY + timedelta(days=65)).isoformat(),
-    }
+    window = {"planned_start": began, "planned_end": (TODAY + timedelta(days=65)).isoformat()}
     silent = new_summary_project(client, opcc, ids, fund_id, 1_000_000, title="Silent", **window)
     nothing = new_summary_project(client, opcc, ids, fund_id, 1_000_000, title="Nothing", **window)
     for pid, actual in ((silent, None), (nothing, 0)):
+        start(client, opcc, pid, began)
         answer = client.post(
             f"/api/v1/projects/{pid}/spend",
             json={"period": quarter(1), "actual_pence": actual, "forecast_pence": 250_000},
