@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response
 from flask.views import MethodView
 
-from partnership_api.policy import current_actor
+from partnership_api.auth import current_actor
 from partnership_api.schemas.beds import BedSearchArgsSchema, BedSearchResultSchema
 from partnership_api.services import bed_search
 from partnership_api.smorest import Blueprint
@@ -37,5 +37,5 @@ class BedSearch(MethodView):
         home) the subject's area fill every filter not given; explicit filters win, and areas
         to keep out add up.
         """
-        answer = bed_search.search_for(current_actor(), args)
-        return Response(answer, status=200, mimetype="application/json")
+        answer = bed_search.search(current_actor(), args)
+        return Response(answer.json, status=200, mimetype="application/json")
