@@ -133,6 +133,8 @@ def answer_facts() -> dict[tuple[str, str], dict]:
         ("UserSchema", "role"): one_of(ROLES),
         ("UserSchema", "username"): username,
         ("OpeningHoursSchema", "opens_at"): {"maxLength": 5},
+        # One per quarter of the project's life: at most 4 a year over a project's few years.
+        ("ProjectSchema", "periods_without_actual"): {"maxItems": 400},
         ("RefugeHoldSchema", "referral_reference"): {"maxLength": 32},
         ("RefugeHoldSchema", "placed_by_organisation"): name,
         ("RefugeHoldSchema", "space_type"): one_of(SPACE_TYPES),

@@ -7,7 +7,6 @@ Two questions, asked in this order by every operation:
 2. ``authorize(actor, action, item)``: may they do it to this object? An object they may not
    even see is refused as hidden (404: its existence does not leak); one they see but may not
    change, 403.
-
 ``can`` answers the first question without raising. A refusal carries what the audit trail
 keeps of it (``RefusalRecord``); whoever catches it writes that, in a transaction of its own
 (the API's error handler does): this module imports no web framework and writes nothing.
@@ -15,9 +14,7 @@ keeps of it (``RefusalRecord``); whoever catches it writes that, in a transactio
 ``FUNCTION_RULES`` names every function, reads that everyone signed in may do included, so the
 table shows every default. Lists are filtered by ``scope_*`` and ``referral_scope_sides``,
 written with the same rule as the single read, so a list can never show what a single read
-would refuse.
-
-The rules follow the table in ``shared/domain.md``. Roles: ``staff`` does the work,
+would refuse. The rules follow ``shared/domain.md``. Roles: ``staff`` does the work,
 ``analyst`` reads figures only, ``admin`` does the work and manages its organisation's users.
 """
 
@@ -65,6 +62,7 @@ FUNCTION_RULES: dict[str, Callable[[Actor], bool]] = {
     "stats.read": _everyone,
     # Setting up the partnership.
     "organisation.create": lambda a: a.partnership_admin,
+    "organisation.change": lambda a: a.partnership_admin,
     "service.create": _manages_users,
     "user.manage": _manages_users,
     # Referrals and holds.
@@ -83,6 +81,7 @@ FUNCTION_RULES: dict[str, Callable[[Actor], bool]] = {
 
 FUNCTION_MESSAGES = {
     "organisation.create": "Only the partnership admin sets up organisations.",
+    "organisation.change": "Only the partnership admin changes organisations.",
     "service.create": "Only an organisation admin or the partnership admin manages services.",
     "user.manage": "Only an organisation admin or the partnership admin manages users.",
     "referral.create": "Your role cannot make referrals.",

@@ -95,6 +95,7 @@ MATRIX: dict[str, str] = {
     "GET /api/v1/stats/referrals":                                  "200 200 200 200 200 200 200 200 200 200 200 200 401",  # noqa: E501
     # writes, each on an object of its own
     "POST /api/v1/organisations":                                   "201 403 403 403 403 403 403 403 403 403 403 403 401",  # noqa: E501
+    "PATCH /api/v1/organisations/{organisation_id}":                "200 403 403 403 403 403 403 403 403 403 403 403 401",  # noqa: E501
     "POST /api/v1/services":                                        "201 403 403 403 403 403 403 403 403 403 403 403 401",  # noqa: E501
     "PATCH /api/v1/services/{service_id}":                          "200 403 403 403 403 403 403 403 403 403 403 403 401",  # noqa: E501
     "POST /api/v1/users":                                           "201 403 403 403 403 403 403 403 403 403 403 403 401",  # noqa: E501
@@ -329,6 +330,9 @@ def request_for(operation: str, w: World) -> Call:
         "POST /api/v1/organisations": Call(
             "POST", "/api/v1/organisations", {"name": "Matrix Outreach", "kind": "provider"}
         ),
+        "PATCH /api/v1/organisations/{organisation_id}": Call(
+            "PATCH", f"/api/v1/organisations/{glow}", {"charity_number": "1234567"}
+        ),
         "POST /api/v1/services": Call(
             "POST",
             "/api/v1/services",
@@ -407,6 +411,7 @@ def request_for(operation: str, w: World) -> Call:
                 "category": "other",
                 "lead_organisation_id": glow,
                 "amount_awarded_pence": 100_000,
+                "awarded_on": today,
             },
         ),
         "PATCH /api/v1/projects/{project_id}": Call(

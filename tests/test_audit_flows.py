@@ -205,6 +205,7 @@ def test_creating_a_project_is_audited(client, login, ids, db_session):
             "category": "street_lighting",
             "lead_organisation_id": ids.org["Staffordshire Commissioner's Office"],
             "amount_awarded_pence": 1_500_000,
+            "awarded_on": "2026-11-02",
             "areas": ["E07000197"],
         },
         headers=login("opcc.staff"),

@@ -61,6 +61,7 @@ FUNCTIONS: dict[str, frozenset[str]] = {
     "funding.export": EVERYONE,
     "stats.read": EVERYONE,
     "organisation.create": frozenset({"partnership.admin"}),
+    "organisation.change": frozenset({"partnership.admin"}),
     "service.create": ORG_ADMINS,
     "user.manage": ORG_ADMINS,
     "audit.read": ORG_ADMINS,

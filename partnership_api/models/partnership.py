@@ -27,6 +27,10 @@ class Organisation(Timestamped, db.Model):
     # The public directory (/oruk) names an organisation by this id, never by ``id``.
     public_id: Mapped[uuid.UUID] = mapped_column(unique=True, default=uuid.uuid4)
     description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # Registered numbers, when the organisation has them: the Charity Commission for England
+    # and Wales and Companies House. They identify it in the 360Giving export.
+    charity_number: Mapped[str | None] = mapped_column(sa.String(8))
+    company_number: Mapped[str | None] = mapped_column(sa.String(8))
 
     services: Mapped[list[Service]] = relationship(back_populates="organisation", lazy="raise")
 

@@ -21,7 +21,7 @@ from partnership_api.schemas.partnership import (
     ServiceUpdateSchema,
 )
 from partnership_api.services import partnership, versions
-from partnership_api.smorest import Blueprint
+from partnership_api.smorest import Blueprint, created
 
 blp = Blueprint(
     "Services",
@@ -86,7 +86,12 @@ class Services(MethodView):
     def post(self, data):
         """Add a service (partnership admin, or an org admin for their own organisation)"""
         service = partnership.create_service(current_actor(), data)
-        return present(service), {"ETag": versions.etag_of(service)}
+        return created(
+            present(service),
+            "Services.ServiceById",
+            {"ETag": versions.etag_of(service)},
+            service_id=service.id,
+        )
 
 
 @blp.route("/<int:service_id>")

@@ -19,7 +19,7 @@ from partnership_api.schemas.funding import (
     FundUpdateSchema,
 )
 from partnership_api.services import funds, versions
-from partnership_api.smorest import Blueprint
+from partnership_api.smorest import Blueprint, created
 
 blp = Blueprint(
     "Funds",
@@ -48,7 +48,7 @@ class Funds(MethodView):
     def post(self, data):
         """Add a fund (commissioner's office)"""
         fund = funds.create_fund(current_actor(), data)
-        return fund, {"ETag": versions.etag_of(fund)}
+        return created(fund, "Funds.FundById", {"ETag": versions.etag_of(fund)}, fund_id=fund.id)
 
 
 @blp.route("/<int:fund_id>")

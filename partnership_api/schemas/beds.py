@@ -6,7 +6,13 @@ import marshmallow as ma
 from marshmallow import validate
 
 from partnership_api.models.beds import SPACE_TYPES
-from partnership_api.schemas.common import AreaCode, ResponseSchema, StrictSchema, Text
+from partnership_api.schemas.common import (
+    AreaCode,
+    NonEmptyText,
+    ResponseSchema,
+    StrictSchema,
+    Text,
+)
 from partnership_api.schemas.partnership import FacilitiesSchema
 
 SPACE_TYPE = validate.OneOf(SPACE_TYPES)
@@ -105,6 +111,9 @@ class RefugeSchema(ResponseSchema):
     """A refuge as every partner sees it: never its address."""
 
     id = ma.fields.Integer(required=True)
+    refuge_id = ma.fields.Integer(
+        required=True, metadata={"description": "the same as id: the name bed search and holds use"}
+    )
     organisation_id = ma.fields.Integer(required=True)
     name = ma.fields.String(required=True)
     areas = ma.fields.List(ma.fields.String(), required=True)
@@ -148,6 +157,18 @@ class BedSearchArgsSchema(StrictSchema):
     wheelchair = ma.fields.Boolean(metadata={"description": "wheelchair-accessible refuges"})
     nrpf = ma.fields.Boolean(metadata={"description": "refuges that accept NRPF"})
     pets = ma.fields.Boolean(metadata={"description": "refuges that accept pets"})
+    language = NonEmptyText(
+        40, metadata={"description": "refuges that list this language (any letter case)"}
+    )
+    women_only = ma.fields.Boolean(metadata={"description": "women-only refuges"})
+    for_referral = ma.fields.UUID(
+        metadata={
+            "description": "a referral your organisation sent or received: its household "
+            "(children, the oldest son's age), needs (wheelchair, NRPF, pets, interpreter "
+            "language) and, when the risk comes from home, the subject's area to keep out fill "
+            "the filters not given here; areas to keep out add up. The read is audited."
+        }
+    )
 
 
 class AvailableSpaceSchema(ResponseSchema):

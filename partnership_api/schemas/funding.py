@@ -12,6 +12,7 @@ from partnership_api.models.funding import (
     PERIOD_PATTERN,
     PROJECT_STATUSES,
     RAG_VALUES,
+    STARTING_PROJECT_STATUSES,
 )
 from partnership_api.schemas.common import (
     AreaCode,
@@ -122,8 +123,16 @@ class ProjectSchema(ResponseSchema):
     forecast_pence = ma.fields.Integer(
         required=True,
         metadata={
-            "description": "expected outturn: each quarter's actual where reported, "
-            "else its forecast, summed"
+            "description": "expected outturn: each ended quarter's actual where reported, "
+            "else its forecast; each quarter not yet over, its forecast; summed"
+        },
+    )
+    periods_without_actual = ma.fields.List(
+        ma.fields.String(metadata={"maxLength": 7}),
+        required=True,
+        metadata={
+            "description": "quarters that have ended with no actual reported yet (null: not "
+            "known, which is not zero); spent_pence counts none of them"
         },
     )
     remaining_pence = ma.fields.Integer(
@@ -154,9 +163,26 @@ class ProjectCreateSchema(StrictSchema):
     )
     areas = ma.fields.List(AreaCode(), validate=validate.Length(max=20), load_default=list)
     amount_awarded_pence = Pence(required=True)
-    awarded_on = ma.fields.Date(allow_none=True)
+    awarded_on = ma.fields.Date(
+        required=True,
+        metadata={"description": "the day the award was made (360Giving's awardDate)"},
+    )
     planned_start = ma.fields.Date(allow_none=True)
     planned_end = ma.fields.Date(allow_none=True)
+    status = ma.fields.String(
+        load_default="planned",
+        validate=validate.OneOf(
+            STARTING_PROJECT_STATUSES,
+            error="A new project starts as planned or in_delivery, not {input}.",
+        ),
+        metadata={
+            "description": "planned (the default) or in_delivery; a project is completed or "
+            "cancelled later, with PATCH"
+        },
+    )
+    actual_start = ma.fields.Date(
+        metadata={"description": "in_delivery only: when delivery began (default today)"}
+    )
     rag = ma.fields.Nested(RagSchema)
     rag_commentary = Text(5000, allow_none=True)
 
@@ -165,6 +191,10 @@ class ProjectCreateSchema(StrictSchema):
         start, end = data.get("planned_start"), data.get("planned_end")
         if start and end and end < start:
             raise ma.ValidationError("Ends before it starts.", "planned_end")
+        if "actual_start" in data and data.get("status") != "in_delivery":
+            raise ma.ValidationError(
+                "Only a project recorded as in_delivery has started.", "actual_start"
+            )
 
 
 class ProjectUpdateSchema(StrictSchema):
@@ -180,7 +210,7 @@ class ProjectUpdateSchema(StrictSchema):
     )
     areas = ma.fields.List(AreaCode(), validate=validate.Length(max=20))
     amount_awarded_pence = Pence()
-    awarded_on = ma.fields.Date(allow_none=True)
+    awarded_on = ma.fields.Date(metadata={"description": "corrected, never removed"})
     planned_start = ma.fields.Date(allow_none=True)
     planned_end = ma.fields.Date(allow_none=True)
     actual_start = ma.fields.Date(allow_none=True)
@@ -296,100 +326,3 @@ class OutputUpdateSchema(StrictSchema):
         metadata={"description": "commissioner's office only"},
     )
     actual = ma.fields.Integer(strict=True, validate=COUNT)
-
-
-# --- the summary ---------------------------------------------------------------------------------
-
-
-class RagCountsSchema(ResponseSchema):
-    green = ma.fields.Integer(required=True)
-    amber = ma.fields.Integer(required=True)
-    red = ma.fields.Integer(required=True)
-    not_rated = ma.fields.Integer(required=True)
-
-
-class RagCountsByDimensionSchema(ResponseSchema):
-    delivery = ma.fields.Nested(RagCountsSchema, required=True)
-    spend = ma.fields.Nested(RagCountsSchema, required=True)
-    risk = ma.fields.Nested(RagCountsSchema, required=True)
-
-
-class StatusCountsSchema(ResponseSchema):
-    planned = ma.fields.Integer(required=True)
-    in_delivery = ma.fields.Integer(required=True)
-    completed = ma.fields.Integer(required=True)
-    cancelled = ma.fields.Integer(required=True)
-
-
-class TotalsSchema(ResponseSchema):
-    project_count = ma.fields.Integer(required=True)
-    awarded_pence = ma.fields.Integer(required=True)
-    spent_pence = ma.fields.Integer(required=True)
-    forecast_pence = ma.fields.Integer(required=True)
-    remaining_pence = ma.fields.Integer(required=True)
-    by_status = ma.fields.Nested(StatusCountsSchema, required=True)
-    by_rag = ma.fields.Nested(RagCountsByDimensionSchema, required=True)
-
-
-class FundTotalsSchema(TotalsSchema):
-    fund_id = ma.fields.Integer(required=True)
-    name = ma.fields.String(required=True)
-    funder = ma.fields.String(required=True)
-
-
-class AttentionReasonSchema(ResponseSchema):
-    code = ma.fields.String(
-        required=True,
-        metadata={
-            "description": "red_rag, overdue_milestones, spend_ahead_of_time, "
-            "spend_behind_time, no_recent_update or overspent"
-        },
-    )
-    message = ma.fields.String(required=True)
-
-
-class AttentionSchema(ResponseSchema):
-    project_id = ma.fields.Integer(required=True)
-    fund_id = ma.fields.Integer(required=True)
-    title = ma.fields.String(required=True)
-    status = ma.fields.String(required=True)
-    lead_organisation_id = ma.fields.Integer(required=True)
-    reasons = ma.fields.List(ma.fields.Nested(AttentionReasonSchema), required=True)
-
-
-class ThresholdsSchema(ResponseSchema):
-    spend_time_gap_points = ma.fields.Integer(required=True)
-    no_update_days = ma.fields.Integer(required=True)
-
-
-class FundingSummarySchema(ResponseSchema):
-    as_of = ma.fields.Date(required=True)
-    thresholds = ma.fields.Nested(ThresholdsSchema, required=True)
-    overall = ma.fields.Nested(TotalsSchema, required=True)
-    funds = ma.fields.List(ma.fields.Nested(FundTotalsSchema), required=True)
-    attention = ma.fields.List(ma.fields.Nested(AttentionSchema), required=True)
-
-
-# --- the 360Giving export ------------------------------------------------------------------------
-
-
-class PublisherSchema(ResponseSchema):
-    identifier = ma.fields.String()
-    name = ma.fields.String(required=True)
-
-
-class GrantPackageSchema(ResponseSchema):
-    """A 360Giving data package (standard 1.4): each grant as the standard's schema gives it."""
-
-    title = ma.fields.String()
-    description = ma.fields.String()
-    identifier = ma.fields.String()
-    issued = ma.fields.String()
-    modified = ma.fields.String()
-    version = ma.fields.String()
-    publisher = ma.fields.Nested(PublisherSchema)
-    grants = ma.fields.List(
-        ma.fields.Dict(),
-        required=True,
-        metadata={"description": "360Giving grants (amounts in pounds, as the standard requires)"},
-    )

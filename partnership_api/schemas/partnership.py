@@ -18,11 +18,41 @@ from partnership_api.schemas.common import (
 LANGUAGE = validate.Length(min=2, max=40)
 
 
+CHARITY_NUMBER = validate.Regexp(
+    r"^[0-9]{6,8}$",
+    error="A charity number of the Charity Commission for England and Wales: 6 to 8 digits.",
+)
+COMPANY_NUMBER = validate.Regexp(
+    r"^([0-9]{8}|[A-Z]{2}[0-9]{6})$",
+    error="A Companies House number: 8 digits, or 2 capital letters and 6 digits.",
+)
+
+
+def CharityNumber(**kwargs) -> ma.fields.String:  # noqa: N802 - a field factory
+    return ma.fields.String(
+        allow_none=True,
+        validate=[ma.validate.Length(max=8), CHARITY_NUMBER],
+        metadata={"description": "registered charity number (England and Wales)"},
+        **kwargs,
+    )
+
+
+def CompanyNumber(**kwargs) -> ma.fields.String:  # noqa: N802
+    return ma.fields.String(
+        allow_none=True,
+        validate=[ma.validate.Length(max=8), COMPANY_NUMBER],
+        metadata={"description": "Companies House number"},
+        **kwargs,
+    )
+
+
 class OrganisationSchema(ResponseSchema):
     id = ma.fields.Integer(dump_only=True)
     name = ma.fields.String(required=True)
     kind = ma.fields.String(required=True, validate=validate.OneOf(ORGANISATION_KINDS))
     areas = ma.fields.List(ma.fields.String())
+    charity_number = ma.fields.String(allow_none=True, metadata={"maxLength": 8})
+    company_number = ma.fields.String(allow_none=True, metadata={"maxLength": 8})
     created_at = ma.fields.AwareDateTime(dump_only=True)
 
 
@@ -30,6 +60,17 @@ class OrganisationCreateSchema(StrictSchema):
     name = NonEmptyText(200, required=True)
     kind = ma.fields.String(required=True, validate=validate.OneOf(ORGANISATION_KINDS))
     areas = ma.fields.List(AreaCode(), validate=validate.Length(max=20), load_default=list)
+    charity_number = CharityNumber()
+    company_number = CompanyNumber()
+
+
+class OrganisationUpdateSchema(StrictSchema):
+    """Its name, areas and registered numbers; its kind decides access, so it never changes."""
+
+    name = NonEmptyText(200)
+    areas = ma.fields.List(AreaCode(), validate=validate.Length(max=20))
+    charity_number = CharityNumber()
+    company_number = CompanyNumber()
 
 
 class FacilitiesSchema(StrictSchema):

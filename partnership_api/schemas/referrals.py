@@ -22,6 +22,7 @@ from partnership_api.schemas.common import (
     Text,
     no_control_characters,
 )
+from partnership_api.schemas.households import HouseholdOutSchema, HouseholdSchema
 
 DASH_HIGH_RISK_SCORE = 14
 DASH_MAX_SCORE = 27
@@ -66,23 +67,6 @@ class SafeContactSchema(StrictSchema):
     )
 
 
-class HouseholdSchema(StrictSchema):
-    children = ma.fields.Integer(load_default=0, validate=validate.Range(min=0, max=20))
-    child_ages = ma.fields.List(
-        ma.fields.Integer(validate=validate.Range(min=0, max=25)),
-        load_default=list,
-        validate=validate.Length(max=20),
-    )
-
-    @ma.validates_schema
-    def _ages_match_children(self, data: dict, **_kwargs) -> None:
-        ages = data.get("child_ages") or []
-        if ages and len(ages) != data.get("children", 0):
-            raise ma.ValidationError(
-                "Give one age per child (or none at all).", field_name="child_ages"
-            )
-
-
 class NeedsSchema(StrictSchema):
     wheelchair = ma.fields.Boolean(load_default=False)
     interpreter_language = Text(40, allow_none=True, load_default=None)
@@ -91,6 +75,12 @@ class NeedsSchema(StrictSchema):
     )
     pets = ma.fields.Boolean(load_default=False)
     other = Text(1000, allow_none=True, load_default=None)
+    risk_from_home = ma.fields.Boolean(
+        metadata={
+            "description": "the risk comes from where the person lives: bed search for this "
+            "referral keeps out refuges serving the subject's area"
+        }
+    )
 
 
 class ConsentSchema(StrictSchema):
@@ -275,17 +265,13 @@ class SafeContactOutSchema(ResponseSchema):
     safe_times = ma.fields.String(allow_none=True)
 
 
-class HouseholdOutSchema(ResponseSchema):
-    children = ma.fields.Integer()
-    child_ages = ma.fields.List(ma.fields.Integer())
-
-
 class NeedsOutSchema(ResponseSchema):
     wheelchair = ma.fields.Boolean()
     interpreter_language = ma.fields.String(allow_none=True)
     nrpf = ma.fields.Boolean()
     pets = ma.fields.Boolean()
     other = ma.fields.String(allow_none=True)
+    risk_from_home = ma.fields.Boolean()
 
 
 class ConsentOutSchema(ResponseSchema):

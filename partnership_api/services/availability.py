@@ -227,6 +227,7 @@ def _refuge_shown(service: Service, availability: dict) -> dict:
     """A refuge as any partner sees it: no address, not even for its own organisation."""
     return {
         "id": service.id,
+        "refuge_id": service.id,
         "organisation_id": service.organisation_id,
         "name": service.name,
         "areas": service.areas,

@@ -27,6 +27,32 @@ def create_organisation(actor: Actor, data: dict) -> Organisation:
     return org
 
 
+def update_organisation(actor: Actor, org_id: int, data: dict) -> Organisation:
+    """Change an organisation's name, areas or registered numbers (the partnership admin)."""
+    policy.require(actor, "organisation.change")
+    org = get_organisation(actor, org_id)
+    if "name" in data and data["name"] != org.name:
+        taken = db.session.scalar(
+            sa.select(Organisation.id).where(
+                Organisation.name == data["name"], Organisation.id != org.id
+            )
+        )
+        if taken:
+            raise Conflict.on("name", "An organisation with that name exists.", "Already taken.")
+    for key, value in data.items():
+        setattr(org, key, value)
+    db.session.flush()
+    audit.record(
+        "organisation.update",
+        "organisation",
+        org.id,
+        subject_organisation_id=org.id,
+        details={"fields": sorted(data)},
+    )
+    db.session.commit()
+    return org
+
+
 def list_organisations(actor: Actor, page: PageRequest) -> Page:
     """The partnership's organisations, in the order they joined."""
     policy.require(actor, "organisation.read")

@@ -92,7 +92,12 @@ def _new_referral(
     from_organisation_id: int,
     from_user_id: uuid.UUID | None,
     redirected_from: Referral | None = None,
+    reason_code: str | None = None,
+    note: str | None = None,
 ) -> Referral:
+    """A new submitted referral and its ``created`` event. A redirect's new referral carries,
+    on that event, who redirected it from which service, and their reason and note: they were
+    written for the next service."""
     safe_contact = body["safe_contact"]
     referral = Referral(
         id=uuid.uuid4(),
@@ -130,6 +135,7 @@ def _new_referral(
         details = {
             "redirected_from": str(redirected_from.id),
             "redirected_by_organisation_id": actor.org_id,
+            "redirected_from_service_id": redirected_from.to_service_id,
         }
     db.session.add(
         ReferralEvent(
@@ -139,6 +145,8 @@ def _new_referral(
             user_id=actor.user_id,
             organisation_id=actor.org_id,
             to_status="submitted",
+            reason_code=reason_code,
+            note=note,
             details=details,
         )
     )
@@ -307,6 +315,8 @@ def transition(actor: Actor, referral_id: uuid.UUID, data: dict) -> dict:
             from_organisation_id=referral.from_organisation_id,
             from_user_id=referral.from_user_id,
             redirected_from=referral,
+            reason_code=data.get("reason_code"),
+            note=data.get("note"),
         )
         db.session.flush()
         referral.redirected_to_id = onward.id
