@@ -210,6 +210,10 @@ def _operation_id(endpoint: str, method: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", f"{endpoint}_{method}")
 
 
+# Operations limited by the sign-in counters rather than flask-limiter.
+COUNTED_APART = frozenset({"Auth.Login"})
+
+
 class OperationDocs(BasePlugin):
     """An apispec plugin: operation ids, descriptions, 500/503 and rate-limit headers.
 
@@ -258,13 +262,21 @@ class OperationDocs(BasePlugin):
                         if content.get("schema", {}).get("type") == "array":
                             content["schema"]["maxItems"] = PAGE_SIZE_MAX
             limited = any(str(code) == "429" for code in responses)
+            # Sign-in is limited by its own counters (services/throttle.py, shared by every
+            # worker), not flask-limiter: its 429 says Retry-After, and no X-RateLimit-* is sent.
+            counted_apart = endpoint in COUNTED_APART
+            for code, response in responses.items():
+                if counted_apart and str(code) == "429" and isinstance(response, dict):
+                    response.setdefault("headers", {})["Retry-After"] = RETRY_AFTER
             # Answers given before flask-limiter counts the request carry none of its headers:
             # a body that cannot be parsed (400) and, where a token is needed, a refused
             # token (401).
             refused_first = {"400", "401"} if operation.get("security") != [] else {"400"}
             for code in list(responses):
                 response = responses[code]
-                if not limited or str(code)[0] not in "24" or str(code) in refused_first:
+                if counted_apart or not limited or str(code)[0] not in "24":
+                    continue
+                if str(code) in refused_first:
                     continue
                 if isinstance(response, str):  # a shared component: this one gets its own copy
                     response = responses[code] = {

@@ -307,6 +307,14 @@ def add_services(app, count: int, marker: str = "") -> None:
 # --- the scenarios --------------------------------------------------------------------------
 
 
+def change_service(client, service_id, body, headers):
+    """An admin's change to a service, naming the version read (PATCH needs If-Match)."""
+    etag = client.get(f"/api/v1/services/{service_id}", headers=headers).headers["ETag"]
+    return client.patch(
+        f"/api/v1/services/{service_id}", json=body, headers={**headers, "If-Match": etag}
+    )
+
+
 def test_every_answer_for_the_demo_partnership_validates_against_the_profile(client):
     answers = crawl(client)
     names = by_name(client)
@@ -525,10 +533,11 @@ def test_modified_after_gives_what_changed_since(app, client, login, ids):
         ]
         == 0
     )
-    changed = client.patch(
-        f"/api/v1/services/{ids.service['Pathway refuge']}",
-        json={"languages": ["English", "Urdu"]},
-        headers=login("partnership.admin"),
+    changed = change_service(
+        client,
+        ids.service["Pathway refuge"],
+        {"languages": ["English", "Urdu"]},
+        login("partnership.admin"),
     )
     assert changed.status_code == 200, changed.get_json()
     body = get(client, "/oruk/services", query_string={"modified_after": since}).get_json()
@@ -697,7 +706,7 @@ def test_a_service_made_unlisted_disappears_at_once(client, login, ids):
     before = get(client, "/oruk/services")
     assert get(client, f"/oruk/services/{public_id}").status_code == 200
 
-    unlisted = client.patch(f"/api/v1/services/{refuge}", json={"public": False}, headers=admin)
+    unlisted = change_service(client, refuge, {"public": False}, admin)
     assert unlisted.status_code == 200 and unlisted.get_json()["public"] is False
 
     after = get(client, "/oruk/services", headers={"If-None-Match": before.headers["ETag"]})
@@ -708,7 +717,7 @@ def test_a_service_made_unlisted_disappears_at_once(client, login, ids):
     term = "4d5bf25e-d062-4809-9321-bf81a2769267"  # refuge
     assert get(client, f"/oruk/services?taxonomy_term_id={term}").get_json()["total_items"] == 2
 
-    relisted = client.patch(f"/api/v1/services/{refuge}", json={"public": True}, headers=admin)
+    relisted = change_service(client, refuge, {"public": True}, admin)
     assert relisted.status_code == 200
     assert get(client, f"/oruk/services/{public_id}").status_code == 200
 
@@ -724,9 +733,7 @@ def test_another_organisations_admin_cannot_change_the_listing(client, login, id
 
 def test_an_inactive_service_is_not_listed(client, login, ids):
     glow = ids.service["Glow perpetrator service"]
-    response = client.patch(
-        f"/api/v1/services/{glow}", json={"active": False}, headers=login("partnership.admin")
-    )
+    response = change_service(client, glow, {"active": False}, login("partnership.admin"))
     assert response.status_code == 200
     assert "Glow perpetrator service" not in by_name(client)
 
