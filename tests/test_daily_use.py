@@ -201,11 +201,11 @@ def test_an_officer_searches_by_language_and_for_women_only_refuges(client, logi
     # Pathway's refuge now takes men too: it drops out of a women-only search.
     admin = login("partnership.admin")
     pathway = ids.service[PATHWAY]
-    facilities = client.get(f"/api/v1/services/{pathway}", headers=admin).get_json()["facilities"]
+    read = client.get(f"/api/v1/services/{pathway}", headers=admin)
     changed = client.patch(
         f"/api/v1/services/{pathway}",
-        json={"facilities": {**facilities, "women_only": False}},
-        headers=admin,
+        json={"facilities": {"women_only": False}},  # merged field by field with the rest
+        headers={**admin, "If-Match": read.headers["ETag"]},
     )
     assert changed.status_code == 200, changed.get_json()
     assert PATHWAY not in names(search(client, officer, "?women_only=true"), ids)
