@@ -4,27 +4,37 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 STAMP := $(VENV)/.installed-stamp
-# npm writes node_modules/.package-lock.json on every install: newer than the lock = up to date.
-NODE_STAMP := node_modules/.package-lock.json
+NPM_STAMP := node_modules/.installed-stamp
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install assets browser run test test-sqlite test-postgres test-faults lint openapi bench clean
+.PHONY: install npm assets browser lock run test test-sqlite test-postgres test-faults lint lint-spec openapi bench clean
 
-$(STAMP): pyproject.toml
+# Python packages: exactly the versions (and hashes) of requirements.lock, then the project itself.
+$(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+# npm packages: Swagger UI for /docs, Spectral for lint-spec, GOV.UK Frontend for the pages'
+# assets (served by the app itself from /assets, never from another host) and axe-core for the
+# browser tests, exactly as package-lock.json says (npm ci checks each package's integrity hash);
+# no install scripts are run. Node.js is needed.
+$(NPM_STAMP): package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $(NPM_STAMP)
 
-# The pages' assets (GOV.UK Frontend) and axe-core for the browser tests, from the npm registry
-# (Node.js is needed); served by the app itself from /assets, never from another host.
-$(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund
-	touch $(NODE_STAMP)
+npm: $(NPM_STAMP)
 
-assets: $(NODE_STAMP)
+install: $(STAMP) $(NPM_STAMP)
+
+# Refresh the locks after changing dependencies in pyproject.toml or package.json (README).
+lock: $(STAMP)
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+		--generate-hashes --quiet --output-file requirements.lock
+	npm install --package-lock-only --ignore-scripts --no-audit --no-fund
+
+assets: $(NPM_STAMP)
 
 # The browser tests drive Debian's own Chromium; installed here when missing (as root, or with
 # sudo). Nothing is downloaded at run time.
@@ -55,6 +65,11 @@ test-faults: install
 
 lint: install
 	$(PY) -m ruff check .
+
+# The OpenAPI document under Spectral's OpenAPI rules and the OWASP API Security Top 10 ruleset
+# (.spectral.yaml): any error or warning fails; each rule turned off there says why.
+lint-spec: npm
+	node_modules/.bin/spectral lint --fail-severity=warn --display-only-failures openapi/openapi.json
 
 openapi: install
 	$(FLASK) openapi write --format=json openapi/openapi.json

@@ -6,7 +6,7 @@ from flask.views import MethodView
 
 from partnership_api import auth
 from partnership_api.auth import current_actor
-from partnership_api.ratelimits import login_account_limit, login_address_limit
+from partnership_api.ratelimits import client_address
 from partnership_api.schemas.auth import LoginSchema, MeSchema, TokenPairSchema
 from partnership_api.services import signin
 from partnership_api.smorest import Blueprint
@@ -18,17 +18,18 @@ blp = Blueprint(
 
 @blp.route("/auth/login")
 class Login(MethodView):
-    # Shared with the sign-in page: one budget per address and per name, whichever is used.
-    decorators = [login_address_limit, login_account_limit]
-
     @blp.public
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenPairSchema)
     @blp.alt_response(401, description="Wrong username or password (the same answer for both)")
-    @blp.alt_response(429, description="Too many attempts; the account or address is locked")
+    @blp.alt_response(
+        429,
+        description="Too many attempts from your address, or too many wrong passwords for "
+        "this name from your address (Retry-After says when to try again)",
+    )
     def post(self, data):
         """Sign in: an access token (15 minutes) and a refresh token"""
-        return signin.login(data["username"], data["password"])
+        return signin.login(data["username"], data["password"], client_address())
 
 
 @blp.route("/auth/refresh")
@@ -37,9 +38,10 @@ class Refresh(MethodView):
     @blp.doc(security=[{"bearerAuth": []}])
     @blp.response(200, TokenPairSchema)
     @blp.alt_response(401, description="Missing, expired, revoked or reused refresh token")
+    @blp.alt_response(429, description="Too many failed authentications from your address")
     def post(self):
         """Rotate the refresh token (send it as Bearer); the old one stops working"""
-        return signin.refresh(auth.bearer_claims(refresh=True))
+        return signin.refresh(auth.bearer_claims(refresh=True), client_address())
 
 
 @blp.route("/auth/logout")

@@ -89,9 +89,9 @@ def require(actor: Actor, action: str) -> None:
 # --- signing in and out -----------------------------------------------------------------------
 
 
-def sign_in(username: str, password: str) -> tuple[uuid.UUID, uuid.UUID]:
-    """The API's own sign-in (same lock, throttling and audit): (user id, session id)."""
-    return _call(signin.open_page_session, username, password)
+def sign_in(username: str, password: str, address: str) -> tuple[uuid.UUID, uuid.UUID]:
+    """The API's own sign-in (same shared counters, lock and audit): (user id, session id)."""
+    return _call(signin.open_page_session, username, password, address)
 
 
 def sign_out(actor: Actor) -> None:

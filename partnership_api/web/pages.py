@@ -15,7 +15,7 @@ import partnership_api.web.adapter as adapter
 import partnership_api.web.assets as assets
 import partnership_api.web.presenters as presenters
 import partnership_api.web.session as session
-from partnership_api.ratelimits import login_account_limit, login_address_limit
+from partnership_api.ratelimits import client_address
 from partnership_api.web.forms import SignInForm
 from partnership_api.web.render import render_page
 from partnership_api.web.security import csrf
@@ -81,10 +81,9 @@ def safe_next(target: str | None) -> str | None:
 
 
 @blp.route("/sign-in", methods=["GET", "POST"])
-@login_address_limit
-@login_account_limit
 def sign_in():
-    """Sign in with a username and password: the API's own checks, lock and throttling."""
+    """Sign in with a username and password: the API's own checks, lock and shared counters
+    (``signin``: per address, per address and name, failed authentications)."""
     next_page = safe_next(request.args.get("next"))
     if request.method == "GET" and g.get("page_actor") is not None:
         return redirect(next_page or url_for("web.home"), code=303)
@@ -92,7 +91,9 @@ def sign_in():
     refused, status = None, 200
     if form.validate_on_submit():
         try:
-            user_id, session_id = adapter.sign_in(form.username.data, form.password.data)
+            user_id, session_id = adapter.sign_in(
+                form.username.data, form.password.data, client_address()
+            )
         except adapter.Refusal as refusal:
             if refusal.status not in (401, 429):
                 raise
