@@ -1,5 +1,6 @@
--- GET with a bearer token, rotating over one or more paths.
--- BENCH_DATA names a Lua file returning {token = "…" or "", paths = {"/…", …}}.
+-- GET with a bearer token (or a page session cookie), rotating over one or more paths.
+-- BENCH_DATA names a Lua file returning {token = "…" or "", paths = {"/…", …}}, and for a
+-- web page also cookie = "name=value" and accept = "text/html".
 
 local report = dofile(os.getenv("BENCH_LUA_DIR") .. "/report.lua")
 local data = dofile(os.getenv("BENCH_DATA"))
@@ -14,7 +15,10 @@ function init(args)
    if data.token ~= "" then
       wrk.headers["Authorization"] = "Bearer " .. data.token
    end
-   wrk.headers["Accept"] = "application/json"
+   if data.cookie then
+      wrk.headers["Cookie"] = data.cookie
+   end
+   wrk.headers["Accept"] = data.accept or "application/json"
    counter = tonumber(wrk.thread:get("tid") or 1) or 1
 end
 

@@ -35,7 +35,6 @@ def _rollback() -> None:
 
 
 TOO_MANY_REQUESTS = "Too many requests. Try again later."
-SIGN_IN_ENDPOINTS = ("Auth.Login", "web.sign_in")
 
 
 def domain_error_response(error: DomainError):
@@ -58,7 +57,7 @@ def register_error_handlers(app: Flask) -> None:
         # the account lock's message, so a throttled unknown name reads like a locked account.
         from partnership_api.services.signin import LOCKED
 
-        message = LOCKED if request.endpoint in SIGN_IN_ENDPOINTS else TOO_MANY_REQUESTS
+        message = LOCKED if request.endpoint == "Auth.Login" else TOO_MANY_REQUESTS
         return api.handle_http_exception(TooManyRequests(message))
 
     @app.errorhandler(DomainError)

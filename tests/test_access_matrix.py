@@ -105,6 +105,7 @@ MATRIX: dict[str, str] = {
     "POST /api/v1/referrals/{referral_id}/transitions":             "403 403 403 403 403 403 404 404 404 404 200 404 401",  # noqa: E501
     "POST /api/v1/referrals/{referral_id}/hold":                    "403 201 201 403 403 403 404 404 404 404 201 404 401",  # noqa: E501
     "DELETE /api/v1/referrals/{referral_id}/hold":                  "403 204 204 403 403 403 404 404 404 404 204 404 401",  # noqa: E501
+    "POST /api/v1/refuges/{refuge_id}/availability/confirm":        "403 403 403 403 403 403 403 403 403 403 200 403 401",  # noqa: E501
     "PUT /api/v1/refuges/{refuge_id}/availability":                 "403 403 403 403 403 403 403 403 403 403 200 403 401",  # noqa: E501
     "POST /api/v1/refuges/{refuge_id}/holds/{hold_id}/release":     "403 403 403 403 403 403 403 403 403 403 200 403 401",  # noqa: E501
     "POST /api/v1/funds":                                           "201 403 403 403 201 403 403 403 403 403 403 403 401",  # noqa: E501
@@ -382,6 +383,12 @@ def request_for(operation: str, w: World) -> Call:
             f"/api/v1/refuges/{w.glow_refuge}/holds/{w.hold_to_release}/release",
             {"reason_code": "not_suitable", "note": "Released by the access matrix."},
         ),
+        "POST /api/v1/refuges/{refuge_id}/availability/confirm": Call(
+            "POST",
+            f"/api/v1/refuges/{w.glow_refuge}/availability/confirm",
+            None,
+            {"If-Match": w.glow_availability_etag},
+        ),
         "PUT /api/v1/refuges/{refuge_id}/availability": Call(
             "PUT",
             f"/api/v1/refuges/{w.glow_refuge}/availability",
@@ -530,4 +537,6 @@ def test_each_user_gets_exactly_the_answers_the_table_gives(client, login, ids, 
             assert body["code"] == status and body["message"], (operation, body)
         if operation == "POST /api/v1/auth/refresh" and status == 200:
             tokens = response.get_json()  # the rotated session signs out next
+        if operation == "POST /api/v1/refuges/{refuge_id}/availability/confirm" and status == 200:
+            world.glow_availability_etag = response.headers["ETag"]  # the report PUT comes next
     assert not failures, "\n".join(failures)

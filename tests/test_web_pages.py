@@ -18,7 +18,10 @@ REFERRAL = {
     "marac": True,
     "subject": {"name": "Page Test Person", "date_of_birth": "1990-04-02", "area": "E07000197"},
     "safe_contact": {"phone": "07700 900999", "safe_to_call": True, "safe_times": "Mon 9-10"},
-    "household": {"children": 2, "child_ages": [4, 13]},
+    "household": {
+        "children_detail": [{"age": 4, "sex": "female"}, {"age": 13, "sex": "male"}],
+    },
+    "needs": {"risk_from_home": True},
     "consent": {"given": True},
     "summary": "A page test referral.",
 }
@@ -49,6 +52,15 @@ def _referral_to_swa(client, login, ids) -> str:
     return made.get_json()["id"]
 
 
+def _quarter(step: int) -> str:
+    """The quarter ``step`` quarters from this one, like 2026-Q3."""
+    from datetime import date
+
+    today = date.today()
+    index = today.year * 4 + (today.month - 1) // 3 + step
+    return f"{index // 4}-Q{index % 4 + 1}"
+
+
 def _form_fields(app, ids, **changes) -> dict:
     fields = {
         "kind": "victim",
@@ -57,7 +69,8 @@ def _form_fields(app, ids, **changes) -> dict:
         "subject_area": "E07000197",
         "risk_level": "medium",
         "children": "2",
-        "child_ages": "4, 13",
+        "daughter_ages": "4",
+        "son_ages": "13",
         "consent_given": "yes",
         "summary": "Made through the page.",
     }
@@ -87,7 +100,7 @@ def test_a_referral_the_api_refuses_comes_back_with_everything_typed(app, ids):
     answer = post_form(officer, "/referrals/new", fields)
     assert answer.status_code == 400
     assert "There is a problem" in answer.text
-    assert 'value="Form Person"' in answer.text and 'value="4, 13"' in answer.text
+    assert 'value="Form Person"' in answer.text and 'value="13"' in answer.text
     assert _referral_count(app) == 0
 
 
@@ -157,13 +170,28 @@ def test_a_refuge_worker_accepts_and_the_sender_cannot(app, client, login, ids):
 
 
 def test_an_officer_holds_a_family_space_from_the_bed_board(app, client, login, ids):
-    referral = _referral_to_swa(client, login, ids)
+    refuge = ids.service["Glow refuge"]
+    body = {**REFERRAL, "to_service_id": refuge}
+    made = client.post("/api/v1/referrals", json=body, headers=login("police.officer"))
+    referral = made.get_json()["id"]
     officer = signed_in(app, "police.officer")
     board = officer.get(f"/beds?referral={referral}&children=2&oldest_son_age=13", headers=HTML)
     assert board.status_code == 200
     assert "Refuges that do not fit" in board.text
     assert "takes sons up to 12" in board.text  # Pathway's own limit, in words
-    refuge = ids.service["Glow refuge"]
+    # A space is held only at the refuge the referral is made to: Glow's card offers it, and
+    # Staffordshire Women's Aid's says why not.
+    assert f'id="referral-{refuge}-family"' in board.text
+    swa = ids.service["Staffordshire Women's Aid refuge"]
+    assert f'id="referral-{swa}-family"' not in board.text
+    assert "A space here is held for a referral made to this refuge." in board.text
+    forged = post_form(
+        officer,
+        "/beds/hold",
+        {"referral": referral, "refuge_id": str(swa), "space_type": "family"},
+        form_page=f"/beds?referral={referral}&children=2",
+    )
+    assert forged.status_code == 403 and forged.mimetype == "text/html"
     held = post_form(
         officer,
         "/beds/hold",
@@ -223,13 +251,13 @@ def test_a_delivery_partner_reports_spend_and_the_police_cannot(app, client, log
     path = f"/projects/{delivered['id']}"
     partner = signed_in(app, "newera.staff")
     answer = post_form(
-        partner, f"{path}/spend", {"period": "2031-Q1", "actual": "1,000.50"}, form_page=path
+        partner, f"{path}/spend", {"period": _quarter(-8), "actual": "1,000.50"}, form_page=path
     )
     assert answer.status_code == 303
     assert "£1,000.50" in partner.get(path, headers=HTML).text
     police = signed_in(app, "police.officer")
     refused = post_form(
-        police, f"{path}/spend", {"period": "2031-Q2", "actual": "1"}, form_page=path
+        police, f"{path}/spend", {"period": _quarter(-9), "actual": "1"}, form_page=path
     )
     assert refused.status_code == 403
 

@@ -89,6 +89,28 @@ class RefugeAvailability(MethodView):
         return response
 
 
+@blp.route("/<int:refuge_id>/availability/confirm")
+class RefugeAvailabilityConfirm(MethodView):
+    @blp.response(200, AvailabilitySchema, headers=ETAG_HEADER)
+    @blp.doc(parameters=[IF_MATCH])
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(403, description="Only the refuge's own staff confirm its availability")
+    @blp.alt_response(404, description="No such refuge")
+    @blp.alt_response(412, description="The availability changed since it was read")
+    @blp.alt_response(428, description="If-Match is missing")
+    def post(self, refuge_id):
+        """Confirm a refuge's bed spaces are still accurate (its own staff; If-Match required)
+
+        The figures stay as they are; the report gets a new version (and ETag), a row in the
+        history and the audit trail, and is no longer stale.
+        """
+        refuge = availability_report.refuge_for_report(refuge_id)
+        shown = availability_report.confirm(current_actor(), refuge, if_match())
+        response = json_response(shown)
+        response.headers["ETag"] = _with_etag(shown)[2]["ETag"]
+        return response
+
+
 @blp.route("/<int:refuge_id>/availability/history")
 class RefugeAvailabilityHistory(MethodView):
     @blp.response(200, AvailabilityReportSchema(many=True))

@@ -175,24 +175,11 @@ def _write_report(actor: Actor, service_id: int, seen: int, spaces: list[dict], 
     return {(service_id, row.space_type): row.held for row in held.rows}
 
 
-def report_availability(actor: Actor, service, if_match: IfMatch | None, data: dict) -> dict:
-    """A refuge's own staff report its spaces; exactly one writer per ETag wins.
-
-    The version the client read is taken from its If-Match and moved on by one conditional
-    UPDATE; only when that fails (a stale ETag, or the refuge's first report) is the current
-    version read to tell which. ``service`` needs only ``id`` and ``organisation_id``.
-    """
-    policy.require(actor, "availability.update")
-    policy.authorize(actor, "availability.update", service)
+def _conditional_report(actor: Actor, service, if_match: IfMatch | None, spaces, now) -> tuple:
+    """Write a report of ``spaces`` if the version If-Match names is still the refuge's: the
+    new version and the live holds by type (412, rolled back, when it is not)."""
     # Exactly one strong ETag: a list naming every version would pass any check.
     named = _version_named(the_version_read(if_match), service.id)
-    now = utcnow()
-    reported = {space["space_type"]: space for space in data["spaces"]}
-    spaces = [
-        {"space_type": t, "total": reported[t]["total"], "vacant": reported[t]["vacant"]}
-        for t in SPACE_TYPES
-        if t in reported
-    ]
     seen = named
     held = None if seen is None else _write_report(actor, service.id, seen, spaces, now)
     if held is None:
@@ -202,13 +189,37 @@ def report_availability(actor: Actor, service, if_match: IfMatch | None, data: d
         if held is None:
             db.session.rollback()
             raise PreconditionFailed("The availability changed since you read it; read it again.")
-    version = seen + 1
+    return seen + 1, held
+
+
+def _shown_after(actor: Actor, service, spaces: list[dict], held, version: int, now) -> dict:
     figures = with_holds(
         [service.id],
         (SimpleNamespace(service_id=service.id, **space) for space in spaces),
         held,
     )[service.id]
-    shown = availability_view(service.id, figures, now, actor.username, version, now)
+    return availability_view(service.id, figures, now, actor.username, version, now)
+
+
+def report_availability(actor: Actor, service, if_match: IfMatch | None, data: dict) -> dict:
+    """A refuge's own staff report its spaces; exactly one writer per ETag wins.
+
+    The version the client read is taken from its If-Match and moved on by one conditional
+    UPDATE; only when that fails (a stale ETag, or the refuge's first report) is the current
+    version read to tell which. ``service`` needs only ``id`` and ``organisation_id``.
+    """
+    policy.require(actor, "availability.update")
+    policy.authorize(actor, "availability.update", service)
+    the_version_read(if_match)  # 428 before anything is written
+    now = utcnow()
+    reported = {space["space_type"]: space for space in data["spaces"]}
+    spaces = [
+        {"space_type": t, "total": reported[t]["total"], "vacant": reported[t]["vacant"]}
+        for t in SPACE_TYPES
+        if t in reported
+    ]
+    version, held = _conditional_report(actor, service, if_match, spaces, now)
+    shown = _shown_after(actor, service, spaces, held, version, now)
     overcommitted = {
         s["space_type"]: s["overcommitted"] for s in shown["spaces"] if s["overcommitted"]
     }
@@ -221,3 +232,39 @@ def report_availability(actor: Actor, service, if_match: IfMatch | None, data: d
     )
     db.session.commit()
     return shown
+
+
+CURRENT_SPACES = (
+    sa.select(_SPACES.c.space_type, _SPACES.c.total, _SPACES.c.vacant)
+    .where(_SPACES.c.service_id == sa.bindparam("service_id", type_=sa.Integer))
+    .order_by(_SPACES.c.space_type)
+)
+
+
+def confirm(actor: Actor, service, if_match: IfMatch | None) -> dict:
+    """ "Still accurate": the refuge's own staff confirm its figures without changing them.
+
+    The same conditional write as a report (If-Match: 428 without, 412 when stale), of the
+    figures as they stand: a new version and ETag, a row in the history, an audit event, and
+    the report is fresh again (``stale`` false). ``service`` as for ``report_availability``.
+    """
+    policy.require(actor, "availability.update")
+    policy.authorize(actor, "availability.update", service)
+    the_version_read(if_match)  # 428 before anything is read or written
+    now = utcnow()
+    rows = {row.space_type: row for row in direct.rows(CURRENT_SPACES, {"service_id": service.id})}
+    spaces = [
+        {"space_type": t, "total": rows[t].total, "vacant": rows[t].vacant}
+        for t in SPACE_TYPES
+        if t in rows
+    ]
+    version, held = _conditional_report(actor, service, if_match, spaces, now)
+    audit.record(
+        "availability.confirm",
+        "refuge",
+        service.id,
+        subject_organisation_id=service.organisation_id,
+        details={"version": version, "spaces": spaces},
+    )
+    db.session.commit()
+    return _shown_after(actor, service, spaces, held, version, now)

@@ -1,5 +1,6 @@
 """The inbox and outbox: a page of an organisation's referrals, sent and received, newest
-first, with their live holds and a capped count, in one prebuilt statement (``direct``).
+first (or in another of ``ORDERS``), with their live holds and a capped count, in one prebuilt
+statement (``direct``).
 
 The statement is built from the policy's own scope (``policy.referral_scope_sides``), the same
 filters and the same row and live-hold clauses as the single read (``referral_reads``).
@@ -12,6 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from partnership_api import audit, direct, policy
+from partnership_api.domain_errors import Invalid
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.referrals import (
@@ -45,6 +47,15 @@ def _filtered(stmt: sa.Select, args: dict, now: datetime) -> sa.Select:
 
 
 NEWEST_FIRST = (Referral.created_at.desc(), Referral.id.desc())
+# The orders a list can be read in: (by, direction) → ORDER BY. The id breaks ties, so paging
+# never shows a referral twice or skips one.
+ORDERS: dict[tuple[str, str], tuple] = {
+    ("received", "desc"): NEWEST_FIRST,
+    ("received", "asc"): (Referral.created_at.asc(), Referral.id.asc()),
+    ("due", "asc"): (Referral.response_due_at.asc(), Referral.id.asc()),
+    ("due", "desc"): (Referral.response_due_at.desc(), Referral.id.desc()),
+}
+DEFAULT_ORDER = ("received", "desc")
 
 
 def _sides(actor: Actor, args: dict) -> list[sa.ColumnElement[bool]]:
@@ -64,31 +75,36 @@ def _sides(actor: Actor, args: dict) -> list[sa.ColumnElement[bool]]:
     return [sides["received"], sa.and_(sides["sent"], sa.not_(sides["received"]))]
 
 
-def _scoped(actor: Actor, args: dict, now: datetime, side, *columns) -> sa.Select:
-    return _filtered(sa.select(*columns), args, now).where(side).order_by(*NEWEST_FIRST)
+def _scoped(
+    actor: Actor, args: dict, now: datetime, side, *columns, order: tuple = NEWEST_FIRST
+) -> sa.Select:
+    return _filtered(sa.select(*columns), args, now).where(side).order_by(*order)
 
 
-def _newest_ids(actor: Actor, args: dict, now: datetime, window: int) -> sa.Subquery:
-    """The ids of the newest ``window`` referrals of each side, as one subquery."""
+def _newest_ids(
+    actor: Actor, args: dict, now: datetime, window: int, order: tuple = NEWEST_FIRST
+) -> sa.Subquery:
+    """The ids of the first ``window`` referrals of each side in ``order`` (newest first
+    unless told), as one subquery."""
     branches = []
     for side in _sides(actor, args):
-        branch = _scoped(actor, args, now, side, Referral.id).limit(window).subquery()
+        branch = _scoped(actor, args, now, side, Referral.id, order=order).limit(window).subquery()
         branches.append(sa.select(branch.c.id))
     return (branches[0] if len(branches) == 1 else sa.union_all(*branches)).subquery()
 
 
-def _listing(actor: Actor, args: dict, now: datetime, window: int, *columns) -> sa.Select:
-    """The caller's referrals matching ``args``, newest first, within the policy's scope.
+def _listing(
+    actor: Actor, args: dict, now: datetime, window: int, *columns, order: tuple = NEWEST_FIRST
+) -> sa.Select:
+    """The caller's referrals matching ``args``, in ``order``, within the policy's scope.
 
     ``window`` is how many rows from the top the caller may page to (offset + page size).
     """
     sides = _sides(actor, args)
     if len(sides) == 1:
-        return _scoped(actor, args, now, sides[0], *columns)
-    newest = _newest_ids(actor, args, now, window)
-    return (
-        sa.select(*columns).where(Referral.id.in_(sa.select(newest.c.id))).order_by(*NEWEST_FIRST)
-    )
+        return _scoped(actor, args, now, sides[0], *columns, order=order)
+    first = _newest_ids(actor, args, now, window, order)
+    return sa.select(*columns).where(Referral.id.in_(sa.select(first.c.id))).order_by(*order)
 
 
 def _count_up_to(actor: Actor, args: dict, now: datetime, cap: int) -> int:
@@ -98,7 +114,7 @@ def _count_up_to(actor: Actor, args: dict, now: datetime, cap: int) -> int:
     return min(counted, cap)
 
 
-def _build_page_statement(actor: Actor, args: dict, now) -> sa.Select:
+def _build_page_statement(actor: Actor, args: dict, now, order: tuple) -> sa.Select:
     """A page of the caller's referrals with their live holds and the capped count: one
     statement, with ``now``, ``window``, ``cap``, ``size`` and ``offset`` to bind."""
     matching = (
@@ -108,7 +124,13 @@ def _build_page_statement(actor: Actor, args: dict, now) -> sa.Select:
         .label("matching")
     )
     listing = _listing(
-        actor, args, now, sa.bindparam("window", type_=sa.Integer), *ROW_COLUMNS, matching
+        actor,
+        args,
+        now,
+        sa.bindparam("window", type_=sa.Integer),
+        *ROW_COLUMNS,
+        matching,
+        order=order,
     )
     return (
         with_live_hold(listing, now)
@@ -124,18 +146,22 @@ _PAGE_STATEMENTS: dict[tuple, sa.Select] = {}
 PAGE_STATEMENTS_KEPT = 1024
 
 
-def _page_statement(actor: Actor, args: dict, now: datetime) -> sa.Select:
-    key = (policy.referral_scope_key(actor), tuple(sorted(args.items())))
+def _page_statement(actor: Actor, args: dict, now: datetime, order: tuple[str, str]) -> sa.Select:
+    key = (policy.referral_scope_key(actor), tuple(sorted(args.items())), order)
     stmt = _PAGE_STATEMENTS.get(key)
     if stmt is None:
         if len(_PAGE_STATEMENTS) >= PAGE_STATEMENTS_KEPT:
             _PAGE_STATEMENTS.clear()
-        stmt = _PAGE_STATEMENTS[key] = _build_page_statement(actor, args, NOW)
+        stmt = _PAGE_STATEMENTS[key] = _build_page_statement(actor, args, NOW, ORDERS[order])
     return stmt
 
 
-def list_referrals(actor: Actor, args: dict, page: PageRequest) -> Page:
-    """A page of the caller's organisation's referrals, sent and received, newest first.
+def list_referrals(
+    actor: Actor, args: dict, page: PageRequest, order: tuple[str, str] = DEFAULT_ORDER
+) -> Page:
+    """A page of the caller's organisation's referrals, sent and received, newest first
+    unless ``order`` says otherwise (one of ``ORDERS``: by received or response due, either
+    way).
 
     ``X-Pagination``'s ``total`` is exact up to ``COUNT_LIMIT`` referrals past the start of the
     page; when more match it says start + ``COUNT_LIMIT``, so ``next_page`` is always right
@@ -148,8 +174,10 @@ def list_referrals(actor: Actor, args: dict, page: PageRequest) -> Page:
     start = page.offset
     cap = start + COUNT_LIMIT
     check_page(page)
+    if order not in ORDERS:
+        raise Invalid.on("sort", "sort: by received or due, asc or desc.", location="query")
     rows = direct.rows(
-        _page_statement(actor, args, now),
+        _page_statement(actor, args, now, order),
         {"now": now, "window": start + size, "cap": cap, "size": size, "offset": start},
     )
     if 0 < len(rows) < size or (not rows and start == 0):

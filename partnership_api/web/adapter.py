@@ -51,11 +51,18 @@ EVERYTHING = PageRequest(1, 100)  # the largest page; the partnership has a few 
 class Refusal(Exception):
     """A service said no: ``status`` as the API would answer, its message, field errors."""
 
-    def __init__(self, status: int, message: str, errors: dict | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        errors: dict | None = None,
+        retry_after: int | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.message = message
         self.errors = errors or {}
+        self.retry_after = retry_after  # seconds, for a 429 (the shared sign-in counters)
 
 
 def _call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -65,7 +72,8 @@ def _call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         raise  # audited and answered (a 403 or 404 page) by the app's handler
     except DomainError as error:
         fields = {error.location: error.fields} if error.fields else {}
-        raise Refusal(error.status, error.message, fields) from error
+        retry_after = getattr(error, "retry_after", None)
+        raise Refusal(error.status, error.message, fields, retry_after) from error
     except HTTPException as error:
         data = getattr(error, "data", None) or {}
         raise Refusal(
@@ -130,10 +138,16 @@ def receiving_services(actor: Actor) -> list[tuple[int, str, str, str]]:
 # --- referrals ----------------------------------------------------------------------------------
 
 
-def referral_page(actor: Actor, args: dict, page: int = 1, size: int = 20) -> tuple[list, int]:
-    """A page of the organisation's referrals (the API's list: same scope, same audit) and
-    how many match."""
-    found = _call(referral_lists.list_referrals, actor, args, PageRequest(page, size))
+def referral_page(
+    actor: Actor,
+    args: dict,
+    page: int = 1,
+    size: int = 20,
+    order: tuple[str, str] = referral_lists.DEFAULT_ORDER,
+) -> tuple[list, int]:
+    """A page of the organisation's referrals (the API's list: same scope, same audit) in
+    ``order`` (by received or response due), and how many match."""
+    found = _call(referral_lists.list_referrals, actor, args, PageRequest(page, size), order)
     return found.items, found.total
 
 
@@ -186,6 +200,13 @@ def search_beds(actor: Actor, args: dict) -> list[dict]:
 
     loaded = _call(BedSearchArgsSchema().load, args)
     return _call(bed_search.search, actor, loaded).results
+
+
+def referral_search_filters(actor: Actor, referral_id: uuid.UUID) -> dict:
+    """The bed search a referral asks for (its household, needs, and the subject's area to
+    keep out when the risk comes from home): the bed search's own reading of it, audited as
+    a read of the referral; 404 unless the actor's organisation sent or received it."""
+    return bed_search.filters_of(_call(referral_reads.read_for_bed_search, actor, referral_id))
 
 
 def open_victim_referrals(actor: Actor) -> list[dict]:
@@ -247,6 +268,13 @@ def report_availability(actor: Actor, refuge_id: int, version: int, spaces: list
     service = _call(availability_report.refuge_for_report, refuge_id)
     if_match = IfMatch(frozenset({availability.etag_for(refuge_id, version)}))
     return _call(availability_report.report_availability, actor, service, if_match, data)
+
+
+def confirm_availability(actor: Actor, refuge_id: int, version: int) -> dict:
+    """ "Still accurate": the API's confirmation, If-Match being the version the page showed."""
+    service = _call(availability_report.refuge_for_report, refuge_id)
+    if_match = IfMatch(frozenset({availability.etag_for(refuge_id, version)}))
+    return _call(availability_report.confirm, actor, service, if_match)
 
 
 def stale_after():

@@ -27,7 +27,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from partnership_api.models.partnership import AREAS
 from partnership_api.models.referrals import DECLINE_REASONS
@@ -87,9 +87,15 @@ class BedSearchForm(FlaskForm):
             ("wheelchair", "Wheelchair access"),
             ("nrpf", "A refuge that accepts no recourse to public funds (NRPF)"),
             ("pets", "A refuge that accepts pets"),
+            ("women_only", "A women-only refuge"),
         ],
         widget=GovCheckboxesInput(),
         validators=[Optional()],
+    )
+    language = StringField(
+        "Language she speaks, if not English (refuges that list it)",
+        widget=GovTextInput(),
+        validators=[Optional(), Length(max=40)],
     )
     area = SelectMultipleField(
         "Areas she could go to (none ticked: anywhere)",
@@ -127,6 +133,23 @@ class GovDateField(DateField):
         super().process(formdata, *args, **kwargs)
         if formdata is not None and len(self.raw_data or []) != 3:
             self.raw_data = ["", "", ""]
+
+
+def ages_of(text: str | None) -> list[int]:
+    """ "4, 13" → [4, 13]; ValueError for anything but ages from 0 to 25."""
+    ages = [int(a) for a in (text or "").replace(" ", "").split(",") if a]
+    if any(not 0 <= age <= 25 for age in ages):
+        raise ValueError("out of range")
+    return ages
+
+
+def ages_list(form, field) -> None:
+    try:
+        ages_of(field.data)
+    except ValueError:
+        raise ValidationError(
+            "Enter ages from 0 to 25 as numbers separated by commas, like 4, 13"
+        ) from None
 
 
 class ReferralForm(FlaskForm):
@@ -178,8 +201,16 @@ class ReferralForm(FlaskForm):
         default=0,
         validators=[Optional(), NumberRange(min=0, max=20, message="Enter 0 to 20 children")],
     )
-    child_ages = StringField(
-        "Children's ages, separated by commas (for example 4, 13)", widget=GovTextInput()
+    # Each child's age and sex (the API's children_detail): refuges decide on the ages of sons.
+    daughter_ages = StringField(
+        "Ages of her daughters, separated by commas (for example 4, 9)",
+        widget=GovTextInput(),
+        validators=[ages_list],
+    )
+    son_ages = StringField(
+        "Ages of her sons, separated by commas (for example 13)",
+        widget=GovTextInput(),
+        validators=[ages_list],
     )
     needs = SelectMultipleField(
         "Needs",
@@ -187,6 +218,7 @@ class ReferralForm(FlaskForm):
             ("wheelchair", "Wheelchair access"),
             ("nrpf", "No recourse to public funds (NRPF)"),
             ("pets", "Pets"),
+            ("risk_from_home", "The risk comes from her home area: keep refuges there out"),
         ],
         widget=GovCheckboxesInput(),
         validators=[Optional()],
@@ -222,7 +254,8 @@ class ReferralForm(FlaskForm):
         ("safe_contact", "phone"): "safe_phone",
         ("safe_contact", "safe_times"): "safe_times",
         ("household", "children"): "children",
-        ("household", "child_ages"): "child_ages",
+        ("household", "child_ages"): "son_ages",
+        ("household", "children_detail"): "son_ages",
         ("needs", "interpreter_language"): "interpreter_language",
         ("needs", "other"): "other_needs",
         ("consent", "lawful_basis"): "lawful_basis",
@@ -297,3 +330,10 @@ class AvailabilityForm(FlaskForm):
             if total or vacant:
                 found.append({"space_type": kind, "total": total or 0, "vacant": vacant or 0})
         return found
+
+
+class ConfirmAvailabilityForm(FlaskForm):
+    """ "Still accurate": confirm the report as it stands; the version it was drawn from."""
+
+    version = HiddenField()
+    submit = SubmitField("Still accurate", widget=GovSubmitInput())

@@ -86,6 +86,13 @@ class ProjectForm(FlaskForm):
         widget=GovTextInput(),
         validators=[InputRequired("Enter the amount awarded")],
     )
+    awarded_on = GovDateField(
+        "Awarded on",
+        widget=GovDateInput(),
+        format="%d %m %Y",
+        validators=[InputRequired("Enter the day the award was made")],
+        description="The day the funder made the award, for example 27 3 2026",
+    )
     submit = SubmitField("Add project", widget=GovSubmitInput())
 
     API_FIELDS = {
@@ -97,6 +104,7 @@ class ProjectForm(FlaskForm):
         ("delivery_organisation_ids",): "delivery_organisation_ids",
         ("areas",): "areas",
         ("amount_awarded_pence",): "amount_awarded",
+        ("awarded_on",): "awarded_on",
     }
 
 

@@ -88,7 +88,7 @@ def sign_in():
     if request.method == "GET" and g.get("page_actor") is not None:
         return redirect(next_page or url_for("web.home"), code=303)
     form = SignInForm()
-    refused, status = None, 200
+    refused, status, retry_after = None, 200, None
     if form.validate_on_submit():
         try:
             user_id, session_id = adapter.sign_in(
@@ -97,7 +97,7 @@ def sign_in():
         except adapter.Refusal as refusal:
             if refusal.status not in (401, 429):
                 raise
-            refused, status = refusal.message, refusal.status
+            refused, status, retry_after = refusal.message, refusal.status, refusal.retry_after
         else:
             session.begin(user_id, session_id)
             return redirect(next_page or url_for("web.home"), code=303)
@@ -105,9 +105,12 @@ def sign_in():
         status = 400
     action = url_for("web.sign_in", next=next_page) if next_page else url_for("web.sign_in")
     page = presenters.sign_in_page(form, action, refused, session.why_ended())
-    return render_page(
+    response = render_page(
         "sign_in.html", "Sign in", status=status, has_errors=bool(page.errors), form=form, page=page
     )
+    if status == 429:
+        response.headers["Retry-After"] = str(retry_after if retry_after is not None else 60)
+    return response
 
 
 @blp.route("/sign-out", methods=["POST"])

@@ -11,6 +11,7 @@ import partnership_api.web.presenters as presenters
 from partnership_api.web.forms import (  # noqa: F401
     AvailabilityForm,
     BedSearchForm,
+    ConfirmAvailabilityForm,
     NoteForm,
     ReferralForm,
     TransitionForm,
@@ -31,10 +32,20 @@ from partnership_api.web.render import render_page
 @blp.route("/beds")
 def beds():
     """Household-first bed search: spaces now, freshness in words and colour, and why the
-    other refuges do not fit; hold a space for an open referral."""
+    other refuges do not fit; hold a space for an open referral made to that refuge, or (its
+    receiver) redirect the referral the board was filled from to a refuge that fits."""
     form = BedSearchForm(request.args)
     args = None
     found: list[dict] = []
+    for_referral = request.args.get("for_referral")
+    if for_referral:
+        # From a referral's page: the board filled from its household and needs.
+        try:
+            referral_id = uuid.UUID(for_referral)
+        except ValueError:
+            abort(404)
+        filled = adapter.referral_search_filters(g.actor, referral_id)
+        form = BedSearchForm(formdata=None, data=presenters.search_form_data(filled, referral_id))
     if request.args and form.validate():
         args = presenters.search_args(form)
         try:
@@ -51,6 +62,7 @@ def beds():
         adapter.refuges_of(g.actor) if args is not None else [],
         adapter.open_victim_referrals(g.actor) if args is not None else [],
         adapter.stale_after(),
+        form.referral.data or None,
     )
     return render_page(
         "beds.html",
@@ -86,22 +98,20 @@ def hold():
 # --- a refuge -----------------------------------------------------------------------------------
 
 
+CONFIRM = "confirm"  # the "Still accurate" form's field prefix: its ids differ from the report's
+
+
 @blp.route("/refuges/<int:refuge_id>", methods=["GET", "POST"])
 def refuge(refuge_id):
     """A refuge's spaces; its own staff change them (If-Match: a conflict is shown, never
-    overwritten); everyone else reads, without the address."""
+    overwritten) or confirm them as they are; everyone else reads, without the address."""
     shown = adapter.refuge(g.actor, refuge_id)
-    can_report = adapter.may_report_availability(g.actor, shown)
-    stale_after = adapter.stale_after()
     conflict = None
     status = 200
     if request.method == "POST":
         form = AvailabilityForm()  # the service refuses anyone but the refuge's own staff
         if form.validate_on_submit():
-            try:
-                version = int(form.version.data or "")
-            except ValueError:
-                abort(400)
+            version = _version(form)
             try:
                 adapter.report_availability(g.actor, refuge_id, version, form.spaces())
             except adapter.Refusal as refusal:
@@ -126,7 +136,44 @@ def refuge(refuge_id):
             status = 400
     else:
         form = AvailabilityForm(data=presenters.availability_form_data(shown["availability"]))
-    page = presenters.refuge_page(shown, can_report, stale_after, conflict)
+    return _refuge_page(shown, form, conflict, status)
+
+
+@blp.route("/refuges/<int:refuge_id>/confirm", methods=["POST"])
+def confirm_refuge(refuge_id):
+    """ "Still accurate": one tap confirms the figures the page showed, without changing them
+    (the API's confirmation: a stale page is a conflict shown, never a confirmation)."""
+    form = ConfirmAvailabilityForm(prefix=CONFIRM)
+    version = _version(form)
+    try:
+        adapter.confirm_availability(g.actor, refuge_id, version)
+    except adapter.Refusal as refusal:
+        if refusal.status != 412:
+            raise
+        shown = adapter.refuge(g.actor, refuge_id)
+        conflict = presenters.conflict_words(shown["availability"], None)
+        fresh = AvailabilityForm(
+            formdata=None, data=presenters.availability_form_data(shown["availability"])
+        )
+        return _refuge_page(shown, fresh, conflict, 409)
+    flash("Bed spaces confirmed as still accurate.", "success")
+    return redirect(url_for("web.refuge", refuge_id=refuge_id), code=303)
+
+
+def _version(form) -> int:
+    """The report version a form was drawn from (400 when it is not a number)."""
+    try:
+        return int(form.version.data or "")
+    except ValueError:
+        abort(400)
+
+
+def _refuge_page(shown: dict, form, conflict: dict | None, status: int):
+    can_report = adapter.may_report_availability(g.actor, shown)
+    confirm = ConfirmAvailabilityForm(
+        formdata=None, prefix=CONFIRM, data={"version": str(shown["availability"]["version"])}
+    )
+    page = presenters.refuge_page(shown, can_report, adapter.stale_after(), conflict)
     return render_page(
         "refuge.html",
         shown["name"],
@@ -134,4 +181,5 @@ def refuge(refuge_id):
         has_errors=bool(form.errors) or conflict is not None,
         page=page,
         form=form,
+        confirm_form=confirm,
     )

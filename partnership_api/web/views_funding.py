@@ -60,6 +60,7 @@ def new_project():
             ],
             "areas": list(form.areas.data or []),
             "amount_awarded_pence": form.amount_awarded.pence,
+            "awarded_on": form.awarded_on.data.isoformat(),
         }
         try:
             made = adapter.create_project(g.actor, data)

@@ -30,18 +30,25 @@ from partnership_api.web.render import render_page
 
 @blp.route("/referrals")
 def referrals():
-    """The inbox and outbox: tabs Received, Sent, Overdue, Closed; paginated."""
+    """The inbox and outbox: tabs Received, Sent, Overdue, Closed; sortable by received and
+    by response due (``?sort=received|due&order=asc|desc``, kept across tabs and pages);
+    paginated."""
     tab = request.args.get("tab", "received")
     if tab not in presenters.TABS:
         abort(404)
+    sort = presenters.sort_asked(request.args.get("sort"), request.args.get("order"))
+    if sort is None:
+        abort(400)
     try:
         page = max(int(request.args.get("page", "1")), 1)
     except ValueError:
         abort(400)
     rows, total = adapter.referral_page(
-        g.actor, presenters.tab_args(tab), page, presenters.PAGE_SIZE
+        g.actor, presenters.tab_args(tab), page, presenters.PAGE_SIZE, sort
     )
-    shown = presenters.inbox(g.actor, tab, rows, total, page, adapter.organisation_names(g.actor))
+    shown = presenters.inbox(
+        g.actor, tab, rows, total, page, adapter.organisation_names(g.actor), sort
+    )
     title = f"Referrals: {presenters.TABS[tab][0].lower()}"
     return render_page("referrals.html", title, page=shown)
 

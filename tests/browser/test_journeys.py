@@ -7,6 +7,7 @@ violation, no script error, no other host.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from tests.browser.conftest import new_tab
 from tests.faultlib import DEMO_PASSWORD
@@ -37,13 +38,14 @@ def test_an_officer_refers_a_woman_with_two_children_and_holds_a_family_space(br
     page.get_by_label("Refer to").select_option(label=SWA_REFUGE)
     page.get_by_label("Area they live in").select_option(label="Stafford")
     page.get_by_label("Number of children").fill("2")
-    page.get_by_label("Children's ages").fill("4, 13")
+    page.get_by_label("Ages of her daughters").fill("4")
+    page.get_by_label("Ages of her sons").fill("13")
     page.get_by_role("button", name="Make referral").click()
     visit = officer.settled(expect=None)
     assert visit.title == "Error: Make a referral – Partnership"
     summary = page.locator(".govuk-error-summary")
     assert "Enter their name" in summary.inner_text()
-    assert page.get_by_label("Children's ages").input_value() == "4, 13"
+    assert page.get_by_label("Ages of her sons").input_value() == "13"
     assert page.get_by_label("Refer to").input_value() != ""
     # Then the whole referral.
     page.get_by_label("Full name").fill("Journey Victim Example")
@@ -66,6 +68,8 @@ def test_an_officer_refers_a_woman_with_two_children_and_holds_a_family_space(br
     page.get_by_role("link", name="Find a bed space for this household").click()
     visit = officer.settled()
     assert page.get_by_label("Number of children coming with her").input_value() == "2"
+    # The oldest son, not the oldest child: the refuges' limits are on sons.
+    assert page.get_by_label("Age of her oldest son").input_value() == "13"
     assert "family" in visit.html
     hold = page.get_by_role("button", name="Hold a family space").first
     hold.click()
@@ -92,6 +96,11 @@ def test_an_officer_refers_a_woman_with_two_children_and_holds_a_family_space(br
     wpage.get_by_role("button", name="Save spaces").click()
     visit = worker.settled()
     assert "Bed spaces saved." in visit.html and "swa.staff" in visit.html
+    # Nothing changed since: one tap says so, without typing the figures again.
+    wpage.get_by_role("button", name="Still accurate").click()
+    visit = worker.settled()
+    assert "Bed spaces confirmed as still accurate." in visit.html
+    assert "confirmed unchanged" in visit.html
     worker.open("/referrals?tab=received")
     wpage.get_by_role("link", name=reference).click()
     worker.settled()
@@ -125,6 +134,13 @@ def test_a_refuge_workers_conflicting_edit_is_shown_not_saved(browser, live_serv
     second.page.context.close()
 
 
+def _quarter(step: int) -> str:
+    """The quarter ``step`` quarters from this one, like 2026-Q3."""
+    today = date.today()
+    index = today.year * 4 + (today.month - 1) // 3 + step
+    return f"{index // 4}-Q{index % 4 + 1}"
+
+
 def _total_spent(tab) -> str:
     tab.open("/funding")
     row = tab.page.locator("tr", has_text="All funds")
@@ -148,6 +164,10 @@ def test_the_commissioner_adds_a_project_a_partner_reports_spend_the_dashboard_s
     page.get_by_label("New Era").check()
     page.get_by_label("Cannock Chase").check()
     page.get_by_label("Amount awarded, in pounds").fill("80,000")
+    awarded = page.get_by_role("group", name="Awarded on")
+    awarded.get_by_label("Day").fill("2")
+    awarded.get_by_label("Month").fill("4")
+    awarded.get_by_label("Year").fill("2026")
     page.get_by_role("button", name="Add project").click()
     page.wait_for_url(re.compile(r"/projects/\d+$"))
     visit = opcc.settled()
@@ -157,11 +177,19 @@ def test_the_commissioner_adds_a_project_a_partner_reports_spend_the_dashboard_s
     partner = new_tab(browser, live_server, "newera.staff")
     partner.open(project_path)
     ppage = partner.page
-    ppage.get_by_label("Quarter, for example 2026-Q3").fill("2026-Q3")
+    # An actual for a quarter not over yet is refused, and the form says why.
+    ppage.get_by_label("Quarter, for example 2026-Q3").fill(_quarter(+1))
+    ppage.get_by_label("Spent in the quarter, in pounds").fill("12,345.67")
+    ppage.get_by_role("button", name="Report spend").click()
+    visit = partner.settled(expect=None)
+    assert visit.title.startswith("Error: ")
+    assert "has not ended" in ppage.locator(".govuk-error-summary").inner_text()
+    ended = _quarter(-1)
+    ppage.get_by_label("Quarter, for example 2026-Q3").fill(ended)
     ppage.get_by_label("Spent in the quarter, in pounds").fill("12,345.67")
     ppage.get_by_role("button", name="Report spend").click()
     visit = partner.settled()
-    assert "Spend for 2026-Q3 reported." in visit.html and "£12,345.67" in visit.html
+    assert f"Spend for {ended} reported." in visit.html and "£12,345.67" in visit.html
     partner.screenshot("journey-spend-reported")
     ppage.context.close()
 

@@ -9,4 +9,5 @@ from partnership_api.web.presenters.beds import *  # noqa: F403
 from partnership_api.web.presenters.common import *  # noqa: F403
 from partnership_api.web.presenters.funding import *  # noqa: F403
 from partnership_api.web.presenters.home import *  # noqa: F403
+from partnership_api.web.presenters.inbox import *  # noqa: F403
 from partnership_api.web.presenters.referrals import *  # noqa: F403

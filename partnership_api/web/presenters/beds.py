@@ -78,6 +78,13 @@ def why_not(refuge, availability: dict, args: dict) -> list[str]:
         reasons.append("cannot accept NRPF")
     if args.get("pets") and not facilities.get("accepts_pets"):
         reasons.append("cannot take pets")
+    if args.get("women_only") and not facilities.get("women_only"):
+        reasons.append("not women-only")
+    language = args.get("language")
+    if language and language.casefold() not in {
+        str(name).casefold() for name in facilities.get("languages") or ()
+    }:
+        reasons.append(f"lists no {language} speakers")
     if not reasons:
         wanted = wanted_space_words(args)
         reasons.append(f"no {wanted} space available now")
@@ -119,7 +126,42 @@ def search_args(form) -> dict:
         args["area"] = list(form.area.data)
     if form.exclude_area.data:
         args["exclude_area"] = list(form.exclude_area.data)
+    if (form.language.data or "").strip():
+        args["language"] = form.language.data.strip()
     return args
+
+
+NEEDS = ("wheelchair", "nrpf", "pets", "women_only")
+
+
+def search_form_data(filters: dict, referral_id) -> dict:
+    """The household-first form filled from a referral's search (``bed_search.filters_of``)."""
+    return {
+        "children": filters.get("children"),
+        "oldest_son_age": filters.get("oldest_son_age"),
+        "needs": [need for need in NEEDS if filters.get(need)],
+        "exclude_area": list(filters.get("exclude_area") or ()),
+        "language": filters.get("language") or "",
+        "referral": str(referral_id),
+    }
+
+
+def _choice(r: dict) -> tuple[str, str]:
+    return str(r["id"]), f"{r['reference']} – {r['status']} – {r['risk_level']} risk"
+
+
+def _redirect_here(actor: Actor, selected: dict | None, refuge_id: int) -> dict | None:
+    """The referral the board was opened for, when this actor received it and may pass it on
+    to this refuge instead (a redirect: the only way to hold a space elsewhere)."""
+    if (
+        selected is None
+        or selected["status"] != "submitted"
+        or selected["to_organisation_id"] != actor.org_id
+        or selected["to_service_id"] == refuge_id
+        or not adapter.can(actor, "referral.act")
+    ):
+        return None
+    return {"id": str(selected["id"]), "reference": selected["reference"]}
 
 
 def bed_board(
@@ -129,8 +171,11 @@ def bed_board(
     refuges: list[dict],
     open_referrals: list[dict],
     stale_after,
+    selected_referral: str | None = None,
 ) -> BedBoard:
     names = {refuge["id"]: refuge for refuge in refuges}
+    selected = next((r for r in open_referrals if str(r["id"]) == selected_referral), None)
+    may_hold = adapter.can(actor, "bed.hold")
     results = []
     for item in found:
         updated = item["updated_at"]
@@ -151,6 +196,14 @@ def bed_board(
                 "facilities": facility_words(item["facilities"] or {}),
                 "freshness": freshness(updated, item["stale"], stale_after),
                 "phone": (names.get(item["refuge_id"]) or {}).get("phone"),
+                # A space is held only at the refuge a referral is addressed to (the policy's
+                # rule): only those referrals are offered here.
+                "hold_choices": [
+                    _choice(r)
+                    for r in open_referrals
+                    if may_hold and r["to_service_id"] == item["refuge_id"]
+                ],
+                "redirect_here": _redirect_here(actor, selected, item["refuge_id"]),
             }
         )
     not_fitting = []
@@ -165,10 +218,7 @@ def bed_board(
                         "reasons": why_not(refuge, refuge["availability"], args),
                     }
                 )
-    choices = [
-        (str(r["id"]), f"{r['reference']} – {r['status']} – {r['risk_level']} risk")
-        for r in open_referrals
-    ]
+    choices = [_choice(r) for r in open_referrals]
     count = len(results)
     summary = (
         f"{count} refuge{'s' if count != 1 else ''} with a space now" if args is not None else ""
@@ -218,13 +268,17 @@ def refuge_page(
         }
         for s in shown["spaces"]
     ]
+    reports = refuge["history"]  # newest first
     history = [
         {
-            "when": on_day(report.reported_at),
-            "who": report.reported_by or "",
-            "what": space_words(report.spaces or []),
+            "when": on_day(report["reported_at"]),
+            "who": report["reported_by"] or "",
+            # The same figures as the report before: someone confirmed them ("Still accurate").
+            "what": "confirmed unchanged"
+            if i + 1 < len(reports) and report["spaces"] == reports[i + 1]["spaces"]
+            else space_words(report["spaces"] or []),
         }
-        for report in refuge["history"]
+        for i, report in enumerate(reports)
     ]
     return RefugePage(
         refuge=refuge,
@@ -258,12 +312,13 @@ def space_words(spaces: list[dict]) -> str:
     )
 
 
-def conflict_words(current: dict, typed: list[dict]) -> dict:
-    """A conflicting edit: who changed the report, when, to what; and what was typed."""
+def conflict_words(current: dict, typed: list[dict] | None) -> dict:
+    """A conflicting edit: who changed the report, when, to what; and what was typed (None:
+    the figures were being confirmed as they were, "Still accurate")."""
 
     return {
         "who": current["updated_by"] or "someone",
         "when": on_day(current["updated_at"]),
         "theirs": space_words(current["spaces"]),
-        "yours": space_words(typed),
+        "yours": space_words(typed) if typed is not None else None,
     }

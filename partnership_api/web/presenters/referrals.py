@@ -1,4 +1,4 @@
-"""The referral inbox, a referral, and the new referral form's data."""
+"""A referral's page, and the new referral form's data (the inbox: ``inbox.py``)."""
 
 from __future__ import annotations
 
@@ -16,86 +16,7 @@ from partnership_api.web.presenters.common import (  # noqa: F401
     utcnow,
 )
 
-# --- referrals ----------------------------------------------------------------------------------
-
-TABS = {
-    "received": ("Received", {"direction": "received"}),
-    "sent": ("Sent", {"direction": "sent"}),
-    "overdue": ("Overdue", {"direction": "received", "overdue": True}),
-    "closed": ("Closed", {"status": "closed"}),
-}
-RISK_COLOURS = {"high": "red", "medium": "orange", "standard": "grey"}
-STATUS_COLOURS = {
-    "submitted": "blue",
-    "accepted": "green",
-    "declined": "orange",
-    "redirected": "purple",
-    "withdrawn": "grey",
-    "closed": "grey",
-}
-PAGE_SIZE = 20
-
-
-def tab_args(tab: str) -> dict:
-    return dict(TABS.get(tab, TABS["received"])[1])
-
-
-@dataclass
-class Inbox:
-    tab: str
-    tabs: list[dict]
-    rows: list[dict]
-    total: int
-    pagination: dict | None
-    can_create: bool
-
-
-def inbox(actor: Actor, tab: str, rows: list[dict], total: int, page: int, names: dict) -> Inbox:
-    now = utcnow()
-    shown = []
-    for r in rows:
-        hold = r.get("hold")
-        shown.append(
-            {
-                "id": r["id"],
-                "reference": r["reference"],
-                "name": (r.get("subject") or {}).get("name", ""),
-                "kind": r["kind"],
-                "risk": {
-                    "text": r["risk_level"].capitalize(),
-                    "colour": RISK_COLOURS[r["risk_level"]],
-                },
-                "marac": "MARAC" if r["marac"] else "",
-                "status": {"text": r["status"].capitalize(), "colour": STATUS_COLOURS[r["status"]]},
-                "from": names.get(r["from_organisation_id"], ""),
-                "to": names.get(r["to_organisation_id"], ""),
-                "received": on_day(r["created_at"]),
-                "due": on_day(r["response_due_at"]) if r["status"] == "submitted" else "",
-                "due_words": time_left(r["response_due_at"], now)
-                if r["status"] == "submitted"
-                else "",
-                "overdue": r["overdue"],
-                "hold": f"held, {time_left(hold['expires_at'], now)}" if hold else "",
-            }
-        )
-    last = max((total - 1) // PAGE_SIZE + 1, 1)
-    pagination = None
-    if last > 1:
-        pagination = {
-            "items": [
-                {"number": n, "href": f"/referrals?tab={tab}&page={n}", "current": n == page}
-                for n in range(max(1, page - 2), min(last, page + 2) + 1)
-            ],
-        }
-        if page > 1:
-            pagination["previous"] = {"href": f"/referrals?tab={tab}&page={page - 1}"}
-        if page < last:
-            pagination["next"] = {"href": f"/referrals?tab={tab}&page={page + 1}"}
-    tabs = [
-        {"key": key, "text": text, "href": f"/referrals?tab={key}", "current": key == tab}
-        for key, (text, _args) in TABS.items()
-    ]
-    return Inbox(tab, tabs, shown, total, pagination, adapter.can(actor, "referral.create"))
+# --- a referral ---------------------------------------------------------------------------------
 
 
 def _yes(value) -> str:
@@ -149,22 +70,8 @@ def referral_page(
         ("Safe times", contact.get("safe_times") or "None"),
         ("Safe to call", _yes(contact.get("safe_to_call"))),
         ("May leave a message", _yes(contact.get("may_leave_message"))),
-        (
-            "Children",
-            f"{household.get('children', 0)}"
-            + (
-                f" (ages {', '.join(str(a) for a in household.get('child_ages') or [])})"
-                if household.get("child_ages")
-                else ""
-            ),
-        ),
-        (
-            "Needs",
-            ", ".join(k for k in ("wheelchair", "nrpf", "pets") if needs.get(k)).replace(
-                "nrpf", "NRPF"
-            )
-            or "None",
-        ),
+        ("Children", children_words(household)),
+        ("Needs", needs_words(needs)),
         (
             "Consent",
             "Given"
@@ -203,14 +110,9 @@ def referral_page(
         and r["status"] in ("submitted", "accepted")
         and adapter.can(actor, "bed.hold")
     ):
-        query = [f"referral={r['id']}", f"children={household.get('children', 0)}"]
-        sons_ages = household.get("child_ages") or []
-        if sons_ages:
-            query.append(f"oldest_son_age={max(sons_ages)}")
-        for need in ("wheelchair", "nrpf", "pets"):
-            if needs.get(need):
-                query.append(f"needs={need}")
-        bed_search = "/beds?" + "&".join(query) + "#results"
+        # The bed search for this referral fills the board from its household and needs
+        # (``bed_search.filters_of``: the oldest son's age from children_detail).
+        bed_search = f"/beds?for_referral={r['id']}#results"
     hold = r.get("hold")
     hold_words = None
     if hold:
@@ -237,13 +139,44 @@ def referral_page(
     )
 
 
+def children_words(household: dict) -> str:
+    """ "2: a girl of 4, a boy of 13" (each child's sex when the referrer gave it)."""
+    count = household.get("children", 0)
+    detail = household.get("children_detail")
+    if detail:
+        each = [f"a {'boy' if c['sex'] == 'male' else 'girl'} of {c['age']}" for c in detail]
+        return f"{count}: {', '.join(each)}"
+    ages = household.get("child_ages") or []
+    return f"{count}" + (f" (ages {', '.join(str(a) for a in ages)})" if ages else "")
+
+
+def needs_words(needs: dict) -> str:
+    words = {
+        "wheelchair": "wheelchair",
+        "nrpf": "NRPF",
+        "pets": "pets",
+        "risk_from_home": "the risk comes from her home area",
+    }
+    shown = [text for key, text in words.items() if needs.get(key)]
+    if needs.get("interpreter_language"):
+        shown.append(f"an interpreter ({needs['interpreter_language']})")
+    return ", ".join(shown) or "None"
+
+
 def referral_data(form) -> dict:
     """The API's referral body from the form (the API's schema checks it)."""
-    ages_text = (form.child_ages.data or "").strip()
-    try:
-        ages = [int(a) for a in ages_text.replace(" ", "").split(",") if a] if ages_text else []
-    except ValueError:
-        ages = ages_text  # the schema names the field and says what is wrong
+    from partnership_api.web.forms import ages_of  # checked by the form already
+
+    detail = [{"age": age, "sex": "female"} for age in ages_of(form.daughter_ages.data)] + [
+        {"age": age, "sex": "male"} for age in ages_of(form.son_ages.data)
+    ]
+    household: dict = {}
+    if form.children.data is not None:
+        household["children"] = form.children.data
+    if detail:
+        household["children_detail"] = detail  # the API checks it agrees with the number
+    else:
+        household.setdefault("children", 0)
     needs = set(form.needs.data or [])
     consent_given = form.consent_given.data == "yes"
     return {
@@ -269,11 +202,12 @@ def referral_data(form) -> dict:
             "safe_times": form.safe_times.data or None,
             "do_not_contact": bool(form.do_not_contact.data),
         },
-        "household": {"children": form.children.data or 0, "child_ages": ages},
+        "household": household,
         "needs": {
             "wheelchair": "wheelchair" in needs,
             "nrpf": "nrpf" in needs,
             "pets": "pets" in needs,
+            "risk_from_home": "risk_from_home" in needs,
             "interpreter_language": form.interpreter_language.data or None,
             "other": form.other_needs.data or None,
         },
