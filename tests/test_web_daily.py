@@ -131,7 +131,7 @@ def test_the_bed_search_from_a_referral_uses_her_sons_age_and_keeps_her_area_out
     not_fitting = board.text.split("Refuges that do not fit")[1]
     assert "an area she must avoid" in not_fitting  # SWA's refuge serves Stafford
     assert "takes sons up to 12" in not_fitting  # Pathway
-    assert f'value="{referral}"' in board.text  # ready to hold a space for her
+    assert f'name="referral" type="hidden" value="{referral}"' in board.text  # kept for her
     reads = _query(
         app,
         sa.select(AuditEvent.details).where(
@@ -311,4 +311,4 @@ def test_a_refuge_that_cannot_take_her_redirects_from_the_filled_bed_search(
     # Now the officer can hold a space at Glow for the onward referral.
     officer = signed_in(app, "police.officer")
     board = officer.get(f"/beds?for_referral={onward['id']}", headers=HTML)
-    assert f'id="referral-{glow}-family"' in board.text
+    assert re.search(r"Hold a family space<span[^>]*> at Glow refuge</span> for REF-", board.text)

@@ -155,7 +155,9 @@ def read(actor: Actor, referral_id: uuid.UUID) -> dict:
 
 
 def read_for_bed_search(actor: Actor, referral_id: uuid.UUID) -> dict:
-    """What a bed search for this referral needs: its household, needs and subject's area.
+    """What a bed search for this referral needs: its household, needs and subject's area
+    (and, for a page that offers to hold a space for it, its reference, status and where it
+    is addressed).
 
     Only for a victim's referral the caller's organisation sent or received (404 otherwise,
     403 for a role that never reads referrals); the read is audited like any other.
@@ -173,6 +175,11 @@ def read_for_bed_search(actor: Actor, referral_id: uuid.UUID) -> dict:
         "household": referral.household,
         "needs": referral.needs,
         "subject_area": referral.subject_area,
+        "id": referral.id,
+        "reference": referral.reference,
+        "status": referral.status,
+        "to_service_id": referral.to_service_id,
+        "to_organisation_id": referral.to_organisation_id,
     }
     audit.record(
         "referral.read",

@@ -202,22 +202,14 @@ def search_beds(actor: Actor, args: dict) -> list[dict]:
     return _call(bed_search.search, actor, loaded).results
 
 
-def referral_search_filters(actor: Actor, referral_id: uuid.UUID) -> dict:
+def referral_for_bed_search(actor: Actor, referral_id: uuid.UUID) -> tuple[dict, dict]:
     """The bed search a referral asks for (its household, needs, and the subject's area to
-    keep out when the risk comes from home): the bed search's own reading of it, audited as
-    a read of the referral; 404 unless the actor's organisation sent or received it."""
-    return bed_search.filters_of(_call(referral_reads.read_for_bed_search, actor, referral_id))
-
-
-def open_victim_referrals(actor: Actor) -> list[dict]:
-    """The actor's organisation's open victim referrals a space could be held for."""
-    if not can(actor, "bed.hold"):
-        return []
-    found = []
-    for status in ("submitted", "accepted"):
-        shown, _total = referral_page(actor, {"kind": "victim", "status": status}, 1, 50)
-        found.extend(shown)
-    return found
+    keep out when the risk comes from home: the bed search's own ``filters_of``), and the
+    referral as the board needs it (reference, status, where it is addressed). One read,
+    audited as a read of the referral; 404 unless the actor's organisation sent or received
+    it, 403 for a role that never reads referrals."""
+    read = _call(referral_reads.read_for_bed_search, actor, referral_id)
+    return bed_search.filters_of(read), read
 
 
 def hold_space(actor: Actor, referral_id: uuid.UUID, refuge_id: int, space_type: str):

@@ -32,20 +32,25 @@ from partnership_api.web.render import render_page
 @blp.route("/beds")
 def beds():
     """Household-first bed search: spaces now, freshness in words and colour, and why the
-    other refuges do not fit; hold a space for an open referral made to that refuge, or (its
-    receiver) redirect the referral the board was filled from to a refuge that fits."""
+    other refuges do not fit. Opened for a referral (``for_referral`` fills the search from
+    it; ``referral`` keeps it through later searches): hold a space for it at the refuge it
+    is made to, or (its receiver) redirect it to a refuge that fits."""
     form = BedSearchForm(request.args)
     args = None
     found: list[dict] = []
+    selected = None  # the referral the board is for, if any: the one a space can be held for
     for_referral = request.args.get("for_referral")
-    if for_referral:
-        # From a referral's page: the board filled from its household and needs.
+    referral = for_referral or request.args.get("referral")
+    if referral:
         try:
-            referral_id = uuid.UUID(for_referral)
+            referral_id = uuid.UUID(referral)
         except ValueError:
             abort(404)
-        filled = adapter.referral_search_filters(g.actor, referral_id)
-        form = BedSearchForm(formdata=None, data=presenters.search_form_data(filled, referral_id))
+        filled, selected = adapter.referral_for_bed_search(g.actor, referral_id)
+        if for_referral:  # from the referral's page: the board filled from her household
+            form = BedSearchForm(
+                formdata=None, data=presenters.search_form_data(filled, referral_id)
+            )
     if request.args and form.validate():
         args = presenters.search_args(form)
         try:
@@ -60,9 +65,8 @@ def beds():
         args,
         found,
         adapter.refuges_of(g.actor) if args is not None else [],
-        adapter.open_victim_referrals(g.actor) if args is not None else [],
+        selected,
         adapter.stale_after(),
-        form.referral.data or None,
     )
     return render_page(
         "beds.html",
@@ -71,7 +75,6 @@ def beds():
         has_errors=bool(form.errors),
         form=form,
         page=page,
-        selected_referral=form.referral.data or "",
     )
 
 

@@ -122,6 +122,8 @@ def _pages(world) -> list[tuple[str, str, object]]:
         ("referrals-sent", "/referrals?tab=sent", workers),
         ("referrals-overdue", "/referrals?tab=overdue", workers),
         ("referrals-closed", "/referrals?tab=closed", workers),
+        ("referrals-by-due", "/referrals?tab=received&sort=due&order=asc", workers),
+        ("beds-for-referral", f"/beds?for_referral={referral}", party),
         ("referral-new", "/referrals/new", workers),
         ("referral", f"/referrals/{referral}", party),
         ("funding", "/funding", everyone),
@@ -135,6 +137,7 @@ def _pages(world) -> list[tuple[str, str, object]]:
 # One screenshot of each page, as the role that uses it most.
 SCREENSHOT_AS = {
     "beds": "police.officer",
+    "beds-for-referral": "swa.staff",
     "refuge-swa": "swa.staff",
     "refuge-glow": "police.officer",
     "referrals": "swa.staff",

@@ -107,8 +107,8 @@ class BedBoard:
     results: list[dict]
     not_fitting: list[dict]
     summary: str
-    referral_choices: list[tuple[str, str]]
     can_hold: bool
+    referral: dict | None  # the referral the board is for: reference and what it allows
 
 
 def search_args(form) -> dict:
@@ -146,22 +146,27 @@ def search_form_data(filters: dict, referral_id) -> dict:
     }
 
 
-def _choice(r: dict) -> tuple[str, str]:
-    return str(r["id"]), f"{r['reference']} – {r['status']} – {r['risk_level']} risk"
+def _hold_here(actor: Actor, referral: dict | None, refuge_id: int) -> bool:
+    """A space is held only at the refuge a submitted referral is made to (the policy's rule,
+    which the hold itself checks again)."""
+    return (
+        referral is not None
+        and referral["status"] == "submitted"
+        and referral["to_service_id"] == refuge_id
+        and adapter.can(actor, "bed.hold")
+    )
 
 
-def _redirect_here(actor: Actor, selected: dict | None, refuge_id: int) -> dict | None:
-    """The referral the board was opened for, when this actor received it and may pass it on
-    to this refuge instead (a redirect: the only way to hold a space elsewhere)."""
-    if (
-        selected is None
-        or selected["status"] != "submitted"
-        or selected["to_organisation_id"] != actor.org_id
-        or selected["to_service_id"] == refuge_id
-        or not adapter.can(actor, "referral.act")
-    ):
-        return None
-    return {"id": str(selected["id"]), "reference": selected["reference"]}
+def _redirect_here(actor: Actor, referral: dict | None, refuge_id: int) -> bool:
+    """Its receiver may pass a submitted referral on to this refuge instead (a redirect: the
+    way to a space at another refuge)."""
+    return (
+        referral is not None
+        and referral["status"] == "submitted"
+        and referral["to_organisation_id"] == actor.org_id
+        and referral["to_service_id"] != refuge_id
+        and adapter.can(actor, "referral.act")
+    )
 
 
 def bed_board(
@@ -169,13 +174,10 @@ def bed_board(
     args: dict | None,
     found: list[dict],
     refuges: list[dict],
-    open_referrals: list[dict],
+    referral: dict | None,
     stale_after,
-    selected_referral: str | None = None,
 ) -> BedBoard:
     names = {refuge["id"]: refuge for refuge in refuges}
-    selected = next((r for r in open_referrals if str(r["id"]) == selected_referral), None)
-    may_hold = adapter.can(actor, "bed.hold")
     results = []
     for item in found:
         updated = item["updated_at"]
@@ -196,14 +198,8 @@ def bed_board(
                 "facilities": facility_words(item["facilities"] or {}),
                 "freshness": freshness(updated, item["stale"], stale_after),
                 "phone": (names.get(item["refuge_id"]) or {}).get("phone"),
-                # A space is held only at the refuge a referral is addressed to (the policy's
-                # rule): only those referrals are offered here.
-                "hold_choices": [
-                    _choice(r)
-                    for r in open_referrals
-                    if may_hold and r["to_service_id"] == item["refuge_id"]
-                ],
-                "redirect_here": _redirect_here(actor, selected, item["refuge_id"]),
+                "hold_here": _hold_here(actor, referral, item["refuge_id"]),
+                "redirect_here": _redirect_here(actor, referral, item["refuge_id"]),
             }
         )
     not_fitting = []
@@ -218,18 +214,24 @@ def bed_board(
                         "reasons": why_not(refuge, refuge["availability"], args),
                     }
                 )
-    choices = [_choice(r) for r in open_referrals]
     count = len(results)
     summary = (
         f"{count} refuge{'s' if count != 1 else ''} with a space now" if args is not None else ""
     )
+    shown_referral = None
+    if referral is not None:
+        shown_referral = {
+            "id": str(referral["id"]),
+            "reference": referral["reference"],
+            "status": referral["status"],
+        }
     return BedBoard(
         searched=args is not None,
         results=results,
         not_fitting=not_fitting,
         summary=summary,
-        referral_choices=choices,
-        can_hold=adapter.can(actor, "bed.hold") and bool(choices),
+        can_hold=adapter.can(actor, "bed.hold"),
+        referral=shown_referral,
     )
 
 
