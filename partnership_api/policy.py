@@ -96,6 +96,9 @@ FUNCTION_RULES: dict[str, Any] = {
     "project.progress": lambda a: a.is_worker and a.org_kind in ("commissioner", "provider"),
     "audit.read": lambda a: a.partnership_admin or a.role == "admin",
     "stats.read": lambda a: True,
+    "events.read": lambda a: True,
+    "webhook.manage": lambda a: a.role == "admin",
+    "vacancy_alert.manage": _can_handle_referrals,
 }
 
 FUNCTION_MESSAGES = {
@@ -112,6 +115,9 @@ FUNCTION_MESSAGES = {
     "project.progress": "Your role cannot report project progress.",
     "audit.read": "Only organisation admins and the partnership admin read the audit trail.",
     "stats.read": "",
+    "events.read": "",
+    "webhook.manage": "Only an organisation's admins manage its webhooks.",
+    "vacancy_alert.manage": "Your role cannot set vacancy alerts.",
 }
 
 
@@ -191,6 +197,12 @@ def _rule_project_progress(actor: Actor, project: Any) -> None:
         )
 
 
+def _rule_own_organisation(actor: Actor, item: Any) -> None:
+    """Webhooks and vacancy alerts are their organisation's own: others never see them."""
+    if item.organisation_id != actor.org_id:
+        _hide()
+
+
 OBJECT_RULES: dict[str, Any] = {
     "referral.read": _rule_referral_read,
     "referral.note": _rule_referral_read,
@@ -206,6 +218,8 @@ OBJECT_RULES: dict[str, Any] = {
     "user.update": _rule_user_manage,
     "project.change": _rule_project_change,
     "project.progress": _rule_project_progress,
+    "webhook.manage": _rule_own_organisation,
+    "vacancy_alert.manage": _rule_own_organisation,
 }
 
 _RESOURCE_TYPES = {
@@ -214,6 +228,8 @@ _RESOURCE_TYPES = {
     "availability": "refuge",
     "user": "user",
     "project": "project",
+    "webhook": "webhook",
+    "vacancy_alert": "vacancy_alert",
 }
 
 
@@ -325,3 +341,56 @@ def scope_referral_statistics(actor: Actor, stmt: sa.Select) -> sa.Select:
             Referral.to_organisation_id == actor.org_id,
         )
     )
+
+
+# --- who hears which events (the same rules as reads) -----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Listener:
+    """Whoever hears events: a signed-in caller reading the feed, or an organisation's
+    webhook endpoint (which hears what the organisation's staff may read)."""
+
+    org_id: int
+    org_kind: str
+    reads_referrals: bool
+
+
+def listener_of(actor: Actor) -> Listener:
+    """The caller as a reader of the feed: their organisation, with their role's reach."""
+    return Listener(actor.org_id, actor.org_kind, _can_handle_referrals(actor))
+
+
+def organisation_listener(org_id: int, org_kind: str) -> Listener:
+    """An organisation's webhook endpoints hear what its staff may read."""
+    return Listener(org_id, org_kind, org_kind in ("police", "provider"))
+
+
+def scope_events(listener: Listener, stmt: sa.Select) -> sa.Select:
+    """The events a listener may hear, by each type's audience (``events.outbox.EVENT_TYPES``):
+
+    - ``referral``: about a referral (or its hold, or an alert set for it), heard by the
+      organisations it concerns, when they may read referrals at all: ``_rule_referral_read``;
+    - ``everyone``: bed availability, which every signed-in user reads;
+    - ``projects``: the commissioner's office, and the project's lead and delivery partners.
+    """
+    from partnership_api.models.events import Event, EventOrganisation
+
+    party = Event.position.in_(
+        sa.select(EventOrganisation.position).where(
+            EventOrganisation.organisation_id == listener.org_id
+        )
+    )
+    heard = [Event.audience == "everyone"]
+    if listener.reads_referrals:
+        heard.append(sa.and_(Event.audience == "referral", party))
+    if listener.org_kind == "commissioner":
+        heard.append(Event.audience == "projects")
+    else:
+        heard.append(sa.and_(Event.audience == "projects", party))
+    return stmt.where(sa.or_(*heard))
+
+
+def scope_own_organisation(actor: Actor, model: Any, stmt: sa.Select) -> sa.Select:
+    """Webhooks and vacancy alerts: the caller's own organisation's only."""
+    return stmt.where(model.organisation_id == actor.org_id)

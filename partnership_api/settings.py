@@ -82,6 +82,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARGON2_TIME_COST", 3, "Argon2 iterations for password hashes"),
     Setting("ARGON2_MEMORY_COST", 65536, "Argon2 memory in KiB for password hashes"),
     Setting("RATELIMIT_ENABLED", True, "turn flask-limiter off (only for benchmarks)"),
+    Setting(
+        "WEBHOOKS_ALLOW_PRIVATE",
+        False,
+        "let webhooks call loopback and private addresses (development and tests only; "
+        "production refuses to start with it)",
+    ),
+    Setting("WEBHOOK_TIMEOUT_SECONDS", 15, "how long a webhook receiver has to answer"),
+    Setting("VACANCY_ALERT_HOURS", 72, "how long a vacancy alert lasts unless its referral ends"),
+    Setting("WORKER_POLL_SECONDS", 0.25, "how often an idle delivery worker looks for events"),
 )
 
 
@@ -123,6 +132,10 @@ def load_settings() -> dict[str, object]:
         "ARGON2_TIME_COST": _int("ARGON2_TIME_COST", 3),
         "ARGON2_MEMORY_COST": _int("ARGON2_MEMORY_COST", 65536),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        "WEBHOOKS_ALLOW_PRIVATE": _bool("WEBHOOKS_ALLOW_PRIVATE", False),
+        "WEBHOOK_TIMEOUT_SECONDS": _int("WEBHOOK_TIMEOUT_SECONDS", 15),
+        "VACANCY_ALERT_HOURS": _int("VACANCY_ALERT_HOURS", 72),
+        "WORKER_POLL_SECONDS": float(_str("WORKER_POLL_SECONDS", "0.25") or 0.25),
     }
 
 
@@ -138,6 +151,11 @@ def check_settings(config: dict) -> None:
             raise ConfigError(
                 "APP_ENV=production needs JWT_SECRET_KEY set to a random secret of at least "
                 "32 characters (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        if config.get("WEBHOOKS_ALLOW_PRIVATE"):
+            raise ConfigError(
+                "WEBHOOKS_ALLOW_PRIVATE=true lets webhooks reach inside the network: it is for "
+                "development and tests only, never with APP_ENV=production"
             )
     elif config.get("APP_ENV") not in ("development", "production"):
         raise ConfigError("APP_ENV must be 'development' or 'production'")

@@ -24,6 +24,8 @@ TEST_SETTINGS = {
     "LOG_LEVEL": "WARNING",
     "API_RATE_LIMIT": "100000 per minute",
     "REDIS_URL": None,
+    # The tests' webhook receivers listen on loopback.
+    "WEBHOOKS_ALLOW_PRIVATE": True,
 }
 
 

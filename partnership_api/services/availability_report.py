@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import ETags
 
-from partnership_api import audit, direct, policy
+from partnership_api import audit, direct, events, policy
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import (
@@ -227,6 +227,12 @@ def report_availability(actor: Actor, service, if_match: ETags, data: dict) -> d
         service.id,
         subject_organisation_id=service.organisation_id,
         details={"version": version, "spaces": spaces, "overcommitted": overcommitted},
+    )
+    events.emit(
+        "availability.reported",
+        [service.organisation_id],
+        refuge_id=service.id,
+        organisation_id=service.organisation_id,
     )
     db.session.commit()
     return shown

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_smorest import abort
 
-from partnership_api import audit, policy
+from partnership_api import audit, events, policy
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import (
@@ -194,6 +194,7 @@ def place_hold(actor: Actor, referral_id: uuid.UUID, data: dict) -> BedHold:
         refuge.organisation_id,
         expires_at=hold.expires_at.isoformat(),
     )
+    _emit_hold("hold.placed", referral, hold)
     db.session.commit()
     return hold
 
@@ -214,6 +215,7 @@ def release_hold(actor: Actor, referral_id: uuid.UUID) -> None:
         sa.select(Service.organisation_id).where(Service.id == hold.service_id)
     )
     _audit_hold(actor, "bed_hold.release", referral, hold, refuge_org_id, reason="released")
+    _emit_hold("hold.released", referral, hold)
     db.session.commit()
 
 
@@ -270,3 +272,10 @@ def on_referral_transition(actor: Actor, referral: Referral, action: str) -> Non
     mark_changed()
     db.session.flush()
     _audit_hold(actor, action_name, referral, hold, refuge_org_id, reason=reason)
+    _emit_hold("hold.admitted" if hold.state == "admitted" else "hold.released", referral, hold)
+
+
+def _emit_hold(event_type: str, referral: Referral, hold: BedHold) -> None:
+    events.emit_for_referral(
+        event_type, referral, hold_id=hold.id, refuge_id=hold.service_id, space_type=hold.space_type
+    )

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from flask_smorest import abort
 from werkzeug.datastructures import ETags
 
-from partnership_api import audit, policy
+from partnership_api import audit, events, policy
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.funding import (
@@ -254,7 +254,16 @@ def update_project(actor: Actor, project_id: int, data: dict, if_match: ETags | 
     fields = sorted(data) + (["status"] if new_status != old_status else [])
     if reason is not None:
         fields.append("cancellation_reason")
+    rag_before = project.rag
     _set_rag(project, data.pop("rag", None) or {})
+    changed = [
+        name
+        for name, moved in (
+            ("status", new_status != old_status),
+            ("rag", project.rag != rag_before),
+        )
+        if moved
+    ]
     for key, value in data.items():
         setattr(project, key, value)
     project.status = new_status
@@ -269,5 +278,12 @@ def update_project(actor: Actor, project_id: int, data: dict, if_match: ETags | 
         subject_organisation_id=project.lead_organisation_id,
         details=details,
     )
+    if changed:
+        events.emit(
+            "project.changed",
+            [project.lead_organisation_id, *project.delivery_organisation_ids],
+            project_id=project.id,
+            changed=changed,
+        )
     db.session.commit()
     return project

@@ -19,6 +19,7 @@ from flask_smorest import abort
 from sqlalchemy.exc import IntegrityError
 
 from partnership_api import audit, direct, policy
+from partnership_api.events import outbox
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import BedHold
@@ -383,6 +384,7 @@ def create(actor: Actor, data: dict, idempotency_key: str | None) -> tuple[dict,
         details={"reference": referral.reference, "to_service_id": service.id},
         **_parties(referral),
     )
+    outbox.emit_for_referral("referral.created", referral, to_service_id=service.id)
     shown = present([referral])[0]
     db.session.commit()
     return shown, True
@@ -630,6 +632,7 @@ def add_note(actor: Actor, referral_id: uuid.UUID, text: str) -> dict:
     )
     db.session.flush()
     audit.record("referral.note", "referral", referral.id, **_parties(referral))
+    outbox.emit_for_referral("referral.note_added", referral)
     db.session.commit()
     return _event_shown(event, actor.username)
 
@@ -717,6 +720,13 @@ def transition(actor: Actor, referral_id: uuid.UUID, data: dict) -> dict:
             details=details or None,
         )
     )
+    if onward is None:
+        outbox.emit_for_referral(f"referral.{new_status}", referral)
+    else:
+        outbox.emit_for_referral(
+            "referral.redirected", referral, redirected_to=onward.id, to_service_id=target.id
+        )
+        outbox.emit_for_referral("referral.created", onward, to_service_id=target.id)
     holds.on_referral_transition(actor, referral, action)
     db.session.flush()
     audit_details = {"from_status": expected, "to_status": new_status}
