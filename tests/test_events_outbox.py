@@ -126,7 +126,7 @@ def every_kind_of_change(client, login, ids, app) -> dict:
     made["declined"] = refer(client, login, glow)
     assert (
         act(
-            client, login, "glow.staff", made["declined"], action="decline", reason_code="no_capacity"
+            client, login, "glow.staff", made["declined"], action="decline", reason_code="other"
         ).status_code
         == 200
     )

@@ -7,7 +7,9 @@ can open or take a space (a report, a hold placed, released, lapsed or admitted)
 search, for each live alert, which refuges have a fitting space available now: a refuge that
 had none before gets one ``vacancy.matched`` (the alert, the refuge, the space type: no
 personal data) for the alert's organisation; a refuge whose fitting spaces are all taken again
-is forgotten, so its next opening fires again. Spaces already open when the alert is set are
+is forgotten, so its next opening fires again. (The matcher compares what is open at each of
+its passes, a fraction of a second apart: a room taken and freed again between two passes is
+one opening.) Spaces already open when the alert is set are
 noted without firing: an alert fires when a space opens.
 
 An alert ends when its referral is no longer waiting (accepted, declined, redirected,
