@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-sqlite test-postgres test-faults lint openapi bench clean
+.PHONY: install run worker test test-sqlite test-postgres test-faults lint openapi bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,14 @@ run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	@echo "Partnership API on http://127.0.0.1:8000 — docs at http://127.0.0.1:8000/docs"
+	@echo "Delivery worker (webhooks, time-based events, vacancy alerts) running beside it"
+	@$(FLASK) deliver & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(VENV)/bin/gunicorn --workers 3 --bind 127.0.0.1:8000 wsgi:app
+
+# The delivery worker on its own (run one or more beside the web servers).
+worker: install
+	$(FLASK) deliver
 
 # The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
 test: install

@@ -442,3 +442,54 @@ def test_workers_skip_endpoints_another_worker_holds(client, login, ids, app, re
         second = Worker("second").claim(now_plus(0))
         db.session.remove()
     assert len(first) == 1 and second == []
+
+
+@pytest.mark.skipif(not is_postgres(), reason="PostgreSQL connections cut under the worker")
+def test_the_worker_survives_its_database_connections_being_cut(client, login, ids, app, receiver):
+    """What a PostgreSQL restart does to a worker: every connection it holds dies. It waits,
+    reconnects and goes on; nothing is lost."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    from partnership_api.extensions import db
+
+    hook = register(client, login, receiver.url())
+    name = f"i15-worker-{uuid.uuid4().hex[:8]}"
+    root = Path(__file__).resolve().parent.parent
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "deliver"],
+        cwd=root,
+        env={**worker_env(app), "PGAPPNAME": name, "LOG_LEVEL": "INFO"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+    def cut() -> int:
+        with app.app_context():
+            killed = db.session.execute(
+                sa.text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE application_name = :name"
+                ),
+                {"name": name},
+            ).scalar()
+            db.session.commit()
+            db.session.remove()
+        return killed
+
+    try:
+        swa_reports(client, login, ids, 0)
+        wait_for(lambda: len(receiver.delivered()) >= 1)
+        wait_for(lambda: cut() > 0)
+        swa_reports(client, login, ids, 1)
+        cut()
+        swa_reports(client, login, ids, 2)
+        wait_for(lambda: len(receiver.delivered()) >= 3)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        code = worker.wait(timeout=30)
+    log = worker.stderr.read().decode()[-6000:]
+    assert code == 0, log
+    positions = [verified(hook["secret"], d)["position"] for d in receiver.delivered()]
+    assert len(positions) == 3 and positions == sorted(positions), log

@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 import orjson
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, PendingRollbackError
 from standardwebhooks import Webhook
 
 from partnership_api.events import ssrf
@@ -51,6 +51,9 @@ LEASE = timedelta(seconds=120)
 CLAIM_AT_ONCE = 10
 BATCH = 50
 SWEEP_EVERY = 5.0
+# What a database going away raises: the driver's errors, and SQLAlchemy's refusal to go on
+# with a session whose connection died mid-transaction.
+DATABASE_GONE = (DBAPIError, PendingRollbackError)
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,7 @@ class Worker:
             try:
                 busy = self.run_once()
                 pause = poll
-            except (OperationalError, DBAPIError):
+            except DATABASE_GONE:
                 log.warning("database unavailable; the worker waits", extra={"worker": self.name})
                 self._forget_session()
                 busy = False
@@ -170,7 +173,13 @@ class Worker:
             sa.select(WebhookEndpoint.id)
             .where(
                 WebhookEndpoint.enabled.is_(True),
-                sa.or_(WebhookEndpoint.lease_until.is_(None), WebhookEndpoint.lease_until < now),
+                # Free, run out, or this worker's own (kept when the database went away
+                # before it could give it back).
+                sa.or_(
+                    WebhookEndpoint.lease_until.is_(None),
+                    WebhookEndpoint.lease_until < now,
+                    WebhookEndpoint.lease_owner == self.name,
+                ),
                 sa.or_(
                     sa.and_(
                         WebhookEndpoint.next_attempt_at <= now,
@@ -201,7 +210,7 @@ class Worker:
                 .values(lease_owner=None, lease_until=None)
             )
             db.session.commit()
-        except (OperationalError, DBAPIError):
+        except DATABASE_GONE:
             self._forget_session()  # the lease runs out by itself
 
     def _release_all(self) -> None:
@@ -212,7 +221,7 @@ class Worker:
                 .values(lease_owner=None, lease_until=None)
             )
             db.session.commit()
-        except (OperationalError, DBAPIError):
+        except DATABASE_GONE:
             self._forget_session()
 
     # --- delivering ---------------------------------------------------------------------------
