@@ -26,11 +26,12 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from partnership_api import transactions
+from partnership_api import direct, transactions
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import SPACE_TYPES
@@ -193,10 +194,67 @@ def _make_head(session: Session) -> None:
         session.execute(sa.insert(_HEAD).prefix_with("OR IGNORE").values(id=1, last_position=0))
 
 
+# PostgreSQL: lock the head and move it, write the events and their organisations, in one
+# statement (one round trip, like the audit chain's link). Its one row is the new head; none
+# when the head row is missing.
+APPEND_SQL = sa.text(
+    """
+WITH
+incoming AS (
+    SELECT * FROM json_to_recordset(CAST(:events AS json)) AS e(
+        ord integer, id uuid, type text, occurred_at timestamptz, audience text, data json,
+        key text)
+),
+parties AS (
+    SELECT * FROM json_to_recordset(CAST(:parties AS json)) AS p(
+        ord integer, organisation_id integer)
+),
+head AS (
+    UPDATE event_head SET last_position = last_position + :count WHERE id = 1
+    RETURNING last_position
+),
+written AS (
+    INSERT INTO events (position, id, type, occurred_at, audience, data, key)
+    SELECT head.last_position - :count + e.ord, e.id, e.type, e.occurred_at, e.audience,
+           e.data, e.key
+    FROM head, incoming e
+    RETURNING position
+),
+heard AS (
+    INSERT INTO event_organisations (position, organisation_id)
+    SELECT head.last_position - :count + p.ord, p.organisation_id
+    FROM head, parties p
+    RETURNING position
+)
+SELECT last_position FROM head
+"""
+)
+
+
+def _append_on_postgresql(session: Session, pending: list[dict]) -> None:
+    events, parties = [], []
+    for ord_, event in enumerate(pending, start=1):
+        organisations = event.pop("organisations")
+        events.append({**event, "ord": ord_})
+        parties.extend({"ord": ord_, "organisation_id": org} for org in organisations)
+    params = {
+        "events": orjson.dumps(events).decode(),
+        "parties": orjson.dumps(parties).decode(),
+        "count": len(events),
+    }
+    if direct.execute(APPEND_SQL, params, session) != 1:
+        _make_head(session)
+        if direct.execute(APPEND_SQL, params, session) != 1:
+            raise RuntimeError("The events' head could not be locked: events not written.")
+
+
 def _write_pending(session: Session) -> None:
     """Give the transaction's events their positions and write them, just before it commits."""
     pending = session.info.pop(PENDING, None)
     if not pending:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        _append_on_postgresql(session, pending)
         return
     count = len(pending)
     last = session.execute(TAKE_POSITIONS, {"count": count}).scalar()
