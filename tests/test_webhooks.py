@@ -485,11 +485,12 @@ def test_the_worker_survives_its_database_connections_being_cut(client, login, i
         swa_reports(client, login, ids, 1)
         cut()
         swa_reports(client, login, ids, 2)
-        wait_for(lambda: len(receiver.delivered()) >= 3)
+        wait_for(lambda: len({d.headers["webhook-id"] for d in receiver.delivered()}) >= 3)
     finally:
         worker.send_signal(signal.SIGTERM)
         code = worker.wait(timeout=30)
     log = worker.stderr.read().decode()[-6000:]
     assert code == 0, log
     positions = [verified(hook["secret"], d)["position"] for d in receiver.delivered()]
-    assert len(positions) == 3 and positions == sorted(positions), log
+    # At least once, in order: one sent as the connection died may come again (same id).
+    assert len(set(positions)) == 3 and positions == sorted(positions), log

@@ -122,6 +122,11 @@ class Worker:
                 self._forget_session()
                 busy = False
                 pause = min(max(pause * 2, 0.5), 5.0)
+            except Exception:  # noqa: BLE001 - logged; one bad pass must not stop deliveries
+                log.exception("delivery pass failed", extra={"worker": self.name})
+                self._forget_session()
+                busy = False
+                pause = 5.0
             if not busy:
                 self._sleep(pause)
         self._release_all()
@@ -227,9 +232,13 @@ class Worker:
     # --- delivering ---------------------------------------------------------------------------
 
     def _mine(self, endpoint_id: uuid.UUID) -> WebhookEndpoint | None:
-        endpoint = db.session.get(WebhookEndpoint, endpoint_id, populate_existing=True)
+        """The endpoint, locked, while this worker holds its lease (which is renewed)."""
+        endpoint = db.session.get(
+            WebhookEndpoint, endpoint_id, populate_existing=True, with_for_update=True
+        )
         if endpoint is None or endpoint.lease_owner != self.name or not endpoint.enabled:
             return None
+        endpoint.lease_until = utcnow() + LEASE
         return endpoint
 
     def deliver(self, endpoint_id: uuid.UUID, now: datetime | None = None) -> bool:
