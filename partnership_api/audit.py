@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from partnership_api import direct, transactions
+from partnership_api.domain_errors import Refused
 from partnership_api.extensions import db
 from partnership_api.models.audit import AuditChainHead, AuditEvent
 from partnership_api.models.base import utcnow
@@ -305,6 +306,23 @@ def record_refusal(
         related_organisation_id=related_organisation_id,
     )
     db.session.commit()
+
+
+def record_refused(refused: Refused) -> None:
+    """Write a policy refusal (``policy.require``/``authorize``) in a transaction of its own,
+    as what it carries says (nothing when it carries no record)."""
+    what = refused.record
+    if what is None:
+        return
+    record_refusal(
+        what.action,
+        what.resource_type,
+        what.resource_id,
+        actor=refused.actor,
+        details=what.details,
+        subject_organisation_id=what.subject_organisation_id,
+        related_organisation_id=what.related_organisation_id,
+    )
 
 
 @dataclass

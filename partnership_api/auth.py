@@ -127,6 +127,14 @@ def lock_duration() -> timedelta:
 # --- the per-request hook ----------------------------------------------------------------------
 
 
+def current_actor() -> Actor:
+    """The caller of this request (set by the authentication hook)."""
+    actor = g.get("actor")
+    if actor is None:  # pragma: no cover - the auth hook guarantees an actor on protected views
+        abort(401, message="Authentication required.")
+    return actor
+
+
 def _refuse_token(reason: str) -> None:
     audit.record_refusal("auth.token", "session", None, details={"reason": reason})
     abort(401, message="A valid access token is required.")

@@ -50,6 +50,7 @@ def create_user_command(
     username: str, organisation_name: str, role: str, partnership_admin: bool, password: str
 ) -> None:
     """Create a user (for real deployments)."""
+    from partnership_api.domain_errors import DomainError
     from partnership_api.services import partnership
 
     org = partnership.organisation_named(organisation_name)
@@ -59,7 +60,10 @@ def create_user_command(
         raise click.ClickException(f"The username {username!r} is taken.")
     if len(password) < 12:
         raise click.ClickException("Passwords need at least 12 characters.")
-    partnership.create_user_by_operator(username, org.id, role, partnership_admin, password)
+    try:
+        partnership.create_user_by_operator(username, org.id, role, partnership_admin, password)
+    except DomainError as error:  # e.g. the name was taken a moment ago
+        raise click.ClickException(error.message) from None
     click.echo(f"Created {username} ({role}) in {org.name}.")
 
 

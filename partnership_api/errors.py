@@ -1,4 +1,9 @@
-"""Turn every failure into a JSON answer; never show a traceback or SQL outside debug."""
+"""Turn every failure into a JSON answer; never show a traceback or SQL outside debug.
+
+The domain's errors (``domain_errors.py``) are answered by one handler, with the status,
+message and field errors they carry; a policy refusal is first written to the audit trail, in a
+transaction of its own (``audit.record_refused``).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,8 @@ from werkzeug.exceptions import (
     TooManyRequests,
 )
 
+from partnership_api import audit
+from partnership_api.domain_errors import DomainError, Refused, Throttled
 from partnership_api.extensions import api, db
 
 log = logging.getLogger("partnership_api.errors")
@@ -30,6 +37,19 @@ def _rollback() -> None:
 TOO_MANY_REQUESTS = "Too many requests. Try again later."
 
 
+def domain_error_response(error: DomainError):
+    """The API's JSON answer to a domain error: exactly what ``abort`` would have made."""
+    extra: dict = {}
+    if error.fields:
+        extra["errors"] = {error.location: error.fields}
+    if isinstance(error, Throttled) and error.retry_after is not None:
+        extra["headers"] = {"Retry-After": str(error.retry_after)}
+    try:
+        abort(error.status, message=error.message, **extra)
+    except HTTPException as http_error:
+        return api.handle_http_exception(http_error)
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(RateLimitExceeded)
     def rate_limited(error: RateLimitExceeded):
@@ -39,6 +59,15 @@ def register_error_handlers(app: Flask) -> None:
 
         message = LOCKED if request.endpoint == "Auth.Login" else TOO_MANY_REQUESTS
         return api.handle_http_exception(TooManyRequests(message))
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        if isinstance(error, Refused):
+            try:
+                audit.record_refused(error)
+            except DBAPIError as db_error:  # the refusal must be kept: if not, an outage
+                return database_unavailable(db_error)
+        return domain_error_response(error)
 
     @app.errorhandler(IntegrityError)
     def integrity_error(error: IntegrityError):

@@ -1,14 +1,21 @@
-"""Who may do what: the partnership's need-to-know policy, in one place.
+"""Who may do what: the partnership's need-to-know policy, in one place. It only decides.
 
 Two questions, asked in this order by every operation:
 
 1. ``require(actor, action)``: may someone of this organisation kind and role use this
-   function at all? If not: 403, whatever object was named (so nothing leaks).
+   function at all? If not, ``Refused`` (403), whatever object was named, so nothing leaks.
 2. ``authorize(actor, action, item)``: may they do it to this object? An object they may not
-   even see answers 404 (its existence does not leak); one they see but may not change, 403.
+   even see is refused as hidden (404: its existence does not leak); one they see but may not
+   change, 403.
 
-Lists are filtered by ``scope_*``, written with the same rule as the single read, so a list
-can never show what a single read would refuse. Views never decide access themselves.
+``can`` answers the first question without raising. A refusal carries what the audit trail
+keeps of it (``RefusalRecord``); whoever catches it writes that, in a transaction of its own
+(the API's error handler does): this module imports no web framework and writes nothing.
+
+``FUNCTION_RULES`` names every function, reads that everyone signed in may do included, so the
+table shows every default. Lists are filtered by ``scope_*`` and ``referral_scope_sides``,
+written with the same rule as the single read, so a list can never show what a single read
+would refuse.
 
 The rules follow the table in ``shared/domain.md``. Roles: ``staff`` does the work,
 ``analyst`` reads figures only, ``admin`` does the work and manages its organisation's users.
@@ -16,87 +23,62 @@ The rules follow the table in ``shared/domain.md``. Roles: ``staff`` does the wo
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import g
-from flask_smorest import abort
 
-WORKER_ROLES = ("staff", "admin")
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """The signed-in caller, as loaded from the database for this request."""
-
-    user_id: uuid.UUID
-    username: str
-    org_id: int
-    org_kind: str
-    org_name: str
-    role: str
-    partnership_admin: bool
-    session_id: uuid.UUID
-
-    @property
-    def is_worker(self) -> bool:
-        return self.role in WORKER_ROLES
-
-    @property
-    def is_commissioner(self) -> bool:
-        return self.org_kind == "commissioner"
-
-
-def current_actor() -> Actor:
-    """The caller of this request (set by the authentication hook)."""
-    actor = g.get("actor")
-    if actor is None:  # pragma: no cover - the auth hook guarantees an actor on protected views
-        abort(401, message="Authentication required.")
-    return actor
-
-
-class Refused(Exception):
-    """Raised by the rules; turned into 403 or 404 (and an audit event) by ``authorize``."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def _forbid(message: str) -> None:
-    raise Refused(403, message)
-
-
-def _hide() -> None:
-    raise Refused(404, "Not found.")
-
+from partnership_api.actors import Actor
+from partnership_api.domain_errors import RefusalRecord, Refused
 
 # --- function-level rules (403) -------------------------------------------------------------
+
+
+def _everyone(actor: Actor) -> bool:
+    """Every signed-in user, of any organisation and role."""
+    return True
 
 
 def _can_handle_referrals(actor: Actor) -> bool:
     return actor.is_worker and actor.org_kind in ("police", "provider")
 
 
-FUNCTION_RULES: dict[str, Any] = {
+def _manages_users(actor: Actor) -> bool:
+    return actor.partnership_admin or actor.role == "admin"
+
+
+FUNCTION_RULES: dict[str, Callable[[Actor], bool]] = {
+    # Reads every signed-in user may do (no personal data, no addresses).
+    "organisation.read": _everyone,
+    "service.read": _everyone,
+    "refuge.read": _everyone,
+    "availability.read": _everyone,
+    "bed.search": _everyone,
+    "fund.read": _everyone,
+    "project.read": _everyone,
+    "funding.summary": _everyone,
+    "funding.export": _everyone,
+    # Figures are counted within the actor's scope (``scope_referral_statistics``).
+    "stats.read": _everyone,
+    # Setting up the partnership.
     "organisation.create": lambda a: a.partnership_admin,
-    "service.create": lambda a: a.partnership_admin or a.role == "admin",
-    "user.manage": lambda a: a.partnership_admin or a.role == "admin",
+    "service.create": _manages_users,
+    "user.manage": _manages_users,
+    # Referrals and holds.
     "referral.create": _can_handle_referrals,
     "referral.read": _can_handle_referrals,
     "referral.act": _can_handle_referrals,
     "bed.hold": _can_handle_referrals,
     "availability.update": lambda a: a.is_worker and a.org_kind == "provider",
+    # Funding.
     "fund.change": lambda a: a.is_worker and a.is_commissioner,
     "project.change": lambda a: a.is_worker and a.is_commissioner,
     # The police read projects but never change them, even those they deliver (domain.md).
     "project.progress": lambda a: a.is_worker and a.org_kind in ("commissioner", "provider"),
-    "audit.read": lambda a: a.partnership_admin or a.role == "admin",
-    "stats.read": lambda a: True,
-    "events.read": lambda a: True,
+    "audit.read": _manages_users,
+    # Events (``policy_events``: who hears what, whose webhooks and alerts are whose).
+    "events.read": _everyone,
     "webhook.manage": lambda a: a.role == "admin",
     "vacancy_alert.manage": _can_handle_referrals,
 }
@@ -114,11 +96,22 @@ FUNCTION_MESSAGES = {
     "project.change": "Only the commissioner's office changes projects.",
     "project.progress": "Your role cannot report project progress.",
     "audit.read": "Only organisation admins and the partnership admin read the audit trail.",
-    "stats.read": "",
-    "events.read": "",
     "webhook.manage": "Only an organisation's admins manage its webhooks.",
     "vacancy_alert.manage": "Your role cannot set vacancy alerts.",
 }
+
+_RESOURCE_TYPES = {
+    "referral": "referral",
+    "service": "service",
+    "availability": "refuge",
+    "user": "user",
+    "project": "project",
+}
+
+
+def _resource_type(action: str) -> str:
+    kind = action.split(".")[0]
+    return _RESOURCE_TYPES.get(kind, kind)
 
 
 def can(actor: Actor, action: str) -> bool:
@@ -127,13 +120,61 @@ def can(actor: Actor, action: str) -> bool:
 
 
 def require(actor: Actor, action: str) -> None:
-    """403 unless the actor's organisation kind and role allow this function."""
+    """``Refused`` (403) unless the actor's organisation kind and role allow this function."""
     if not can(actor, action):
-        _audit_refusal(actor, action, None, None)
-        abort(403, message=FUNCTION_MESSAGES[action])
+        raise Refused(
+            FUNCTION_MESSAGES[action],
+            actor=actor,
+            record=RefusalRecord(action, _resource_type(action), None, details={"status": 403}),
+        )
+
+
+# --- what a delivery partner may change: progress, not the plan ----------------------------------
+
+# The fields of each part of a project that are progress (a delivery partner's to report);
+# any other field is the commissioner's. Adding a milestone, a spend line or an output, or
+# correcting a spend line, is progress too (a partner may plan its own steps): ``fields=()``.
+PROGRESS_FIELDS: dict[str, frozenset[str]] = {
+    "project": frozenset({"rag", "rag_commentary"}),
+    "milestone": frozenset({"completed_on"}),
+    "output": frozenset({"actual"}),
+    "spend": frozenset(),
+}
+
+
+def project_action(part: str, fields: Iterable[str]) -> str:
+    """``project.progress`` when every field changed is progress on this part of a project (a
+    partner cannot quietly rebaseline its own deadlines or targets), else ``project.change``."""
+    return "project.progress" if set(fields) <= PROGRESS_FIELDS[part] else "project.change"
 
 
 # --- object-level rules (404 / 403) -----------------------------------------------------------
+
+
+class _Deny(Exception):
+    """A rule's no: ``hidden`` (404) or forbidden (403); ``details`` and ``subject`` override
+    what the audit trail records."""
+
+    def __init__(
+        self,
+        message: str,
+        hidden: bool = False,
+        details: dict | None = None,
+        subject: int | None = None,
+    ):
+        super().__init__(message)
+        self.message = message
+        self.hidden = hidden
+        self.details = details
+        self.subject = subject
+
+
+def _forbid(message: str) -> None:
+    raise _Deny(message)
+
+
+def _hide() -> None:
+    raise _Deny("Not found.", hidden=True)
 
 
 def _referral_parties(referral: Any) -> tuple[int, int]:
@@ -178,6 +219,32 @@ def _rule_user_manage(actor: Actor, user: Any) -> None:
         _forbid("Only the partnership admin manages a partnership admin.")
 
 
+@dataclass(frozen=True)
+class NewUser:
+    """A user about to be made: the organisation asked for (None: the actor's own) and whether
+    they would be a partnership admin."""
+
+    organisation_id: int | None
+    partnership_admin: bool
+
+
+def _rule_user_create(actor: Actor, new: NewUser) -> None:
+    if actor.partnership_admin:
+        return
+    if new.organisation_id not in (None, actor.org_id):
+        raise _Deny(
+            "You can only create users in your own organisation.",
+            details={"reason": "other_organisation"},
+            subject=new.organisation_id,
+        )
+    if new.partnership_admin:
+        raise _Deny(
+            "Only the partnership admin can make a partnership admin.",
+            details={"reason": "partnership_admin"},
+            subject=actor.org_id,
+        )
+
+
 def _rule_project_change(actor: Actor, project: Any) -> None:
     if not (actor.is_worker and actor.is_commissioner):
         _forbid("Only the commissioner's office changes projects.")
@@ -197,13 +264,7 @@ def _rule_project_progress(actor: Actor, project: Any) -> None:
         )
 
 
-def _rule_own_organisation(actor: Actor, item: Any) -> None:
-    """Webhooks and vacancy alerts are their organisation's own: others never see them."""
-    if item.organisation_id != actor.org_id:
-        _hide()
-
-
-OBJECT_RULES: dict[str, Any] = {
+OBJECT_RULES: dict[str, Callable[[Actor, Any], None]] = {
     "referral.read": _rule_referral_read,
     "referral.note": _rule_referral_read,
     "referral.hold": _rule_referral_read,
@@ -214,48 +275,44 @@ OBJECT_RULES: dict[str, Any] = {
     "referral.withdraw": _rule_referral_send,
     "service.update": _rule_own_service,
     "availability.update": _rule_availability_update,
+    "user.create": _rule_user_create,
     "user.read": _rule_user_manage,
     "user.update": _rule_user_manage,
     "project.change": _rule_project_change,
     "project.progress": _rule_project_progress,
-    "webhook.manage": _rule_own_organisation,
-    "vacancy_alert.manage": _rule_own_organisation,
 }
 
-_RESOURCE_TYPES = {
-    "referral": "referral",
-    "service": "service",
-    "availability": "refuge",
-    "user": "user",
-    "project": "project",
-    "webhook": "webhook",
-    "vacancy_alert": "vacancy_alert",
-}
+
+def may(actor: Actor, action: str, item: Any) -> bool:
+    """Whether the actor may do ``action`` to ``item`` (``authorize`` without raising)."""
+    try:
+        OBJECT_RULES[action](actor, item)
+    except _Deny:
+        return False
+    return True
 
 
 def authorize(actor: Actor, action: str, item: Any) -> None:
-    """Abort with 404 or 403 (and an audit event) unless the actor may do ``action`` to ``item``."""
+    """``Refused`` (hidden: 404, or 403) unless the actor may do ``action`` to ``item``."""
     try:
         OBJECT_RULES[action](actor, item)
-    except Refused as refused:
-        _audit_refusal(actor, action, item, refused.status)
-        abort(refused.status, message=refused.message)
-
-
-def _audit_refusal(actor: Actor, action: str, item: Any, status: int | None) -> None:
-    from partnership_api import audit
-
-    kind = action.split(".")[0]
-    subject, related = _organisations_of(item)
-    audit.record_refusal(
-        action,
-        _RESOURCE_TYPES.get(kind, kind),
-        getattr(item, "id", None),
-        actor=actor,
-        details={"status": status or 403},
-        subject_organisation_id=subject,
-        related_organisation_id=related,
-    )
+    except _Deny as deny:
+        subject, related = _organisations_of(item)
+        if deny.subject is not None:
+            subject, related = deny.subject, None
+        raise Refused(
+            deny.message,
+            hidden=deny.hidden,
+            actor=actor,
+            record=RefusalRecord(
+                action,
+                _resource_type(action),
+                getattr(item, "id", None),
+                details=deny.details or {"status": 404 if deny.hidden else 403},
+                subject_organisation_id=subject,
+                related_organisation_id=related,
+            ),
+        ) from None
 
 
 def _organisations_of(item: Any) -> tuple[int | None, int | None]:
@@ -341,56 +398,3 @@ def scope_referral_statistics(actor: Actor, stmt: sa.Select) -> sa.Select:
             Referral.to_organisation_id == actor.org_id,
         )
     )
-
-
-# --- who hears which events (the same rules as reads) -----------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Listener:
-    """Whoever hears events: a signed-in caller reading the feed, or an organisation's
-    webhook endpoint (which hears what the organisation's staff may read)."""
-
-    org_id: int
-    org_kind: str
-    reads_referrals: bool
-
-
-def listener_of(actor: Actor) -> Listener:
-    """The caller as a reader of the feed: their organisation, with their role's reach."""
-    return Listener(actor.org_id, actor.org_kind, _can_handle_referrals(actor))
-
-
-def organisation_listener(org_id: int, org_kind: str) -> Listener:
-    """An organisation's webhook endpoints hear what its staff may read."""
-    return Listener(org_id, org_kind, org_kind in ("police", "provider"))
-
-
-def scope_events(listener: Listener, stmt: sa.Select) -> sa.Select:
-    """The events a listener may hear, by each type's audience (``events.outbox.EVENT_TYPES``):
-
-    - ``referral``: about a referral (or its hold, or an alert set for it), heard by the
-      organisations it concerns, when they may read referrals at all: ``_rule_referral_read``;
-    - ``everyone``: bed availability, which every signed-in user reads;
-    - ``projects``: the commissioner's office, and the project's lead and delivery partners.
-    """
-    from partnership_api.models.events import Event, EventOrganisation
-
-    party = Event.position.in_(
-        sa.select(EventOrganisation.position).where(
-            EventOrganisation.organisation_id == listener.org_id
-        )
-    )
-    heard = [Event.audience == "everyone"]
-    if listener.reads_referrals:
-        heard.append(sa.and_(Event.audience == "referral", party))
-    if listener.org_kind == "commissioner":
-        heard.append(Event.audience == "projects")
-    else:
-        heard.append(sa.and_(Event.audience == "projects", party))
-    return stmt.where(sa.or_(*heard))
-
-
-def scope_own_organisation(actor: Actor, model: Any, stmt: sa.Select) -> sa.Select:
-    """Webhooks and vacancy alerts: the caller's own organisation's only."""
-    return stmt.where(model.organisation_id == actor.org_id)

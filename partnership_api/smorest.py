@@ -14,6 +14,8 @@ import orjson
 from flask import Response
 from werkzeug.exceptions import HTTPException
 
+from partnership_api.ratelimits import heavy_endpoint_limit
+
 PUBLIC_ENDPOINTS: set[str] = set()
 _PUBLIC_ATTR = "_partnership_public"
 
@@ -129,8 +131,6 @@ class Blueprint(flask_smorest.Blueprint):
 
         Put it above the other decorators: it counts after sign-in, so the key is the user.
         """
-        from partnership_api.extensions import heavy_endpoint_limit
-
         documented = self.alt_response(
             429, description="Too many requests from this user; try again later (Retry-After)"
         )(func)

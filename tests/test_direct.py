@@ -71,8 +71,8 @@ def test_a_read_may_still_write_its_own_audit_events(inside_a_read, ids):
 
 def test_a_prebuilt_statement_missing_a_value_is_refused_not_run_with_null(inside_a_read):
     from partnership_api import direct
-    from partnership_api.services import referrals
+    from partnership_api.services import referral_reads
 
     with pytest.raises(sa.exc.ArgumentError, match="referral_id"):
-        direct.rows(referrals.READ_ONE, {"now": None})
-    assert direct.rows(referrals.READ_ONE, {"referral_id": uuid.uuid4(), "now": None}) == []
+        direct.rows(referral_reads.READ_ONE, {"now": None})
+    assert direct.rows(referral_reads.READ_ONE, {"referral_id": uuid.uuid4(), "now": None}) == []

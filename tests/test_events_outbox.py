@@ -259,12 +259,12 @@ def test_a_failed_change_writes_no_event(client, login, ids, app, monkeypatch):
     assert stale.status_code in (412, 428)
     assert all_events(app) == after_accept
     # A change that fails after its event was emitted, before commit: neither is kept.
-    from partnership_api.services import referrals
+    from partnership_api.services import referral_reads
 
-    def broken(_rows):
+    def broken(_referral_id):
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(referrals, "present", broken)
+    monkeypatch.setattr(referral_reads, "shown", broken)
     failed = client.post(
         "/api/v1/referrals", json=victim_referral(glow), headers=login("police.officer")
     )

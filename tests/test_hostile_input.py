@@ -565,7 +565,7 @@ def test_a_value_the_database_refuses_is_the_callers_422_not_an_outage(client, l
 
     from partnership_api.services import partnership
 
-    def refuse(_organisation_id):
+    def refuse(*_args):
         raise sqlalchemy.exc.DataError("SELECT …", {}, ValueError("invalid byte sequence"))
 
     monkeypatch.setattr(partnership, "get_organisation", refuse)

@@ -658,9 +658,9 @@ def test_pages_are_newest_first_and_counted(client, login, caseload):
 def test_a_long_history_is_counted_only_so_far(client, login, ids, monkeypatch):
     import json
 
-    from partnership_api.services import referrals
+    from partnership_api.services import referral_lists
 
-    monkeypatch.setattr(referrals, "COUNT_LIMIT", 3)
+    monkeypatch.setattr(referral_lists, "COUNT_LIMIT", 3)
     police = login("police.officer")
     for _ in range(6):
         make(client, police, victim_referral(ids.service[SWA_REFUGE]))
@@ -692,7 +692,7 @@ def test_a_long_history_is_counted_only_so_far(client, login, ids, monkeypatch):
 def test_the_response_is_due_in_24_hours_for_high_risk_otherwise_two_working_days(
     created, level, due
 ):
-    from partnership_api.services.referrals import response_due
+    from partnership_api.services.referral_rules import response_due
 
     assert response_due(datetime.fromisoformat(created), level) == datetime.fromisoformat(due)
 

@@ -19,23 +19,21 @@ withdrawn or closed), when its organisation ends it, or after its lifetime
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from partnership_api import audit, policy
+from partnership_api import audit, context, policy, policy_events
+from partnership_api.actors import Actor
 from partnership_api.domain_errors import Conflict, Invalid, NotFound
 from partnership_api.events.outbox import emit, last_position
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.events import Event, EventConsumer, VacancyAlert, VacancyOpening
 from partnership_api.models.referrals import Referral
-from partnership_api.pagination import page_of
-from partnership_api.policy import Actor
+from partnership_api.pagination import Page, PageRequest, page_of
 from partnership_api.services import bed_search
 
 CRITERIA = (
@@ -68,9 +66,22 @@ ENDS_WAITING = (
 MATCHER = "vacancy_alerts"
 
 
-def _refuges_fitting(criteria: dict) -> dict[int, str]:
+# The matcher searches beds as the worker, on behalf of no one (bed search is everyone's).
+MATCHER_ACTOR = Actor(
+    user_id=uuid.UUID(int=0),
+    username="vacancy-alert-matcher",
+    org_id=0,
+    org_kind="system",
+    org_name="",
+    role="staff",
+    partnership_admin=False,
+    session_id=uuid.UUID(int=0),
+)
+
+
+def _refuges_fitting(criteria: dict, actor: Actor = MATCHER_ACTOR) -> dict[int, str]:
     """Refuges with a space fitting the criteria available now, and the first such type."""
-    found = json.loads(bed_search.search(criteria))
+    found = bed_search.search(actor, criteria).results
     return {row["refuge_id"]: row["spaces"][0]["space_type"] for row in found if row["spaces"]}
 
 
@@ -101,7 +112,7 @@ def create(actor: Actor, data: dict) -> dict:
             raise Conflict(f"The referral is {referral.status}: it is no longer waiting.")
         if referral.kind != "victim":
             raise Invalid.on("referral_id", "Vacancy alerts are for a victim's referral.")
-    hours = data.get("lifetime_hours") or current_app.config["VACANCY_ALERT_HOURS"]
+    hours = data.get("lifetime_hours") or context.setting("VACANCY_ALERT_HOURS")
     now = utcnow()
     criteria = {name: data[name] for name in CRITERIA if data.get(name) not in (None, [])}
     alert = VacancyAlert(
@@ -116,7 +127,7 @@ def create(actor: Actor, data: dict) -> dict:
     )
     db.session.add(alert)
     db.session.flush()
-    for refuge_id, space_type in _refuges_fitting(criteria).items():
+    for refuge_id, space_type in _refuges_fitting(criteria, actor).items():
         db.session.add(
             VacancyOpening(
                 alert_id=alert.id,
@@ -138,11 +149,11 @@ def create(actor: Actor, data: dict) -> dict:
     return shown
 
 
-def list_alerts(actor: Actor, pagination_parameters) -> list[dict]:
+def list_alerts(actor: Actor, page: PageRequest) -> Page:
     policy.require(actor, "vacancy_alert.manage")
-    stmt = policy.scope_own_organisation(actor, VacancyAlert, sa.select(VacancyAlert))
-    found = page_of(stmt.order_by(VacancyAlert.created_at.desc()), pagination_parameters)
-    return [present(alert) for alert in found]
+    stmt = policy_events.scope_own_organisation(actor, VacancyAlert, sa.select(VacancyAlert))
+    found = page_of(stmt.order_by(VacancyAlert.created_at.desc()), page)
+    return Page([present(alert) for alert in found.items], found.total)
 
 
 def _alert(actor: Actor, alert_id: uuid.UUID) -> VacancyAlert:
@@ -150,7 +161,7 @@ def _alert(actor: Actor, alert_id: uuid.UUID) -> VacancyAlert:
     alert = db.session.get(VacancyAlert, alert_id)
     if alert is None:
         raise NotFound()
-    policy.authorize(actor, "vacancy_alert.manage", alert)
+    policy_events.authorize_own(actor, "vacancy_alert.manage", alert)
     return alert
 
 

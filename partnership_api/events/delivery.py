@@ -26,16 +26,14 @@ import signal
 import socket
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import orjson
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.exc import DBAPIError, PendingRollbackError
-from standardwebhooks import Webhook
 
+from partnership_api import context
 from partnership_api.events import ssrf
+from partnership_api.events.messages import Outgoing, payload, signed_headers
 from partnership_api.events.outbox import last_position
 from partnership_api.events.webhooks import heard_by
 from partnership_api.extensions import db
@@ -56,46 +54,6 @@ SWEEP_EVERY = 5.0
 DATABASE_GONE = (DBAPIError, PendingRollbackError)
 
 
-@dataclass(frozen=True)
-class Outgoing:
-    """One event on its way to one endpoint: everything a send needs, without a session."""
-
-    event_id: uuid.UUID
-    position: int
-    type: str
-    body: bytes
-
-
-def payload(event: Event) -> bytes:
-    """The body sent: the event as the feed shows it (ids only)."""
-    return orjson.dumps(
-        {
-            "id": str(event.id),
-            "type": event.type,
-            "position": event.position,
-            "timestamp": event.occurred_at.isoformat(),
-            "data": event.data,
-        }
-    )
-
-
-def signed_headers(
-    secret: str, previous: str | None, event_id: uuid.UUID, body: bytes, now: datetime
-) -> dict[str, str]:
-    """Standard Webhooks headers; during a rotation, signed with the new and the old secret."""
-    message_id = str(event_id)
-    signatures = [Webhook(secret).sign(message_id, now, body.decode())]
-    if previous:
-        signatures.append(Webhook(previous).sign(message_id, now, body.decode()))
-    return {
-        "Content-Type": "application/json",
-        "User-Agent": "PartnershipAPI-Webhooks/1.0",
-        "webhook-id": message_id,
-        "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": " ".join(signatures),
-    }
-
-
 class Worker:
     """One delivery loop. ``run_once`` does one pass (tests call it); ``run`` loops."""
 
@@ -110,7 +68,7 @@ class Worker:
         """Deliver until SIGTERM or SIGINT; wait out database outages."""
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._stop)
-        poll = float(current_app.config.get("WORKER_POLL_SECONDS", 0.25))
+        poll = float(context.setting_or("WORKER_POLL_SECONDS", 0.25))
         pause = poll
         log.info("delivery worker started", extra={"worker": self.name})
         while not self.stopping:
@@ -325,12 +283,11 @@ class Worker:
         if endpoint.previous_secret_until and endpoint.previous_secret_until > sent_at:
             previous = endpoint.previous_secret
         db.session.commit()
-        config = current_app.config
         try:
             target = ssrf.check_url(
                 url,
-                production=config["APP_ENV"] == "production",
-                allow_private=bool(config.get("WEBHOOKS_ALLOW_PRIVATE")),
+                production=context.setting("APP_ENV") == "production",
+                allow_private=bool(context.setting_or("WEBHOOKS_ALLOW_PRIVATE", False)),
             )
         except ssrf.UnsafeURL as unsafe:
             answer = ssrf.Answer(None, f"Refused: {unsafe}", 0)
@@ -338,7 +295,7 @@ class Worker:
         else:
             headers = signed_headers(secret, previous, item.event_id, item.body, utcnow())
             answer = ssrf.send(
-                target, item.body, headers, float(config.get("WEBHOOK_TIMEOUT_SECONDS", 15))
+                target, item.body, headers, float(context.setting_or("WEBHOOK_TIMEOUT_SECONDS", 15))
             )
             outcome = "delivered" if answer.error is None else "failed"
         return self._record(endpoint_id, item, answer, outcome, replay, sent_at, replay_id)
@@ -408,7 +365,7 @@ class Worker:
 
     @staticmethod
     def _delays() -> tuple[float, ...]:
-        return tuple(current_app.config.get("WEBHOOK_RETRY_DELAYS") or RETRY_DELAYS)
+        return tuple(context.setting_or("WEBHOOK_RETRY_DELAYS", None) or RETRY_DELAYS)
 
     def _delay(self, failures: int) -> timedelta:
         delays = self._delays()

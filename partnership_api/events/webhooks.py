@@ -14,9 +14,9 @@ import uuid
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
-from partnership_api import audit, policy
+from partnership_api import audit, context, policy, policy_events
+from partnership_api.actors import Actor
 from partnership_api.domain_errors import Invalid, NotFound
 from partnership_api.events import ssrf
 from partnership_api.events.outbox import EVENT_TYPES, last_position
@@ -24,8 +24,7 @@ from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.events import Event, WebhookAttempt, WebhookEndpoint, WebhookReplay
 from partnership_api.models.partnership import Organisation
-from partnership_api.pagination import page_of
-from partnership_api.policy import Actor
+from partnership_api.pagination import Page, PageRequest, page_of
 
 OLD_SECRET_KEPT = timedelta(hours=24)
 MAX_REPLAY = 1000
@@ -41,8 +40,8 @@ def check_url(url: str) -> ssrf.Target:
     try:
         return ssrf.check_url(
             url,
-            production=current_app.config["APP_ENV"] == "production",
-            allow_private=bool(current_app.config.get("WEBHOOKS_ALLOW_PRIVATE")),
+            production=context.setting("APP_ENV") == "production",
+            allow_private=bool(context.setting_or("WEBHOOKS_ALLOW_PRIVATE", False)),
         )
     except ssrf.UnsafeURL as unsafe:
         raise Invalid.on("url", str(unsafe)) from unsafe
@@ -123,7 +122,7 @@ def create(actor: Actor, data: dict) -> dict:
 
 def list_endpoints(actor: Actor) -> list[dict]:
     policy.require(actor, "webhook.manage")
-    stmt = policy.scope_own_organisation(actor, WebhookEndpoint, sa.select(WebhookEndpoint))
+    stmt = policy_events.scope_own_organisation(actor, WebhookEndpoint, sa.select(WebhookEndpoint))
     return [present(e) for e in db.session.scalars(stmt.order_by(WebhookEndpoint.created_at))]
 
 
@@ -135,7 +134,7 @@ def _endpoint(actor: Actor, endpoint_id: uuid.UUID, *, lock: bool = False) -> We
     endpoint = db.session.scalar(stmt)
     if endpoint is None:
         raise NotFound()
-    policy.authorize(actor, "webhook.manage", endpoint)
+    policy_events.authorize_own(actor, "webhook.manage", endpoint)
     return endpoint
 
 
@@ -194,7 +193,7 @@ def rotate_secret(actor: Actor, endpoint_id: uuid.UUID) -> dict:
     return shown
 
 
-def attempts(actor: Actor, endpoint_id: uuid.UUID, pagination_parameters) -> list:
+def attempts(actor: Actor, endpoint_id: uuid.UUID, page: PageRequest) -> Page:
     """The endpoint's delivery attempts, newest first."""
     endpoint = _endpoint(actor, endpoint_id)
     stmt = (
@@ -202,7 +201,7 @@ def attempts(actor: Actor, endpoint_id: uuid.UUID, pagination_parameters) -> lis
         .where(WebhookAttempt.endpoint_id == endpoint.id)
         .order_by(WebhookAttempt.id.desc())
     )
-    return page_of(stmt, pagination_parameters)
+    return page_of(stmt, page)
 
 
 def heard_by(endpoint: WebhookEndpoint, stmt: sa.Select) -> sa.Select:
@@ -210,8 +209,8 @@ def heard_by(endpoint: WebhookEndpoint, stmt: sa.Select) -> sa.Select:
     kind = db.session.scalar(
         sa.select(Organisation.kind).where(Organisation.id == endpoint.organisation_id)
     )
-    listener = policy.organisation_listener(endpoint.organisation_id, kind)
-    return policy.scope_events(listener, stmt).where(Event.type.in_(endpoint.event_types))
+    listener = policy_events.organisation_listener(endpoint.organisation_id, kind)
+    return policy_events.scope_events(listener, stmt).where(Event.type.in_(endpoint.event_types))
 
 
 def replay(actor: Actor, endpoint_id: uuid.UUID, data: dict) -> dict:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from partnership_api.policy import current_actor
+from partnership_api.auth import current_actor
+from partnership_api.resources.common import page_asked, shown_page
 from partnership_api.schemas.audit import AuditEventQueryArgsSchema, AuditEventSchema
 from partnership_api.services import audit_trail
 from partnership_api.smorest import Blueprint
@@ -30,4 +31,5 @@ class AuditEvents(MethodView):
     @blp.paginate()
     def get(self, args, pagination_parameters):
         """List audit events, newest first (own organisation's; all for the partnership admin)"""
-        return audit_trail.list_events(current_actor(), args, pagination_parameters)
+        page = audit_trail.list_events(current_actor(), args, page_asked(pagination_parameters))
+        return shown_page(page, pagination_parameters)

@@ -6,8 +6,8 @@ from flask import current_app
 from flask.views import MethodView
 
 from partnership_api import auth
+from partnership_api.auth import current_actor
 from partnership_api.extensions import limiter
-from partnership_api.policy import current_actor
 from partnership_api.schemas.auth import LoginSchema, MeSchema, TokenPairSchema
 from partnership_api.services import signin
 from partnership_api.smorest import Blueprint

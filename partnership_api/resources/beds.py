@@ -6,6 +6,7 @@ import marshmallow as ma
 from flask import Response
 from flask.views import MethodView
 
+from partnership_api.auth import current_actor
 from partnership_api.schemas.beds import BedSearchArgsSchema, BedSearchResultSchema
 from partnership_api.services import bed_search
 from partnership_api.smorest import Blueprint
@@ -26,4 +27,5 @@ class BedSearch(MethodView):
     @blp.alt_response(401, description="Not signed in")
     def get(self, args):
         """Find refuges with a matching space available now, freshest reports first"""
-        return Response(bed_search.search(args), status=200, mimetype="application/json")
+        answer = bed_search.search(current_actor(), args)
+        return Response(answer.json, status=200, mimetype="application/json")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask.views import MethodView
 
 from partnership_api import policy
-from partnership_api.models.partnership import Service, ServiceArea
-from partnership_api.pagination import page_of
-from partnership_api.policy import current_actor
+from partnership_api.auth import current_actor
+from partnership_api.models.partnership import Service
+from partnership_api.resources.common import page_asked, shown_page
 from partnership_api.schemas.partnership import (
     ServiceCreateSchema,
     ServiceQueryArgsSchema,
@@ -53,18 +52,8 @@ class Services(MethodView):
     @blp.paginate()
     def get(self, args, pagination_parameters):
         """List services, by kind and area"""
-        stmt = sa.select(Service).order_by(Service.id)
-        if "kind" in args:
-            stmt = stmt.where(Service.kind == args["kind"])
-        if "organisation_id" in args:
-            stmt = stmt.where(Service.organisation_id == args["organisation_id"])
-        if "area" in args:
-            stmt = stmt.where(
-                Service.id.in_(
-                    sa.select(ServiceArea.service_id).where(ServiceArea.gss_code == args["area"])
-                )
-            )
-        return [present(s) for s in page_of(stmt, pagination_parameters)]
+        page = partnership.list_services(current_actor(), args, page_asked(pagination_parameters))
+        return [present(s) for s in shown_page(page, pagination_parameters)]
 
     @blp.arguments(ServiceCreateSchema)
     @blp.response(201, ServiceSchema)
@@ -84,7 +73,7 @@ class ServiceById(MethodView):
     @blp.alt_response(404, description="No such service")
     def get(self, service_id):
         """Read one service (a refuge's address only for its own organisation)"""
-        return present(partnership.get_service(service_id))
+        return present(partnership.get_service(current_actor(), service_id))
 
     @blp.arguments(ServiceUpdateSchema)
     @blp.response(200, ServiceSchema)
@@ -95,5 +84,6 @@ class ServiceById(MethodView):
     @blp.alt_response(404, description="No such service")
     def patch(self, data, service_id):
         """Change a service (partnership admin, or its own organisation's admin)"""
-        service = partnership.get_service(service_id)
-        return present(partnership.update_service(current_actor(), service, data))
+        actor = current_actor()
+        service = partnership.get_service(actor, service_id)
+        return present(partnership.update_service(actor, service, data))

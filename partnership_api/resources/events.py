@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from werkzeug.exceptions import default_exceptions
 
-from partnership_api.domain_errors import DomainError
+from partnership_api.auth import current_actor
 from partnership_api.events import feed
-from partnership_api.extensions import api, db
-from partnership_api.policy import current_actor
+from partnership_api.resources.common import page_asked, shown_page
 from partnership_api.schemas.events import EventQueryArgsSchema, EventSchema
 from partnership_api.smorest import Blueprint, json_response
 
@@ -21,19 +19,6 @@ blp = Blueprint(
         "through the API, which checks need to know. The same events go to webhooks."
     ),
 )
-
-
-def domain_error_response(error: DomainError):
-    """A domain error as the API's JSON error (the status it names, its message and fields)."""
-    db.session.rollback()
-    http_error = default_exceptions[error.status]()
-    http_error.data = {"message": error.message}
-    if error.fields:
-        http_error.data["errors"] = {error.location: error.fields}
-    return api.handle_http_exception(http_error)
-
-
-blp.register_error_handler(DomainError, domain_error_response)
 
 
 @blp.route("")
@@ -52,4 +37,5 @@ class Events(MethodView):
         received it, and only roles that read referrals; availability reaches everyone;
         projects reach the commissioner's office and the project's partners.
         """
-        return json_response(feed.list_events(current_actor(), args, pagination_parameters))
+        page = feed.list_events(current_actor(), args, page_asked(pagination_parameters))
+        return json_response(shown_page(page, pagination_parameters))

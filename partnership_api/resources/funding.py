@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from partnership_api.policy import current_actor
-from partnership_api.schemas.funding import FundingSummarySchema, GrantPackageSchema
+from partnership_api.auth import current_actor
+from partnership_api.schemas.funding_reports import FundingSummarySchema, GrantPackageSchema
 from partnership_api.services import funding_summary, giving_export
 from partnership_api.smorest import Blueprint
 

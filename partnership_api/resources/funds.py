@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import request
 from flask.views import MethodView
 
-from partnership_api.pagination import page_of
-from partnership_api.policy import current_actor
+from partnership_api.auth import current_actor
+from partnership_api.resources.common import if_match, page_asked, shown_page
 from partnership_api.schemas.funding import (
     ETAG_HEADER,
     IF_MATCH_PARAMETER,
@@ -34,7 +33,8 @@ class Funds(MethodView):
     @blp.paginate()
     def get(self, args, pagination_parameters):
         """List funds"""
-        return page_of(funds.list_funds_stmt(args), pagination_parameters)
+        page = funds.list_funds(current_actor(), args, page_asked(pagination_parameters))
+        return shown_page(page, pagination_parameters)
 
     @blp.arguments(FundCreateSchema)
     @blp.response(201, FundSchema, headers=ETAG_HEADER)
@@ -54,7 +54,7 @@ class FundById(MethodView):
     @blp.alt_response(404, description="No such fund")
     def get(self, fund_id):
         """Read one fund, with its ETag"""
-        fund = funds.get_fund(fund_id)
+        fund = funds.get_fund(current_actor(), fund_id)
         return fund, {"ETag": versions.etag_of(fund)}
 
     @blp.arguments(FundUpdateSchema)
@@ -68,5 +68,5 @@ class FundById(MethodView):
     @blp.alt_response(428, description="If-Match is missing")
     def patch(self, data, fund_id):
         """Change a fund (commissioner's office; If-Match)"""
-        fund = funds.update_fund(current_actor(), fund_id, data, request.if_match)
+        fund = funds.update_fund(current_actor(), fund_id, data, if_match())
         return fund, {"ETag": versions.etag_of(fund)}

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask.views import MethodView
 
-from partnership_api.models.partnership import Organisation
-from partnership_api.pagination import page_of
-from partnership_api.policy import current_actor
+from partnership_api.auth import current_actor
+from partnership_api.resources.common import page_asked, shown_page
 from partnership_api.schemas.partnership import OrganisationCreateSchema, OrganisationSchema
 from partnership_api.services import partnership
 from partnership_api.smorest import Blueprint
@@ -27,7 +25,8 @@ class Organisations(MethodView):
     @blp.paginate()
     def get(self, pagination_parameters):
         """List the partnership's organisations"""
-        return page_of(sa.select(Organisation).order_by(Organisation.id), pagination_parameters)
+        page = partnership.list_organisations(current_actor(), page_asked(pagination_parameters))
+        return shown_page(page, pagination_parameters)
 
     @blp.arguments(OrganisationCreateSchema)
     @blp.response(201, OrganisationSchema)
@@ -46,4 +45,4 @@ class OrganisationById(MethodView):
     @blp.alt_response(404, description="No such organisation")
     def get(self, organisation_id):
         """Read one organisation"""
-        return partnership.get_organisation(organisation_id)
+        return partnership.get_organisation(current_actor(), organisation_id)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import request
 from flask.views import MethodView
 
-from partnership_api.pagination import page_of
-from partnership_api.policy import current_actor
+from partnership_api.auth import current_actor
+from partnership_api.resources.common import if_match, page_asked, shown_page
 from partnership_api.schemas.funding import (
     ETAG_HEADER,
     IF_MATCH_PARAMETER,
@@ -55,8 +54,8 @@ class Projects(MethodView):
     @blp.paginate()
     def get(self, args, pagination_parameters):
         """List projects, by fund, status, category, area or RAG"""
-        found = page_of(projects.list_projects_stmt(args), pagination_parameters)
-        return projects.present_projects(found)
+        page = projects.list_projects(current_actor(), args, page_asked(pagination_parameters))
+        return shown_page(page, pagination_parameters)
 
     @blp.arguments(ProjectCreateSchema)
     @blp.response(201, ProjectSchema, headers=ETAG_HEADER)
@@ -74,7 +73,7 @@ class ProjectById(MethodView):
     @blp.alt_response(404, description="No such project")
     def get(self, project_id):
         """Read one project, with its spend and its ETag"""
-        return _tagged(projects.get_project(project_id), projects.present_project)
+        return _tagged(projects.get_project(current_actor(), project_id), projects.present_project)
 
     @blp.arguments(ProjectUpdateSchema)
     @blp.response(200, ProjectSchema, headers=ETAG_HEADER)
@@ -92,7 +91,7 @@ class ProjectById(MethodView):
         in_delivery → completed, or cancelled (with a cancellation_reason) from planned or
         in_delivery. A delivery partner's staff change only `rag` and `rag_commentary`.
         """
-        project = projects.update_project(current_actor(), project_id, data, request.if_match)
+        project = projects.update_project(current_actor(), project_id, data, if_match())
         return _tagged(project, projects.present_project)
 
 
@@ -107,8 +106,10 @@ class Milestones(MethodView):
     @blp.paginate()
     def get(self, project_id, pagination_parameters):
         """List a project's milestones, soonest due first"""
-        rows = page_of(project_progress.milestones_stmt(project_id), pagination_parameters)
-        return [project_progress.present_milestone(m) for m in rows]
+        page = project_progress.list_milestones(
+            current_actor(), project_id, page_asked(pagination_parameters)
+        )
+        return shown_page(page, pagination_parameters)
 
     @blp.arguments(MilestoneCreateSchema)
     @blp.response(201, MilestoneSchema, headers=ETAG_HEADER)
@@ -129,7 +130,7 @@ class MilestoneById(MethodView):
     def get(self, project_id, milestone_id):
         """Read one milestone, with its ETag"""
         return _tagged(
-            project_progress.get_milestone(project_id, milestone_id),
+            project_progress.get_milestone(current_actor(), project_id, milestone_id),
             project_progress.present_milestone,
         )
 
@@ -144,7 +145,7 @@ class MilestoneById(MethodView):
     def patch(self, data, project_id, milestone_id):
         """Change a milestone or mark it completed (If-Match)"""
         milestone = project_progress.update_milestone(
-            current_actor(), project_id, milestone_id, data, request.if_match
+            current_actor(), project_id, milestone_id, data, if_match()
         )
         return _tagged(milestone, project_progress.present_milestone)
 
@@ -160,8 +161,10 @@ class Spend(MethodView):
     @blp.paginate()
     def get(self, project_id, pagination_parameters):
         """List a project's quarterly spend lines, oldest quarter first"""
-        rows = page_of(project_progress.spend_stmt(project_id), pagination_parameters)
-        return [project_progress.present_spend_line(line) for line in rows]
+        page = project_progress.list_spend_lines(
+            current_actor(), project_id, page_asked(pagination_parameters)
+        )
+        return shown_page(page, pagination_parameters)
 
     @blp.arguments(SpendLineCreateSchema)
     @blp.response(201, SpendLineSchema, headers=ETAG_HEADER)
@@ -183,7 +186,8 @@ class SpendByPeriod(MethodView):
     def get(self, project_id, period):
         """Read one quarter's spend line, with its ETag"""
         return _tagged(
-            project_progress.get_spend_line(project_id, period), project_progress.present_spend_line
+            project_progress.get_spend_line(current_actor(), project_id, period),
+            project_progress.present_spend_line,
         )
 
     @blp.arguments(SpendLineUpdateSchema)
@@ -197,7 +201,7 @@ class SpendByPeriod(MethodView):
     def patch(self, data, project_id, period):
         """Correct a quarter's spend, e.g. record the actual against a forecast (If-Match)"""
         line = project_progress.update_spend_line(
-            current_actor(), project_id, period, data, request.if_match
+            current_actor(), project_id, period, data, if_match()
         )
         return _tagged(line, project_progress.present_spend_line)
 
@@ -213,8 +217,10 @@ class Outputs(MethodView):
     @blp.paginate()
     def get(self, project_id, pagination_parameters):
         """List a project's outputs: what it has delivered against its targets"""
-        rows = page_of(project_progress.outputs_stmt(project_id), pagination_parameters)
-        return [project_progress.present_output(o) for o in rows]
+        page = project_progress.list_outputs(
+            current_actor(), project_id, page_asked(pagination_parameters)
+        )
+        return shown_page(page, pagination_parameters)
 
     @blp.arguments(OutputCreateSchema)
     @blp.response(201, OutputSchema, headers=ETAG_HEADER)
@@ -235,7 +241,8 @@ class OutputById(MethodView):
     def get(self, project_id, output_id):
         """Read one output, with its ETag"""
         return _tagged(
-            project_progress.get_output(project_id, output_id), project_progress.present_output
+            project_progress.get_output(current_actor(), project_id, output_id),
+            project_progress.present_output,
         )
 
     @blp.arguments(OutputUpdateSchema)
@@ -249,6 +256,6 @@ class OutputById(MethodView):
     def patch(self, data, project_id, output_id):
         """Report what an output has reached so far (If-Match)"""
         output = project_progress.update_output(
-            current_actor(), project_id, output_id, data, request.if_match
+            current_actor(), project_id, output_id, data, if_match()
         )
         return _tagged(output, project_progress.present_output)

@@ -6,7 +6,8 @@ import uuid
 
 from flask.views import MethodView
 
-from partnership_api.policy import current_actor
+from partnership_api.auth import current_actor
+from partnership_api.resources.common import page_asked, shown_page
 from partnership_api.schemas.referrals import (
     IdempotencyHeaderSchema,
     NoteCreateSchema,
@@ -16,7 +17,7 @@ from partnership_api.schemas.referrals import (
     ReferralSchema,
     TransitionSchema,
 )
-from partnership_api.services import referrals
+from partnership_api.services import referral_lists, referral_reads, referrals
 from partnership_api.smorest import Blueprint, json_response
 
 blp = Blueprint(
@@ -47,8 +48,10 @@ class Referrals(MethodView):
         asked for; when more match it reads start + 1,000, so `next_page` is always right and
         `total_pages` grows as you page on.
         """
-        shown = referrals.list_referrals(current_actor(), args, pagination_parameters)
-        return json_response(shown)
+        page = referral_lists.list_referrals(
+            current_actor(), args, page_asked(pagination_parameters)
+        )
+        return json_response(shown_page(page, pagination_parameters))
 
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
     @blp.arguments(ReferralCreateSchema)
@@ -83,7 +86,7 @@ class ReferralById(MethodView):
     @blp.alt_response(404, description=NOT_VISIBLE)
     def get(self, referral_id: uuid.UUID):
         """Read one referral (its sender and its recipient only; every read is audited)"""
-        return json_response(referrals.read(current_actor(), referral_id))
+        return json_response(referral_reads.read(current_actor(), referral_id))
 
 
 @blp.route("/<uuid:referral_id>/transitions")
@@ -119,7 +122,7 @@ class ReferralEvents(MethodView):
     @blp.alt_response(404, description=NOT_VISIBLE)
     def get(self, referral_id: uuid.UUID):
         """A referral's timeline, oldest first (append-only)"""
-        return referrals.events(current_actor(), referral_id)
+        return referral_reads.events(current_actor(), referral_id)
 
 
 @blp.route("/<uuid:referral_id>/notes")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from flask import request
 from flask.views import MethodView
 
-from partnership_api.models.partnership import Service
-from partnership_api.pagination import page_of
-from partnership_api.policy import current_actor
+from partnership_api.auth import current_actor
+from partnership_api.resources.common import if_match, page_asked, shown_page
 from partnership_api.schemas.beds import (
     AvailabilityReportSchema,
     AvailabilitySchema,
@@ -43,20 +41,6 @@ IF_MATCH = {
 }
 
 
-def present(service: Service, shown: dict) -> dict:
-    """A refuge as any partner sees it: no address, not even for its own organisation."""
-    return {
-        "id": service.id,
-        "organisation_id": service.organisation_id,
-        "name": service.name,
-        "areas": service.areas,
-        "phone": service.phone,
-        "hours": service.hours,
-        "facilities": service.facilities or {},
-        "availability": shown,
-    }
-
-
 def _with_etag(shown: dict):
     etag = availability.etag_for(shown["refuge_id"], shown["version"])
     return shown, 200, {"ETag": f'"{etag}"'}
@@ -70,9 +54,8 @@ class Refuges(MethodView):
     @blp.paginate()
     def get(self, args, pagination_parameters):
         """List refuges with their facilities and current availability"""
-        refuges = page_of(availability.refuges_query(args), pagination_parameters)
-        shown = availability.availability_of([refuge.id for refuge in refuges])
-        return [present(refuge, shown[refuge.id]) for refuge in refuges]
+        page = availability.list_refuges(current_actor(), args, page_asked(pagination_parameters))
+        return shown_page(page, pagination_parameters)
 
 
 @blp.route("/<int:refuge_id>/availability")
@@ -82,7 +65,7 @@ class RefugeAvailability(MethodView):
     @blp.alt_response(404, description="No such refuge")
     def get(self, refuge_id):
         """Read a refuge's bed spaces: vacant, held and available now"""
-        return _with_etag(availability.get_availability(availability.get_refuge(refuge_id)))
+        return _with_etag(availability.read_availability(current_actor(), refuge_id))
 
     @blp.arguments(AvailabilityUpdateSchema)
     @blp.response(200, AvailabilitySchema, headers=ETAG_HEADER)
@@ -95,9 +78,7 @@ class RefugeAvailability(MethodView):
     def put(self, data, refuge_id):
         """Report a refuge's bed spaces (its own staff; If-Match required)"""
         refuge = availability_report.refuge_for_report(refuge_id)
-        shown = availability_report.report_availability(
-            current_actor(), refuge, request.if_match, data
-        )
+        shown = availability_report.report_availability(current_actor(), refuge, if_match(), data)
         # Plain JSON, as the schema would dump it (tests/test_lean_responses.py).
         response = json_response(shown)
         response.headers["ETag"] = _with_etag(shown)[2]["ETag"]
@@ -112,5 +93,7 @@ class RefugeAvailabilityHistory(MethodView):
     @blp.paginate()
     def get(self, refuge_id, pagination_parameters):
         """List a refuge's availability reports, newest first"""
-        refuge = availability.get_refuge(refuge_id)
-        return page_of(availability.history_query(refuge), pagination_parameters)
+        page = availability.availability_history(
+            current_actor(), refuge_id, page_asked(pagination_parameters)
+        )
+        return shown_page(page, pagination_parameters)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from partnership_api.policy import current_actor
+from partnership_api.auth import current_actor
 from partnership_api.schemas.stats import ReferralStatsQueryArgsSchema, ReferralStatsSchema
 from partnership_api.services import stats
 from partnership_api.smorest import Blueprint

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-import sqlalchemy as sa
 from flask.views import MethodView
 
-from partnership_api import policy
-from partnership_api.models.partnership import User
-from partnership_api.pagination import page_of
-from partnership_api.policy import current_actor
+from partnership_api.auth import current_actor
+from partnership_api.resources.common import page_asked, shown_page
 from partnership_api.schemas.partnership import (
     UserCreateSchema,
     UserQueryArgsSchema,
@@ -37,13 +34,8 @@ class Users(MethodView):
     @blp.paginate()
     def get(self, args, pagination_parameters):
         """List users (own organisation; all for the partnership admin)"""
-        actor = current_actor()
-        policy.require(actor, "user.manage")
-        stmt = policy.scope_users(actor, sa.select(User).order_by(User.username))
-        for key in ("organisation_id", "role", "active"):
-            if key in args:
-                stmt = stmt.where(getattr(User, key) == args[key])
-        return page_of(stmt, pagination_parameters)
+        page = partnership.list_users(current_actor(), args, page_asked(pagination_parameters))
+        return shown_page(page, pagination_parameters)
 
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)

@@ -6,10 +6,9 @@ import uuid
 
 from flask.views import MethodView
 
-from partnership_api.domain_errors import DomainError
+from partnership_api.auth import current_actor
 from partnership_api.events import alerts
-from partnership_api.policy import current_actor
-from partnership_api.resources.events import domain_error_response
+from partnership_api.resources.common import page_asked, shown_page
 from partnership_api.schemas.events import VacancyAlertCreateSchema, VacancyAlertSchema
 from partnership_api.smorest import Blueprint, json_response
 
@@ -22,7 +21,6 @@ blp = Blueprint(
         "refuge each time a fitting space opens, by webhook and feed, to your organisation only"
     ),
 )
-blp.register_error_handler(DomainError, domain_error_response)
 
 NOT_SIGNED_IN = "Not signed in"
 NO_ALERTS = "Your role cannot set vacancy alerts (police and provider staff only)"
@@ -37,7 +35,8 @@ class VacancyAlerts(MethodView):
     @blp.paginate()
     def get(self, pagination_parameters):
         """List your organisation's vacancy alerts, newest first"""
-        return json_response(alerts.list_alerts(current_actor(), pagination_parameters))
+        page = alerts.list_alerts(current_actor(), page_asked(pagination_parameters))
+        return json_response(shown_page(page, pagination_parameters))
 
     @blp.arguments(VacancyAlertCreateSchema)
     @blp.response(201, VacancyAlertSchema)

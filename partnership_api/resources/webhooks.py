@@ -6,10 +6,9 @@ import uuid
 
 from flask.views import MethodView
 
-from partnership_api.domain_errors import DomainError
+from partnership_api.auth import current_actor
 from partnership_api.events import webhooks
-from partnership_api.policy import current_actor
-from partnership_api.resources.events import domain_error_response
+from partnership_api.resources.common import page_asked, shown_page
 from partnership_api.schemas.events import (
     WebhookAttemptSchema,
     WebhookCreateSchema,
@@ -31,7 +30,6 @@ blp = Blueprint(
         "managed by the organisation's admins."
     ),
 )
-blp.register_error_handler(DomainError, domain_error_response)
 
 NOT_SIGNED_IN = "Not signed in"
 NOT_ADMIN = "Only an organisation's admins manage its webhooks"
@@ -110,7 +108,8 @@ class WebhookAttempts(MethodView):
     @blp.paginate()
     def get(self, pagination_parameters, webhook_id: uuid.UUID):
         """List a webhook's delivery attempts, newest first"""
-        return webhooks.attempts(current_actor(), webhook_id, pagination_parameters)
+        page = webhooks.attempts(current_actor(), webhook_id, page_asked(pagination_parameters))
+        return shown_page(page, pagination_parameters)
 
 
 @blp.route("/<uuid:webhook_id>/replays")

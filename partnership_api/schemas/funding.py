@@ -1,4 +1,4 @@
-"""Funds, projects, milestones, spend, outputs, the funding summary, the 360Giving export."""
+"""Funds, projects, milestones, spend and outputs (summary and export: ``funding_reports``)."""
 
 from __future__ import annotations
 
@@ -294,103 +294,6 @@ class OutputUpdateSchema(StrictSchema):
         metadata={"description": "commissioner's office only"},
     )
     actual = ma.fields.Integer(strict=True, validate=COUNT)
-
-
-# --- the summary ---------------------------------------------------------------------------------
-
-
-class RagCountsSchema(ResponseSchema):
-    green = ma.fields.Integer(required=True)
-    amber = ma.fields.Integer(required=True)
-    red = ma.fields.Integer(required=True)
-    not_rated = ma.fields.Integer(required=True)
-
-
-class RagCountsByDimensionSchema(ResponseSchema):
-    delivery = ma.fields.Nested(RagCountsSchema, required=True)
-    spend = ma.fields.Nested(RagCountsSchema, required=True)
-    risk = ma.fields.Nested(RagCountsSchema, required=True)
-
-
-class StatusCountsSchema(ResponseSchema):
-    planned = ma.fields.Integer(required=True)
-    in_delivery = ma.fields.Integer(required=True)
-    completed = ma.fields.Integer(required=True)
-    cancelled = ma.fields.Integer(required=True)
-
-
-class TotalsSchema(ResponseSchema):
-    project_count = ma.fields.Integer(required=True)
-    awarded_pence = ma.fields.Integer(required=True)
-    spent_pence = ma.fields.Integer(required=True)
-    forecast_pence = ma.fields.Integer(required=True)
-    remaining_pence = ma.fields.Integer(required=True)
-    by_status = ma.fields.Nested(StatusCountsSchema, required=True)
-    by_rag = ma.fields.Nested(RagCountsByDimensionSchema, required=True)
-
-
-class FundTotalsSchema(TotalsSchema):
-    fund_id = ma.fields.Integer(required=True)
-    name = ma.fields.String(required=True)
-    funder = ma.fields.String(required=True)
-
-
-class AttentionReasonSchema(ResponseSchema):
-    code = ma.fields.String(
-        required=True,
-        metadata={
-            "description": "red_rag, overdue_milestones, spend_ahead_of_time, "
-            "spend_behind_time, no_recent_update or overspent"
-        },
-    )
-    message = ma.fields.String(required=True)
-
-
-class AttentionSchema(ResponseSchema):
-    project_id = ma.fields.Integer(required=True)
-    fund_id = ma.fields.Integer(required=True)
-    title = ma.fields.String(required=True)
-    status = ma.fields.String(required=True)
-    lead_organisation_id = ma.fields.Integer(required=True)
-    reasons = ma.fields.List(ma.fields.Nested(AttentionReasonSchema), required=True)
-
-
-class ThresholdsSchema(ResponseSchema):
-    spend_time_gap_points = ma.fields.Integer(required=True)
-    no_update_days = ma.fields.Integer(required=True)
-
-
-class FundingSummarySchema(ResponseSchema):
-    as_of = ma.fields.Date(required=True)
-    thresholds = ma.fields.Nested(ThresholdsSchema, required=True)
-    overall = ma.fields.Nested(TotalsSchema, required=True)
-    funds = ma.fields.List(ma.fields.Nested(FundTotalsSchema), required=True)
-    attention = ma.fields.List(ma.fields.Nested(AttentionSchema), required=True)
-
-
-# --- the 360Giving export ------------------------------------------------------------------------
-
-
-class PublisherSchema(ResponseSchema):
-    identifier = ma.fields.String()
-    name = ma.fields.String(required=True)
-
-
-class GrantPackageSchema(ResponseSchema):
-    """A 360Giving data package (standard 1.4): each grant as the standard's schema gives it."""
-
-    title = ma.fields.String()
-    description = ma.fields.String()
-    identifier = ma.fields.String()
-    issued = ma.fields.String()
-    modified = ma.fields.String()
-    version = ma.fields.String()
-    publisher = ma.fields.Nested(PublisherSchema)
-    grants = ma.fields.List(
-        ma.fields.Dict(),
-        required=True,
-        metadata={"description": "360Giving grants (amounts in pounds, as the standard requires)"},
-    )
 
 
 # --- documentation of the ETag handshake ---------------------------------------------------------

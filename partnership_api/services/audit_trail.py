@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from partnership_api import audit, policy
 from partnership_api.extensions import db
 from partnership_api.models.audit import AuditEvent
-from partnership_api.pagination import page_of
+from partnership_api.pagination import Page, PageRequest, page_of
 from partnership_api.policy import Actor
 
 _EQUAL_FILTERS = (
@@ -20,7 +20,7 @@ _EQUAL_FILTERS = (
 )
 
 
-def list_events(actor: Actor, filters: dict, pagination_parameters) -> list[AuditEvent]:
+def list_events(actor: Actor, filters: dict, page: PageRequest) -> Page:
     """One page of the events the actor may see, newest first; the reading is itself audited."""
     policy.require(actor, "audit.read")
     stmt = policy.scope_audit_events(actor, sa.select(AuditEvent))
@@ -32,7 +32,8 @@ def list_events(actor: Actor, filters: dict, pagination_parameters) -> list[Audi
     if "to" in filters:
         stmt = stmt.where(AuditEvent.at < filters["to"])
     # The id is the chain's sequence: it orders events as they were written.
-    events = page_of(stmt.order_by(AuditEvent.id.desc()), pagination_parameters)
+    found = page_of(stmt.order_by(AuditEvent.id.desc()), page)
+    events = found.items
     for event in events:  # keep them loaded past the commit below (no reload per row)
         db.session.expunge(event)
     audit.record(
@@ -41,7 +42,7 @@ def list_events(actor: Actor, filters: dict, pagination_parameters) -> list[Audi
         details={"filters": _describe(filters), "shown": len(events)},
     )
     db.session.commit()
-    return events
+    return found
 
 
 def _describe(filters: dict) -> dict:

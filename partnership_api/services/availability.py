@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
-from flask_smorest import abort
 from sqlalchemy.orm import lazyload
 
+from partnership_api import context, policy
+from partnership_api.domain_errors import NotFound
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import (
@@ -26,6 +26,8 @@ from partnership_api.models.beds import (
     live_hold,
 )
 from partnership_api.models.partnership import Service, ServiceArea
+from partnership_api.pagination import Page, PageRequest, page_of
+from partnership_api.policy import Actor
 
 # --- reading availability --------------------------------------------------------------------
 
@@ -47,7 +49,7 @@ class SpaceFigures:
 
 
 def stale_after() -> timedelta:
-    return current_app.config["AVAILABILITY_STALE_AFTER"]
+    return context.setting("AVAILABILITY_STALE_AFTER")
 
 
 def is_stale(updated_at: datetime | None, now: datetime | None = None) -> bool:
@@ -69,15 +71,22 @@ def figures_of(service_ids: list[int], now: datetime) -> dict[int, list[SpaceFig
     return with_holds(service_ids, spaces, _held(service_ids, now))
 
 
+def held_by_type(where: sa.ColumnElement[bool], now: datetime | sa.BindParameter) -> sa.Select:
+    """The one count of live holds: per refuge and type of space (``service_id``,
+    ``space_type``, ``held``), of the holds ``where`` picks. Every count of held spaces is this
+    query (availability, a report's answer, a new hold's check)."""
+    return (
+        sa.select(BedHold.service_id, BedHold.space_type, sa.func.count().label("held"))
+        .where(where, live_hold(now))
+        .group_by(BedHold.service_id, BedHold.space_type)
+    )
+
+
 def _held(service_ids: list[int], now: datetime) -> dict[tuple[int, str], int]:
     """How many live holds each refuge has on each type of space."""
     return {
         (row.service_id, row.space_type): row.held
-        for row in db.session.execute(
-            sa.select(BedHold.service_id, BedHold.space_type, sa.func.count().label("held"))
-            .where(BedHold.service_id.in_(service_ids), live_hold(now))
-            .group_by(BedHold.service_id, BedHold.space_type)
-        )
+        for row in db.session.execute(held_by_type(BedHold.service_id.in_(service_ids), now))
     }
 
 
@@ -167,16 +176,18 @@ def availability_view(
     }
 
 
-def get_refuge(service_id: int) -> Service:
-    """The refuge service with this id; 404 for any other kind of service."""
+def _refuge(service_id: int) -> Service:
+    """The refuge service with this id; ``NotFound`` for any other kind of service."""
     service = db.session.get(Service, service_id, options=[lazyload(Service.area_links)])
     if service is None or service.kind != "refuge":
-        abort(404, message="Not found.")
+        raise NotFound()
     return service
 
 
-def refuges_query(args: dict) -> sa.Select:
-    """Active refuges, optionally in one area or of one organisation, by name."""
+def list_refuges(actor: Actor, args: dict, page: PageRequest) -> Page:
+    """Active refuges, optionally in one area or of one organisation, by name, each with its
+    facilities and current availability (never an address, whoever asks)."""
+    policy.require(actor, "refuge.read")
     stmt = sa.select(Service).where(Service.kind == "refuge", Service.active.is_(True))
     if "area" in args:
         stmt = stmt.where(
@@ -186,10 +197,29 @@ def refuges_query(args: dict) -> sa.Select:
         )
     if "organisation_id" in args:
         stmt = stmt.where(Service.organisation_id == args["organisation_id"])
-    return stmt.order_by(Service.name, Service.id)
+    found = page_of(stmt.order_by(Service.name, Service.id), page)
+    shown = availability_of([refuge.id for refuge in found.items])
+    return Page([_refuge_shown(refuge, shown[refuge.id]) for refuge in found.items], found.total)
 
 
-def get_availability(service: Service) -> dict:
+def _refuge_shown(service: Service, availability: dict) -> dict:
+    """A refuge as any partner sees it: no address, not even for its own organisation."""
+    return {
+        "id": service.id,
+        "organisation_id": service.organisation_id,
+        "name": service.name,
+        "areas": service.areas,
+        "phone": service.phone,
+        "hours": service.hours,
+        "facilities": service.facilities or {},
+        "availability": availability,
+    }
+
+
+def read_availability(actor: Actor, refuge_id: int) -> dict:
+    """A refuge's bed spaces: vacant, held and available now, with the version to send back."""
+    policy.require(actor, "availability.read")
+    service = _refuge(refuge_id)
     return availability_of([service.id])[service.id]
 
 
@@ -198,9 +228,13 @@ def etag_for(service_id: int, version: int) -> str:
     return f"refuge-{service_id}-v{version}"
 
 
-def history_query(service: Service) -> sa.Select:
-    return (
+def availability_history(actor: Actor, refuge_id: int, page: PageRequest) -> Page:
+    """A refuge's availability reports, newest first."""
+    policy.require(actor, "availability.read")
+    service = _refuge(refuge_id)
+    return page_of(
         sa.select(AvailabilityReport)
         .where(AvailabilityReport.service_id == service.id)
-        .order_by(AvailabilityReport.reported_at.desc(), AvailabilityReport.id.desc())
+        .order_by(AvailabilityReport.reported_at.desc(), AvailabilityReport.id.desc()),
+        page,
     )

@@ -13,13 +13,12 @@ from datetime import datetime
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-from flask_smorest import abort
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from werkzeug.datastructures import ETags
 
 from partnership_api import audit, direct, events, policy
+from partnership_api.domain_errors import NotFound, PreconditionFailed, PreconditionRequired
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import (
@@ -31,8 +30,14 @@ from partnership_api.models.beds import (
 )
 from partnership_api.models.partnership import Service
 from partnership_api.policy import Actor
-from partnership_api.services.availability import availability_view, etag_for, with_holds
+from partnership_api.services.availability import (
+    availability_view,
+    etag_for,
+    held_by_type,
+    with_holds,
+)
 from partnership_api.services.search_cache import mark_changed
+from partnership_api.services.versions import IfMatch
 
 # --- reporting availability ---------------------------------------------------------------------
 
@@ -52,10 +57,10 @@ def _current_version(service_id: int) -> int:
     return 0
 
 
-def _version_named(if_match: ETags, service_id: int) -> int | None:
+def _version_named(if_match: IfMatch, service_id: int) -> int | None:
     """The report version the If-Match header names for this refuge, if it names one."""
     versions = set()
-    for tag in if_match:
+    for tag in if_match.tags:
         found = _ETAG_RE.fullmatch(tag)
         if found and int(found["service"]) == service_id:
             versions.add(int(found["version"]))
@@ -113,22 +118,14 @@ INSERT_REPORT = sa.insert(_REPORTS).values(
     spaces=sa.bindparam("reported", type_=_REPORTS.c.spaces.type),
     version=sa.bindparam("new_version", type_=sa.Integer),
 )
-HELD_AT = (
-    sa.select(BedHold.space_type, sa.func.count().label("held"))
-    .where(
-        BedHold.service_id == sa.bindparam("service_id", type_=sa.Integer),
-        BedHold.state == "active",
-        BedHold.expires_at > _NOW,
-    )
-    .group_by(BedHold.space_type)
-)
+HELD_AT = held_by_type(BedHold.service_id == sa.bindparam("service_id", type_=sa.Integer), _NOW)
 
 
 def refuge_for_report(service_id: int):
     """The refuge (id, organisation and kind only) a report is for; 404 for anything else."""
     found = direct.rows(REFUGE_FOR_REPORT, {"service_id": service_id})
     if not found or found[0].kind != "refuge":
-        abort(404, message="Not found.")
+        raise NotFound()
     return found[0]
 
 
@@ -181,7 +178,7 @@ def _write_report(actor: Actor, service_id: int, seen: int, spaces: list[dict], 
     return {(service_id, row.space_type): row.held for row in held.rows}
 
 
-def report_availability(actor: Actor, service, if_match: ETags, data: dict) -> dict:
+def report_availability(actor: Actor, service, if_match: IfMatch | None, data: dict) -> dict:
     """A refuge's own staff report its spaces; exactly one writer per ETag wins.
 
     The version the client read is taken from its If-Match and moved on by one conditional
@@ -190,11 +187,8 @@ def report_availability(actor: Actor, service, if_match: ETags, data: dict) -> d
     """
     policy.require(actor, "availability.update")
     policy.authorize(actor, "availability.update", service)
-    if not if_match or if_match.star_tag:
-        abort(
-            428,
-            message="Send the ETag of the availability you read as If-Match.",
-        )
+    if if_match is None or if_match.any:
+        raise PreconditionRequired("Send the ETag of the availability you read as If-Match.")
     now = utcnow()
     reported = {space["space_type"]: space for space in data["spaces"]}
     spaces = [
@@ -206,11 +200,11 @@ def report_availability(actor: Actor, service, if_match: ETags, data: dict) -> d
     held = None if seen is None else _write_report(actor, service.id, seen, spaces, now)
     if held is None:
         seen = _current_version(service.id)
-        if if_match.contains(etag_for(service.id, seen)):
+        if if_match.names(etag_for(service.id, seen)):
             held = _write_report(actor, service.id, seen, spaces, now)
         if held is None:
             db.session.rollback()
-            abort(412, message="The availability changed since you read it; read it again.")
+            raise PreconditionFailed("The availability changed since you read it; read it again.")
     version = seen + 1
     figures = with_holds(
         [service.id],

@@ -7,10 +7,12 @@ unchanged and no hold has lapsed nor any report turned stale since the cache was
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from partnership_api import policy
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import (
@@ -20,6 +22,7 @@ from partnership_api.models.beds import (
     live_hold,
 )
 from partnership_api.models.partnership import Service
+from partnership_api.policy import Actor
 from partnership_api.services import search_cache
 from partnership_api.services.availability import figures_of, is_stale, stale_after
 from partnership_api.services.search_cache import RefugeEntry, Snapshot
@@ -131,7 +134,28 @@ def _matches(entry: RefugeEntry, args: dict) -> bool:
     return True
 
 
-def _answer(snapshot: Snapshot, args: dict) -> bytes:
+@dataclass
+class SearchAnswer:
+    """What a search found: ``results`` (refuges with their matching spaces, as plain data),
+    and the same as the API's JSON, made once and kept with the cached answer."""
+
+    results: list[dict]
+    _json: bytes | None = None
+
+    @property
+    def json(self) -> bytes:
+        if self._json is None:
+            self._json = json.dumps(self.results, separators=(",", ":"), default=_iso).encode()
+        return self._json
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _answer(snapshot: Snapshot, args: dict) -> SearchAnswer:
     wanted = _wanted_types(args)
     found = []
     for entry in snapshot.refuges:
@@ -152,11 +176,11 @@ def _answer(snapshot: Snapshot, args: dict) -> bytes:
                 "areas": list(entry.areas),
                 "facilities": entry.facilities,
                 "spaces": spaces,
-                "updated_at": entry.updated_at.isoformat() if entry.updated_at else None,
+                "updated_at": entry.updated_at,
                 "stale": entry.stale,
             }
         )
-    return json.dumps(found, separators=(",", ":")).encode()
+    return SearchAnswer(found)
 
 
 def _search_key(args: dict) -> tuple:
@@ -172,12 +196,13 @@ def _search_key(args: dict) -> tuple:
     )
 
 
-def search(args: dict) -> bytes:
-    """Refuges with a matching space available now, freshest report first, as JSON.
+def search(actor: Actor, args: dict) -> SearchAnswer:
+    """Refuges with a matching space available now, freshest report first.
 
     Served from this process's cache while the database's generation number is unchanged and
     no hold has lapsed nor any report turned stale since the cache was built.
     """
+    policy.require(actor, "bed.search")
     cache = search_cache.cache()
     generation = search_cache.read_generation()
     now = utcnow()

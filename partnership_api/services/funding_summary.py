@@ -7,6 +7,7 @@ from fractions import Fraction
 
 import sqlalchemy as sa
 
+from partnership_api import policy
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.funding import (
@@ -105,6 +106,7 @@ def funding_summary(actor: Actor) -> dict:
     Three queries whatever the number of projects: the projects, their spend (grouped) and
     their overdue milestones (grouped). Money is summed as Python ints: exact to the penny.
     """
+    policy.require(actor, "funding.summary")
     now = utcnow()
     on = now.date()
     funds = db.session.scalars(sa.select(Fund).order_by(Fund.id)).all()

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import current_app
 
+from partnership_api import context, policy
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.funding import (
@@ -46,7 +46,8 @@ def _geo_code_type(code: str) -> str:
 
 def giving_export(actor: Actor) -> dict:
     """The projects as a 360Giving data package; no personal data and no RAG commentary."""
-    prefix = current_app.config["GRANT_ID_PREFIX"]
+    policy.require(actor, "funding.export")
+    prefix = context.setting("GRANT_ID_PREFIX")
     now = utcnow()
     projects = db.session.scalars(
         sa.select(Project).where(Project.status.in_(EXPORTED_STATUSES)).order_by(Project.id)

@@ -3,8 +3,8 @@
 A hold locks its referral's row and then the ``bed_spaces`` row of its type (``FOR UPDATE`` on
 PostgreSQL; SQLite serialises writers already) before it counts the live holds and adds its
 own, so two officers cannot take the last space at once. The referral service calls
-``on_referral_transition`` inside a transition's transaction, and ``live_holds`` to show each
-referral's hold.
+``on_referral_transition`` inside a transition's transaction. A hold is live by one condition,
+``models.beds.live_hold``; referrals show theirs through ``referral_reads``.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ import uuid
 from collections.abc import Iterable
 
 import sqlalchemy as sa
-from flask import current_app
-from flask_smorest import abort
 
-from partnership_api import audit, events, policy
+from partnership_api import audit, context, events, policy
+from partnership_api.domain_errors import Conflict, Invalid, NotFound
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import (
@@ -28,6 +27,7 @@ from partnership_api.models.beds import (
 from partnership_api.models.partnership import Service
 from partnership_api.models.referrals import OPEN_STATUSES, Referral, ReferralEvent
 from partnership_api.policy import Actor
+from partnership_api.services.availability import held_by_type
 from partnership_api.services.search_cache import mark_changed
 
 RELEASING_ACTIONS = {
@@ -62,7 +62,7 @@ def _referral_for_hold(actor: Actor, referral_id: uuid.UUID) -> Referral:
         .execution_options(populate_existing=True)
     )
     if referral is None:
-        abort(404, message="Not found.")
+        raise NotFound()
     policy.authorize(actor, "referral.hold", referral)
     return referral
 
@@ -108,33 +108,26 @@ def place_hold(actor: Actor, referral_id: uuid.UUID, data: dict) -> BedHold:
     """Hold one space of a type at a refuge for a referral, for ``HOLD_TTL``."""
     referral = _referral_for_hold(actor, referral_id)
     if referral.kind != "victim":
-        abort(409, message="Bed spaces are held only for a victim's referral.")
+        raise Conflict("Bed spaces are held only for a victim's referral.")
     if referral.status not in OPEN_STATUSES:
-        abort(
-            409,
-            message=f"This referral is {referral.status}; a bed space can be held only while "
-            "it is submitted or accepted.",
+        raise Conflict(
+            f"This referral is {referral.status}; a bed space can be held only while "
+            "it is submitted or accepted."
         )
     if referral.status == "accepted" and referral.to_service_id == data["refuge_id"]:
-        abort(
-            409,
-            message="This refuge has already accepted the referral: record the admission in "
-            "its availability rather than holding a space.",
+        raise Conflict(
+            "This refuge has already accepted the referral: record the admission in "
+            "its availability rather than holding a space."
         )
     refuge = db.session.get(Service, data["refuge_id"])
     if refuge is None or refuge.kind != "refuge" or not refuge.active:
-        abort(
-            422,
-            message="No such refuge.",
-            errors={"json": {"refuge_id": ["Not an open refuge service."]}},
-        )
+        raise Invalid.on("refuge_id", "No such refuge.", "Not an open refuge service.")
     now = utcnow()
     current = live_holds([referral.id]).get(referral.id)
     if current is not None:
-        abort(
-            409,
-            message=f"This referral already holds a {current.space_type} space until "
-            f"{current.expires_at.isoformat()}; release it first.",
+        raise Conflict(
+            f"This referral already holds a {current.space_type} space until "
+            f"{current.expires_at.isoformat()}; release it first."
         )
     # An expired hold of this referral is tidied away so that the one-active-hold index allows
     # the new one.
@@ -155,21 +148,17 @@ def place_hold(actor: Actor, referral_id: uuid.UUID, data: dict) -> BedHold:
         .with_for_update()
     )
     if space is None:
-        abort(409, message=f"{refuge.name} has no {space_type} spaces.")
-    held = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(BedHold)
-        .where(
-            BedHold.service_id == refuge.id,
-            BedHold.space_type == space_type,
-            live_hold(now),
+        raise Conflict(f"{refuge.name} has no {space_type} spaces.")
+    counted = db.session.execute(
+        held_by_type(
+            sa.and_(BedHold.service_id == refuge.id, BedHold.space_type == space_type), now
         )
-    )
+    ).first()
+    held = counted.held if counted else 0
     if space.vacant - held <= 0:
-        abort(
-            409,
-            message=f"No {space_type} space is available at {refuge.name} now "
-            f"({space.vacant} vacant, {held} held).",
+        raise Conflict(
+            f"No {space_type} space is available at {refuge.name} now "
+            f"({space.vacant} vacant, {held} held)."
         )
     hold = BedHold(
         id=uuid.uuid4(),
@@ -178,7 +167,7 @@ def place_hold(actor: Actor, referral_id: uuid.UUID, data: dict) -> BedHold:
         space_type=space_type,
         state="active",
         created_at=now,
-        expires_at=now + current_app.config["HOLD_TTL"],
+        expires_at=now + context.setting("HOLD_TTL"),
         created_by_user_id=actor.user_id,
     )
     db.session.add(hold)
@@ -204,7 +193,7 @@ def release_hold(actor: Actor, referral_id: uuid.UUID) -> None:
     referral = _referral_for_hold(actor, referral_id)
     hold = live_holds([referral.id]).get(referral.id)
     if hold is None:
-        abort(404, message="This referral holds no bed space.")
+        raise NotFound("This referral holds no bed space.")
     now = utcnow()
     hold.state, hold.ended_at, hold.end_reason = "released", now, "released"
     referral.updated_at = now

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from flask_smorest import abort
 
 from partnership_api import audit, auth, policy
+from partnership_api.domain_errors import Conflict, Invalid, NotFound
 from partnership_api.extensions import db
-from partnership_api.models.partnership import Organisation, Service, User
+from partnership_api.models.partnership import Organisation, Service, ServiceArea, User
+from partnership_api.pagination import Page, PageRequest, page_of
 from partnership_api.policy import Actor
 from partnership_api.services import signin
 
@@ -17,11 +18,7 @@ from partnership_api.services import signin
 def create_organisation(actor: Actor, data: dict) -> Organisation:
     policy.require(actor, "organisation.create")
     if db.session.scalar(sa.select(Organisation.id).where(Organisation.name == data["name"])):
-        abort(
-            409,
-            message="An organisation with that name exists.",
-            errors={"json": {"name": ["Already taken."]}},
-        )
+        raise Conflict.on("name", "An organisation with that name exists.", "Already taken.")
     org = Organisation(**data)
     db.session.add(org)
     db.session.flush()
@@ -30,17 +27,42 @@ def create_organisation(actor: Actor, data: dict) -> Organisation:
     return org
 
 
-def get_organisation(org_id: int) -> Organisation:
+def list_organisations(actor: Actor, page: PageRequest) -> Page:
+    """The partnership's organisations, in the order they joined."""
+    policy.require(actor, "organisation.read")
+    return page_of(sa.select(Organisation).order_by(Organisation.id), page)
+
+
+def get_organisation(actor: Actor, org_id: int) -> Organisation:
+    policy.require(actor, "organisation.read")
     org = db.session.get(Organisation, org_id)
     if org is None:
-        abort(404, message="Not found.")
+        raise NotFound()
     return org
 
 
-def get_service(service_id: int) -> Service:
+def list_services(actor: Actor, args: dict, page: PageRequest) -> Page:
+    """Services, by kind, organisation and area."""
+    policy.require(actor, "service.read")
+    stmt = sa.select(Service).order_by(Service.id)
+    if "kind" in args:
+        stmt = stmt.where(Service.kind == args["kind"])
+    if "organisation_id" in args:
+        stmt = stmt.where(Service.organisation_id == args["organisation_id"])
+    if "area" in args:
+        stmt = stmt.where(
+            Service.id.in_(
+                sa.select(ServiceArea.service_id).where(ServiceArea.gss_code == args["area"])
+            )
+        )
+    return page_of(stmt, page)
+
+
+def get_service(actor: Actor, service_id: int) -> Service:
+    policy.require(actor, "service.read")
     service = db.session.get(Service, service_id)
     if service is None:
-        abort(404, message="Not found.")
+        raise NotFound()
     return service
 
 
@@ -48,11 +70,7 @@ def create_service(actor: Actor, data: dict) -> Service:
     policy.require(actor, "service.create")
     org = db.session.get(Organisation, data["organisation_id"])
     if org is None:
-        abort(
-            422,
-            message="No such organisation.",
-            errors={"json": {"organisation_id": ["No such organisation."]}},
-        )
+        raise Invalid.on("organisation_id", "No such organisation.")
     candidate = Service(organisation_id=org.id, kind=data["kind"])
     policy.authorize(actor, "service.update", candidate)
     service = Service(**data)
@@ -78,11 +96,21 @@ def update_service(actor: Actor, service: Service, data: dict) -> Service:
     return service
 
 
+def list_users(actor: Actor, args: dict, page: PageRequest) -> Page:
+    """Users of the actor's organisation (of every one, for the partnership admin)."""
+    policy.require(actor, "user.manage")
+    stmt = policy.scope_users(actor, sa.select(User).order_by(User.username))
+    for key in ("organisation_id", "role", "active"):
+        if key in args:
+            stmt = stmt.where(getattr(User, key) == args[key])
+    return page_of(stmt, page)
+
+
 def get_user(actor: Actor, user_id: uuid.UUID) -> User:
     policy.require(actor, "user.manage")
     user = db.session.get(User, user_id)
     if user is None:
-        abort(404, message="Not found.")
+        raise NotFound()
     policy.authorize(actor, "user.read", user)
     return user
 
@@ -91,27 +119,7 @@ def create_user(actor: Actor, data: dict) -> User:
     policy.require(actor, "user.manage")
     org_id = data.pop("organisation_id", None)
     make_partnership_admin = data.pop("partnership_admin", None)
-    if not actor.partnership_admin:
-        if org_id not in (None, actor.org_id):
-            audit.record_refusal(
-                "user.create",
-                "user",
-                None,
-                actor=actor,
-                details={"reason": "other_organisation"},
-                subject_organisation_id=org_id,
-            )
-            abort(403, message="You can only create users in your own organisation.")
-        if make_partnership_admin:
-            audit.record_refusal(
-                "user.create",
-                "user",
-                None,
-                actor=actor,
-                details={"reason": "partnership_admin"},
-                subject_organisation_id=actor.org_id,
-            )
-            abort(403, message="Only the partnership admin can make a partnership admin.")
+    policy.authorize(actor, "user.create", policy.NewUser(org_id, bool(make_partnership_admin)))
     return _add_user(
         data,
         org_id or actor.org_id,
@@ -141,17 +149,9 @@ def _add_user(
 ) -> User:
     """Check the organisation and the name, store the password's hash, audit, commit."""
     if db.session.get(Organisation, org_id) is None:
-        abort(
-            422,
-            message="No such organisation.",
-            errors={"json": {"organisation_id": ["No such organisation."]}},
-        )
+        raise Invalid.on("organisation_id", "No such organisation.")
     if username_taken(data["username"]):
-        abort(
-            409,
-            message="That username is taken.",
-            errors={"json": {"username": ["Already taken."]}},
-        )
+        raise Conflict.on("username", "That username is taken.", "Already taken.")
     password = data.pop("password")
     user = User(
         **data,

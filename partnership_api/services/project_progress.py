@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from datetime import date
 
 import sqlalchemy as sa
-from flask_smorest import abort
-from werkzeug.datastructures import ETags
 
 from partnership_api import audit, policy
+from partnership_api.domain_errors import Conflict, NotFound
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.funding import (
@@ -20,40 +18,50 @@ from partnership_api.models.funding import (
     Project,
     SpendLine,
 )
+from partnership_api.pagination import Page, PageRequest, page_of
 from partnership_api.policy import Actor
-from partnership_api.services.projects import (
-    MILESTONE_PROGRESS_FIELDS,
-    OUTPUT_PROGRESS_FIELDS,
-    get_project,
-    require_for,
-    today,
-)
-from partnership_api.services.versions import claim
+from partnership_api.services.projects import load_project, project_for_change, today
+from partnership_api.services.versions import IfMatch, claim
 
 
-def get_milestone(project_id: int, milestone_id: int) -> Milestone:
+def _milestone(project_id: int, milestone_id: int) -> Milestone:
     milestone = db.session.get(Milestone, milestone_id)
     if milestone is None or milestone.project_id != project_id:
-        abort(404, message="Not found.")
+        raise NotFound()
     return milestone
 
 
-def get_spend_line(project_id: int, period: str) -> SpendLine:
+def _spend_line(project_id: int, period: str) -> SpendLine:
     if not re.fullmatch(PERIOD_PATTERN, period):
-        abort(404, message="Not found.")  # never sends a malformed period to the database
+        raise NotFound()  # never sends a malformed period to the database
     line = db.session.scalar(
         sa.select(SpendLine).where(SpendLine.project_id == project_id, SpendLine.period == period)
     )
     if line is None:
-        abort(404, message="Not found.")
+        raise NotFound()
     return line
 
 
-def get_output(project_id: int, output_id: int) -> Output:
+def _output(project_id: int, output_id: int) -> Output:
     output = db.session.get(Output, output_id)
     if output is None or output.project_id != project_id:
-        abort(404, message="Not found.")
+        raise NotFound()
     return output
+
+
+def get_milestone(actor: Actor, project_id: int, milestone_id: int) -> Milestone:
+    policy.require(actor, "project.read")
+    return _milestone(project_id, milestone_id)
+
+
+def get_spend_line(actor: Actor, project_id: int, period: str) -> SpendLine:
+    policy.require(actor, "project.read")
+    return _spend_line(project_id, period)
+
+
+def get_output(actor: Actor, project_id: int, output_id: int) -> Output:
+    policy.require(actor, "project.read")
+    return _output(project_id, output_id)
 
 
 def _touch(project: Project) -> None:
@@ -68,18 +76,6 @@ def _touch(project: Project) -> None:
 
 
 # --- milestones, spend and outputs ---------------------------------------------------------------
-
-
-def _progress_on(actor: Actor, project_id: int, fields: Iterable[str], progress_fields) -> Project:
-    """Load the project and check the caller may make this progress change to it."""
-    fields = set(fields)
-    require_for(actor, fields, progress_fields)
-    project = get_project(project_id)
-    if fields <= progress_fields:
-        policy.authorize(actor, "project.progress", project)
-    else:
-        policy.authorize(actor, "project.change", project)
-    return project
 
 
 def _record(action: str, kind: str, item, project: Project, details: dict) -> None:
@@ -103,7 +99,7 @@ def _add_item(project: Project, item, action: str, kind: str, details: dict):
 
 
 def _change_item(
-    project: Project, item, data: dict, if_match: ETags | None, action: str, kind: str, details
+    project: Project, item, data: dict, if_match: IfMatch | None, action: str, kind: str, details
 ) -> object:
     """Change a project's item under If-Match; ``details(item)`` is audited after the change."""
     claim(type(item), item, if_match)
@@ -129,18 +125,27 @@ def present_milestone(milestone: Milestone, on: date | None = None) -> dict:
     }
 
 
-def milestones_stmt(project_id: int) -> sa.Select:
-    get_project(project_id)
-    return (
+def list_milestones(actor: Actor, project_id: int, page: PageRequest) -> Page:
+    """A project's milestones, soonest due first."""
+    stmt = (
         sa.select(Milestone)
         .where(Milestone.project_id == project_id)
         .order_by(Milestone.due_on, Milestone.id)
     )
+    return _listed(actor, project_id, stmt, page, present_milestone)
+
+
+def _listed(actor: Actor, project_id: int, stmt: sa.Select, page: PageRequest, present) -> Page:
+    """One page of a project's items, as shown (404 when there is no such project)."""
+    policy.require(actor, "project.read")
+    load_project(project_id)
+    found = page_of(stmt, page)
+    return Page([present(item) for item in found.items], found.total)
 
 
 def create_milestone(actor: Actor, project_id: int, data: dict) -> Milestone:
     # Adding a milestone is progress: a delivery partner may plan its own steps.
-    project = _progress_on(actor, project_id, (), frozenset())
+    project = project_for_change(actor, project_id, "milestone", ())
     milestone = Milestone(project_id=project.id, **data)
     return _add_item(
         project, milestone, "milestone.create", "milestone", {"due_on": str(data["due_on"])}
@@ -148,10 +153,10 @@ def create_milestone(actor: Actor, project_id: int, data: dict) -> Milestone:
 
 
 def update_milestone(
-    actor: Actor, project_id: int, milestone_id: int, data: dict, if_match: ETags | None
+    actor: Actor, project_id: int, milestone_id: int, data: dict, if_match: IfMatch | None
 ) -> Milestone:
-    project = _progress_on(actor, project_id, data, MILESTONE_PROGRESS_FIELDS)
-    milestone = get_milestone(project.id, milestone_id)
+    project = project_for_change(actor, project_id, "milestone", data)
+    milestone = _milestone(project.id, milestone_id)
     return _change_item(
         project,
         milestone,
@@ -175,24 +180,25 @@ def present_spend_line(line: SpendLine) -> dict:
     }
 
 
-def spend_stmt(project_id: int) -> sa.Select:
-    get_project(project_id)
-    return sa.select(SpendLine).where(SpendLine.project_id == project_id).order_by(SpendLine.period)
+def list_spend_lines(actor: Actor, project_id: int, page: PageRequest) -> Page:
+    """A project's quarterly spend lines, oldest quarter first."""
+    stmt = sa.select(SpendLine).where(SpendLine.project_id == project_id)
+    return _listed(actor, project_id, stmt.order_by(SpendLine.period), page, present_spend_line)
 
 
 def create_spend_line(actor: Actor, project_id: int, data: dict) -> SpendLine:
-    project = _progress_on(actor, project_id, (), frozenset())
+    project = project_for_change(actor, project_id, "spend", ())
     existing = db.session.scalar(
         sa.select(SpendLine.id).where(
             SpendLine.project_id == project.id, SpendLine.period == data["period"]
         )
     )
     if existing is not None:
-        abort(
-            409,
-            message=f"There is already a spend line for {data['period']}: change it with PATCH "
+        raise Conflict.on(
+            "period",
+            f"There is already a spend line for {data['period']}: change it with PATCH "
             f"…/spend/{data['period']} and its ETag.",
-            errors={"json": {"period": ["Already reported."]}},
+            "Already reported.",
         )
     line = SpendLine(project_id=project.id, **data)
     return _add_item(project, line, "spend.create", "spend", _spend_details(line))
@@ -207,10 +213,10 @@ def _spend_details(line: SpendLine) -> dict:
 
 
 def update_spend_line(
-    actor: Actor, project_id: int, period: str, data: dict, if_match: ETags | None
+    actor: Actor, project_id: int, period: str, data: dict, if_match: IfMatch | None
 ) -> SpendLine:
-    project = _progress_on(actor, project_id, (), frozenset())
-    line = get_spend_line(project.id, period)
+    project = project_for_change(actor, project_id, "spend", ())
+    line = _spend_line(project.id, period)
     before = _spend_details(line)
     return _change_item(
         project,
@@ -236,22 +242,23 @@ def present_output(output: Output) -> dict:
     }
 
 
-def outputs_stmt(project_id: int) -> sa.Select:
-    get_project(project_id)
-    return sa.select(Output).where(Output.project_id == project_id).order_by(Output.id)
+def list_outputs(actor: Actor, project_id: int, page: PageRequest) -> Page:
+    """A project's outputs: what it has delivered against its targets."""
+    stmt = sa.select(Output).where(Output.project_id == project_id).order_by(Output.id)
+    return _listed(actor, project_id, stmt, page, present_output)
 
 
 def create_output(actor: Actor, project_id: int, data: dict) -> Output:
-    project = _progress_on(actor, project_id, (), frozenset())
+    project = project_for_change(actor, project_id, "output", ())
     output = Output(project_id=project.id, **data)
     return _add_item(project, output, "output.create", "output", {"metric": output.metric})
 
 
 def update_output(
-    actor: Actor, project_id: int, output_id: int, data: dict, if_match: ETags | None
+    actor: Actor, project_id: int, output_id: int, data: dict, if_match: IfMatch | None
 ) -> Output:
-    project = _progress_on(actor, project_id, data, OUTPUT_PROGRESS_FIELDS)
-    output = get_output(project.id, output_id)
+    project = project_for_change(actor, project_id, "output", data)
+    output = _output(project.id, output_id)
     return _change_item(
         project,
         output,

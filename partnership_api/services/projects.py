@@ -1,11 +1,12 @@
-"""Funding initiatives: funds, projects and their progress, the summary and the 360Giving export.
+"""Projects bought with the funds: reading them with their spend, adding and changing them.
 
 Who may do what (``policy.py``, after ``shared/domain.md``): every signed-in user reads; the
 commissioner's staff create and change everything; staff of a project's delivery organisations
-report its progress (milestones, spend, outputs, RAG and commentary) and nothing else.
-A delivery partner adds milestones and marks them completed, but moving a milestone's due date
-or retitling it, and changing an output's target, are the commissioner's: a partner cannot
-quietly rebaseline its own deadlines or targets.
+report its progress (milestones, spend, outputs, RAG and commentary) and nothing else
+(``policy.project_action`` tells progress from change). A delivery partner adds milestones and
+marks them completed, but moving a milestone's due date or retitling it, and changing an
+output's target, are the commissioner's: a partner cannot quietly rebaseline its own deadlines
+or targets.
 
 Changes carry ``If-Match`` with the ETag of the version read (missing → 428, stale → 412) and
 are applied by a conditional ``UPDATE … WHERE version = :read``. Every change is audited with
@@ -25,10 +26,9 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from flask_smorest import abort
-from werkzeug.datastructures import ETags
 
 from partnership_api import audit, events, policy
+from partnership_api.domain_errors import Conflict, Invalid, NotFound
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.funding import (
@@ -39,24 +39,36 @@ from partnership_api.models.funding import (
     SpendLine,
 )
 from partnership_api.models.partnership import Organisation
+from partnership_api.pagination import Page, PageRequest, page_of
 from partnership_api.policy import Actor
 from partnership_api.services.funds import check_fund
-from partnership_api.services.versions import claim, unprocessable
-
-# What a delivery partner may change on a project; anything else is the commissioner's.
-PROGRESS_FIELDS = frozenset({"rag", "rag_commentary"})
-MILESTONE_PROGRESS_FIELDS = frozenset({"completed_on"})
-OUTPUT_PROGRESS_FIELDS = frozenset({"actual"})
+from partnership_api.services.versions import IfMatch, claim
 
 
 def today() -> date:
     return utcnow().date()
 
 
-def get_project(project_id: int) -> Project:
+def get_project(actor: Actor, project_id: int) -> Project:
+    policy.require(actor, "project.read")
+    return load_project(project_id)
+
+
+def load_project(project_id: int) -> Project:
     project = db.session.get(Project, project_id)
     if project is None:
-        abort(404, message="Not found.")
+        raise NotFound()
+    return project
+
+
+def project_for_change(actor: Actor, project_id: int, part: str, fields: Iterable[str]) -> Project:
+    """The project, once the policy allows this change to this ``part`` of it (the project
+    itself, a milestone, a spend line or an output): ``project.progress`` when every field is
+    progress, else ``project.change`` (``policy.project_action``)."""
+    action = policy.project_action(part, fields)
+    policy.require(actor, action)
+    project = load_project(project_id)
+    policy.authorize(actor, action, project)
     return project
 
 
@@ -66,7 +78,7 @@ def _check_organisations(ids: Iterable[int], field: str) -> None:
         return
     found = set(db.session.scalars(sa.select(Organisation.id).where(Organisation.id.in_(wanted))))
     if wanted - found:
-        unprocessable(field, f"No such organisation: {sorted(wanted - found)}.")
+        raise Invalid.on(field, f"No such organisation: {sorted(wanted - found)}.")
 
 
 # --- projects ------------------------------------------------------------------------------------
@@ -139,8 +151,14 @@ def present_projects(projects: list[Project]) -> list[dict]:
     return [present_project(p, totals.get(p.id, SpendTotals())) for p in projects]
 
 
-def list_projects_stmt(args: dict) -> sa.Select:
-    """Projects, filtered; every signed-in user reads every project."""
+def list_projects(actor: Actor, args: dict, page: PageRequest) -> Page:
+    """Projects, filtered, with their spend; every signed-in user reads every project."""
+    policy.require(actor, "project.read")
+    found = page_of(_listing(args), page)
+    return Page(present_projects(found.items), found.total)
+
+
+def _listing(args: dict) -> sa.Select:
     stmt = sa.select(Project).order_by(Project.id)
     for field in ("fund_id", "status", "category"):
         if field in args:
@@ -193,24 +211,8 @@ def create_project(actor: Actor, data: dict) -> Project:
     return project
 
 
-def _authorize_project_change(actor: Actor, project: Project, fields: Iterable[str]) -> None:
-    """Progress fields need ``project.progress``; anything else ``project.change``."""
-    if set(fields) <= PROGRESS_FIELDS:
-        policy.authorize(actor, "project.progress", project)
-    else:
-        policy.authorize(actor, "project.change", project)
-
-
-def require_for(actor: Actor, fields: Iterable[str], progress_fields: frozenset) -> None:
-    policy.require(
-        actor, "project.progress" if set(fields) <= progress_fields else "project.change"
-    )
-
-
-def update_project(actor: Actor, project_id: int, data: dict, if_match: ETags | None) -> Project:
-    require_for(actor, data, PROGRESS_FIELDS)
-    project = get_project(project_id)
-    _authorize_project_change(actor, project, data)
+def update_project(actor: Actor, project_id: int, data: dict, if_match: IfMatch | None) -> Project:
+    project = project_for_change(actor, project_id, "project", data)
     claim(Project, project, if_match)
 
     old_status = project.status
@@ -218,20 +220,20 @@ def update_project(actor: Actor, project_id: int, data: dict, if_match: ETags | 
     reason = data.pop("cancellation_reason", None)
     if new_status != old_status:
         if new_status not in PROJECT_TRANSITIONS[old_status]:
-            abort(
-                409,
-                message=f"The project is {old_status}; it cannot become {new_status}.",
-                errors={"json": {"status": [f"Current status: {old_status}."]}},
+            raise Conflict.on(
+                "status",
+                f"The project is {old_status}; it cannot become {new_status}.",
+                f"Current status: {old_status}.",
             )
         if new_status == "cancelled" and not reason:
-            unprocessable("cancellation_reason", "Say why the project is cancelled.")
+            raise Invalid.on("cancellation_reason", "Say why the project is cancelled.")
         if new_status == "in_delivery" and "actual_start" not in data and not project.actual_start:
             data["actual_start"] = today()
         if new_status == "completed" and "actual_end" not in data and not project.actual_end:
             data["actual_end"] = today()
     if reason is not None:
         if new_status != "cancelled":
-            unprocessable(
+            raise Invalid.on(
                 "cancellation_reason", "Only a project being or already cancelled has a reason."
             )
         project.cancellation_reason = reason
@@ -249,7 +251,7 @@ def update_project(actor: Actor, project_id: int, data: dict, if_match: ETags | 
         start = data.get(start_field, getattr(project, start_field))
         end = data.get(end_field, getattr(project, end_field))
         if start and end and end < start:
-            unprocessable(end_field, "Ends before it starts.")
+            raise Invalid.on(end_field, "Ends before it starts.")
 
     fields = sorted(data) + (["status"] if new_status != old_status else [])
     if reason is not None:

@@ -18,9 +18,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
-from partnership_api import audit
+from partnership_api import audit, context
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.referrals import FINISHED_STATUSES, Referral, ReferralEvent
@@ -44,7 +43,7 @@ def purge_expired(now: datetime | None = None, retention_days: int | None = None
     """Pseudonymise every expired referral; commit; return how many were changed."""
     now = now or utcnow()
     if retention_days is None:
-        retention_days = int(current_app.config["REFERRAL_RETENTION_DAYS"])
+        retention_days = int(context.setting("REFERRAL_RETENTION_DAYS"))
     changed = 0
     while True:
         batch = db.session.scalars(

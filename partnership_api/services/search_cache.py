@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, g, has_request_context
 from sqlalchemy.orm import Session
 
-from partnership_api import direct, transactions
+from partnership_api import context, direct, transactions
 from partnership_api.extensions import db
 from partnership_api.models.beds import (
     BedHold,
@@ -104,7 +103,7 @@ class Snapshot:
     valid_until: datetime
     stale_after: timedelta
     refuges: tuple[RefugeEntry, ...]
-    answers: dict[tuple, bytes] = field(default_factory=dict)
+    answers: dict[tuple, object] = field(default_factory=dict)  # bed_search.SearchAnswer
 
 
 class SearchCache:
@@ -116,18 +115,18 @@ class SearchCache:
 
 
 def cache() -> SearchCache:
-    cache = current_app.extensions.get("bed_search_cache")
-    if cache is None:
-        cache = current_app.extensions.setdefault("bed_search_cache", SearchCache())
-    return cache
+    """This process's cache."""
+    return context.process_cache("bed_search_cache", SearchCache)
 
 
 _GENERATION = BedSearchGeneration.__table__
+_NOT_READ = object()
 GENERATION_QUERY = sa.select(_GENERATION.c.generation).where(_GENERATION.c.id == 1)
 
 
 def read_generation() -> int | None:
     """The generation, as read with this request's session check, else from the database."""
-    if has_request_context() and "bed_search_generation" in g:
-        return g.bed_search_generation
+    read = context.read_with_sign_in("bed_search_generation", _NOT_READ)
+    if read is not _NOT_READ:
+        return read
     return db.session.execute(GENERATION_QUERY).scalar()

@@ -5,11 +5,10 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from flask import current_app
-from flask_smorest import abort
 from sqlalchemy.exc import IntegrityError
 
-from partnership_api import audit, auth
+from partnership_api import audit, auth, context
+from partnership_api.domain_errors import Throttled, Unauthenticated
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.partnership import AuthSession, LoginThrottle, User
@@ -17,6 +16,7 @@ from partnership_api.policy import Actor
 
 FAILED = "Invalid username or password."
 LOCKED = "Too many failed sign-ins. Try again later."
+REFRESH_REFUSED = "A valid refresh token is required."
 
 
 def login(username: str, password: str) -> dict:
@@ -35,7 +35,7 @@ def login(username: str, password: str) -> dict:
             subject_organisation_id=user.organisation_id if user else None,
         )
         retry = int((throttle.locked_until - now).total_seconds()) + 1
-        abort(429, message=LOCKED, headers={"Retry-After": str(retry)})
+        raise Throttled(LOCKED, retry_after=retry)
     ok = auth.verify_password(user, password)
     if not ok or user is None or not user.active:
         _count_failure(key, throttle, now)
@@ -49,7 +49,7 @@ def login(username: str, password: str) -> dict:
             details={"reason": "bad_credentials"},
         )
         db.session.commit()
-        abort(401, message=FAILED)
+        raise Unauthenticated(FAILED)
     if throttle is not None:
         db.session.delete(throttle)
     user.last_login_at = now
@@ -81,7 +81,7 @@ def _count_failure(key: str, throttle: LoginThrottle | None, now) -> None:
             )
     throttle.failures += 1
     throttle.last_failure_at = now
-    if throttle.failures >= current_app.config["LOGIN_FAILURES_BEFORE_LOCK"]:
+    if throttle.failures >= context.setting("LOGIN_FAILURES_BEFORE_LOCK"):
         throttle.locked_until = now + auth.lock_duration()
         throttle.failures = 0
 
@@ -97,16 +97,16 @@ def refresh(claims: dict | None) -> dict:
     """Rotate the refresh token; a reused old one revokes the whole session."""
     if claims is None:
         audit.record_refusal("auth.refresh", "session", None, details={"reason": "invalid"})
-        abort(401, message="A valid refresh token is required.")
+        raise Unauthenticated(REFRESH_REFUSED)
     try:
         session_id = uuid.UUID(claims["sid"])
     except (KeyError, ValueError, TypeError):
-        abort(401, message="A valid refresh token is required.")
+        raise Unauthenticated(REFRESH_REFUSED) from None
     session = db.session.get(AuthSession, session_id)
     user = db.session.get(User, session.user_id) if session else None
     if session is None or user is None or not user.active or session.revoked_at is not None:
         audit.record_refusal("auth.refresh", "session", session_id, details={"reason": "revoked"})
-        abort(401, message="A valid refresh token is required.")
+        raise Unauthenticated(REFRESH_REFUSED)
     old_jti = claims["jti"]
     tokens, new_jti = auth.token_pair(user, session)
     # Conditional update: of two refreshes racing with one token, only one rotates it.
@@ -133,7 +133,7 @@ def refresh(claims: dict | None) -> dict:
             details={"reason": "refresh_token_reused"},
         )
         db.session.commit()
-        abort(401, message="A valid refresh token is required.")
+        raise Unauthenticated(REFRESH_REFUSED)
     audit.record(
         "auth.refresh",
         "session",

@@ -1,17 +1,29 @@
 """Versions and If-Match: every fund, project, milestone, spend line and output changes only from
 the version its writer read (missing → 428, stale → 412), by a conditional ``UPDATE … WHERE
-version = :read``."""
+version = :read``. A refuge's availability uses the same ``IfMatch`` with its own tags."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask_smorest import abort
-from werkzeug.datastructures import ETags
+from dataclasses import dataclass
 
+import sqlalchemy as sa
+
+from partnership_api.domain_errors import PreconditionFailed, PreconditionRequired
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 
-# --- ETags and conditional updates ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class IfMatch:
+    """What a writer says it read: the (strong) tags it names, or any version at all (``*``).
+
+    A caller that names nothing passes None instead."""
+
+    tags: frozenset[str] = frozenset()
+    any: bool = False
+
+    def names(self, tag: str) -> bool:
+        return tag in self.tags
 
 
 def etag_of(item) -> str:
@@ -19,23 +31,21 @@ def etag_of(item) -> str:
     return f'"{item.version}"'
 
 
-def check_if_match(if_match: ETags | None, item) -> None:
-    if if_match is None or (not if_match and not if_match.star_tag):
-        abort(
-            428,
-            message="Send If-Match with the ETag of the version you read (GET it first).",
+def check_if_match(if_match: IfMatch | None, item) -> None:
+    if if_match is None:
+        raise PreconditionRequired(
+            "Send If-Match with the ETag of the version you read (GET it first)."
         )
-    if if_match.star_tag:
-        abort(428, message="If-Match must name the version you read, not '*'.")
-    if not if_match.contains(str(item.version)):
-        abort(
-            412,
-            message=f"It has changed since you read it (it is now version {item.version}). "
-            "Read it again and reapply your change.",
+    if if_match.any:
+        raise PreconditionRequired("If-Match must name the version you read, not '*'.")
+    if not if_match.names(str(item.version)):
+        raise PreconditionFailed(
+            f"It has changed since you read it (it is now version {item.version}). "
+            "Read it again and reapply your change."
         )
 
 
-def claim(model, item, if_match: ETags | None) -> None:
+def claim(model, item, if_match: IfMatch | None) -> None:
     """Check ``If-Match``, then move ``item`` to its next version only if nobody else has."""
     check_if_match(if_match, item)
     now = utcnow()
@@ -47,10 +57,6 @@ def claim(model, item, if_match: ETags | None) -> None:
     ).rowcount
     if claimed != 1:
         db.session.rollback()
-        abort(412, message="It changed while you were changing it. Read it again and retry.")
+        raise PreconditionFailed("It changed while you were changing it. Read it again and retry.")
     # The row is ours now; keep the in-memory copy in step without another UPDATE.
     db.session.expire(item, ["version", "updated_at"])
-
-
-def unprocessable(field: str, message: str) -> None:
-    abort(422, message=message, errors={"json": {field: [message]}})
