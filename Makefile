@@ -4,16 +4,32 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 STAMP := $(VENV)/.installed-stamp
+NPM_STAMP := node_modules/.installed-stamp
 
-.PHONY: install run worker test test-sqlite test-postgres test-faults lint openapi bench clean
+.PHONY: install npm lock run worker test test-sqlite test-postgres test-faults lint lint-spec openapi bench clean
 
-$(STAMP): pyproject.toml
+# Python packages: exactly the versions (and hashes) of requirements.lock, then the project itself.
+$(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+# npm packages: Swagger UI for /docs, and Spectral for lint-spec, exactly as package-lock.json
+# says (npm ci checks each package's integrity hash); no install scripts are run.
+$(NPM_STAMP): package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $(NPM_STAMP)
+
+npm: $(NPM_STAMP)
+
+install: $(STAMP) $(NPM_STAMP)
+
+# Refresh the locks after changing dependencies in pyproject.toml or package.json (README).
+lock: $(STAMP)
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+		--generate-hashes --quiet --output-file requirements.lock
+	npm install --package-lock-only --ignore-scripts --no-audit --no-fund
 
 run: install
 	$(FLASK) db upgrade
@@ -43,6 +59,11 @@ test-faults: install
 lint: install
 	$(PY) -m ruff check .
 
+# The OpenAPI document under Spectral's OpenAPI rules and the OWASP API Security Top 10 ruleset
+# (.spectral.yaml): any error or warning fails; each rule turned off there says why.
+lint-spec: npm
+	node_modules/.bin/spectral lint --fail-severity=warn --display-only-failures openapi/openapi.json
+
 openapi: install
 	$(FLASK) openapi write --format=json openapi/openapi.json
 
@@ -51,4 +72,4 @@ bench: install
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) instance/*.db*
+	rm -rf $(VENV) node_modules instance/*.db*

@@ -9,9 +9,9 @@ from collections.abc import Mapping
 import orjson
 import sqlalchemy as sa
 from flask import Flask
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
-from partnership_api.settings import DEV_JWT_SECRET, check_settings, load_settings
+from partnership_api.settings import check_settings, instance_jwt_secret, load_settings
 from partnership_api.transactions import guard_engine
 
 # Resource modules, in the order their tags appear in the docs.
@@ -45,6 +45,14 @@ class DatabaseIntConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class BoundedStringConverter(UnicodeConverter):
+    """Text in paths (a quarter, ``2026-Q3``) is at most 64 characters; anything longer is
+    simply not found. The OpenAPI document gives the same bound."""
+
+    def __init__(self, map, minlength=1, maxlength=64, length=None):  # noqa: A002
+        super().__init__(map, minlength=minlength, maxlength=maxlength, length=length)
+
+
 def load_json(text: str | bytes) -> object:
     """orjson's parser, falling back to the standard one for what only it accepts (NaN)."""
     try:
@@ -61,6 +69,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     """Settings → extensions → Api → blueprints."""
     app = Flask(__name__, static_folder=None)
     app.url_map.converters["int"] = DatabaseIntConverter
+    app.url_map.converters["string"] = app.url_map.converters["default"] = BoundedStringConverter
     app.config.update(load_settings())
     if overrides:
         app.config.update(overrides)
@@ -68,6 +77,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     _configure(app)
 
     from partnership_api import auth, errors, observability
+    from partnership_api.docs_assets import init_docs_assets
     from partnership_api.extensions import api, db, jwt, limiter, migrate
     from partnership_api.models import load_all
     from partnership_api.smorest import mark_public_endpoint
@@ -83,9 +93,22 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     observability.init_request_hooks(app)
     auth.init_auth(app)
     _init_json_bodies(app)
+    init_docs_assets(app)
     api.init_app(app, spec_kwargs=_spec_kwargs())
     api.spec.components.security_scheme(
-        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+        "bearerAuth",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": (
+                "An access token from POST /api/v1/auth/login (15 minutes; renewed with the "
+                "refresh token). JWTs are handled as RFC8725 advises: one algorithm (HS256) "
+                "and no other, 'none' refused, signature, expiry, not-before and token type "
+                "checked on every request, and the session checked in the database, so "
+                "logout and deactivation take effect at once."
+            ),
+        },
     )
     for endpoint in list(app.view_functions):
         if endpoint.startswith("api-docs."):
@@ -94,6 +117,9 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
         module = importlib.import_module(f"partnership_api.resources.{name}")
         api.register_blueprint(module.blp)
     errors.register_error_handlers(app)
+    from partnership_api.oruk import views as oruk
+
+    oruk.init_app(app)  # the public directory, /oruk: its own blueprint and document
     _init_cors(app)
 
     from partnership_api import cli
@@ -104,7 +130,8 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
 
 def _configure(app: Flask) -> None:
     if not app.config.get("JWT_SECRET_KEY"):
-        app.config["JWT_SECRET_KEY"] = DEV_JWT_SECRET
+        # Development only (production refused to start without one in ``check_settings``).
+        app.config["JWT_SECRET_KEY"] = instance_jwt_secret()
     url = str(app.config["SQLALCHEMY_DATABASE_URI"])
     # No pre-ping: it costs a round trip per request. A connection found dead raises a
     # disconnect error (a JSON 503), and SQLAlchemy then discards the whole pool, so the next
@@ -143,7 +170,6 @@ def _configure(app: Flask) -> None:
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
         JWT_ALGORITHM="HS256",
         JWT_DECODE_ALGORITHMS=["HS256"],
         JWT_TOKEN_LOCATION=["headers"],
@@ -161,7 +187,12 @@ def _configure(app: Flask) -> None:
 
 
 def _spec_kwargs() -> dict:
+    from partnership_api.openapi_doc import OperationDocs, field_bounds
+    from partnership_api.smorest import MarshmallowPlugin
+
     return {
+        "marshmallow_plugin": MarshmallowPlugin(field_bounds),
+        "extra_plugins": [OperationDocs()],
         "info": {
             "description": (
                 "Referrals, refuge bed availability and funding-initiative status shared by a "

@@ -11,7 +11,6 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
-from datetime import timedelta
 
 import jwt as pyjwt
 import psycopg
@@ -24,13 +23,13 @@ from flask_smorest import abort
 from jwt.exceptions import PyJWTError
 from werkzeug.exceptions import NotFound
 
-from partnership_api import audit
 from partnership_api.direct import as_dbapi_error, prepared
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import BedSearchGeneration
 from partnership_api.models.partnership import AuthSession, Organisation, User
 from partnership_api.policy import Actor
+from partnership_api.ratelimits import client_address
 from partnership_api.smorest import is_public, is_read_only
 from partnership_api.transactions import end_read
 
@@ -120,10 +119,6 @@ def revoke_user_sessions(user_id: uuid.UUID, reason: str) -> None:
     )
 
 
-def lock_duration() -> timedelta:
-    return timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-
-
 # --- the per-request hook ----------------------------------------------------------------------
 
 
@@ -136,7 +131,17 @@ def current_actor() -> Actor:
 
 
 def _refuse_token(reason: str) -> None:
-    audit.record_refusal("auth.token", "session", None, details={"reason": reason})
+    """401, counted against the client's address: its first failure in a window is audited
+    (one event however many follow), and past ``AUTH_FAILURE_LIMIT`` the answer is 429."""
+    from partnership_api.services import throttle
+
+    address = client_address()
+    if throttle.failed_authentication(address, "auth.token", reason):
+        abort(
+            429,
+            message="Too many failed authentications. Try again later.",
+            headers={"Retry-After": str(throttle.retry_after(throttle.address_key(address)))},
+        )
     abort(401, message="A valid access token is required.")
 
 

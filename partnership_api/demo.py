@@ -10,6 +10,8 @@ import secrets
 import sqlalchemy as sa
 
 from partnership_api import auth
+from partnership_api.demo_directory import ORGANISATION_DESCRIPTIONS
+from partnership_api.demo_directory import SERVICES as DIRECTORY
 from partnership_api.demo_funding import seed_funding
 from partnership_api.extensions import db
 from partnership_api.models.partnership import AREAS, Organisation, Service, User
@@ -136,7 +138,9 @@ def seed_partnership(password: str | None) -> str | None:
     orgs = {o.name: o for o in db.session.scalars(sa.select(Organisation))}
     for name, kind, areas in ORGANISATIONS:
         if name not in orgs:
-            orgs[name] = Organisation(name=name, kind=kind, areas=areas)
+            orgs[name] = Organisation(
+                name=name, kind=kind, areas=areas, description=ORGANISATION_DESCRIPTIONS[name]
+            )
             db.session.add(orgs[name])
     db.session.flush()
     existing = {(s.organisation_id, s.name) for s in db.session.scalars(sa.select(Service))}
@@ -144,7 +148,7 @@ def seed_partnership(password: str | None) -> str | None:
         spec = dict(spec)
         org = orgs[spec.pop("org")]
         if (org.id, spec["name"]) not in existing:
-            db.session.add(Service(organisation_id=org.id, **spec))
+            db.session.add(Service(organisation_id=org.id, **spec, **DIRECTORY[spec["name"]]))
     users = set(db.session.scalars(sa.select(User.username)))
     missing = [u for u in USERS if u[0] not in users]
     generated = None

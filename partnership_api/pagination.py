@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from partnership_api import context
 from partnership_api.domain_errors import Invalid
 from partnership_api.extensions import db
+from partnership_api.settings import MAX_PAGE
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
-MAX_PAGE = 100_000
 
 
 @dataclass(frozen=True)

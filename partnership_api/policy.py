@@ -1,24 +1,16 @@
 """Who may do what: the partnership's need-to-know policy, in one place. It only decides.
 
-Two questions, asked in this order by every operation:
-
-1. ``require(actor, action)``: may someone of this organisation kind and role use this
-   function at all? If not, ``Refused`` (403), whatever object was named, so nothing leaks.
-2. ``authorize(actor, action, item)``: may they do it to this object? An object they may not
-   even see is refused as hidden (404: its existence does not leak); one they see but may not
-   change, 403.
-
-``can`` answers the first question without raising. A refusal carries what the audit trail
-keeps of it (``RefusalRecord``); whoever catches it writes that, in a transaction of its own
-(the API's error handler does): this module imports no web framework and writes nothing.
-
-``FUNCTION_RULES`` names every function, reads that everyone signed in may do included, so the
-table shows every default. Lists are filtered by ``scope_*`` and ``referral_scope_sides``,
-written with the same rule as the single read, so a list can never show what a single read
-would refuse.
-
-The rules follow the table in ``shared/domain.md``. Roles: ``staff`` does the work,
-``analyst`` reads figures only, ``admin`` does the work and manages its organisation's users.
+Every operation asks ``require(actor, action)`` (may this organisation kind and role use the
+function at all? If not, ``Refused``, 403, whatever object was named, so nothing leaks), then
+``authorize(actor, action, item)`` (an object they may not even see is hidden, 404: its
+existence does not leak; one they see but may not change, 403); ``can`` and ``may`` answer
+without raising. A refusal carries what the audit trail keeps of it (``RefusalRecord``); whoever
+catches it writes that, in a transaction of its own: this module imports no web framework and
+writes nothing. ``FUNCTION_RULES`` names every function, defaults included; lists are filtered
+by ``scope_*`` and ``referral_scope_sides``, written with the same rule as the single read. The
+rules follow ``shared/domain.md``; misuse rules are in ``misuse_rules``, event rules in
+``policy_events``. Roles: ``staff`` does the work, ``analyst`` reads figures only, ``admin``
+does the work and manages its organisation's users.
 """
 
 from __future__ import annotations
@@ -29,8 +21,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from partnership_api import misuse_rules
 from partnership_api.actors import Actor
 from partnership_api.domain_errors import RefusalRecord, Refused
+from partnership_api.misuse_rules import HoldAttempt, sees_address, sees_person  # noqa: F401
 
 # --- function-level rules (403) -------------------------------------------------------------
 
@@ -63,6 +57,7 @@ FUNCTION_RULES: dict[str, Callable[[Actor], bool]] = {
     "stats.read": _everyone,
     # Setting up the partnership.
     "organisation.create": lambda a: a.partnership_admin,
+    "organisation.change": lambda a: a.partnership_admin,
     "service.create": _manages_users,
     "user.manage": _manages_users,
     # Referrals and holds.
@@ -85,6 +80,7 @@ FUNCTION_RULES: dict[str, Callable[[Actor], bool]] = {
 
 FUNCTION_MESSAGES = {
     "organisation.create": "Only the partnership admin sets up organisations.",
+    "organisation.change": "Only the partnership admin changes organisations.",
     "service.create": "Only an organisation admin or the partnership admin manages services.",
     "user.manage": "Only an organisation admin or the partnership admin manages users.",
     "referral.create": "Your role cannot make referrals.",
@@ -198,6 +194,11 @@ def _rule_referral_send(actor: Actor, referral: Any) -> None:
         _forbid("Only the sending organisation can withdraw a referral.")
 
 
+def _refuse_if(why: str | None) -> None:
+    if why:
+        _forbid(why)
+
+
 def _rule_own_service(actor: Actor, service: Any) -> None:
     if actor.partnership_admin:
         return
@@ -268,6 +269,12 @@ OBJECT_RULES: dict[str, Callable[[Actor, Any], None]] = {
     "referral.read": _rule_referral_read,
     "referral.note": _rule_referral_read,
     "referral.hold": _rule_referral_read,
+    "referral.create": lambda a, service: _refuse_if(misuse_rules.refer_to(a, service)),
+    # A party to the referral (else hidden), then where and when (``misuse_rules.hold_at``).
+    "bed_hold.place": lambda a, hold: (
+        _rule_referral_read(a, hold.referral) or _refuse_if(misuse_rules.hold_at(a, hold))
+    ),
+    "refuge.holds": lambda a, refuge: _refuse_if(misuse_rules.refuge_holds(a, refuge)),
     "referral.accept": _rule_referral_receive,
     "referral.decline": _rule_referral_receive,
     "referral.redirect": _rule_referral_receive,
@@ -325,13 +332,6 @@ def _organisations_of(item: Any) -> tuple[int | None, int | None]:
         if getattr(item, name, None) is not None:
             return getattr(item, name), None
     return None, None
-
-
-def sees_address(actor: Actor | None, service: Any) -> bool:
-    """A refuge's address never leaves its own organisation (anyone may see other services')."""
-    if service.kind != "refuge":
-        return actor is not None
-    return actor is not None and actor.org_id == service.organisation_id
 
 
 # --- list scopes (the same rules as the single reads above) ----------------------------------

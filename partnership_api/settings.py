@@ -12,7 +12,9 @@ from datetime import timedelta
 from pathlib import Path
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
-DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0123456789"  # noqa: S105
+# The last page number a list answers (pagination.check_page; documented in OpenAPI).
+MAX_PAGE = 100_000
+JWT_SECRET_FILE = "jwt-secret"  # noqa: S105 - a file name, not a secret
 
 
 def _int(name: str, default: int) -> int:
@@ -54,8 +56,9 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "JWT_SECRET_KEY",
-        "(development only default)",
-        "HS256 signing key, at least 32 characters; required in production",
+        "(generated per instance in development)",
+        "HS256 signing key, at least 32 characters; required in production. Unset in "
+        "development: a random one is made once and kept in `instance/jwt-secret`",
     ),
     Setting("ACCESS_TOKEN_MINUTES", 15, "lifetime of an access token"),
     Setting("REFRESH_TOKEN_HOURS", 12, "lifetime of a refresh token (one working shift)"),
@@ -65,11 +68,37 @@ SETTINGS: tuple[Setting, ...] = (
         "optional; shared rate-limit storage and bed-search cache invalidation across app servers",
     ),
     Setting("LOG_LEVEL", "INFO", "level of the JSON request log"),
-    Setting("LOGIN_FAILURES_BEFORE_LOCK", 5, "failed sign-ins before an account is locked"),
-    Setting("LOGIN_LOCK_MINUTES", 15, "how long an account stays locked"),
-    Setting("LOGIN_RATE_LIMIT", "20 per minute", "sign-in attempts per client address"),
+    Setting(
+        "LOGIN_FAILURES_BEFORE_LOCK",
+        5,
+        "wrong passwords for one name from one client address before that address–name pair is "
+        "locked (the name stays open from everywhere else)",
+    ),
+    Setting("LOGIN_LOCK_MINUTES", 15, "how long an address–name pair stays locked"),
+    Setting(
+        "LOGIN_RATE_LIMIT",
+        "20 per minute",
+        "sign-in attempts per client address (counted in Redis, else in the database)",
+    ),
+    Setting(
+        "AUTH_FAILURE_LIMIT",
+        30,
+        "failed authentications (bad tokens, junk refresh tokens, wrong passwords) per client "
+        "address per window before the address gets 429; one audit event per address and window",
+    ),
+    Setting("AUTH_FAILURE_WINDOW_MINUTES", 10, "the window of `AUTH_FAILURE_LIMIT`"),
     Setting("API_RATE_LIMIT", "600 per minute", "requests per user on heavier endpoints"),
+    Setting(
+        "ORUK_RATE_LIMIT",
+        "300 per minute",
+        "requests per client address to the public directory (`/oruk`)",
+    ),
     Setting("HOLD_TTL_MINUTES", 240, "how long a bed hold lasts (4 hours)"),
+    Setting(
+        "MAX_ACTIVE_HOLDS_PER_ORGANISATION",
+        10,
+        "live bed holds one organisation's users may have placed at once (409 beyond)",
+    ),
     Setting("AVAILABILITY_STALE_AFTER_HOURS", 24, "a refuge's report older than this is `stale`"),
     Setting("REFERRAL_RETENTION_DAYS", 2190, "closed referrals are pseudonymised after this"),
     Setting("MAX_PAGE_SIZE", 100, "largest `page_size` a list accepts"),
@@ -118,8 +147,12 @@ def load_settings() -> dict[str, object]:
         "LOGIN_FAILURES_BEFORE_LOCK": _int("LOGIN_FAILURES_BEFORE_LOCK", 5),
         "LOGIN_LOCK_MINUTES": _int("LOGIN_LOCK_MINUTES", 15),
         "LOGIN_RATE_LIMIT": _str("LOGIN_RATE_LIMIT", "20 per minute"),
+        "AUTH_FAILURE_LIMIT": _int("AUTH_FAILURE_LIMIT", 30),
+        "AUTH_FAILURE_WINDOW_MINUTES": _int("AUTH_FAILURE_WINDOW_MINUTES", 10),
         "API_RATE_LIMIT": _str("API_RATE_LIMIT", "600 per minute"),
+        "ORUK_RATE_LIMIT": _str("ORUK_RATE_LIMIT", "300 per minute"),
         "HOLD_TTL": timedelta(minutes=_int("HOLD_TTL_MINUTES", 240)),
+        "MAX_ACTIVE_HOLDS_PER_ORGANISATION": _int("MAX_ACTIVE_HOLDS_PER_ORGANISATION", 10),
         "AVAILABILITY_STALE_AFTER": timedelta(hours=_int("AVAILABILITY_STALE_AFTER_HOURS", 24)),
         "REFERRAL_RETENTION_DAYS": _int("REFERRAL_RETENTION_DAYS", 2190),
         "MAX_PAGE_SIZE": _int("MAX_PAGE_SIZE", 100),
@@ -147,7 +180,7 @@ def check_settings(config: dict) -> None:
     """Refuse configurations that would be unsafe, with a clear message."""
     secret = config.get("JWT_SECRET_KEY")
     if config.get("APP_ENV") == "production":
-        if not secret or secret == DEV_JWT_SECRET or len(secret) < 32:
+        if not secret or len(secret) < 32:
             raise ConfigError(
                 "APP_ENV=production needs JWT_SECRET_KEY set to a random secret of at least "
                 "32 characters (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
@@ -159,3 +192,33 @@ def check_settings(config: dict) -> None:
             )
     elif config.get("APP_ENV") not in ("development", "production"):
         raise ConfigError("APP_ENV must be 'development' or 'production'")
+
+
+def instance_jwt_secret(instance_dir: Path = INSTANCE_DIR) -> str:
+    """Development only: this instance's own signing key, made at random the first time and
+    kept in ``instance/jwt-secret`` (readable by its owner only), so no key in the repository
+    ever signs a token and restarts keep everyone signed in."""
+    import secrets
+    import tempfile
+
+    path = instance_dir / JWT_SECRET_FILE
+    try:
+        existing = path.read_text().strip()
+    except FileNotFoundError:
+        existing = ""
+    if len(existing) >= 32:
+        return existing
+    instance_dir.mkdir(exist_ok=True)
+    # Written whole to a file of its own, then linked into place: two workers starting at
+    # once agree on whichever key was linked first, and nobody reads a half-written one.
+    fd, temporary = tempfile.mkstemp(dir=instance_dir, prefix=".jwt-secret-")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(temporary)
+    return path.read_text().strip()

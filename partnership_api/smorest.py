@@ -3,15 +3,24 @@
 - Every error is JSON in flask-smorest's shape, with ``Allow`` on 405 and ``Retry-After`` on 429.
 - Every operation is protected by default (see ``auth.py``); ``Blueprint.public`` marks the
   few that are not, and documents them without the bearer requirement.
+- A 422's ``message`` says what the first problem is ("dash_score: A DASH score is from 0 to
+  27."); ``errors`` keeps every problem, by location and field.
+- A query parameter an operation does not declare is refused (422 naming it), never ignored: a
+  typo in a filter must not pass for a filtered list.
+- Every 201 answers a ``Location`` header, documented once here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
+import apispec.ext.marshmallow
 import flask_smorest
+import marshmallow as ma
 import orjson
-from flask import Response
+import werkzeug.routing
+from flask import Response, current_app, request, url_for
+from marshmallow.exceptions import SCHEMA
 from werkzeug.exceptions import HTTPException
 
 from partnership_api.ratelimits import heavy_endpoint_limit
@@ -73,10 +82,110 @@ def json_response(data: object, status: int = 200) -> Response:
     )
 
 
+class ErrorSchema(ma.Schema):
+    """Every error answer: flask-smorest's shape (documentation only; never used to dump)."""
+
+    code = ma.fields.Integer(
+        validate=ma.validate.Range(min=400, max=599), metadata={"description": "HTTP status"}
+    )
+    status = ma.fields.String(
+        validate=ma.validate.Length(max=64), metadata={"description": "HTTP status name"}
+    )
+    message = ma.fields.String(
+        validate=ma.validate.Length(max=1000), metadata={"description": "what went wrong"}
+    )
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.Length(max=200)),
+        metadata={
+            "description": "for 422: the request's location (json, query, headers), then "
+            "each field refused with its messages"
+        },
+    )
+
+
+class MarshmallowPlugin(apispec.ext.marshmallow.MarshmallowPlugin):
+    """apispec's marshmallow plugin, with extra attribute functions (``openapi_doc.py``'s formats
+    and bounds) from the first schema converted (the error and pagination schemas are converted
+    at init)."""
+
+    def __init__(self, *attribute_functions, **kwargs):
+        super().__init__(**kwargs)
+        self._attribute_functions = attribute_functions
+
+    def init_spec(self, spec):
+        super().init_spec(spec)
+        for function in self._attribute_functions:
+            self.converter.add_attribute_function(function)
+
+
+def _path_integer(converter) -> dict:
+    return {
+        "type": "integer",
+        "format": "int32" if converter.max <= 2**31 - 1 else "int64",
+        "minimum": converter.min,
+        "maximum": converter.max,
+    }
+
+
+# The first level of a validation error's ``errors``: where in the request the problem is.
+LOCATIONS = frozenset(
+    {"json", "query", "querystring", "headers", "form", "files", "cookies", "path", "view_args"}
+)
+
+
+def _first_problem(errors: object, path: tuple = ()) -> tuple[tuple, str] | None:
+    """The path to the first message in marshmallow-shaped errors, and that message."""
+    if isinstance(errors, str):
+        return path, errors
+    if isinstance(errors, Mapping):
+        for key, value in errors.items():
+            found = _first_problem(value, (*path, key))
+            if found:
+                return found
+    elif isinstance(errors, list | tuple):
+        for item in errors:
+            found = _first_problem(item, path)
+            if found:
+                return found
+    return None
+
+
+def validation_summary(errors: object) -> str | None:
+    """One sentence on the first problem: ``subject.area: Not a district of the county: X.``
+
+    The location (``json``, ``query``…) and marshmallow's ``_schema`` are left out of the path;
+    list positions stay in it (``spaces.1.vacant``).
+    """
+    found = _first_problem(errors)
+    if found is None:
+        return None
+    path, message = found
+    if path and path[0] in LOCATIONS:
+        path = path[1:]
+    names = [str(part) for part in path if part != SCHEMA]
+    return f"{'.'.join(names)}: {message}" if names else message
+
+
 class Api(flask_smorest.Api):
+    ERROR_SCHEMA = ErrorSchema
+
+    def init_app(self, app, *, spec_kwargs=None):
+        super().init_app(app, spec_kwargs=spec_kwargs)
+        # Path ids: database integers 1 to 2**31 - 1 (DatabaseIntConverter); UUIDs as werkzeug
+        # matches them (36 characters with hyphens).
+        self.register_converter(app.url_map.converters["int"], _path_integer)
+        self.register_converter(
+            werkzeug.routing.UUIDConverter,
+            lambda _converter: {"type": "string", "format": "uuid", "maxLength": 36},
+        )
+
     def handle_http_exception(self, error: HTTPException):
         payload, code, headers = super().handle_http_exception(error)
         headers = dict(headers or {})
+        if code == 422 and "message" not in payload and payload.get("errors"):
+            summary = validation_summary(payload["errors"])
+            if summary:
+                payload["message"] = summary
         if "message" not in payload and error.description:
             payload["message"] = error.description
         if code == 500:
@@ -90,8 +199,86 @@ class Api(flask_smorest.Api):
         return payload, code, headers
 
 
+LOCATION_HEADER = {
+    "Location": {
+        "description": "where the new resource is read (or, for a timeline note, the timeline)",
+        "schema": {"type": "string", "format": "uri-reference", "maxLength": 2048},
+    }
+}
+QUERY_LOCATIONS = ("query", "querystring")
+
+
+def _declared_names(schema: ma.Schema | type[ma.Schema]) -> set[str]:
+    if isinstance(schema, type):
+        schema = schema()
+    return {field.data_key or name for name, field in schema.load_fields.items()}
+
+
+def declared_query_parameters(view: Callable) -> frozenset[str]:
+    """The query parameters an operation declares: its query schema's and its pagination's."""
+    doc = getattr(view, "_apidoc", {})
+    names: set[str] = set()
+    for parameter in doc.get("arguments", {}).get("parameters", []):
+        if isinstance(parameter, Mapping) and parameter.get("in") in QUERY_LOCATIONS:
+            names |= _declared_names(parameter["schema"])
+    pagination = doc.get("pagination", {}).get("parameters")
+    if pagination:
+        names |= _declared_names(pagination["schema"])
+    return frozenset(names)
+
+
+_DECLARED: dict[tuple[str, str], frozenset[str]] = {}
+
+
+def refuse_unknown_query_parameters() -> None:
+    """422 naming each query parameter the operation does not declare (after sign-in).
+
+    webargs ignores unknown query parameters (its default for the query location), and a
+    paginated list reads its query string with two schemas, so neither can refuse them alone:
+    this hook checks the whole query string against what the operation declares.
+    """
+    if not request.args or request.endpoint is None:
+        return
+    view_func = current_app.view_functions.get(request.endpoint)
+    if view_func is None:
+        return
+    view_class = getattr(view_func, "view_class", None)
+    method = request.method.lower()
+    if view_class is not None:
+        view = getattr(view_class, method, None)
+        if view is None and method == "head":
+            view = getattr(view_class, "get", None)
+        if view is None:
+            return
+    else:
+        view = view_func
+    key = (request.endpoint, method)
+    declared = _DECLARED.get(key)
+    if declared is None:
+        declared = _DECLARED[key] = declared_query_parameters(view)
+    unknown = sorted(set(request.args) - declared)
+    if unknown:
+        flask_smorest.abort(422, errors={"query": {name: ["Unknown field."] for name in unknown}})
+
+
+def created(body: object, endpoint: str, headers: Mapping | None = None, **values) -> tuple:
+    """A 201 answer with the ``Location`` of the new resource (``endpoint`` with ``values``)."""
+    return body, 201, {"Location": url_for(endpoint, **values), **(headers or {})}
+
+
 class Blueprint(flask_smorest.Blueprint):
-    """A Blueprint whose views are protected unless marked with ``public``."""
+    """A Blueprint whose views are protected unless marked with ``public``; its operations
+    refuse undeclared query parameters, and each 201 documents its ``Location``."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.before_request(refuse_unknown_query_parameters)
+
+    def response(self, status_code, schema=None, *, headers=None, **kwargs):
+        """flask-smorest's response; a 201 documents the ``Location`` header it answers."""
+        if status_code == 201:
+            headers = {**LOCATION_HEADER, **(headers or {})}
+        return super().response(status_code, schema, headers=headers, **kwargs)
 
     def arguments(self, schema, *args, **kwargs):
         """flask-smorest's arguments, with one schema instance made here: given a class,
@@ -146,7 +333,17 @@ _make_pagination_schema = flask_smorest.pagination._pagination_parameters_schema
 
 
 def _one_pagination_schema(page, page_size, max_page_size):
-    return _make_pagination_schema(page, page_size, max_page_size)()
+    from partnership_api.settings import MAX_PAGE
+
+    first = page
+
+    class PaginationParametersSchema(_make_pagination_schema(page, page_size, max_page_size)):
+        # The page number bounded as pagination.check_page bounds it (and documented so).
+        page = ma.fields.Integer(
+            load_default=first, validate=ma.validate.Range(min=1, max=MAX_PAGE)
+        )
+
+    return PaginationParametersSchema()
 
 
 flask_smorest.pagination._pagination_parameters_schema_factory = _one_pagination_schema

@@ -88,6 +88,17 @@ def end_read(session: Session) -> None:
         session.close()
 
 
+def write_now(session: Session) -> None:
+    """A request that must write whatever it was doing (counting a failed authentication):
+    drop what it had begun, leave a read's transaction-free connection, and write in a
+    transaction of its own from here on."""
+    session.rollback()
+    if has_request_context():
+        if g.pop("without_transaction", False):
+            session.close()
+        g.read_only = False
+
+
 def guard_engine(engine: sa.Engine) -> None:
     """Refuse, at the engine, any statement but a query on a read's connection."""
 

@@ -23,6 +23,7 @@ TEST_SETTINGS = {
     "DEMO_PASSWORD": DEMO_PASSWORD,
     "LOG_LEVEL": "WARNING",
     "API_RATE_LIMIT": "100000 per minute",
+    "ORUK_RATE_LIMIT": "100000 per minute",
     "REDIS_URL": None,
     # The tests' webhook receivers listen on loopback.
     "WEBHOOKS_ALLOW_PRIVATE": True,

@@ -51,7 +51,7 @@ USERS = (
 # The decision table. Columns, in order:
 #   partnership.admin  police.officer  police.admin  police.analyst  opcc.staff  opcc.analyst
 #   newera.staff  newera.admin  swa.staff  swa.admin  glow.staff  pathway.staff  (no token)
-# Objects used (see `request_for`): the referral, hold and user belong to the police and Glow;
+# Objects used (see `request_for`): the referral, holds and user belong to the police and Glow;
 # the refuge is Glow's; the project is delivered by New Era and Glow (not SWA, Pathway, police).
 # Rows run in this order for each user: reads, then writes on objects of their own, then the
 # session operations, logout last.
@@ -76,6 +76,7 @@ MATRIX: dict[str, str] = {
     "GET /api/v1/refuges/{refuge_id}/availability":                 "200 200 200 200 200 200 200 200 200 200 200 200 401",  # noqa: E501
     "GET /api/v1/refuges/{refuge_id}/availability/history":         "200 200 200 200 200 200 200 200 200 200 200 200 401",  # noqa: E501
     "GET /api/v1/beds/search":                                      "200 200 200 200 200 200 200 200 200 200 200 200 401",  # noqa: E501
+    "GET /api/v1/refuges/{refuge_id}/holds":                        "403 403 403 403 403 403 403 403 403 403 200 403 401",  # noqa: E501
     # funding
     "GET /api/v1/funds":                                            "200 200 200 200 200 200 200 200 200 200 200 200 401",  # noqa: E501
     "GET /api/v1/funds/{fund_id}":                                  "200 200 200 200 200 200 200 200 200 200 200 200 401",  # noqa: E501
@@ -101,16 +102,18 @@ MATRIX: dict[str, str] = {
     "GET /api/v1/vacancy-alerts/{alert_id}":                        "403 200 200 403 403 403 404 404 404 404 404 404 401",  # noqa: E501
     # writes, each on an object of its own
     "POST /api/v1/organisations":                                   "201 403 403 403 403 403 403 403 403 403 403 403 401",  # noqa: E501
+    "PATCH /api/v1/organisations/{organisation_id}":                "200 403 403 403 403 403 403 403 403 403 403 403 401",  # noqa: E501
     "POST /api/v1/services":                                        "201 403 403 403 403 403 403 403 403 403 403 403 401",  # noqa: E501
     "PATCH /api/v1/services/{service_id}":                          "200 403 403 403 403 403 403 403 403 403 403 403 401",  # noqa: E501
     "POST /api/v1/users":                                           "201 403 403 403 403 403 403 403 403 403 403 403 401",  # noqa: E501
     "PATCH /api/v1/users/{user_id}":                                "200 403 404 403 403 403 403 404 403 404 403 403 401",  # noqa: E501
-    "POST /api/v1/referrals":                                       "403 201 201 403 403 403 201 201 201 201 201 201 401",  # noqa: E501
+    "POST /api/v1/referrals":                                       "403 201 201 403 403 403 201 201 201 201 403 201 401",  # noqa: E501
     "POST /api/v1/referrals/{referral_id}/notes":                   "403 201 201 403 403 403 404 404 404 404 201 404 401",  # noqa: E501
     "POST /api/v1/referrals/{referral_id}/transitions":             "403 403 403 403 403 403 404 404 404 404 200 404 401",  # noqa: E501
     "POST /api/v1/referrals/{referral_id}/hold":                    "403 201 201 403 403 403 404 404 404 404 201 404 401",  # noqa: E501
     "DELETE /api/v1/referrals/{referral_id}/hold":                  "403 204 204 403 403 403 404 404 404 404 204 404 401",  # noqa: E501
     "PUT /api/v1/refuges/{refuge_id}/availability":                 "403 403 403 403 403 403 403 403 403 403 200 403 401",  # noqa: E501
+    "POST /api/v1/refuges/{refuge_id}/holds/{hold_id}/release":     "403 403 403 403 403 403 403 403 403 403 200 403 401",  # noqa: E501
     "POST /api/v1/funds":                                           "201 403 403 403 201 403 403 403 403 403 403 403 401",  # noqa: E501
     "PATCH /api/v1/funds/{fund_id}":                                "200 403 403 403 200 403 403 403 403 403 403 403 401",  # noqa: E501
     "POST /api/v1/projects":                                        "201 403 403 403 201 403 403 403 403 403 403 403 401",  # noqa: E501
@@ -177,8 +180,10 @@ class World:
     user: dict[str, object]
     referral: str = ""  # police → Glow's refuge: read, listed, noted
     to_accept: str = ""  # police → Glow's refuge: accepted by Glow
-    to_hold: str = ""  # police → Glow's refuge: a bed held at Pathway's refuge
+    to_hold: str = ""  # police → Glow's refuge: a single space to hold there
     held: str = ""  # police → Glow's refuge, with a family space held at Glow's refuge
+    hold_to_release: str = ""  # a single space at Glow's refuge, held by the police
+    glow_refuge_etag: str = ""
     glow_availability_etag: str = ""
     fund: int = 0
     fund_etag: str = ""
@@ -216,6 +221,15 @@ def build_world(client, login, ids) -> World:
             "id"
         ]
 
+    # Glow reports two free single rooms: one to hold in the table, one held to release.
+    glow = login("glow.staff")
+    url = f"/api/v1/refuges/{glow_refuge}/availability"
+    etag = _ok(client.get(url, headers=glow)).headers["ETag"]
+    spaces = [
+        {"space_type": "single", "total": 2, "vacant": 2},
+        {"space_type": "family", "total": 2, "vacant": 1},
+    ]
+    _ok(client.put(url, json={"spaces": spaces}, headers={**glow, "If-Match": etag}))
     world.referral, world.to_accept, world.to_hold, world.held = (refer() for _ in range(4))
     _ok(
         client.post(
@@ -225,6 +239,17 @@ def build_world(client, login, ids) -> World:
         ),
         201,
     )
+    world.hold_to_release = _ok(
+        client.post(
+            f"/api/v1/referrals/{refer()}/hold",
+            json={"refuge_id": glow_refuge, "space_type": "single"},
+            headers=officer,
+        ),
+        201,
+    ).get_json()["id"]
+    world.glow_refuge_etag = _ok(
+        client.get(f"/api/v1/services/{glow_refuge}", headers=officer)
+    ).headers["ETag"]
     response = _ok(client.get(f"/api/v1/refuges/{glow_refuge}/availability", headers=officer))
     world.glow_availability_etag = response.headers["ETag"]
 
@@ -310,6 +335,9 @@ def request_for(operation: str, w: World) -> Call:
         "GET /api/v1/refuges/{refuge_id}/availability/history": Call(
             "GET", f"/api/v1/refuges/{w.glow_refuge}/availability/history"
         ),
+        "GET /api/v1/refuges/{refuge_id}/holds": Call(
+            "GET", f"/api/v1/refuges/{w.glow_refuge}/holds"
+        ),
         "GET /api/v1/beds/search": Call("GET", "/api/v1/beds/search?space_type=family"),
         "GET /api/v1/funds": Call("GET", "/api/v1/funds"),
         "GET /api/v1/funds/{fund_id}": Call("GET", f"/api/v1/funds/{w.fund}"),
@@ -334,6 +362,9 @@ def request_for(operation: str, w: World) -> Call:
         "POST /api/v1/organisations": Call(
             "POST", "/api/v1/organisations", {"name": "Matrix Outreach", "kind": "provider"}
         ),
+        "PATCH /api/v1/organisations/{organisation_id}": Call(
+            "PATCH", f"/api/v1/organisations/{glow}", {"charity_number": "1234567"}
+        ),
         "POST /api/v1/services": Call(
             "POST",
             "/api/v1/services",
@@ -345,7 +376,10 @@ def request_for(operation: str, w: World) -> Call:
             },
         ),
         "PATCH /api/v1/services/{service_id}": Call(
-            "PATCH", f"/api/v1/services/{w.glow_refuge}", {"hours": "24 hours, every day"}
+            "PATCH",
+            f"/api/v1/services/{w.glow_refuge}",
+            {"hours": "24 hours, every day"},
+            {"If-Match": w.glow_refuge_etag},
         ),
         "POST /api/v1/users": Call(
             "POST",
@@ -370,10 +404,15 @@ def request_for(operation: str, w: World) -> Call:
         "POST /api/v1/referrals/{referral_id}/hold": Call(
             "POST",
             f"/api/v1/referrals/{w.to_hold}/hold",
-            {"refuge_id": w.service["Pathway refuge"], "space_type": "single"},
+            {"refuge_id": w.glow_refuge, "space_type": "single"},
         ),
         "DELETE /api/v1/referrals/{referral_id}/hold": Call(
             "DELETE", f"/api/v1/referrals/{w.held}/hold"
+        ),
+        "POST /api/v1/refuges/{refuge_id}/holds/{hold_id}/release": Call(
+            "POST",
+            f"/api/v1/refuges/{w.glow_refuge}/holds/{w.hold_to_release}/release",
+            {"reason_code": "not_suitable", "note": "Released by the access matrix."},
         ),
         "PUT /api/v1/refuges/{refuge_id}/availability": Call(
             "PUT",
@@ -404,6 +443,7 @@ def request_for(operation: str, w: World) -> Call:
                 "category": "other",
                 "lead_organisation_id": glow,
                 "amount_awarded_pence": 100_000,
+                "awarded_on": today,
             },
         ),
         "PATCH /api/v1/projects/{project_id}": Call(

@@ -98,7 +98,9 @@ def test_service_changes_are_recorded(client, login, db_session, ids):
     service_id = created.get_json()["id"]
     assert (
         client.patch(
-            f"/api/v1/services/{service_id}", json={"hours": "Mon-Fri"}, headers=admin
+            f"/api/v1/services/{service_id}",
+            json={"hours": "Mon-Fri"},
+            headers={**admin, "If-Match": created.headers["ETag"]},
         ).status_code
         == 200
     )
@@ -189,8 +191,12 @@ def test_the_trail_cannot_be_changed_through_the_api(client, login):
 
 
 def test_events_have_the_contracted_fields_newest_first_and_page(client, login, ids):
-    for _ in range(3):
-        client.post("/api/v1/auth/login", json={"username": "newera.staff", "password": "no"})
+    for i in range(3):  # from three addresses: each is the first failure of its pair
+        client.post(
+            "/api/v1/auth/login",
+            json={"username": "newera.staff", "password": "no"},
+            environ_base={"REMOTE_ADDR": f"192.0.2.{i + 1}"},
+        )
     admin = login("newera.admin")
     response = client.get("/api/v1/audit-events", query_string={"page_size": 2}, headers=admin)
     assert response.status_code == 200

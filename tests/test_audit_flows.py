@@ -44,19 +44,28 @@ def test_a_nights_work_is_on_the_trail_for_both_organisations_and_no_one_else(cl
     assert client.get(f"{URL}/{referral}", headers=glow).status_code == 404  # not Glow's
 
     swa_admin = trail(client, login("swa.admin"))
-    actions = [(e["username"], e["action"], e["outcome"]) for e in reversed(swa_admin)]
+    # SWA's admin sees SWA's people by name; the police and Glow as organisations.
+    police_org, glow_org = ids.org["Staffordshire Police"], ids.org["Glow"]
+    actions = [
+        (e["username"] or e["organisation_id"], e["action"], e["outcome"])
+        for e in reversed(swa_admin)
+    ]
     for expected in (
         ("swa.staff", "availability.report", "allowed"),
-        ("police.officer", "referral.create", "allowed"),  # about a referral SWA received
-        ("police.officer", "bed_hold.place", "allowed"),
+        (police_org, "referral.create", "allowed"),  # about a referral SWA received
+        (police_org, "bed_hold.place", "allowed"),
         ("swa.staff", "referral.read", "allowed"),
         ("swa.staff", "referral.list", "allowed"),
         ("swa.staff", "referral.accept", "allowed"),
     ):
         assert expected in actions, expected
+    others = [e for e in swa_admin if e["organisation_id"] != ids.org["Staffordshire Women's Aid"]]
+    assert others and all(
+        e["username"] is e["user_id"] is e["client_address"] is None for e in others
+    )
     # Glow's refused look was at SWA's referral: SWA's admin sees that attempt (it is how misuse
     # is spotted), but none of Glow's other events.
-    glow_seen = [(e["action"], e["outcome"]) for e in swa_admin if e["username"] == "glow.staff"]
+    glow_seen = [(e["action"], e["outcome"]) for e in swa_admin if e["organisation_id"] == glow_org]
     assert glow_seen == [("referral.read", "refused")]
 
     about_it = trail(client, login("police.admin"), resource_type="referral", resource_id=referral)
@@ -196,6 +205,7 @@ def test_creating_a_project_is_audited(client, login, ids, db_session):
             "category": "street_lighting",
             "lead_organisation_id": ids.org["Staffordshire Commissioner's Office"],
             "amount_awarded_pence": 1_500_000,
+            "awarded_on": "2026-11-02",
             "areas": ["E07000197"],
         },
         headers=login("opcc.staff"),

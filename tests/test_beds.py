@@ -457,8 +457,10 @@ def test_a_full_refuge_drops_out_of_search_at_once(client, login, ids):
 def test_a_changed_facility_shows_in_search_at_once(client, login, ids):
     officer = login("police.officer")
     assert names(search(client, officer, "?pets=true"), ids) == [GLOW]
+    admin = login("swa.admin")
+    url = f"/api/v1/services/{ids.service[SWA]}"
     changed = client.patch(
-        f"/api/v1/services/{ids.service[SWA]}",
+        url,
         json={
             "facilities": {
                 "max_children": 4,
@@ -470,7 +472,7 @@ def test_a_changed_facility_shows_in_search_at_once(client, login, ids):
                 "languages": ["English"],
             }
         },
-        headers=login("swa.admin"),
+        headers={**admin, "If-Match": client.get(url, headers=admin).headers["ETag"]},
     )
     assert changed.status_code == 200
     assert sorted(names(search(client, officer, "?pets=true"), ids)) == sorted([GLOW, SWA])

@@ -68,6 +68,7 @@ def new_project(client, headers, ids, **overrides) -> dict:
         "amount_awarded_pence": 12_345_678,
         "planned_start": "2026-12-01",
         "planned_end": "2027-11-30",
+        "awarded_on": "2026-11-02",
         **overrides,
     }
     created = client.post("/api/v1/projects", json=body, headers=headers)
@@ -252,6 +253,7 @@ def test_a_project_must_name_real_funds_and_organisations(client, login, ids):
         "category": "other",
         "lead_organisation_id": ids.org["Glow"],
         "amount_awarded_pence": 100,
+        "awarded_on": "2026-11-02",
     }
     for bad in (
         {"fund_id": 999_999},
@@ -281,17 +283,17 @@ def test_a_delivery_partner_reports_spend_and_outputs_on_its_own_project(
 
     spend = client.post(
         f"/api/v1/projects/{pid}/spend",
-        json={"period": "2030-Q3", "actual_pence": 1_234_567, "forecast_pence": 1_300_000},
+        json={"period": "2024-Q3", "actual_pence": 1_234_567, "forecast_pence": 1_300_000},
         headers=h,
     )
     assert spend.status_code == 201, spend.get_json()
     again = client.post(
-        f"/api/v1/projects/{pid}/spend", json={"period": "2030-Q3", "actual_pence": 1}, headers=h
+        f"/api/v1/projects/{pid}/spend", json={"period": "2024-Q3", "actual_pence": 1}, headers=h
     )
     assert again.status_code == 409
     forecast_only = client.post(
         f"/api/v1/projects/{pid}/spend",
-        json={"period": "2030-Q4", "forecast_pence": 500_001},
+        json={"period": "2024-Q4", "forecast_pence": 500_001},
         headers=h,
     )
     assert forecast_only.status_code == 201
@@ -301,7 +303,7 @@ def test_a_delivery_partner_reports_spend_and_outputs_on_its_own_project(
     assert after["forecast_pence"] == before["forecast_pence"] + 1_234_567 + 500_001
 
     # The quarter's actual arrives: correct the line with its ETag.
-    corrected = patch(client, h, f"/api/v1/projects/{pid}/spend/2030-Q4", {"actual_pence": 499_999})
+    corrected = patch(client, h, f"/api/v1/projects/{pid}/spend/2024-Q4", {"actual_pence": 499_999})
     assert corrected.status_code == 200, corrected.get_json()
     final, _ = read(client, h, f"/api/v1/projects/{pid}")
     assert final["spent_pence"] == after["spent_pence"] + 499_999
@@ -435,6 +437,7 @@ def test_analysts_and_the_police_only_read(client, login, ids, username):
                 "category": "other",
                 "lead_organisation_id": ids.org["Staffordshire Police"],
                 "amount_awarded_pence": 1,
+                "awarded_on": "2026-11-02",
             },
             headers=h,
         ),

@@ -51,6 +51,7 @@ def new_project(client, h, ids, fund_id: int, award: int, **extra) -> int:
         "delivery_organisation_ids": [ids.org["Glow"]],
         "areas": ["E06000021"],
         "amount_awarded_pence": award,
+        "awarded_on": extra.pop("awarded_on", "2026-01-15"),
         **extra,
     }
     created = client.post("/api/v1/projects", json=body, headers=h)

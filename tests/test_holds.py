@@ -98,7 +98,7 @@ def test_an_officer_holds_the_last_family_room_and_nobody_else_gets_it(
 ):
     officer = login("police.officer")
     glow = ids.service[GLOW]
-    first, second = refer(GLOW), refer(SWA)
+    first, second = refer(GLOW), refer(GLOW)
     assert family_in_search(client, officer, glow) == 1
 
     response = hold(client, officer, first, glow)
@@ -122,7 +122,7 @@ def test_an_officer_holds_the_last_family_room_and_nobody_else_gets_it(
     taken = hold(client, officer, second, glow)
     assert taken.status_code == 409
     assert "No family space is available" in taken.get_json()["message"]
-    again = hold(client, officer, first, ids.service[SWA])
+    again = hold(client, officer, first, glow, "single")
     assert again.status_code == 409 and "already holds" in again.get_json()["message"]
 
     assert "hold_placed" in timeline(client, officer, first)
@@ -151,8 +151,12 @@ def test_releasing_a_hold_gives_the_space_back_at_once(client, login, ids, refer
     assert db_session.scalar(
         sa.select(sa.func.count()).where(AuditEvent.action == "bed_hold.release")
     )
-    # Released, the referral may hold again.
-    assert hold(client, officer, referral, glow).status_code == 201
+    # Released, the officer cannot renew it by holding again before it would have ended ...
+    renewed = hold(client, officer, referral, glow)
+    assert renewed.status_code == 403
+    assert "only the refuge can hold one again" in renewed.get_json()["message"]
+    # ... but the refuge, which agrees, can.
+    assert hold(client, login("glow.staff"), referral, glow).status_code == 201
 
 
 def test_the_receiving_refuge_may_hold_and_release_too(client, login, ids, refer):
@@ -181,8 +185,10 @@ def test_a_lapsed_hold_frees_its_space_without_any_job(client, login, ids, refer
     assert client.get(f"{URL}/{first}", headers=officer).get_json()["hold"] is None
     assert client.delete(f"{URL}/{first}/hold", headers=officer).status_code == 404
     assert hold(client, officer, second, glow).status_code == 201
-    # The first referral may hold elsewhere now; its lapsed hold is tidied away.
-    assert hold(client, officer, first, ids.service[SWA]).status_code == 201
+    # Once the space is free again, the first referral may hold again (its hold ended by
+    # itself: that is no renewal); its lapsed hold is tidied away.
+    assert client.delete(f"{URL}/{second}/hold", headers=officer).status_code == 204
+    assert hold(client, officer, first, glow).status_code == 201
     db_session.rollback()
     states = db_session.scalars(
         sa.select(BedHold.state)
@@ -295,17 +301,22 @@ def test_a_declined_withdrawn_or_redirected_referral_gives_the_space_back(
     assert "a bed space can be held only" in refused.get_json()["message"]
 
 
-def test_a_hold_at_another_refuge_is_released_when_the_referral_is_accepted_elsewhere(
+def test_a_redirected_referral_gives_its_space_back_and_holds_at_its_new_refuge(
     client, login, ids, refer
 ):
     officer = login("police.officer")
     referral = refer(SWA)
-    assert hold(client, officer, referral, ids.service[GLOW]).status_code == 201
-    assert act(client, login("swa.staff"), referral, action="accept").status_code == 200
-    glow = figures(client, officer, ids.service[GLOW])
-    assert glow["vacant"] == 1 and glow["available"] == 1
-    swa = figures(client, officer, ids.service[SWA])
-    assert swa["vacant"] == 1  # no hold there, so no admission counted
+    assert hold(client, officer, referral, ids.service[SWA]).status_code == 201
+    redirected = act(
+        client, login("swa.staff"), referral, action="redirect", to_service_id=ids.service[GLOW]
+    )
+    assert redirected.status_code == 200
+    assert figures(client, officer, ids.service[SWA])["available"] == 1
+    onward = redirected.get_json()["redirected_to"]
+    # The onward referral is addressed to Glow: a space is held there, and no longer at SWA.
+    assert hold(client, officer, onward, ids.service[SWA]).status_code == 403
+    assert hold(client, officer, onward, ids.service[GLOW]).status_code == 201
+    assert figures(client, officer, ids.service[GLOW])["available"] == 0
 
 
 # --- a refuge's report smaller than its holds ----------------------------------------------------

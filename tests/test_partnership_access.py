@@ -83,8 +83,20 @@ PUBLIC = {
     ("/readyz", "GET"),
     ("/openapi.json", "GET"),
     ("/docs", "GET"),
+    ("/docs/assets/<filename>", "GET"),
     ("/api/v1/auth/login", "POST"),
     ("/api/v1/auth/refresh", "POST"),
+    # The public directory (Open Referral UK): read-only, tests/test_oruk.py
+    ("/oruk/", "GET"),
+    ("/oruk/openapi.json", "GET"),
+    ("/oruk/services", "GET"),
+    ("/oruk/services/<uuid:service_id>", "GET"),
+    ("/oruk/service_at_locations", "GET"),
+    ("/oruk/service_at_locations/<uuid:service_at_location_id>", "GET"),
+    ("/oruk/taxonomies", "GET"),
+    ("/oruk/taxonomies/<uuid:taxonomy_id>", "GET"),
+    ("/oruk/taxonomy_terms", "GET"),
+    ("/oruk/taxonomy_terms/<uuid:term_id>", "GET"),
 }
 
 
@@ -167,9 +179,10 @@ def test_a_refuge_user_cannot_change_another_refuges_address(client, login, ids)
 
 def test_an_org_admin_manages_only_their_own_services(client, login, ids):
     swa_refuge = ids.service["Staffordshire Women's Aid refuge"]
-    changed = client.patch(
-        f"/api/v1/services/{swa_refuge}", json={"hours": "24/7"}, headers=login("swa.admin")
-    )
+    admin = login("swa.admin")
+    url = f"/api/v1/services/{swa_refuge}"
+    etag = client.get(url, headers=admin).headers["ETag"]
+    changed = client.patch(url, json={"hours": "24/7"}, headers={**admin, "If-Match": etag})
     assert changed.status_code == 200 and changed.get_json()["hours"] == "24/7"
     new = {
         "organisation_id": ids.org["Glow"],

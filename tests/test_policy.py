@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import inspect
 import uuid
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 from partnership_api import policy
 from partnership_api.demo import ORGANISATIONS, USERS
 from partnership_api.domain_errors import Refused
-from partnership_api.policy import Actor, NewUser
+from partnership_api.policy import Actor, HoldAttempt, NewUser
 
 ORG_IDS = {name: number for number, (name, _kind, _areas) in enumerate(ORGANISATIONS, start=1)}
 ORG_KINDS = {name: kind for name, kind, _areas in ORGANISATIONS}
@@ -60,6 +61,7 @@ FUNCTIONS: dict[str, frozenset[str]] = {
     "funding.export": EVERYONE,
     "stats.read": EVERYONE,
     "organisation.create": frozenset({"partnership.admin"}),
+    "organisation.change": frozenset({"partnership.admin"}),
     "service.create": ORG_ADMINS,
     "user.manage": ORG_ADMINS,
     "audit.read": ORG_ADMINS,
@@ -92,6 +94,20 @@ SWA_USER = NewUser(organisation_id=SWA, partnership_admin=False)
 NEW_PARTNERSHIP_ADMIN = NewUser(organisation_id=None, partnership_admin=True)
 
 REFERRAL_PARTIES = frozenset({"police.officer", "police.admin", "glow.staff"})
+
+# Holds (issue 18): the police's referral goes to Glow's refuge (service 5).
+GLOW_REFUGE = SimpleNamespace(id=5, organisation_id=GLOW, kind="refuge")
+TO_GLOW_REFUGE = SimpleNamespace(
+    id=uuid.uuid4(), from_organisation_id=POLICE, to_organisation_id=GLOW, to_service_id=5
+)
+HOLD_THERE = HoldAttempt(TO_GLOW_REFUGE, refuge_id=5, refuge_organisation_id=GLOW)
+HOLD_ELSEWHERE = HoldAttempt(TO_GLOW_REFUGE, refuge_id=4, refuge_organisation_id=SWA)
+HOLD_AGAIN = HoldAttempt(
+    TO_GLOW_REFUGE,
+    refuge_id=5,
+    refuge_organisation_id=GLOW,
+    earlier_hold_lasts_until=datetime(2099, 1, 1, tzinfo=UTC),
+)
 
 
 def outcomes(allowed: frozenset[str], forbidden: frozenset[str] = frozenset()) -> dict:
@@ -151,6 +167,25 @@ OBJECTS: dict[tuple[str, str], tuple[object, dict]] = {
     ("user.create", "a partnership admin"): (
         NEW_PARTNERSHIP_ADMIN,
         forbidden_unless(frozenset({"partnership.admin"})),
+    ),
+    # Nobody refers to their own organisation's services (Glow's only user here: glow.staff).
+    ("referral.create", "Glow refuge"): (
+        GLOW_REFUGE,
+        outcomes(EVERYONE - {"glow.staff"}, frozenset({"glow.staff"})),
+    ),
+    # A hold only at the refuge the referral goes to; renewal only by that refuge.
+    ("bed_hold.place", "at the referral's refuge"): (HOLD_THERE, outcomes(REFERRAL_PARTIES)),
+    ("bed_hold.place", "at another refuge"): (
+        HOLD_ELSEWHERE,
+        outcomes(frozenset(), REFERRAL_PARTIES),
+    ),
+    ("bed_hold.place", "again within its lifetime"): (
+        HOLD_AGAIN,
+        outcomes(frozenset({"glow.staff"}), frozenset({"police.officer", "police.admin"})),
+    ),
+    ("refuge.holds", "SWA refuge"): (
+        SWA_REFUGE,
+        forbidden_unless(frozenset({"swa.staff", "swa.admin"})),
     ),
     ("project.change", "delivered by New Era"): (
         PROJECT,
@@ -264,11 +299,20 @@ def test_progress_is_told_from_change_by_the_fields_changed(part, fields, action
 
 
 @pytest.mark.parametrize("username", sorted(ACTORS))
-def test_each_user_sees_a_refuges_address_only_in_its_own_organisation(username):
+def test_each_user_sees_a_services_address_only_in_its_own_organisation(username):
     actor = ACTORS[username]
     assert policy.sees_address(actor, SWA_REFUGE) is (actor.org_id == SWA)
-    assert policy.sees_address(actor, SimpleNamespace(kind="helpline", organisation_id=SWA))
+    helpline = SimpleNamespace(kind="helpline", organisation_id=SWA)
+    assert policy.sees_address(actor, helpline) is (actor.org_id == SWA)
     assert not policy.sees_address(None, SWA_REFUGE)
+
+
+@pytest.mark.parametrize("username", sorted(ACTORS))
+def test_each_user_sees_a_person_only_in_its_own_organisation(username):
+    actor = ACTORS[username]
+    assert policy.sees_person(actor, actor.org_id)
+    assert policy.sees_person(actor, POLICE) is (actor.org_id == POLICE or actor.partnership_admin)
+    assert policy.sees_person(actor, None)  # a sign-in attempt about their organisation's user
 
 
 def _where(stmt: sa.Select) -> str:

@@ -103,7 +103,7 @@ def test_a_high_risk_victim_goes_from_the_police_via_swa_to_glow(client, login, 
 
     # The officer refers her to Staffordshire Women's Aid's refuge.
     first = make(client, police, victim_referral(ids.service[SWA_REFUGE]))
-    assert re.fullmatch(r"REF-\d{4}-\d{6}", first["reference"])
+    assert re.fullmatch(r"REF-\d{4}-[0-9A-HJKMNP-TV-Z]{8}", first["reference"])
     assert first["status"] == "submitted"
     assert first["do_not_contact"] is True and first["safe_contact"]["do_not_contact"] is True
     assert first["from_organisation_id"] == ids.org["Staffordshire Police"]
@@ -533,13 +533,28 @@ def test_a_key_is_the_users_own(client, login, ids, db_session):
     assert too_long.status_code == 422
 
 
-def test_references_are_numbered_in_order(client, login, ids):
-    police = login("police.officer")
-    made = [make(client, police, victim_referral(ids.service[SWA_REFUGE])) for _ in range(3)]
-    numbers = [int(r["reference"].rsplit("-", 1)[1]) for r in made]
-    assert numbers == [numbers[0], numbers[0] + 1, numbers[0] + 2]
-    year = datetime.fromisoformat(made[0]["created_at"]).year
-    assert all(r["reference"].startswith(f"REF-{year}-") for r in made)
+def test_a_partner_cannot_count_other_organisations_referrals_from_its_own_references(
+    client, login, ids
+):
+    # New Era refers twice, the police refer in between: New Era's two references must not
+    # say how many referrals the partnership made between them.
+    newera, police = login("newera.staff"), login("police.officer")
+    first = make(client, newera, victim_referral(ids.service[SWA_REFUGE]))
+    for _ in range(3):
+        make(client, police, victim_referral(ids.service[SWA_REFUGE]))
+    second = make(client, newera, victim_referral(ids.service[SWA_REFUGE]))
+    year = datetime.fromisoformat(first["created_at"]).year
+    shape = rf"REF-{year}-[0-9A-HJKMNP-TV-Z]{{8}}"
+    assert re.fullmatch(shape, first["reference"]) and re.fullmatch(shape, second["reference"])
+    first_code, second_code = (r["reference"].rsplit("-", 1)[1] for r in (first, second))
+    assert first_code != second_code
+    # Not a counter in any base the alphabet could be read in.
+    digits = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+    def as_number(code: str) -> int:
+        return sum(digits.index(c) * 32**i for i, c in enumerate(reversed(code)))
+
+    assert abs(as_number(second_code) - as_number(first_code)) > 1000
 
 
 # --- lists and their filters --------------------------------------------------------------------

@@ -8,6 +8,8 @@ lists that site in ``CORS_ORIGINS``.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests import faultlib
@@ -102,9 +104,60 @@ def test_the_docs_page_has_a_restrictive_content_security_policy(client):
         assert "'unsafe-eval'" not in sources, directive
         assert not any(s in ("http:", "https:") for s in sources), directive
     assert "data:" not in policy["script-src"]
-    # The Swagger UI bundle comes from one CDN, named; the page's scripts from the API itself.
-    assert set(policy["script-src"]) <= {"'self'", "'unsafe-inline'", "cdn.jsdelivr.net"}
-    assert "cdn.jsdelivr.net" in docs.get_data(as_text=True)
+    # Every source is the API itself (or inline): the policy names no other host.
+    for directive, sources in policy.items():
+        assert set(sources) <= {"'none'", "'self'", "'unsafe-inline'", "data:"}, directive
+    assert "data:" not in policy["script-src"]
+
+
+def _references(html_or_css: str) -> list[str]:
+    """Every script, style sheet, image and font an HTML page or a style sheet loads."""
+    found = re.findall(r"""<(?:script|img)[^>]*\ssrc=["']([^"']+)""", html_or_css)
+    found += re.findall(r"""<link[^>]*\shref=["']([^"']+)""", html_or_css)
+    found += re.findall(r"""@import\s+["']([^"']+)""", html_or_css)
+    found += [
+        url.strip("\"' ")
+        for url in re.findall(r"url\(([^)]*)\)", html_or_css)
+        if not url.strip("\"' ").startswith("data:")
+    ]
+    return found
+
+
+def test_the_docs_page_loads_every_script_style_and_font_from_the_app_itself(client):
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    page = docs.get_data(as_text=True)
+    assets = _references(page)
+    scripts = [a for a in assets if a.endswith(".js")]
+    assert len(scripts) == 2 and any(a.endswith(".css") for a in assets)  # the Swagger UI bundle
+    assert "jsdelivr" not in page and "unpkg" not in page and "validator.swagger.io" not in page
+    checked = set()
+    while assets:
+        url = assets.pop()
+        if url in checked:
+            continue
+        checked.add(url)
+        # Served by the app: a path on this host, never another scheme or host.
+        assert url.startswith("/") and not url.startswith("//"), url
+        answer = client.get(url)
+        assert answer.status_code == 200, url
+        assert answer.headers["X-Content-Type-Options"] == "nosniff", url
+        if url.endswith(".css"):
+            assets += _references(answer.get_data(as_text=True))
+    # The spec the page loads is the app's own too.
+    assert '"/openapi.json"' in page
+
+
+def test_the_docs_assets_serve_only_the_swagger_ui_files(client):
+    for path in (
+        "/docs/assets/package.json",
+        "/docs/assets/..%2f..%2fpyproject.toml",
+        "/docs/assets/index.html",
+        "/docs/assets/absolute-path.js",
+    ):
+        answer = client.get(path)
+        assert answer.status_code == 404, path
+        assert answer.is_json, path
 
 
 def test_the_server_does_not_name_its_software_in_error_answers(client):

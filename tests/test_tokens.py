@@ -1,7 +1,9 @@
 """Stolen, forged and stale tokens, sessions, and sign-in throttling, told by an attacker.
 
-Every forged or stale token is answered with a JSON 401 and leaves a refused ``auth.token``
-event in the audit trail. Sessions live in the database, so a logout, a deactivation or a
+Every forged or stale token is answered with a JSON 401 and counted against the caller's
+address; the first failure of an address's window leaves one refused ``auth.failures`` event in
+the audit trail (a flood of junk tokens cannot flood the trail: see the end of this file).
+Sessions live in the database, so a logout, a deactivation or a
 password reset is honoured at once, by this process and by any other serving the same data.
 """
 
@@ -65,18 +67,28 @@ def _token_refusals(db_session) -> int:
     db_session.rollback()  # see what the requests committed
     return db_session.scalar(
         sa.select(sa.func.count(AuditEvent.id)).where(
-            AuditEvent.action == "auth.token", AuditEvent.outcome == "refused"
+            AuditEvent.action == "auth.failures", AuditEvent.outcome == "refused"
         )
     )
 
 
+def _address_failures(db_session, address: str = "127.0.0.1") -> int:
+    from partnership_api.models.partnership import AuthCounter
+
+    db_session.rollback()
+    counter = db_session.get(AuthCounter, f"address:{address}")
+    return counter.count if counter else 0
+
+
 def _assert_refused_and_audited(client, db_session, token: str) -> None:
-    before = _token_refusals(db_session)
+    counted = _address_failures(db_session)
     response = client.get("/api/v1/me", headers=_bearer(token))
     assert response.status_code == 401
     assert response.is_json
     assert response.get_json()["message"] == "A valid access token is required."
-    assert _token_refusals(db_session) == before + 1
+    # Counted against the address, and the address's window is on the audit trail once.
+    assert _address_failures(db_session) == counted + 1
+    assert _token_refusals(db_session) == 1
 
 
 @pytest.fixture
@@ -236,7 +248,8 @@ def test_the_refusal_is_audited_with_the_callers_address_and_request_id(client, 
         sa.select(AuditEvent).where(AuditEvent.request_id == "stolen-token-probe-1")
     )
     assert event is not None
-    assert (event.action, event.outcome, event.user_id) == ("auth.token", "refused", None)
+    assert (event.action, event.outcome, event.user_id) == ("auth.failures", "refused", None)
+    assert event.details["first_action"] == "auth.token"
     assert event.client_address == "203.0.113.9"
 
 
@@ -414,20 +427,28 @@ def _twenty_wrong(client, username: str, address: str = "127.0.0.1") -> list:
     return [_attempt(client, username, f"wrong-{i}", address) for i in range(20)]
 
 
-def test_twenty_wrong_passwords_lock_the_account_and_then_the_right_one_is_refused(client):
+def test_wrong_passwords_lock_the_address_and_name_pair_and_then_the_right_one_is_refused(
+    client,
+):
     answers = _twenty_wrong(client, "swa.staff")
     assert all(a.is_json for a in answers)
     statuses = [a.status_code for a in answers]
-    assert set(statuses) <= {401, 429}
-    assert statuses[0] == 401 and statuses[-1] == 429
-    first_lock = statuses.index(429)
-    assert all(s == 429 for s in statuses[first_lock:])
+    assert statuses[:5] == [401] * 5
+    assert statuses[5:] == [429] * 15
     assert "Retry-After" in answers[-1].headers
-
-    # The lock follows the account, not the address: from a fresh address too.
-    right = _attempt(client, "swa.staff", DEMO_PASSWORD, "192.0.2.50")
+    right = _attempt(client, "swa.staff", DEMO_PASSWORD)
     assert right.status_code == 429 and right.is_json
     assert "access_token" not in right.get_json()
+
+
+def test_a_hostile_partner_cannot_lock_the_refuges_night_worker_out(client):
+    # From their own office, someone types the on-call worker's name with wrong passwords,
+    # again and again: only their own address is locked for that name.
+    hostile = [_attempt(client, "swa.staff", f"guess-{i}", "203.0.113.66") for i in range(12)]
+    assert hostile[-1].status_code == 429
+    # The night worker, at the refuge, signs in at once.
+    night_worker = _attempt(client, "swa.staff", DEMO_PASSWORD, "192.0.2.80")
+    assert night_worker.status_code == 200, night_worker.get_json()
 
 
 def test_the_lock_holds_on_a_worker_whose_rate_limiter_has_counted_nothing(client):
@@ -440,19 +461,32 @@ def test_the_lock_holds_on_a_worker_whose_rate_limiter_has_counted_nothing(clien
     assert "access_token" not in right.get_json()
 
 
-def test_the_lock_is_audited(client, db_session):
+def test_the_per_address_sign_in_limit_is_shared_by_every_worker(client):
+    from partnership_api.extensions import limiter
+
+    # make run serves three workers: without shared storage each would grant the whole budget.
+    answers = [_attempt(client, f"guess.{i}", "wrong", "198.51.100.20") for i in range(20)]
+    assert [a.status_code for a in answers] == [401] * 20
+    limiter.reset()  # a worker whose own memory has counted nothing
+    assert _attempt(client, "guess.x", "wrong", "198.51.100.20").status_code == 429
+
+
+def test_the_lock_is_audited_once_not_per_attempt(client, db_session):
     from partnership_api.models.audit import AuditEvent
 
     _twenty_wrong(client, "glow.staff")
     db_session.rollback()
-    refused = db_session.scalar(
-        sa.select(sa.func.count(AuditEvent.id)).where(
+    refused = db_session.scalars(
+        sa.select(AuditEvent.details)
+        .where(
             AuditEvent.action == "auth.login",
             AuditEvent.outcome == "refused",
             AuditEvent.username == "glow.staff",
         )
-    )
-    assert refused >= 5
+        .order_by(AuditEvent.id)
+    ).all()
+    # The first wrong password, and the one that locked the pair: not twenty rows.
+    assert refused == [{"reason": "bad_credentials"}, {"reason": "pair_locked"}]
 
 
 def test_an_unknown_username_is_throttled_exactly_like_a_real_one(client):
@@ -466,9 +500,9 @@ def test_an_unknown_username_is_throttled_exactly_like_a_real_one(client):
 def test_a_locked_account_and_a_throttled_unknown_name_read_the_same(client):
     from partnership_api.extensions import limiter
 
-    # The database lock (real accounts) and the rate limiter (any name) must not be told apart
-    # by their message: otherwise the message says whether the account exists.
-    _twenty_wrong(client, "swa.admin")
+    # The pair lock and the per-address limit must not be told apart by their message, nor
+    # a real name from an unknown one: otherwise the message says whether the account exists.
+    _twenty_wrong(client, "swa.admin", "192.0.2.3")
     limiter.reset()
     locked = _attempt(client, "swa.admin", "wrong-again", "192.0.2.3")
     throttled = _twenty_wrong(client, "no.such.admin", "192.0.2.4")[-1]
@@ -496,3 +530,51 @@ def test_one_address_trying_many_names_is_throttled_and_another_address_is_not(c
 def test_throttling_one_account_does_not_lock_out_another(client):
     _twenty_wrong(client, "opcc.staff")
     assert _attempt(client, "opcc.analyst", DEMO_PASSWORD, "192.0.2.44").status_code == 200
+
+
+# --- failed authentication per client address: no audit flood -------------------------------------
+
+
+def test_a_flood_of_junk_tokens_from_one_address_writes_one_audit_event_and_then_429(
+    client, db_session
+):
+    from partnership_api.models.audit import AuditEvent
+
+    db_session.rollback()
+    before = db_session.scalar(sa.select(sa.func.count(AuditEvent.id)))
+    address = {"REMOTE_ADDR": "203.0.113.40"}
+    junk = [
+        {"Authorization": "Bearer garbage"},
+        {"Authorization": "Basic cG9saWNlLm9mZmljZXI6Z3Vlc3M="},
+        {"Authorization": "Bearer not.a.jwt"},
+    ]
+    statuses = [
+        client.get("/api/v1/me", headers=junk[i % 3], environ_base=address).status_code
+        for i in range(25)
+    ]
+    # Junk refresh tokens count in the same budget.
+    statuses += [
+        client.post(
+            "/api/v1/auth/refresh", headers=_bearer(f"junk-{i}"), environ_base=address
+        ).status_code
+        for i in range(15)
+    ]
+    assert statuses[:30] == [401] * 30
+    assert statuses[30:] == [429] * 10
+    db_session.rollback()
+    written = db_session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.id > before).order_by(AuditEvent.id)
+    ).all()
+    assert [(e.action, e.client_address) for e in written] == [("auth.failures", "203.0.113.40")]
+    assert written[0].details["limit"] == 30
+    # Another address is not affected, and a valid token from the flooded one still works.
+    other = client.get("/api/v1/me", headers=junk[0], environ_base={"REMOTE_ADDR": "192.0.2.9"})
+    assert other.status_code == 401
+
+
+def test_a_flooded_address_still_serves_a_signed_in_officer(client, officer):
+    address = {"REMOTE_ADDR": "203.0.113.41"}
+    for _ in range(31):
+        client.get("/api/v1/me", headers=_bearer("garbage"), environ_base=address)
+    good = client.get("/api/v1/me", headers=_bearer(officer["access_token"]), environ_base=address)
+    assert good.status_code == 200

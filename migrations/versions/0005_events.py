@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0005_events'
-down_revision = '0001'
+down_revision = '0004_daily_use'
 branch_labels = None
 depends_on = None
 

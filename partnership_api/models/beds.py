@@ -12,6 +12,9 @@ from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 
 SPACE_TYPES = ("single", "family", "accessible")
+# ``active`` holds count against the spaces until ``expires_at`` (``live_hold``); ``lapsed``
+# marks an expired one that was tidied away when its referral took a new hold.
+HOLD_STATES = ("active", "released", "admitted", "lapsed")
 
 
 class BedSpace(db.Model):
@@ -65,9 +68,7 @@ class AvailabilityReport(db.Model):
 class BedHold(db.Model):
     """One space of a type at a refuge, reserved for a referral until ``expires_at``.
 
-    States: ``active`` holds count against the spaces until ``expires_at`` (``live_hold``);
-    then ``released``, ``admitted``, or ``lapsed`` (an expired one tidied away when its
-    referral took a new hold).
+    Its state is one of ``HOLD_STATES``.
     """
 
     __tablename__ = "bed_holds"

@@ -29,6 +29,8 @@ CATEGORIES = (
 )
 PROJECT_STATUSES = ("planned", "in_delivery", "completed", "cancelled")
 OPEN_PROJECT_STATUSES = ("planned", "in_delivery")
+# The statuses a project may be recorded in when it is added: not yet over.
+STARTING_PROJECT_STATUSES = ("planned", "in_delivery")
 # Where a project may go from each status (staying put is not a transition).
 PROJECT_TRANSITIONS = {
     "planned": ("in_delivery", "cancelled"),
@@ -40,6 +42,18 @@ RAG_VALUES = ("green", "amber", "red")
 RAG_DIMENSIONS = ("delivery", "spend", "risk")
 # A spend line's period: a calendar quarter, "2026-Q3".
 PERIOD_PATTERN = r"^(20[0-9]{2})-Q([1-4])$"
+
+
+def period_of(day: date) -> str:
+    """The calendar quarter a day falls in, written as a spend line's period ("2026-Q4")."""
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def period_has_ended(period: str, today: date) -> bool:
+    """Whether the quarter is over (periods of one form compare as strings)."""
+    return period < period_of(today)
+
+
 MONEY = sa.BigInteger()
 
 

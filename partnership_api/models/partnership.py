@@ -8,25 +8,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from partnership_api.areas import AREAS  # noqa: F401 - its old home, still imported from here
 from partnership_api.extensions import db
-from partnership_api.models.base import Timestamped
+from partnership_api.models.base import Timestamped, utcnow
 
 ORGANISATION_KINDS = ("police", "commissioner", "provider")
 SERVICE_KINDS = ("refuge", "victim_support", "perpetrator_programme", "helpline")
 ROLES = ("staff", "analyst", "admin")
-
-# The county's local authority districts, by ONS GSS code.
-AREAS = {
-    "E07000192": "Cannock Chase",
-    "E07000193": "East Staffordshire",
-    "E07000194": "Lichfield",
-    "E07000195": "Newcastle-under-Lyme",
-    "E07000196": "South Staffordshire",
-    "E07000197": "Stafford",
-    "E07000198": "Staffordshire Moorlands",
-    "E07000199": "Tamworth",
-    "E06000021": "Stoke-on-Trent",
-}
 
 
 class Organisation(Timestamped, db.Model):
@@ -36,6 +24,13 @@ class Organisation(Timestamped, db.Model):
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
     kind: Mapped[str] = mapped_column(sa.String(20))
     areas: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    # The public directory (/oruk) names an organisation by this id, never by ``id``.
+    public_id: Mapped[uuid.UUID] = mapped_column(unique=True, default=uuid.uuid4)
+    description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # Registered numbers, when the organisation has them: the Charity Commission for England
+    # and Wales and Companies House. They identify it in the 360Giving export.
+    charity_number: Mapped[str | None] = mapped_column(sa.String(8))
+    company_number: Mapped[str | None] = mapped_column(sa.String(8))
 
     services: Mapped[list[Service]] = relationship(back_populates="organisation", lazy="raise")
 
@@ -55,10 +50,27 @@ class Service(Timestamped, db.Model):
     # Secret for refuges: never leaves the service's own organisation (see policy.py).
     address: Mapped[str | None] = mapped_column(sa.Text)
     active: Mapped[bool] = mapped_column(default=True)
+    # The public directory (/oruk): its own id for the service, the organisation admin's
+    # choice to list it, and what people looking for help need to know. A refuge is listed
+    # without any location, whatever is set here (partnership_api/oruk).
+    public_id: Mapped[uuid.UUID] = mapped_column(unique=True, default=uuid.uuid4)
+    public: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    eligibility: Mapped[str | None] = mapped_column(sa.Text)
+    minimum_age: Mapped[int | None]
+    maximum_age: Mapped[int | None]
+    languages: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    # [{"days": ["MO", …], "opens_at": "09:00", "closes_at": "17:00"}], UK local time.
+    opening_hours: Mapped[list[dict]] = mapped_column(sa.JSON, default=list)
+    # The ETag: a change names the version it read (If-Match) and moves it on by one.
+    version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
 
     organisation: Mapped[Organisation] = relationship(back_populates="services", lazy="joined")
     area_links: Mapped[list[ServiceArea]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="ServiceArea.gss_code"
+    )
+    taxonomy_links: Mapped[list[ServiceTaxonomyTerm]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ServiceTaxonomyTerm.term_code"
     )
 
     @property
@@ -69,6 +81,18 @@ class Service(Timestamped, db.Model):
     def areas(self, codes: list[str]) -> None:
         wanted = list(dict.fromkeys(codes))
         self.area_links = [ServiceArea(gss_code=code) for code in wanted]
+        self.updated_at = utcnow()  # the directory's modified_after sees the change
+
+    @property
+    def taxonomy_terms(self) -> list[str]:
+        """Codes of the directory's taxonomy terms (partnership_api/oruk/taxonomy.py)."""
+        return [link.term_code for link in self.taxonomy_links]
+
+    @taxonomy_terms.setter
+    def taxonomy_terms(self, codes: list[str]) -> None:
+        wanted = list(dict.fromkeys(codes))
+        self.taxonomy_links = [ServiceTaxonomyTerm(term_code=code) for code in wanted]
+        self.updated_at = utcnow()
 
 
 class ServiceArea(db.Model):
@@ -78,6 +102,17 @@ class ServiceArea(db.Model):
         sa.ForeignKey("services.id", ondelete="CASCADE"), primary_key=True
     )
     gss_code: Mapped[str] = mapped_column(sa.String(9), primary_key=True, index=True)
+
+
+class ServiceTaxonomyTerm(db.Model):
+    """A service's term in the directory's taxonomy, by the term's code."""
+
+    __tablename__ = "service_taxonomy_terms"
+
+    service_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("services.id", ondelete="CASCADE"), primary_key=True
+    )
+    term_code: Mapped[str] = mapped_column(sa.String(40), primary_key=True, index=True)
 
 
 class User(Timestamped, db.Model):
@@ -115,16 +150,18 @@ class AuthSession(db.Model):
     revoked_reason: Mapped[str | None] = mapped_column(sa.String(40))
 
 
-class LoginThrottle(db.Model):
-    """Failed sign-ins per username, whether or not such a user exists.
+class AuthCounter(db.Model):
+    """Failed authentication counted per key for a window, on every worker and app server.
 
-    Keyed by the name that was tried, so an unknown username is locked exactly like a real one
-    and the answer never tells which it was, on every worker and app server.
+    Keys are ``address:<client address>`` (every failed authentication from an address: bad
+    tokens, junk refresh tokens, wrong passwords), ``attempt:<address>`` (sign-in attempts) and
+    ``pair:<address>|<name>`` (wrong passwords for one name from one address: only that pair is
+    ever locked, so nobody can lock a night worker out from elsewhere). A count starts again
+    once ``expires_at`` has passed. Used when Redis is not configured (``services.throttle``).
     """
 
-    __tablename__ = "login_throttles"
+    __tablename__ = "auth_counters"
 
-    username_key: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
-    failures: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
-    last_failure_at: Mapped[datetime | None]
+    key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+    expires_at: Mapped[datetime]

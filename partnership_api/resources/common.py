@@ -25,4 +25,19 @@ def if_match() -> IfMatch | None:
     etags = request.if_match
     if not etags:
         return None
-    return IfMatch(frozenset(etags), bool(etags.star_tag))
+    weak = len(etags.as_set(include_weak=True)) > len(etags)
+    return IfMatch(frozenset(etags), bool(etags.star_tag), weak)
+
+
+# The ETag handshake of funds and projects, as documented.
+IF_MATCH_PARAMETER = {
+    "name": "If-Match",
+    "in": "header",
+    "required": True,
+    "description": "The ETag of the version you read (a GET answers it in the ETag header); "
+    "missing → 428, no longer current → 412",
+    "schema": {"type": "string"},
+}
+ETAG_HEADER = {
+    "ETag": {"description": "the version of what was answered", "schema": {"type": "string"}}
+}

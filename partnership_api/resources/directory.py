@@ -7,15 +7,21 @@ from flask.views import MethodView
 from partnership_api import policy
 from partnership_api.auth import current_actor
 from partnership_api.models.partnership import Service
-from partnership_api.resources.common import page_asked, shown_page
+from partnership_api.resources.common import (
+    ETAG_HEADER,
+    IF_MATCH_PARAMETER,
+    if_match,
+    page_asked,
+    shown_page,
+)
 from partnership_api.schemas.partnership import (
     ServiceCreateSchema,
     ServiceQueryArgsSchema,
     ServiceSchema,
     ServiceUpdateSchema,
 )
-from partnership_api.services import partnership
-from partnership_api.smorest import Blueprint
+from partnership_api.services import partnership, versions
+from partnership_api.smorest import Blueprint, created
 
 blp = Blueprint(
     "Services",
@@ -38,10 +44,26 @@ def present(service: Service) -> dict:
         "hours": service.hours,
         "facilities": service.facilities or {},
         "active": service.active,
+        **directory_fields(service),
     }
     if policy.sees_address(actor, service):
         shown["address"] = service.address
     return shown
+
+
+def directory_fields(service: Service) -> dict:
+    """The organisation admin's choices for the public directory (/oruk)."""
+    return {
+        "public": service.public,
+        "public_id": service.public_id,
+        "description": service.description,
+        "eligibility": service.eligibility,
+        "minimum_age": service.minimum_age,
+        "maximum_age": service.maximum_age,
+        "languages": service.languages or [],
+        "opening_hours": service.opening_hours or [],
+        "taxonomy_terms": service.taxonomy_terms,
+    }
 
 
 @blp.route("")
@@ -56,34 +78,48 @@ class Services(MethodView):
         return [present(s) for s in shown_page(page, pagination_parameters)]
 
     @blp.arguments(ServiceCreateSchema)
-    @blp.response(201, ServiceSchema)
+    @blp.response(201, ServiceSchema, headers=ETAG_HEADER)
     @blp.alt_response(401, description="Not signed in")
     @blp.alt_response(
         403, description="Not the partnership admin, nor the admin of the service's organisation"
     )
     def post(self, data):
         """Add a service (partnership admin, or an org admin for their own organisation)"""
-        return present(partnership.create_service(current_actor(), data))
+        service = partnership.create_service(current_actor(), data)
+        return created(
+            present(service),
+            "Services.ServiceById",
+            {"ETag": versions.etag_of(service)},
+            service_id=service.id,
+        )
 
 
 @blp.route("/<int:service_id>")
 class ServiceById(MethodView):
-    @blp.response(200, ServiceSchema)
+    @blp.response(200, ServiceSchema, headers=ETAG_HEADER)
     @blp.alt_response(401, description="Not signed in")
     @blp.alt_response(404, description="No such service")
     def get(self, service_id):
-        """Read one service (a refuge's address only for its own organisation)"""
-        return present(partnership.get_service(current_actor(), service_id))
+        """Read one service, with its ETag (an address only for its own organisation)"""
+        service = partnership.get_service(current_actor(), service_id)
+        return present(service), {"ETag": versions.etag_of(service)}
 
     @blp.arguments(ServiceUpdateSchema)
-    @blp.response(200, ServiceSchema)
+    @blp.response(200, ServiceSchema, headers=ETAG_HEADER)
+    @blp.doc(parameters=[IF_MATCH_PARAMETER])
     @blp.alt_response(401, description="Not signed in")
     @blp.alt_response(
         403, description="Not the partnership admin, nor the admin of the service's organisation"
     )
     @blp.alt_response(404, description="No such service")
+    @blp.alt_response(412, description="The service changed since the ETag sent in If-Match")
+    @blp.alt_response(428, description="If-Match is missing, or names more than one version")
     def patch(self, data, service_id):
-        """Change a service (partnership admin, or its own organisation's admin)"""
+        """Change a service (partnership admin, or its own organisation's admin; If-Match)
+
+        `facilities` is merged field by field: the fields sent change, the others stay.
+        """
         actor = current_actor()
         service = partnership.get_service(actor, service_id)
-        return present(partnership.update_service(actor, service, data))
+        service = partnership.update_service(actor, service, data, if_match())
+        return present(service), {"ETag": versions.etag_of(service)}

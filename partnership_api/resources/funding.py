@@ -24,11 +24,13 @@ class FundingSummary(MethodView):
     def get(self):
         """Awarded, spent, forecast and remaining per fund and overall; projects needing attention
 
-        Money in whole pence. `forecast_pence` is the expected outturn (each quarter's actual
-        where reported, else its forecast); `remaining_pence` is awarded minus spent. A project
-        of planned or in_delivery status needs attention when it is red on any RAG, has overdue
-        milestones, has spent a share of its award more than 25 percentage points away from
-        the share of its time elapsed (in delivery), or has had no update for 91 days; any
+        Money in whole pence. `forecast_pence` is the expected outturn (each ended quarter's
+        actual where reported, else its forecast; a quarter not yet over, its forecast);
+        `remaining_pence` is awarded minus spent. A project of planned or in_delivery status
+        needs attention when it is red on any RAG, has overdue milestones, has an ended quarter
+        with no actual reported (no actual is not zero), has spent a share of its award more
+        than 25 percentage points away from the share of its time elapsed (in delivery; behind
+        time is not said while actuals are missing), or has had no update for 91 days; any
         project not cancelled needs attention when it has spent more than its award.
         """
         return funding_summary.funding_summary(current_actor())
@@ -43,7 +45,10 @@ class GivingExport(MethodView):
         """The projects as a 360Giving data package (amounts in pounds, areas as GSS codes)
 
         Planned, in-delivery and completed projects (a cancelled award is withdrawn) as grants
-        from the commissioner's office to each project's lead organisation, identified with the
-        configured 360Giving prefix. It carries no personal data and no RAG commentary.
+        from the commissioner's office to each project's lead organisation and delivery
+        partners, identified by charity number (`GB-CHC-`), else company number (`GB-COH-`),
+        else the configured 360Giving prefix. A project without `awarded_on` is left out, not
+        given an invented award date, and listed in `report.left_out` (not part of the
+        standard). It carries no personal data and no RAG commentary.
         """
         return giving_export.giving_export(current_actor())

@@ -5,17 +5,21 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from partnership_api.auth import current_actor
-from partnership_api.resources.common import if_match, page_asked, shown_page
-from partnership_api.schemas.funding import (
+from partnership_api.resources.common import (
     ETAG_HEADER,
     IF_MATCH_PARAMETER,
+    if_match,
+    page_asked,
+    shown_page,
+)
+from partnership_api.schemas.funding import (
     FundCreateSchema,
     FundQueryArgsSchema,
     FundSchema,
     FundUpdateSchema,
 )
 from partnership_api.services import funds, versions
-from partnership_api.smorest import Blueprint
+from partnership_api.smorest import Blueprint, created
 
 blp = Blueprint(
     "Funds",
@@ -44,7 +48,7 @@ class Funds(MethodView):
     def post(self, data):
         """Add a fund (commissioner's office)"""
         fund = funds.create_fund(current_actor(), data)
-        return fund, {"ETag": versions.etag_of(fund)}
+        return created(fund, "Funds.FundById", {"ETag": versions.etag_of(fund)}, fund_id=fund.id)
 
 
 @blp.route("/<int:fund_id>")

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from partnership_api.auth import current_actor
 from partnership_api.schemas.beds import HoldCreateSchema, HoldSchema
 from partnership_api.services import holds
-from partnership_api.smorest import Blueprint
+from partnership_api.smorest import Blueprint, created
 
 blp = Blueprint(
     "Holds",
@@ -37,7 +37,8 @@ class ReferralHold(MethodView):
     )
     def post(self, data, referral_id: uuid.UUID):
         """Hold one bed space at a refuge for this referral"""
-        return holds.place_hold(current_actor(), referral_id, data)
+        hold = holds.place_hold(current_actor(), referral_id, data)
+        return created(hold, "Holds.ReferralHold", referral_id=referral_id)
 
     @blp.response(204)
     @blp.alt_response(401, description="Not signed in")

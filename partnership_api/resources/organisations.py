@@ -6,9 +6,13 @@ from flask.views import MethodView
 
 from partnership_api.auth import current_actor
 from partnership_api.resources.common import page_asked, shown_page
-from partnership_api.schemas.partnership import OrganisationCreateSchema, OrganisationSchema
+from partnership_api.schemas.partnership import (
+    OrganisationCreateSchema,
+    OrganisationSchema,
+    OrganisationUpdateSchema,
+)
 from partnership_api.services import partnership
-from partnership_api.smorest import Blueprint
+from partnership_api.smorest import Blueprint, created
 
 blp = Blueprint(
     "Organisations",
@@ -35,7 +39,10 @@ class Organisations(MethodView):
     @blp.alt_response(409, description="An organisation with that name exists")
     def post(self, data):
         """Add an organisation (partnership admin)"""
-        return partnership.create_organisation(current_actor(), data)
+        organisation = partnership.create_organisation(current_actor(), data)
+        return created(
+            organisation, "Organisations.OrganisationById", organisation_id=organisation.id
+        )
 
 
 @blp.route("/<int:organisation_id>")
@@ -46,3 +53,14 @@ class OrganisationById(MethodView):
     def get(self, organisation_id):
         """Read one organisation"""
         return partnership.get_organisation(current_actor(), organisation_id)
+
+    @blp.arguments(OrganisationUpdateSchema)
+    @blp.response(200, OrganisationSchema)
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(403, description="Only the partnership admin changes organisations")
+    @blp.alt_response(404, description="No such organisation")
+    @blp.alt_response(409, description="An organisation with that name exists")
+    def patch(self, data, organisation_id):
+        """Change an organisation's name, areas or registered charity and company numbers
+        (partnership admin)"""
+        return partnership.update_organisation(current_actor(), organisation_id, data)

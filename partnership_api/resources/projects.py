@@ -5,10 +5,14 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from partnership_api.auth import current_actor
-from partnership_api.resources.common import if_match, page_asked, shown_page
-from partnership_api.schemas.funding import (
+from partnership_api.resources.common import (
     ETAG_HEADER,
     IF_MATCH_PARAMETER,
+    if_match,
+    page_asked,
+    shown_page,
+)
+from partnership_api.schemas.funding import (
     MilestoneCreateSchema,
     MilestoneSchema,
     MilestoneUpdateSchema,
@@ -24,7 +28,7 @@ from partnership_api.schemas.funding import (
     SpendLineUpdateSchema,
 )
 from partnership_api.services import project_progress, projects, versions
-from partnership_api.smorest import Blueprint
+from partnership_api.smorest import Blueprint, created
 
 blp = Blueprint(
     "Projects",
@@ -63,7 +67,9 @@ class Projects(MethodView):
     @blp.alt_response(403, description="Only the commissioner's office adds projects")
     def post(self, data):
         """Add a project (commissioner's office)"""
-        return _tagged(projects.create_project(current_actor(), data), projects.present_project)
+        project = projects.create_project(current_actor(), data)
+        body, headers = _tagged(project, projects.present_project)
+        return created(body, "Projects.ProjectById", headers, project_id=project.id)
 
 
 @blp.route("/<int:project_id>")
@@ -119,7 +125,14 @@ class Milestones(MethodView):
     def post(self, data, project_id):
         """Add a milestone (commissioner's office or a delivery partner)"""
         milestone = project_progress.create_milestone(current_actor(), project_id, data)
-        return _tagged(milestone, project_progress.present_milestone)
+        body, headers = _tagged(milestone, project_progress.present_milestone)
+        return created(
+            body,
+            "Projects.MilestoneById",
+            headers,
+            project_id=project_id,
+            milestone_id=milestone.id,
+        )
 
 
 @blp.route("/<int:project_id>/milestones/<int:milestone_id>")
@@ -175,7 +188,10 @@ class Spend(MethodView):
     def post(self, data, project_id):
         """Report a quarter's actual and forecast spend, in pence (one line per quarter)"""
         line = project_progress.create_spend_line(current_actor(), project_id, data)
-        return _tagged(line, project_progress.present_spend_line)
+        body, headers = _tagged(line, project_progress.present_spend_line)
+        return created(
+            body, "Projects.SpendByPeriod", headers, project_id=project_id, period=line.period
+        )
 
 
 @blp.route("/<int:project_id>/spend/<string:period>")
@@ -230,7 +246,10 @@ class Outputs(MethodView):
     def post(self, data, project_id):
         """Add an output, e.g. "cameras installed" (commissioner's office or a delivery partner)"""
         output = project_progress.create_output(current_actor(), project_id, data)
-        return _tagged(output, project_progress.present_output)
+        body, headers = _tagged(output, project_progress.present_output)
+        return created(
+            body, "Projects.OutputById", headers, project_id=project_id, output_id=output.id
+        )
 
 
 @blp.route("/<int:project_id>/outputs/<int:output_id>")

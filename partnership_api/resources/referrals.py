@@ -18,7 +18,7 @@ from partnership_api.schemas.referrals import (
     TransitionSchema,
 )
 from partnership_api.services import referral_lists, referral_reads, referrals
-from partnership_api.smorest import Blueprint, json_response
+from partnership_api.smorest import Blueprint, created, json_response
 
 blp = Blueprint(
     "Referrals",
@@ -74,8 +74,10 @@ class Referrals(MethodView):
         `consent.rationale` are required. Send an `Idempotency-Key`: a retry with the same key
         and body answers 200 with the original referral; the same key with another body, 422.
         """
-        shown, created = referrals.create(current_actor(), data, headers.get("idempotency_key"))
-        return shown if created else (shown, 200, {"Idempotent-Replayed": "true"})
+        shown, made = referrals.create(current_actor(), data, headers.get("idempotency_key"))
+        if not made:
+            return shown, 200, {"Idempotent-Replayed": "true"}
+        return created(shown, "Referrals.ReferralById", referral_id=shown["id"])
 
 
 @blp.route("/<uuid:referral_id>")
@@ -134,4 +136,5 @@ class ReferralNotes(MethodView):
     @blp.alt_response(404, description=NOT_VISIBLE)
     def post(self, data, referral_id: uuid.UUID):
         """Add a note to a referral's timeline"""
-        return referrals.add_note(current_actor(), referral_id, data["text"])
+        note = referrals.add_note(current_actor(), referral_id, data["text"])
+        return created(note, "Referrals.ReferralEvents", referral_id=referral_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from flask.views import MethodView
 
 from partnership_api.auth import current_actor
@@ -10,10 +12,12 @@ from partnership_api.schemas.beds import (
     AvailabilityReportSchema,
     AvailabilitySchema,
     AvailabilityUpdateSchema,
+    HoldReleaseSchema,
+    RefugeHoldSchema,
     RefugeQueryArgsSchema,
     RefugeSchema,
 )
-from partnership_api.services import availability, availability_report
+from partnership_api.services import availability, availability_report, refuge_holds
 from partnership_api.smorest import Blueprint, json_response
 
 blp = Blueprint(
@@ -97,3 +101,35 @@ class RefugeAvailabilityHistory(MethodView):
             current_actor(), refuge_id, page_asked(pagination_parameters)
         )
         return shown_page(page, pagination_parameters)
+
+
+@blp.route("/<int:refuge_id>/holds")
+class RefugeHolds(MethodView):
+    @blp.response(200, RefugeHoldSchema(many=True))
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(403, description="Only the refuge's own staff see the holds on its beds")
+    @blp.alt_response(404, description="No such refuge")
+    def get(self, refuge_id):
+        """List the live holds on a refuge's beds (its own staff)
+
+        Who placed each (their organisation), for which referral (its reference), the space
+        type, and until when.
+        """
+        return refuge_holds.refuge_holds(current_actor(), refuge_id)
+
+
+@blp.route("/<int:refuge_id>/holds/<uuid:hold_id>/release")
+class RefugeHoldRelease(MethodView):
+    @blp.arguments(HoldReleaseSchema)
+    @blp.response(200, RefugeHoldSchema)
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(403, description="Only the refuge's own staff release holds on its beds")
+    @blp.alt_response(404, description="No such refuge, or no such live hold on its beds")
+    def post(self, data, refuge_id, hold_id: uuid.UUID):
+        """Release a hold on the refuge's beds, with a reason (its own staff)
+
+        The space is available again at once; the reason goes on the referral's timeline and
+        in the audit trail, and the referral's sender cannot hold it again before the hold
+        would have ended.
+        """
+        return refuge_holds.release_by_refuge(current_actor(), refuge_id, hold_id, data)

@@ -15,7 +15,7 @@ from partnership_api.schemas.partnership import (
     UserUpdateSchema,
 )
 from partnership_api.services import partnership
-from partnership_api.smorest import Blueprint
+from partnership_api.smorest import Blueprint, created
 
 blp = Blueprint(
     "Users",
@@ -48,7 +48,8 @@ class Users(MethodView):
     @blp.alt_response(409, description="That username is taken")
     def post(self, data):
         """Create a user (in your own organisation, unless partnership admin)"""
-        return partnership.create_user(current_actor(), data)
+        user = partnership.create_user(current_actor(), data)
+        return created(user, "Users.UserById", user_id=user.id)
 
 
 @blp.route("/<uuid:user_id>")

@@ -25,8 +25,14 @@ def _time_in_range(value: datetime) -> None:
 class AuditEventSchema(ResponseSchema):
     id = ma.fields.Integer(required=True, metadata={"description": "position in the chain"})
     at = ma.fields.AwareDateTime(required=True)
-    user_id = ma.fields.UUID(allow_none=True)
-    username = ma.fields.String(allow_none=True)
+    user_id = ma.fields.UUID(
+        allow_none=True,
+        metadata={"description": "null for another organisation's users (see organisation_id)"},
+    )
+    username = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "null for another organisation's users (see organisation_id)"},
+    )
     organisation_id = ma.fields.Integer(
         allow_none=True, metadata={"description": "the organisation of the user who acted"}
     )
@@ -34,7 +40,9 @@ class AuditEventSchema(ResponseSchema):
     resource_type = ma.fields.String(required=True, metadata={"example": "referral"})
     resource_id = ma.fields.String(allow_none=True)
     request_id = ma.fields.String(allow_none=True)
-    client_address = ma.fields.String(allow_none=True)
+    client_address = ma.fields.String(
+        allow_none=True, metadata={"description": "null for another organisation's users"}
+    )
     outcome = ma.fields.String(required=True, validate=validate.OneOf(OUTCOMES))
     subject_organisation_id = ma.fields.Integer(
         allow_none=True, metadata={"description": "the organisation the record is about"}

@@ -6,7 +6,13 @@ import marshmallow as ma
 from marshmallow import validate
 
 from partnership_api.models.beds import SPACE_TYPES
-from partnership_api.schemas.common import AreaCode, ResponseSchema, StrictSchema
+from partnership_api.schemas.common import (
+    AreaCode,
+    NonEmptyText,
+    ResponseSchema,
+    StrictSchema,
+    Text,
+)
 from partnership_api.schemas.partnership import FacilitiesSchema
 
 SPACE_TYPE = validate.OneOf(SPACE_TYPES)
@@ -34,7 +40,14 @@ class AvailabilitySchema(ResponseSchema):
     updated_at = ma.fields.AwareDateTime(
         required=True, allow_none=True, metadata={"description": "time of the last report"}
     )
-    updated_by = ma.fields.String(required=True, allow_none=True)
+    updated_by = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "who reported: the username for the refuge's own organisation, the "
+            "organisation's name for everyone else"
+        },
+    )
     stale = ma.fields.Boolean(
         required=True,
         metadata={"description": "no report, or the last one is older than the stale limit"},
@@ -82,7 +95,14 @@ class ReportedSpaceSchema(ResponseSchema):
 class AvailabilityReportSchema(ResponseSchema):
     id = ma.fields.Integer(required=True)
     reported_at = ma.fields.AwareDateTime(required=True)
-    reported_by = ma.fields.String(required=True, allow_none=True)
+    reported_by = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "the username for the refuge's own organisation, the organisation's "
+            "name for everyone else"
+        },
+    )
     version = ma.fields.Integer(required=True)
     spaces = ma.fields.List(ma.fields.Nested(ReportedSpaceSchema), required=True)
 
@@ -91,6 +111,9 @@ class RefugeSchema(ResponseSchema):
     """A refuge as every partner sees it: never its address."""
 
     id = ma.fields.Integer(required=True)
+    refuge_id = ma.fields.Integer(
+        required=True, metadata={"description": "the same as id: the name bed search and holds use"}
+    )
     organisation_id = ma.fields.Integer(required=True)
     name = ma.fields.String(required=True)
     areas = ma.fields.List(ma.fields.String(), required=True)
@@ -134,6 +157,18 @@ class BedSearchArgsSchema(StrictSchema):
     wheelchair = ma.fields.Boolean(metadata={"description": "wheelchair-accessible refuges"})
     nrpf = ma.fields.Boolean(metadata={"description": "refuges that accept NRPF"})
     pets = ma.fields.Boolean(metadata={"description": "refuges that accept pets"})
+    language = NonEmptyText(
+        40, metadata={"description": "refuges that list this language (any letter case)"}
+    )
+    women_only = ma.fields.Boolean(metadata={"description": "women-only refuges"})
+    for_referral = ma.fields.UUID(
+        metadata={
+            "description": "a referral your organisation sent or received: its household "
+            "(children, the oldest son's age), needs (wheelchair, NRPF, pets, interpreter "
+            "language) and, when the risk comes from home, the subject's area to keep out fill "
+            "the filters not given here; areas to keep out add up. The read is audited."
+        }
+    )
 
 
 class AvailableSpaceSchema(ResponseSchema):
@@ -165,3 +200,41 @@ class HoldSchema(ResponseSchema):
     state = ma.fields.String(required=True)
     created_at = ma.fields.AwareDateTime(required=True)
     expires_at = ma.fields.AwareDateTime(required=True)
+
+
+HOLD_RELEASE_REASONS = (
+    "not_suitable",
+    "space_no_longer_free",
+    "referral_not_genuine",
+    "unable_to_contact",
+    "other",
+)
+
+
+class RefugeHoldSchema(ResponseSchema):
+    """A hold on the refuge's beds as its own staff see it."""
+
+    id = ma.fields.UUID(required=True)
+    referral_id = ma.fields.UUID(required=True)
+    referral_reference = ma.fields.String(required=True)
+    referral_from_organisation_id = ma.fields.Integer(required=True)
+    placed_by_organisation_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "the organisation of whoever placed it"}
+    )
+    placed_by_organisation = ma.fields.String(allow_none=True)
+    refuge_id = ma.fields.Integer(required=True)
+    space_type = ma.fields.String(required=True)
+    state = ma.fields.String(required=True)
+    created_at = ma.fields.AwareDateTime(required=True)
+    expires_at = ma.fields.AwareDateTime(required=True)
+    ended_at = ma.fields.AwareDateTime(allow_none=True)
+    end_reason = ma.fields.String(allow_none=True)
+
+
+class HoldReleaseSchema(StrictSchema):
+    reason_code = ma.fields.String(
+        required=True,
+        validate=validate.OneOf(HOLD_RELEASE_REASONS),
+        metadata={"description": "why the refuge released it (kept on the timeline and audited)"},
+    )
+    note = Text(2000, metadata={"description": "more, for the referral's timeline"})

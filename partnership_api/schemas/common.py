@@ -11,9 +11,15 @@ from marshmallow import validate
 from partnership_api.models.partnership import AREAS
 
 # C0 control characters (NUL included) other than tab, line feed and carriage return, DEL, C1
-# controls, and lone UTF-16 surrogates: no field needs them, and a database cannot store some.
-CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-CONTROL_CHARACTERS_MESSAGE = "Control characters (such as NUL) are not allowed."
+# controls, lone UTF-16 surrogates, and the Unicode bidirectional embeddings, overrides and
+# isolates (U+202A-U+202E, U+2066-U+2069): no field needs them, a database cannot store some,
+# and the bidirectional ones make a note or a name read differently from what it says.
+CONTROL_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]"
+)
+CONTROL_CHARACTERS_MESSAGE = (
+    "Control characters (such as NUL) and bidirectional text overrides are not allowed."
+)
 
 
 def no_control_characters(value: str) -> None:

@@ -1,4 +1,4 @@
-"""Funds, projects, milestones, spend and outputs (summary and export: ``funding_reports``)."""
+"""Funds, projects, milestones, spend, outputs, the funding summary, the 360Giving export."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from partnership_api.models.funding import (
     PERIOD_PATTERN,
     PROJECT_STATUSES,
     RAG_VALUES,
+    STARTING_PROJECT_STATUSES,
 )
 from partnership_api.schemas.common import (
     AreaCode,
@@ -122,8 +123,16 @@ class ProjectSchema(ResponseSchema):
     forecast_pence = ma.fields.Integer(
         required=True,
         metadata={
-            "description": "expected outturn: each quarter's actual where reported, "
-            "else its forecast, summed"
+            "description": "expected outturn: each ended quarter's actual where reported, "
+            "else its forecast; each quarter not yet over, its forecast; summed"
+        },
+    )
+    periods_without_actual = ma.fields.List(
+        ma.fields.String(metadata={"maxLength": 7}),
+        required=True,
+        metadata={
+            "description": "quarters that have ended with no actual reported yet (null: not "
+            "known, which is not zero); spent_pence counts none of them"
         },
     )
     remaining_pence = ma.fields.Integer(
@@ -154,9 +163,26 @@ class ProjectCreateSchema(StrictSchema):
     )
     areas = ma.fields.List(AreaCode(), validate=validate.Length(max=20), load_default=list)
     amount_awarded_pence = Pence(required=True)
-    awarded_on = ma.fields.Date(allow_none=True)
+    awarded_on = ma.fields.Date(
+        required=True,
+        metadata={"description": "the day the award was made (360Giving's awardDate)"},
+    )
     planned_start = ma.fields.Date(allow_none=True)
     planned_end = ma.fields.Date(allow_none=True)
+    status = ma.fields.String(
+        load_default="planned",
+        validate=validate.OneOf(
+            STARTING_PROJECT_STATUSES,
+            error="A new project starts as planned or in_delivery, not {input}.",
+        ),
+        metadata={
+            "description": "planned (the default) or in_delivery; a project is completed or "
+            "cancelled later, with PATCH"
+        },
+    )
+    actual_start = ma.fields.Date(
+        metadata={"description": "in_delivery only: when delivery began (default today)"}
+    )
     rag = ma.fields.Nested(RagSchema)
     rag_commentary = Text(5000, allow_none=True)
 
@@ -165,6 +191,10 @@ class ProjectCreateSchema(StrictSchema):
         start, end = data.get("planned_start"), data.get("planned_end")
         if start and end and end < start:
             raise ma.ValidationError("Ends before it starts.", "planned_end")
+        if "actual_start" in data and data.get("status") != "in_delivery":
+            raise ma.ValidationError(
+                "Only a project recorded as in_delivery has started.", "actual_start"
+            )
 
 
 class ProjectUpdateSchema(StrictSchema):
@@ -180,7 +210,7 @@ class ProjectUpdateSchema(StrictSchema):
     )
     areas = ma.fields.List(AreaCode(), validate=validate.Length(max=20))
     amount_awarded_pence = Pence()
-    awarded_on = ma.fields.Date(allow_none=True)
+    awarded_on = ma.fields.Date(metadata={"description": "corrected, never removed"})
     planned_start = ma.fields.Date(allow_none=True)
     planned_end = ma.fields.Date(allow_none=True)
     actual_start = ma.fields.Date(allow_none=True)
@@ -252,7 +282,9 @@ class SpendLineSchema(ResponseSchema):
 
 class SpendLineCreateSchema(StrictSchema):
     period = ma.fields.String(
-        required=True, validate=PERIOD, metadata={"example": "2026-Q3", "pattern": PERIOD_PATTERN}
+        required=True,
+        validate=[validate.Length(equal=7), PERIOD],
+        metadata={"example": "2026-Q3", "pattern": PERIOD_PATTERN},
     )
     actual_pence = Pence(allow_none=True, load_default=None)
     forecast_pence = Pence(allow_none=True, load_default=None)
@@ -294,18 +326,3 @@ class OutputUpdateSchema(StrictSchema):
         metadata={"description": "commissioner's office only"},
     )
     actual = ma.fields.Integer(strict=True, validate=COUNT)
-
-
-# --- documentation of the ETag handshake ---------------------------------------------------------
-
-IF_MATCH_PARAMETER = {
-    "name": "If-Match",
-    "in": "header",
-    "required": True,
-    "description": "The ETag of the version you read (a GET answers it in the ETag header); "
-    "missing → 428, no longer current → 412",
-    "schema": {"type": "string"},
-}
-ETAG_HEADER = {
-    "ETag": {"description": "the version of what was answered", "schema": {"type": "string"}}
-}

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from partnership_api.schemas.common import (
-    ResponseSchema,
-)
+from partnership_api.schemas.common import ResponseSchema
 
 # --- the summary ---------------------------------------------------------------------------------
 
@@ -51,8 +49,9 @@ class AttentionReasonSchema(ResponseSchema):
     code = ma.fields.String(
         required=True,
         metadata={
-            "description": "red_rag, overdue_milestones, spend_ahead_of_time, "
-            "spend_behind_time, no_recent_update or overspent"
+            "description": "red_rag, overdue_milestones, spend_not_reported (an ended quarter "
+            "without its actual), spend_ahead_of_time, spend_behind_time (not said while "
+            "actuals are missing), no_recent_update or overspent"
         },
     )
     message = ma.fields.String(required=True)
@@ -88,6 +87,29 @@ class PublisherSchema(ResponseSchema):
     name = ma.fields.String(required=True)
 
 
+class LeftOutSchema(ResponseSchema):
+    project_id = ma.fields.Integer(required=True)
+    title = ma.fields.String(required=True, metadata={"maxLength": 200})
+    reason = ma.fields.String(
+        required=True,
+        metadata={
+            "description": "no_award_date: the project has no awarded_on",
+            "enum": ["no_award_date"],
+        },
+    )
+    message = ma.fields.String(required=True, metadata={"maxLength": 200})
+
+
+class ExportReportSchema(ResponseSchema):
+    """Not part of the 360Giving standard: what the publisher must fix before publishing."""
+
+    left_out = ma.fields.List(
+        ma.fields.Nested(LeftOutSchema),
+        required=True,
+        metadata={"description": "projects not exported as grants, and why"},
+    )
+
+
 class GrantPackageSchema(ResponseSchema):
     """A 360Giving data package (standard 1.4): each grant as the standard's schema gives it."""
 
@@ -102,4 +124,9 @@ class GrantPackageSchema(ResponseSchema):
         ma.fields.Dict(),
         required=True,
         metadata={"description": "360Giving grants (amounts in pounds, as the standard requires)"},
+    )
+    report = ma.fields.Nested(
+        ExportReportSchema,
+        required=True,
+        metadata={"description": "for the publisher, not the standard: projects left out"},
     )

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from partnership_api.models.partnership import ORGANISATION_KINDS, ROLES, SERVICE_KINDS
+from partnership_api.oruk.taxonomy import TERM_CODES
 from partnership_api.schemas.common import (
     AreaCode,
     NonEmptyText,
@@ -17,11 +18,41 @@ from partnership_api.schemas.common import (
 LANGUAGE = validate.Length(min=2, max=40)
 
 
+CHARITY_NUMBER = validate.Regexp(
+    r"^[0-9]{6,8}$",
+    error="A charity number of the Charity Commission for England and Wales: 6 to 8 digits.",
+)
+COMPANY_NUMBER = validate.Regexp(
+    r"^([0-9]{8}|[A-Z]{2}[0-9]{6})$",
+    error="A Companies House number: 8 digits, or 2 capital letters and 6 digits.",
+)
+
+
+def CharityNumber(**kwargs) -> ma.fields.String:  # noqa: N802 - a field factory
+    return ma.fields.String(
+        allow_none=True,
+        validate=[ma.validate.Length(max=8), CHARITY_NUMBER],
+        metadata={"description": "registered charity number (England and Wales)"},
+        **kwargs,
+    )
+
+
+def CompanyNumber(**kwargs) -> ma.fields.String:  # noqa: N802
+    return ma.fields.String(
+        allow_none=True,
+        validate=[ma.validate.Length(max=8), COMPANY_NUMBER],
+        metadata={"description": "Companies House number"},
+        **kwargs,
+    )
+
+
 class OrganisationSchema(ResponseSchema):
     id = ma.fields.Integer(dump_only=True)
     name = ma.fields.String(required=True)
     kind = ma.fields.String(required=True, validate=validate.OneOf(ORGANISATION_KINDS))
     areas = ma.fields.List(ma.fields.String())
+    charity_number = ma.fields.String(allow_none=True, metadata={"maxLength": 8})
+    company_number = ma.fields.String(allow_none=True, metadata={"maxLength": 8})
     created_at = ma.fields.AwareDateTime(dump_only=True)
 
 
@@ -29,6 +60,17 @@ class OrganisationCreateSchema(StrictSchema):
     name = NonEmptyText(200, required=True)
     kind = ma.fields.String(required=True, validate=validate.OneOf(ORGANISATION_KINDS))
     areas = ma.fields.List(AreaCode(), validate=validate.Length(max=20), load_default=list)
+    charity_number = CharityNumber()
+    company_number = CompanyNumber()
+
+
+class OrganisationUpdateSchema(StrictSchema):
+    """Its name, areas and registered numbers; its kind decides access, so it never changes."""
+
+    name = NonEmptyText(200)
+    areas = ma.fields.List(AreaCode(), validate=validate.Length(max=20))
+    charity_number = CharityNumber()
+    company_number = CompanyNumber()
 
 
 class FacilitiesSchema(StrictSchema):
@@ -45,6 +87,58 @@ class FacilitiesSchema(StrictSchema):
     )
 
 
+DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+HH_MM = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="A time as HH:MM (24-hour clock).")
+AGE = validate.Range(min=0, max=120)
+
+
+class OpeningHoursSchema(StrictSchema):
+    """Days of the week and the hours open on them, UK local time."""
+
+    days = ma.fields.List(
+        ma.fields.String(validate=validate.OneOf(DAYS)),
+        required=True,
+        validate=validate.Length(min=1, max=7),
+        metadata={"example": ["MO", "TU", "WE", "TH", "FR"]},
+    )
+    opens_at = ma.fields.String(
+        required=True,
+        validate=[validate.Length(max=5), HH_MM],
+        metadata={"example": "09:00", "maxLength": 5},
+    )
+    closes_at = ma.fields.String(
+        required=True,
+        validate=[validate.Length(max=5), HH_MM],
+        metadata={"example": "17:00", "maxLength": 5},
+    )
+
+
+class DirectoryFieldsSchema(StrictSchema):
+    """What the public directory (/oruk) shows of a listed service. A refuge is listed without
+    any location, whatever is set: only its phone and the county-wide area."""
+
+    description = Text(2000)
+    eligibility = Text(1000, allow_none=True)
+    minimum_age = ma.fields.Integer(validate=AGE, allow_none=True)
+    maximum_age = ma.fields.Integer(validate=AGE, allow_none=True)
+    languages = ma.fields.List(
+        ma.fields.String(validate=LANGUAGE), validate=validate.Length(max=30)
+    )
+    opening_hours = ma.fields.List(
+        ma.fields.Nested(OpeningHoursSchema), validate=validate.Length(max=14)
+    )
+    taxonomy_terms = ma.fields.List(
+        ma.fields.String(validate=validate.OneOf(TERM_CODES)),
+        validate=validate.Length(max=len(TERM_CODES)),
+    )
+
+    @ma.validates_schema
+    def _ages_in_order(self, data, **_kwargs):
+        low, high = data.get("minimum_age"), data.get("maximum_age")
+        if low is not None and high is not None and low > high:
+            raise ma.ValidationError("Must not be above maximum_age.", "minimum_age")
+
+
 class ServiceSchema(ResponseSchema):
     id = ma.fields.Integer(required=True)
     organisation_id = ma.fields.Integer(required=True)
@@ -59,9 +153,26 @@ class ServiceSchema(ResponseSchema):
         allow_none=True,
         metadata={"description": "present only for users of the service's own organisation"},
     )
+    public = ma.fields.Boolean(metadata={"description": "listed in the public directory (/oruk)"})
+    public_id = ma.fields.UUID(metadata={"description": "the service's id in /oruk"})
+    description = ma.fields.String()
+    eligibility = ma.fields.String(allow_none=True)
+    minimum_age = ma.fields.Integer(allow_none=True)
+    maximum_age = ma.fields.Integer(allow_none=True)
+    languages = ma.fields.List(ma.fields.String())
+    opening_hours = ma.fields.List(ma.fields.Nested(OpeningHoursSchema))
+    taxonomy_terms = ma.fields.List(
+        ma.fields.String(validate=validate.OneOf(TERM_CODES), metadata={"maxLength": 40})
+    )
 
 
-class ServiceCreateSchema(StrictSchema):
+PUBLIC_CHOICE = (
+    "listed in the public directory (/oruk); a refuge is listed with its phone and the "
+    "county-wide area only, never a location"
+)
+
+
+class ServiceCreateSchema(DirectoryFieldsSchema):
     organisation_id = ma.fields.Integer(
         required=True, validate=validate.Range(min=1, max=2**31 - 1)
     )
@@ -72,9 +183,10 @@ class ServiceCreateSchema(StrictSchema):
     hours = Text(200, allow_none=True)
     facilities = ma.fields.Nested(FacilitiesSchema, load_default=dict)
     address = Text(500, allow_none=True)
+    public = ma.fields.Boolean(load_default=True, metadata={"description": PUBLIC_CHOICE})
 
 
-class ServiceUpdateSchema(StrictSchema):
+class ServiceUpdateSchema(DirectoryFieldsSchema):
     name = NonEmptyText(200)
     areas = ma.fields.List(AreaCode(), validate=validate.Length(min=1, max=20))
     phone = Text(40, allow_none=True)
@@ -82,6 +194,7 @@ class ServiceUpdateSchema(StrictSchema):
     facilities = ma.fields.Nested(FacilitiesSchema)
     address = Text(500, allow_none=True)
     active = ma.fields.Boolean()
+    public = ma.fields.Boolean(metadata={"description": PUBLIC_CHOICE})
 
 
 class ServiceQueryArgsSchema(StrictSchema):
@@ -109,7 +222,7 @@ USERNAME = validate.Regexp(
 
 
 class UserCreateSchema(StrictSchema):
-    username = ma.fields.String(required=True, validate=USERNAME)
+    username = ma.fields.String(required=True, validate=[validate.Length(min=3, max=80), USERNAME])
     full_name = Text(200, load_default="")
     organisation_id = ma.fields.Integer(
         validate=validate.Range(min=1, max=2**31 - 1),

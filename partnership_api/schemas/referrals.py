@@ -22,6 +22,7 @@ from partnership_api.schemas.common import (
     Text,
     no_control_characters,
 )
+from partnership_api.schemas.households import HouseholdOutSchema, HouseholdSchema
 
 DASH_HIGH_RISK_SCORE = 14
 DASH_MAX_SCORE = 27
@@ -66,23 +67,6 @@ class SafeContactSchema(StrictSchema):
     )
 
 
-class HouseholdSchema(StrictSchema):
-    children = ma.fields.Integer(load_default=0, validate=validate.Range(min=0, max=20))
-    child_ages = ma.fields.List(
-        ma.fields.Integer(validate=validate.Range(min=0, max=25)),
-        load_default=list,
-        validate=validate.Length(max=20),
-    )
-
-    @ma.validates_schema
-    def _ages_match_children(self, data: dict, **_kwargs) -> None:
-        ages = data.get("child_ages") or []
-        if ages and len(ages) != data.get("children", 0):
-            raise ma.ValidationError(
-                "Give one age per child (or none at all).", field_name="child_ages"
-            )
-
-
 class NeedsSchema(StrictSchema):
     wheelchair = ma.fields.Boolean(load_default=False)
     interpreter_language = Text(40, allow_none=True, load_default=None)
@@ -91,6 +75,12 @@ class NeedsSchema(StrictSchema):
     )
     pets = ma.fields.Boolean(load_default=False)
     other = Text(1000, allow_none=True, load_default=None)
+    risk_from_home = ma.fields.Boolean(
+        metadata={
+            "description": "the risk comes from where the person lives: bed search for this "
+            "referral keeps out refuges serving the subject's area"
+        }
+    )
 
 
 class ConsentSchema(StrictSchema):
@@ -110,6 +100,12 @@ class ConsentSchema(StrictSchema):
             }
             if errors:
                 raise ma.ValidationError(errors)
+
+
+class HoldWithReferralSchema(StrictSchema):
+    """Hold a space at the refuge the referral goes to, in the same call."""
+
+    space_type = ma.fields.String(required=True, validate=validate.OneOf(SPACE_TYPES))
 
 
 class ReferralCreateSchema(StrictSchema):
@@ -138,6 +134,14 @@ class ReferralCreateSchema(StrictSchema):
     needs = ma.fields.Nested(NeedsSchema, load_default=lambda: NEEDS_DEFAULT.copy())
     consent = ma.fields.Nested(ConsentSchema, required=True)
     summary = NonEmptyText(5000, required=True)
+    hold = ma.fields.Nested(
+        HoldWithReferralSchema,
+        metadata={
+            "description": "refer here and hold a space: with a refuge as `to_service_id`, "
+            "holds one space of this type there for the referral, in the same transaction "
+            "(both are made or neither; 409 when no such space is available)"
+        },
+    )
 
     @ma.validates_schema
     def _level_fits_score(self, data: dict, **_kwargs) -> None:
@@ -261,17 +265,13 @@ class SafeContactOutSchema(ResponseSchema):
     safe_times = ma.fields.String(allow_none=True)
 
 
-class HouseholdOutSchema(ResponseSchema):
-    children = ma.fields.Integer()
-    child_ages = ma.fields.List(ma.fields.Integer())
-
-
 class NeedsOutSchema(ResponseSchema):
     wheelchair = ma.fields.Boolean()
     interpreter_language = ma.fields.String(allow_none=True)
     nrpf = ma.fields.Boolean()
     pets = ma.fields.Boolean()
     other = ma.fields.String(allow_none=True)
+    risk_from_home = ma.fields.Boolean()
 
 
 class ConsentOutSchema(ResponseSchema):
@@ -290,7 +290,13 @@ class ReferralHoldSchema(ResponseSchema):
 
 class ReferralSchema(ResponseSchema):
     id = ma.fields.UUID(required=True)
-    reference = ma.fields.String(required=True, metadata={"example": "REF-2026-000123"})
+    reference = ma.fields.String(
+        required=True,
+        metadata={
+            "example": "REF-2026-7KQ2XM4D",
+            "description": "REF-, the year, and eight random characters (never a sequence)",
+        },
+    )
     do_not_contact = ma.fields.Boolean(
         required=True,
         metadata={"description": "true: nobody may contact the person directly. Shown first."},

@@ -41,7 +41,9 @@ class ReferralStatsQueryArgsSchema(StrictSchema):
 
 class SuppressedCountSchema(ResponseSchema):
     count = ma.fields.Integer(
-        allow_none=True, required=True, metadata={"description": "null when suppressed"}
+        allow_none=True,
+        required=True,
+        metadata={"description": "rounded to the nearest 5; null when suppressed (0 to 4)"},
     )
     suppressed = ma.fields.Boolean(required=True)
 
@@ -61,4 +63,9 @@ class ReferralStatsSchema(ResponseSchema):
     to = ma.fields.Date(allow_none=True)
     groups = ma.fields.List(ma.fields.Nested(StatsGroupSchema), required=True)
     total = ma.fields.Nested(SuppressedCountSchema, required=True)
-    suppression_threshold = ma.fields.Integer(required=True)
+    suppression_threshold = ma.fields.Integer(
+        required=True, metadata={"description": "counts below this, zero included, are null"}
+    )
+    rounding_base = ma.fields.Integer(
+        required=True, metadata={"description": "every other count is rounded to a multiple of it"}
+    )

@@ -21,12 +21,18 @@ _EQUAL_FILTERS = (
 
 
 def list_events(actor: Actor, filters: dict, page: PageRequest) -> Page:
-    """One page of the events the actor may see, newest first; the reading is itself audited."""
+    """One page of the events the actor may see, newest first; the reading is itself audited.
+
+    Events by another organisation's users show that organisation, not the person: their
+    username, user id and client address are left out (``policy.sees_person``)."""
     policy.require(actor, "audit.read")
     stmt = policy.scope_audit_events(actor, sa.select(AuditEvent))
     for name in _EQUAL_FILTERS:
         if name in filters:
             stmt = stmt.where(getattr(AuditEvent, name) == filters[name])
+    if "user_id" in filters and not actor.partnership_admin:
+        # Another organisation's person is not shown, so neither can they be searched for.
+        stmt = stmt.where(AuditEvent.organisation_id == actor.org_id)
     if "from_" in filters:
         stmt = stmt.where(AuditEvent.at >= filters["from_"])
     if "to" in filters:
@@ -42,7 +48,17 @@ def list_events(actor: Actor, filters: dict, page: PageRequest) -> Page:
         details={"filters": _describe(filters), "shown": len(events)},
     )
     db.session.commit()
-    return found
+    return Page([_shown(actor, event) for event in events], found.total)
+
+
+_PERSON = ("user_id", "username", "client_address")
+
+
+def _shown(actor: Actor, event: AuditEvent) -> dict:
+    shown = {column.key: getattr(event, column.key) for column in AuditEvent.__table__.columns}
+    if not policy.sees_person(actor, event.organisation_id):
+        shown.update(dict.fromkeys(_PERSON))
+    return shown
 
 
 def _describe(filters: dict) -> dict:

@@ -25,7 +25,7 @@ from partnership_api.models.beds import (
     RefugeAvailability,
     live_hold,
 )
-from partnership_api.models.partnership import Service, ServiceArea
+from partnership_api.models.partnership import Organisation, Service, ServiceArea
 from partnership_api.pagination import Page, PageRequest, page_of
 from partnership_api.policy import Actor
 
@@ -119,9 +119,30 @@ def _warnings(figures: list[SpaceFigures]) -> list[str]:
     ]
 
 
-def availability_of(service_ids: Iterable[int]) -> dict[int, dict]:
-    """The current availability of each refuge, as the API shows it, in three queries."""
+def _reporters_shown(actor: Actor, service_ids: list[int]) -> dict[int, str | None]:
+    """For each refuge whose reporter the actor may not see (another organisation's staff),
+    the name of the refuge's organisation to show instead (``policy.sees_person``)."""
+    if not service_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Service.id, Service.organisation_id, Organisation.name)
+        .join(Organisation, Organisation.id == Service.organisation_id)
+        .where(Service.id.in_(service_ids))
+    )
+    return {
+        service_id: name
+        for service_id, org_id, name in rows
+        if not policy.sees_person(actor, org_id)
+    }
+
+
+def availability_of(service_ids: Iterable[int], actor: Actor) -> dict[int, dict]:
+    """The current availability of each refuge, as the API shows it, in four queries.
+
+    ``updated_by`` is the reporter's username for the refuge's own organisation, and the
+    organisation's name for everyone else."""
     ids = list(service_ids)
+    others = _reporters_shown(actor, ids)
     now = utcnow()
     # The version (the ETag) is read before the figures, so the figures are never older than
     # the version they are shown with: a report committed in between makes an ETag that is
@@ -140,7 +161,7 @@ def availability_of(service_ids: Iterable[int]) -> dict[int, dict]:
             service_id,
             figures[service_id],
             report.updated_at if report else None,
-            report.updated_by if report else None,
+            others.get(service_id, report.updated_by) if report else None,
             report.version if report else 0,
             now,
         )
@@ -198,7 +219,7 @@ def list_refuges(actor: Actor, args: dict, page: PageRequest) -> Page:
     if "organisation_id" in args:
         stmt = stmt.where(Service.organisation_id == args["organisation_id"])
     found = page_of(stmt.order_by(Service.name, Service.id), page)
-    shown = availability_of([refuge.id for refuge in found.items])
+    shown = availability_of([refuge.id for refuge in found.items], actor)
     return Page([_refuge_shown(refuge, shown[refuge.id]) for refuge in found.items], found.total)
 
 
@@ -206,6 +227,7 @@ def _refuge_shown(service: Service, availability: dict) -> dict:
     """A refuge as any partner sees it: no address, not even for its own organisation."""
     return {
         "id": service.id,
+        "refuge_id": service.id,
         "organisation_id": service.organisation_id,
         "name": service.name,
         "areas": service.areas,
@@ -220,7 +242,7 @@ def read_availability(actor: Actor, refuge_id: int) -> dict:
     """A refuge's bed spaces: vacant, held and available now, with the version to send back."""
     policy.require(actor, "availability.read")
     service = _refuge(refuge_id)
-    return availability_of([service.id])[service.id]
+    return availability_of([service.id], actor)[service.id]
 
 
 def etag_for(service_id: int, version: int) -> str:
@@ -232,9 +254,22 @@ def availability_history(actor: Actor, refuge_id: int, page: PageRequest) -> Pag
     """A refuge's availability reports, newest first."""
     policy.require(actor, "availability.read")
     service = _refuge(refuge_id)
-    return page_of(
+    found = page_of(
         sa.select(AvailabilityReport)
         .where(AvailabilityReport.service_id == service.id)
         .order_by(AvailabilityReport.reported_at.desc(), AvailabilityReport.id.desc()),
         page,
     )
+    # Who reported: the username for the refuge's own organisation, its name for everyone else.
+    reporter = _reporters_shown(actor, [service.id]).get(service.id)
+    shown = [
+        {
+            "id": report.id,
+            "reported_at": report.reported_at,
+            "reported_by": report.reported_by if reporter is None else reporter,
+            "version": report.version,
+            "spaces": report.spaces,
+        }
+        for report in found.items
+    ]
+    return Page(shown, found.total)

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from partnership_api import audit, direct, events, policy
-from partnership_api.domain_errors import NotFound, PreconditionFailed, PreconditionRequired
+from partnership_api.domain_errors import NotFound, PreconditionFailed
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import (
@@ -32,12 +32,11 @@ from partnership_api.models.partnership import Service
 from partnership_api.policy import Actor
 from partnership_api.services.availability import (
     availability_view,
-    etag_for,
     held_by_type,
     with_holds,
 )
 from partnership_api.services.search_cache import mark_changed
-from partnership_api.services.versions import IfMatch
+from partnership_api.services.versions import IfMatch, the_version_read
 
 # --- reporting availability ---------------------------------------------------------------------
 
@@ -57,14 +56,12 @@ def _current_version(service_id: int) -> int:
     return 0
 
 
-def _version_named(if_match: IfMatch, service_id: int) -> int | None:
-    """The report version the If-Match header names for this refuge, if it names one."""
-    versions = set()
-    for tag in if_match.tags:
-        found = _ETAG_RE.fullmatch(tag)
-        if found and int(found["service"]) == service_id:
-            versions.add(int(found["version"]))
-    return versions.pop() if len(versions) == 1 else None
+def _version_named(tag: str, service_id: int) -> int | None:
+    """The report version an ETag names for this refuge (None: not one of its ETags)."""
+    found = _ETAG_RE.fullmatch(tag)
+    if found and int(found["service"]) == service_id:
+        return int(found["version"])
+    return None
 
 
 _ETAG_RE = re.compile(r"refuge-(?P<service>\d+)-v(?P<version>\d+)")
@@ -187,8 +184,8 @@ def report_availability(actor: Actor, service, if_match: IfMatch | None, data: d
     """
     policy.require(actor, "availability.update")
     policy.authorize(actor, "availability.update", service)
-    if if_match is None or if_match.any:
-        raise PreconditionRequired("Send the ETag of the availability you read as If-Match.")
+    # Exactly one strong ETag: a list naming every version would pass any check.
+    named = _version_named(the_version_read(if_match), service.id)
     now = utcnow()
     reported = {space["space_type"]: space for space in data["spaces"]}
     spaces = [
@@ -196,11 +193,11 @@ def report_availability(actor: Actor, service, if_match: IfMatch | None, data: d
         for t in SPACE_TYPES
         if t in reported
     ]
-    seen = _version_named(if_match, service.id)
+    seen = named
     held = None if seen is None else _write_report(actor, service.id, seen, spaces, now)
     if held is None:
         seen = _current_version(service.id)
-        if if_match.names(etag_for(service.id, seen)):
+        if seen == named:  # the refuge's first report: its version row was made just now
             held = _write_report(actor, service.id, seen, spaces, now)
         if held is None:
             db.session.rollback()

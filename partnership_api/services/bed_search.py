@@ -23,7 +23,7 @@ from partnership_api.models.beds import (
 )
 from partnership_api.models.partnership import Service
 from partnership_api.policy import Actor
-from partnership_api.services import search_cache
+from partnership_api.services import referral_reads, search_cache
 from partnership_api.services.availability import figures_of, is_stale, stale_after
 from partnership_api.services.search_cache import RefugeEntry, Snapshot
 
@@ -131,6 +131,13 @@ def _matches(entry: RefugeEntry, args: dict) -> bool:
         return False
     if args.get("pets") and not facilities.get("accepts_pets"):
         return False
+    if args.get("women_only") and not facilities.get("women_only"):
+        return False
+    language = args.get("language")
+    if language:
+        spoken = {str(name).casefold() for name in facilities.get("languages") or ()}
+        if language.casefold() not in spoken:
+            return False
     return True
 
 
@@ -193,16 +200,62 @@ def _search_key(args: dict) -> tuple:
         bool(args.get("wheelchair")),
         bool(args.get("nrpf")),
         bool(args.get("pets")),
+        bool(args.get("women_only")),
+        args["language"].casefold() if args.get("language") else None,
     )
+
+
+# A referral's answers that fill a search, when the caller did not give that filter.
+FILLED_FROM_REFERRAL = ("children", "oldest_son_age", "wheelchair", "nrpf", "pets", "language")
+
+
+def filters_of(referral: dict) -> dict:
+    """The search a referral asks for: its household, its needs, and the subject's area to
+    keep out when the risk comes from home. ``referral`` is its stored personal data."""
+    household = referral.get("household") or {}
+    needs = referral.get("needs") or {}
+    filters: dict = {}
+    if household.get("children"):
+        filters["children"] = household["children"]
+    sons = [c["age"] for c in household.get("children_detail") or () if c.get("sex") == "male"]
+    if sons:
+        filters["oldest_son_age"] = max(sons)
+    for need in ("wheelchair", "nrpf", "pets"):
+        if needs.get(need):
+            filters[need] = True
+    if needs.get("interpreter_language"):
+        filters["language"] = needs["interpreter_language"]
+    area = referral.get("subject_area")
+    if needs.get("risk_from_home") and area:
+        filters["exclude_area"] = [area]
+    return filters
+
+
+def combined(filled: dict, given: dict) -> dict:
+    """The filters given explicitly win over those filled from a referral; the areas to keep
+    out add up (keeping one more area out is never less safe)."""
+    args = {key: value for key, value in filled.items() if key in FILLED_FROM_REFERRAL}
+    args.update({key: value for key, value in given.items() if key != "exclude_area"})
+    excluded = [*filled.get("exclude_area", ()), *given.get("exclude_area", ())]
+    if excluded:
+        args["exclude_area"] = list(dict.fromkeys(excluded))
+    return args
 
 
 def search(actor: Actor, args: dict) -> SearchAnswer:
     """Refuges with a matching space available now, freshest report first.
 
-    Served from this process's cache while the database's generation number is unchanged and
-    no hold has lapsed nor any report turned stale since the cache was built.
+    With ``for_referral``, the referral fills the filters not given (its read is checked by
+    the policy and audited, as any read of a referral's personal data). Served from this
+    process's cache while the database's generation number is unchanged and no hold has
+    lapsed nor any report turned stale since the cache was built.
     """
     policy.require(actor, "bed.search")
+    args = dict(args)
+    referral_id = args.pop("for_referral", None)
+    if referral_id is not None:
+        read = referral_reads.read_for_bed_search(actor, referral_id)
+        args = combined(filters_of(read), args)
     cache = search_cache.cache()
     generation = search_cache.read_generation()
     now = utcnow()

@@ -52,6 +52,12 @@ def _add(totals: dict, project, spend: SpendTotals) -> None:
         totals["by_rag"][dimension][getattr(project, f"rag_{dimension}") or "not_rated"] += 1
 
 
+def _listed(periods: tuple[str, ...]) -> str:
+    if len(periods) == 1:
+        return periods[0]
+    return f"{', '.join(periods[:-1])} and {periods[-1]}"
+
+
 def _percent(part: Fraction) -> int:
     return round(part * 100)
 
@@ -73,6 +79,15 @@ def _attention_reasons(project, spend: SpendTotals, overdue: int, on: date, now)
                 "message": f"{overdue} milestone{'s' if overdue != 1 else ''} overdue.",
             }
         )
+    missing = spend.periods_without_actual
+    if missing:
+        reasons.append(
+            {
+                "code": "spend_not_reported",
+                "message": f"No actual spend reported for {_listed(missing)}, "
+                f"{'which have' if len(missing) > 1 else 'which has'} ended.",
+            }
+        )
     start = project.actual_start or project.planned_start
     end = project.planned_end
     award = project.amount_awarded_pence
@@ -80,7 +95,9 @@ def _attention_reasons(project, spend: SpendTotals, overdue: int, on: date, now)
         elapsed = Fraction(min(max((on - start).days, 0), (end - start).days), (end - start).days)
         spent = Fraction(spend.spent_pence, award)
         gap = (spent - elapsed) * 100
-        if abs(gap) > SPEND_TIME_GAP_POINTS:
+        # With actuals missing, what is spent is only known to be at least spent_pence: ahead
+        # of time can be said, behind cannot (no actual yet is not zero).
+        if gap > SPEND_TIME_GAP_POINTS or (gap < -SPEND_TIME_GAP_POINTS and not missing):
             ahead = gap > 0
             reasons.append(
                 {

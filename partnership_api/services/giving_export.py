@@ -1,4 +1,11 @@
-"""The projects as a 360Giving data package: no personal data and no RAG commentary."""
+"""The projects as a 360Giving data package: no personal data and no RAG commentary.
+
+Each grant goes to the project's lead organisation and its delivery partners, each identified
+as the Organisation Identifier standard says: ``GB-CHC-`` and its charity number, else
+``GB-COH-`` and its company number, else (neither held) our prefix and our own id. A project
+without an award date is left out of the grants, never given an invented one, and named in the
+answer's ``report`` so that someone adds it.
+"""
 
 from __future__ import annotations
 
@@ -35,9 +42,23 @@ def _as_datetime(day: date) -> str:
     return datetime(day.year, day.month, day.day, tzinfo=UTC).isoformat()
 
 
-def _org_identifier(prefix: str, organisation_id: int) -> str:
-    # No registered identifiers are held, so the standard's fallback: our prefix + our own id.
-    return f"{prefix}-ORG-{organisation_id}"
+def _org_identifier(prefix: str, organisation: Organisation) -> str:
+    """A registered number where held; otherwise the standard's fallback, our prefix and id."""
+    if organisation.charity_number:
+        return f"GB-CHC-{organisation.charity_number}"
+    if organisation.company_number:
+        return f"GB-COH-{organisation.company_number}"
+    return f"{prefix}-ORG-{organisation.id}"
+
+
+def _organization(prefix: str, organisation: Organisation) -> dict:
+    """An organisation as 360Giving's ``Organization``: identifier, name, registered numbers."""
+    shown = {"id": _org_identifier(prefix, organisation), "name": organisation.name}
+    if organisation.charity_number:
+        shown["charityNumber"] = organisation.charity_number
+    if organisation.company_number:
+        shown["companyNumber"] = organisation.company_number
+    return shown
 
 
 def _geo_code_type(code: str) -> str:
@@ -60,14 +81,29 @@ def giving_export(actor: Actor) -> dict:
     )
     spend = spend_totals(p.id for p in projects)
     grants = []
+    left_out = []
     for project in projects:
+        if project.awarded_on is None:
+            left_out.append(
+                {
+                    "project_id": project.id,
+                    "title": project.title,
+                    "reason": "no_award_date",
+                    "message": "No award date: set awarded_on on the project to publish it.",
+                }
+            )
+            continue
         fund = funds[project.fund_id]
-        lead = organisations[project.lead_organisation_id]
+        recipients = [
+            organisations[org_id]
+            for org_id in dict.fromkeys(
+                [project.lead_organisation_id, *project.delivery_organisation_ids]
+            )
+        ]
         if commissioner is not None:
-            funder = {"id": _org_identifier(prefix, commissioner.id), "name": commissioner.name}
+            funder = _organization(prefix, commissioner)
         else:
             funder = {"id": f"{prefix}-FUNDER-{fund.id}", "name": fund.funder}
-        award_day = project.awarded_on or fund.starts_on or project.created_at.date()
         grant = {
             "id": f"{prefix}-{project.id}",
             "title": project.title,
@@ -75,8 +111,8 @@ def giving_export(actor: Actor) -> dict:
             "currency": "GBP",
             "amountAwarded": pounds(project.amount_awarded_pence),
             "amountDisbursed": pounds(spend.get(project.id, SpendTotals()).spent_pence),
-            "awardDate": _as_datetime(award_day),
-            "recipientOrganization": [{"id": _org_identifier(prefix, lead.id), "name": lead.name}],
+            "awardDate": _as_datetime(project.awarded_on),
+            "recipientOrganization": [_organization(prefix, org) for org in recipients],
             "fundingOrganization": [funder],
             "grantProgramme": [{"code": f"{prefix}-FUND-{fund.id}", "title": fund.name}],
             "dateModified": project.last_update_at.isoformat(),
@@ -106,10 +142,11 @@ def giving_export(actor: Actor) -> dict:
         "modified": now.isoformat(),
         "version": GIVING_VERSION,
         "grants": grants,
+        "report": {"left_out": left_out},
     }
     if commissioner is not None:
         package["publisher"] = {
-            "identifier": _org_identifier(prefix, commissioner.id),
+            "identifier": _org_identifier(prefix, commissioner),
             "name": commissioner.name,
         }
     return package

@@ -1,5 +1,14 @@
 """Holds: one bed space kept for a victim's referral while the refuge decides.
 
+Holds serve real placements (the policy's ``bed_hold.place``): a space is held only at the
+refuge the referral is addressed (or redirected) to, by the referral's sender or that refuge's
+own staff; an organisation never refers to its own services, so it cannot hold its
+neighbours' beds for made-up people. A referral holds at most one space at a time; an
+organisation's users hold at most ``MAX_ACTIVE_HOLDS_PER_ORGANISATION`` at once; a released
+hold is not placed again within its lifetime except by the refuge. The refuge sees every hold
+on its beds and its staff can release one with a reason (``services.refuge_holds``), on the
+referral's timeline and in the audit trail.
+
 A hold locks its referral's row and then the ``bed_spaces`` row of its type (``FOR UPDATE`` on
 PostgreSQL; SQLite serialises writers already) before it counts the live holds and adds its
 own, so two officers cannot take the last space at once. The referral service calls
@@ -24,7 +33,7 @@ from partnership_api.models.beds import (
     RefugeAvailability,
     live_hold,
 )
-from partnership_api.models.partnership import Service
+from partnership_api.models.partnership import Service, User
 from partnership_api.models.referrals import OPEN_STATUSES, Referral, ReferralEvent
 from partnership_api.policy import Actor
 from partnership_api.services.availability import held_by_type
@@ -85,7 +94,7 @@ def _hold_event(actor: Actor, referral: Referral, hold: BedHold, kind: str, **ex
     )
 
 
-def _audit_hold(
+def audit_hold(
     actor: Actor, action: str, referral: Referral, hold: BedHold, refuge_org_id: int, **extra
 ) -> None:
     audit.record(
@@ -107,6 +116,15 @@ def _audit_hold(
 def place_hold(actor: Actor, referral_id: uuid.UUID, data: dict) -> BedHold:
     """Hold one space of a type at a refuge for a referral, for ``HOLD_TTL``."""
     referral = _referral_for_hold(actor, referral_id)
+    hold = hold_space(actor, referral, data["refuge_id"], data["space_type"])
+    db.session.commit()
+    return hold
+
+
+def hold_space(actor: Actor, referral: Referral, refuge_id: int, space_type: str) -> BedHold:
+    """Hold a space for ``referral`` (locked by the caller, who commits): the rules above,
+    then the count of live holds under the ``bed_spaces`` row's lock."""
+    policy.require(actor, "bed.hold")
     if referral.kind != "victim":
         raise Conflict("Bed spaces are held only for a victim's referral.")
     if referral.status not in OPEN_STATUSES:
@@ -114,34 +132,45 @@ def place_hold(actor: Actor, referral_id: uuid.UUID, data: dict) -> BedHold:
             f"This referral is {referral.status}; a bed space can be held only while "
             "it is submitted or accepted."
         )
-    if referral.status == "accepted" and referral.to_service_id == data["refuge_id"]:
+    if referral.status == "accepted" and referral.to_service_id == refuge_id:
         raise Conflict(
             "This refuge has already accepted the referral: record the admission in "
             "its availability rather than holding a space."
         )
-    refuge = db.session.get(Service, data["refuge_id"])
+    refuge = db.session.get(Service, refuge_id)
     if refuge is None or refuge.kind != "refuge" or not refuge.active:
         raise Invalid.on("refuge_id", "No such refuge.", "Not an open refuge service.")
     now = utcnow()
+    policy.authorize(
+        actor,
+        "bed_hold.place",
+        policy.HoldAttempt(
+            referral=referral,
+            refuge_id=refuge.id,
+            refuge_organisation_id=refuge.organisation_id,
+            earlier_hold_lasts_until=_earlier_hold_lasts_until(referral.id, refuge.id, now),
+        ),
+    )
     current = live_holds([referral.id]).get(referral.id)
     if current is not None:
         raise Conflict(
             f"This referral already holds a {current.space_type} space until "
             f"{current.expires_at.isoformat()}; release it first."
         )
-    # An expired hold of this referral is tidied away so that the one-active-hold index allows
-    # the new one.
-    db.session.execute(
-        sa.update(BedHold)
-        .where(
+    _within_the_organisations_cap(actor, now)
+    # An expired hold of this referral is tidied away (its ``hold.lapsed`` event written, as
+    # the worker's sweep would) so that the one-active-hold index allows the new one.
+    expired = db.session.scalars(
+        sa.select(BedHold).where(
             BedHold.referral_id == referral.id,
             BedHold.state == "active",
             BedHold.expires_at <= now,
         )
-        .values(state="lapsed", ended_at=BedHold.expires_at, end_reason="expired")
-        .execution_options(synchronize_session=False)
-    )
-    space_type = data["space_type"]
+        .with_for_update()
+    ).all()
+    for old in expired:
+        old.state, old.ended_at, old.end_reason = "lapsed", old.expires_at, "expired"
+        emit_hold("hold.lapsed", referral, old, key=f"hold.lapsed:{old.id}")
     space = db.session.scalar(
         sa.select(BedSpace)
         .where(BedSpace.service_id == refuge.id, BedSpace.space_type == space_type)
@@ -175,7 +204,7 @@ def place_hold(actor: Actor, referral_id: uuid.UUID, data: dict) -> BedHold:
     _hold_event(actor, referral, hold, "hold_placed")
     mark_changed()
     db.session.flush()
-    _audit_hold(
+    audit_hold(
         actor,
         "bed_hold.place",
         referral,
@@ -183,9 +212,37 @@ def place_hold(actor: Actor, referral_id: uuid.UUID, data: dict) -> BedHold:
         refuge.organisation_id,
         expires_at=hold.expires_at.isoformat(),
     )
-    _emit_hold("hold.placed", referral, hold)
-    db.session.commit()
+    emit_hold("hold.placed", referral, hold)
     return hold
+
+
+def _earlier_hold_lasts_until(referral_id: uuid.UUID, refuge_id: int, now):
+    """Until when a released hold of this referral at this refuge would have lasted, if that
+    is still to come (releasing and holding again must not renew a hold)."""
+    return db.session.scalar(
+        sa.select(sa.func.max(BedHold.expires_at)).where(
+            BedHold.referral_id == referral_id,
+            BedHold.service_id == refuge_id,
+            BedHold.state == "released",
+            BedHold.expires_at > now,
+        )
+    )
+
+
+def _within_the_organisations_cap(actor: Actor, now) -> None:
+    """409 when the actor's organisation's users already hold the most spaces allowed."""
+    cap = context.setting("MAX_ACTIVE_HOLDS_PER_ORGANISATION")
+    held = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(BedHold)
+        .join(User, User.id == BedHold.created_by_user_id)
+        .where(User.organisation_id == actor.org_id, live_hold(now))
+    )
+    if held >= cap:
+        raise Conflict(
+            f"Your organisation already holds {held} bed spaces, the most it may hold at once "
+            f"({cap}): release one, or let a referral be accepted, before holding another."
+        )
 
 
 def release_hold(actor: Actor, referral_id: uuid.UUID) -> None:
@@ -195,6 +252,7 @@ def release_hold(actor: Actor, referral_id: uuid.UUID) -> None:
     if hold is None:
         raise NotFound("This referral holds no bed space.")
     now = utcnow()
+    # Released early, it still counts as held until then for renewal (``bed_hold.place``).
     hold.state, hold.ended_at, hold.end_reason = "released", now, "released"
     referral.updated_at = now
     _hold_event(actor, referral, hold, "hold_released", reason="released")
@@ -203,8 +261,8 @@ def release_hold(actor: Actor, referral_id: uuid.UUID) -> None:
     refuge_org_id = db.session.scalar(
         sa.select(Service.organisation_id).where(Service.id == hold.service_id)
     )
-    _audit_hold(actor, "bed_hold.release", referral, hold, refuge_org_id, reason="released")
-    _emit_hold("hold.released", referral, hold)
+    audit_hold(actor, "bed_hold.release", referral, hold, refuge_org_id, reason="released")
+    emit_hold("hold.released", referral, hold)
     db.session.commit()
 
 
@@ -260,11 +318,17 @@ def on_referral_transition(actor: Actor, referral: Referral, action: str) -> Non
     _hold_event(actor, referral, hold, kind, reason=reason)
     mark_changed()
     db.session.flush()
-    _audit_hold(actor, action_name, referral, hold, refuge_org_id, reason=reason)
-    _emit_hold("hold.admitted" if hold.state == "admitted" else "hold.released", referral, hold)
+    audit_hold(actor, action_name, referral, hold, refuge_org_id, reason=reason)
+    emit_hold("hold.admitted" if hold.state == "admitted" else "hold.released", referral, hold)
 
 
-def _emit_hold(event_type: str, referral: Referral, hold: BedHold) -> None:
+def emit_hold(event_type: str, referral: Referral, hold: BedHold, key: str | None = None) -> None:
+    """A hold's event, in the transaction of its change: heard by the referral's parties."""
     events.emit_for_referral(
-        event_type, referral, hold_id=hold.id, refuge_id=hold.service_id, space_type=hold.space_type
+        event_type,
+        referral,
+        hold_id=hold.id,
+        refuge_id=hold.service_id,
+        space_type=hold.space_type,
+        key=key,
     )

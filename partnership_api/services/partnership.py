@@ -12,7 +12,7 @@ from partnership_api.extensions import db
 from partnership_api.models.partnership import Organisation, Service, ServiceArea, User
 from partnership_api.pagination import Page, PageRequest, page_of
 from partnership_api.policy import Actor
-from partnership_api.services import signin
+from partnership_api.services import signin, versions
 
 
 def create_organisation(actor: Actor, data: dict) -> Organisation:
@@ -23,6 +23,32 @@ def create_organisation(actor: Actor, data: dict) -> Organisation:
     db.session.add(org)
     db.session.flush()
     audit.record("organisation.create", "organisation", org.id, subject_organisation_id=org.id)
+    db.session.commit()
+    return org
+
+
+def update_organisation(actor: Actor, org_id: int, data: dict) -> Organisation:
+    """Change an organisation's name, areas or registered numbers (the partnership admin)."""
+    policy.require(actor, "organisation.change")
+    org = get_organisation(actor, org_id)
+    if "name" in data and data["name"] != org.name:
+        taken = db.session.scalar(
+            sa.select(Organisation.id).where(
+                Organisation.name == data["name"], Organisation.id != org.id
+            )
+        )
+        if taken:
+            raise Conflict.on("name", "An organisation with that name exists.", "Already taken.")
+    for key, value in data.items():
+        setattr(org, key, value)
+    db.session.flush()
+    audit.record(
+        "organisation.update",
+        "organisation",
+        org.id,
+        subject_organisation_id=org.id,
+        details={"fields": sorted(data)},
+    )
     db.session.commit()
     return org
 
@@ -81,8 +107,14 @@ def create_service(actor: Actor, data: dict) -> Service:
     return service
 
 
-def update_service(actor: Actor, service: Service, data: dict) -> Service:
+def update_service(actor: Actor, service: Service, data: dict, if_match) -> Service:
+    """Change a service from the version its writer read (If-Match). ``facilities`` is merged
+    field by field: sending one field never wipes the others (a refuge silently dropped from
+    filtered bed searches)."""
     policy.authorize(actor, "service.update", service)
+    versions.claim(Service, service, if_match)
+    if "facilities" in data:
+        data["facilities"] = {**(service.facilities or {}), **data["facilities"]}
     for key, value in data.items():
         setattr(service, key, value)
     audit.record(
@@ -151,7 +183,17 @@ def _add_user(
     if db.session.get(Organisation, org_id) is None:
         raise Invalid.on("organisation_id", "No such organisation.")
     if username_taken(data["username"]):
-        raise Conflict.on("username", "That username is taken.", "Already taken.")
+        # Generic: the answer must not tell an organisation's admin which names other
+        # organisations use. The attempt is on the audit trail.
+        audit.record_refusal(
+            "user.create",
+            "user",
+            None,
+            username=username,
+            details={"reason": "username_unavailable"},
+            subject_organisation_id=org_id,
+        )
+        raise Invalid.on("username", "Choose another username.", "This username cannot be used.")
     password = data.pop("password")
     user = User(
         **data,
@@ -173,6 +215,30 @@ def _add_user(
     return user
 
 
+def _keeps_an_admin(user: User, data: dict) -> None:
+    """409 when the change would leave the user's organisation with no active admin (its last
+    admin demoting or deactivating themselves, or being demoted): nobody could then manage
+    its users but the partnership admin."""
+    stays_admin = data.get("role", user.role) == "admin" and data.get("active", user.active)
+    if stays_admin or not (user.role == "admin" and user.active):
+        return
+    others = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(User)
+        .where(
+            User.organisation_id == user.organisation_id,
+            User.role == "admin",
+            User.active.is_(True),
+            User.id != user.id,
+        )
+    )
+    if not others:
+        raise Conflict(
+            "This is the organisation's last active admin: make another admin first.",
+            fields={"role": ["The organisation needs an active admin."]},
+        )
+
+
 def username_taken(username: str) -> bool:
     return db.session.scalar(sa.select(User.id).where(User.username == username)) is not None
 
@@ -183,6 +249,7 @@ def organisation_named(name: str) -> Organisation | None:
 
 def update_user(actor: Actor, user: User, data: dict) -> User:
     policy.authorize(actor, "user.update", user)
+    _keeps_an_admin(user, data)
     changed = sorted(key for key in data if key != "password")
     if "password" in data:
         user.password_hash = auth.hash_password(data.pop("password"))

@@ -8,7 +8,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from partnership_api import audit, policy
-from partnership_api.domain_errors import Conflict, NotFound
+from partnership_api.domain_errors import Conflict, Invalid, NotFound
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.funding import (
@@ -17,6 +17,7 @@ from partnership_api.models.funding import (
     Output,
     Project,
     SpendLine,
+    period_has_ended,
 )
 from partnership_api.pagination import Page, PageRequest, page_of
 from partnership_api.policy import Actor
@@ -186,8 +187,20 @@ def list_spend_lines(actor: Actor, project_id: int, page: PageRequest) -> Page:
     return _listed(actor, project_id, stmt.order_by(SpendLine.period), page, present_spend_line)
 
 
+def _actual_only_when_ended(period: str, actual_pence: int | None) -> None:
+    """An actual is what was spent in a quarter that is over; before then it is a forecast."""
+    if actual_pence is not None and not period_has_ended(period, today()):
+        raise Invalid.on(
+            "actual_pence",
+            f"actual_pence: {period} has not ended; report its forecast_pence now and its "
+            "actual once the quarter is over.",
+            f"{period} has not ended: an actual is reported once the quarter is over.",
+        )
+
+
 def create_spend_line(actor: Actor, project_id: int, data: dict) -> SpendLine:
     project = project_for_change(actor, project_id, "spend", ())
+    _actual_only_when_ended(data["period"], data.get("actual_pence"))
     existing = db.session.scalar(
         sa.select(SpendLine.id).where(
             SpendLine.project_id == project.id, SpendLine.period == data["period"]
@@ -217,6 +230,7 @@ def update_spend_line(
 ) -> SpendLine:
     project = project_for_change(actor, project_id, "spend", ())
     line = _spend_line(project.id, period)
+    _actual_only_when_ended(line.period, data.get("actual_pence"))
     before = _spend_details(line)
     return _change_item(
         project,

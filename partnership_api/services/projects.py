@@ -14,9 +14,11 @@ the project's lead organisation as the subject.
 
 Money is whole pence (Python ints, ``BigInteger`` columns). A project's ``spent_pence`` is the
 sum of its spend lines' ``actual_pence``; ``forecast_pence`` is its expected outturn: for each
-quarter the actual where reported, else the forecast, summed. Spend lines: one per project and
-quarter; a second POST for the same quarter is 409 (correct a line with PATCH
-``…/spend/{period}``).
+quarter that has ended the actual where reported, else the forecast; for a quarter not yet over
+its forecast (an actual is refused until the quarter ends, so a zero typed in early cannot hide
+the forecast). "No actual yet" (null) is not zero: an ended quarter without an actual is listed
+in ``periods_without_actual``. Spend lines: one per project and quarter; a second POST for the
+same quarter is 409 (correct a line with PATCH ``…/spend/{period}``).
 """
 
 from __future__ import annotations
@@ -33,10 +35,12 @@ from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.funding import (
     PROJECT_TRANSITIONS,
+    STARTING_PROJECT_STATUSES,
     Project,
     ProjectArea,
     ProjectDeliveryOrganisation,
     SpendLine,
+    period_of,
 )
 from partnership_api.models.partnership import Organisation
 from partnership_api.pagination import Page, PageRequest, page_of
@@ -88,26 +92,46 @@ def _check_organisations(ids: Iterable[int], field: str) -> None:
 class SpendTotals:
     spent_pence: int = 0
     forecast_pence: int = 0
+    # Quarters that have ended with no actual reported (null: not known, which is not zero).
+    periods_without_actual: tuple[str, ...] = ()
 
 
 def spend_totals(project_ids: Iterable[int]) -> dict[int, SpendTotals]:
-    """Each project's spent and forecast pence, summed by the database in one grouped query."""
+    """Each project's spent and forecast pence and its ended quarters without an actual.
+
+    Two queries for any number of projects: the sums grouped by the database, and the
+    quarters still waiting for their actual.
+    """
     ids = list(project_ids)
     if not ids:
         return {}
+    current = period_of(today())
+    ended = SpendLine.period < current
+    outturn = sa.case(
+        (ended, sa.func.coalesce(SpendLine.actual_pence, SpendLine.forecast_pence)),
+        else_=sa.func.coalesce(SpendLine.forecast_pence, SpendLine.actual_pence),
+    )
     rows = db.session.execute(
         sa.select(
             SpendLine.project_id,
             sa.func.coalesce(sa.func.sum(SpendLine.actual_pence), 0),
-            sa.func.coalesce(
-                sa.func.sum(sa.func.coalesce(SpendLine.actual_pence, SpendLine.forecast_pence)), 0
-            ),
+            sa.func.coalesce(sa.func.sum(outturn), 0),
         )
         .where(SpendLine.project_id.in_(ids))
         .group_by(SpendLine.project_id)
     )
+    missing: dict[int, list[str]] = {}
+    for pid, period in db.session.execute(
+        sa.select(SpendLine.project_id, SpendLine.period)
+        .where(SpendLine.project_id.in_(ids), ended, SpendLine.actual_pence.is_(None))
+        .order_by(SpendLine.project_id, SpendLine.period)
+    ):
+        missing.setdefault(pid, []).append(period)
     # PostgreSQL sums bigints as numeric (Decimal): int() of a whole Decimal is exact.
-    return {pid: SpendTotals(int(spent), int(forecast)) for pid, spent, forecast in rows}
+    return {
+        pid: SpendTotals(int(spent), int(forecast), tuple(missing.get(pid, ())))
+        for pid, spent, forecast in rows
+    }
 
 
 def present_project(project: Project, totals: SpendTotals | None = None) -> dict:
@@ -136,6 +160,7 @@ def present_project(project: Project, totals: SpendTotals | None = None) -> dict
         "rag_commentary": project.rag_commentary,
         "spent_pence": totals.spent_pence,
         "forecast_pence": totals.forecast_pence,
+        "periods_without_actual": list(totals.periods_without_actual),
         "remaining_pence": award - totals.spent_pence,
         "overspent": totals.spent_pence > award,
         "forecast_overspend": totals.forecast_pence > award,
@@ -195,8 +220,17 @@ def create_project(actor: Actor, data: dict) -> Project:
     check_fund(data["fund_id"])
     _check_organisations([data["lead_organisation_id"]], "lead_organisation_id")
     _check_organisations(data["delivery_organisation_ids"], "delivery_organisation_ids")
+    status = data.setdefault("status", "planned")
+    if status not in STARTING_PROJECT_STATUSES:
+        raise Invalid.on(
+            "status", f"status: a new project starts as planned or in_delivery, not {status}."
+        )
+    if data.get("awarded_on") is None:
+        raise Invalid.on("awarded_on", "awarded_on: say when the award was made.")
     rag = data.pop("rag", None) or {}
     project = Project(**data)
+    if project.status == "in_delivery" and project.actual_start is None:
+        project.actual_start = today()
     _set_rag(project, rag)
     db.session.add(project)
     db.session.flush()
@@ -205,7 +239,11 @@ def create_project(actor: Actor, data: dict) -> Project:
         "project",
         project.id,
         subject_organisation_id=project.lead_organisation_id,
-        details={"fund_id": project.fund_id, "amount_awarded_pence": project.amount_awarded_pence},
+        details={
+            "fund_id": project.fund_id,
+            "amount_awarded_pence": project.amount_awarded_pence,
+            "status": project.status,
+        },
     )
     db.session.commit()
     return project

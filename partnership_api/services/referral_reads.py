@@ -13,7 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from partnership_api import audit, direct, policy
-from partnership_api.domain_errors import NotFound
+from partnership_api.domain_errors import Invalid, NotFound
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import BedHold, live_hold
@@ -152,6 +152,37 @@ def read(actor: Actor, referral_id: uuid.UUID) -> dict:
     audit.record("referral.read", "referral", referral.id, **parties(referral))
     db.session.commit()
     return answer
+
+
+def read_for_bed_search(actor: Actor, referral_id: uuid.UUID) -> dict:
+    """What a bed search for this referral needs: its household, needs and subject's area.
+
+    Only for a victim's referral the caller's organisation sent or received (404 otherwise,
+    403 for a role that never reads referrals); the read is audited like any other.
+    """
+    policy.require(actor, "referral.read")
+    referral = visible(actor, referral_id)
+    if referral.kind != "victim":
+        raise Invalid.on(
+            "for_referral",
+            "for_referral: bed spaces are searched for a victim's referral, not a perpetrator's.",
+            "A perpetrator's referral.",
+            location="query",
+        )
+    found = {
+        "household": referral.household,
+        "needs": referral.needs,
+        "subject_area": referral.subject_area,
+    }
+    audit.record(
+        "referral.read",
+        "referral",
+        referral.id,
+        details={"view": "bed_search"},
+        **parties(referral),
+    )
+    db.session.commit()
+    return found
 
 
 def events(actor: Actor, referral_id: uuid.UUID) -> list[dict]:

@@ -3,16 +3,14 @@ and which services a referral of each kind may go to."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
-
-import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from partnership_api.domain_errors import Invalid
 from partnership_api.extensions import db
 from partnership_api.models.partnership import Service
-from partnership_api.models.referrals import RECEIVING_SERVICE_KINDS, ReferenceCounter, Referral
+from partnership_api.models.referrals import RECEIVING_SERVICE_KINDS, Referral
 
 WORKING_TIME = ZoneInfo("Europe/London")
 HIGH_RISK_RESPONSE = timedelta(hours=24)
@@ -32,24 +30,19 @@ def response_due(created_at: datetime, risk_level: str) -> datetime:
     return day.astimezone(UTC)
 
 
+# Crockford's base 32: no I, L, O or U, so a reference read out over the phone is not misheard.
+REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+REFERENCE_LENGTH = 8
+
+
 def next_reference(year: int) -> str:
-    """The next ``REF-YYYY-NNNNNN``: the year's counter row is locked by the UPDATE until commit."""
-    take = (
-        sa.update(ReferenceCounter)
-        .where(ReferenceCounter.year == year)
-        .values(last_number=ReferenceCounter.last_number + 1)
-        .returning(ReferenceCounter.last_number)
-        .execution_options(synchronize_session=False)
-    )
-    number = db.session.execute(take).scalar_one_or_none()
-    if number is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(ReferenceCounter(year=year, last_number=0))
-        except IntegrityError:
-            pass  # another request made the year's row first; take a number from it
-        number = db.session.execute(take).scalar_one()
-    return f"REF-{year}-{number:06d}"
+    """A new ``REF-YYYY-XXXXXXXX``: eight random characters (40 bits) after the year.
+
+    Not a sequence: a partner that sees two of its own references learns nothing about how
+    many referrals other organisations made in between. The unique index refuses the rare
+    repeat (a 409 the caller can retry; with an ``Idempotency-Key`` safely)."""
+    code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+    return f"REF-{year}-{code}"
 
 
 def receiving_service(kind: str, service_id: int, field: str = "to_service_id") -> Service:

@@ -93,7 +93,12 @@ def _new_referral(
     from_organisation_id: int,
     from_user_id: uuid.UUID | None,
     redirected_from: Referral | None = None,
+    reason_code: str | None = None,
+    note: str | None = None,
 ) -> Referral:
+    """A new submitted referral and its ``created`` event. A redirect's new referral carries,
+    on that event, who redirected it from which service, and their reason and note: they were
+    written for the next service."""
     safe_contact = body["safe_contact"]
     referral = Referral(
         id=uuid.uuid4(),
@@ -131,6 +136,7 @@ def _new_referral(
         details = {
             "redirected_from": str(redirected_from.id),
             "redirected_by_organisation_id": actor.org_id,
+            "redirected_from_service_id": redirected_from.to_service_id,
         }
     db.session.add(
         ReferralEvent(
@@ -140,6 +146,8 @@ def _new_referral(
             user_id=actor.user_id,
             organisation_id=actor.org_id,
             to_status="submitted",
+            reason_code=reason_code,
+            note=note,
             details=details,
         )
     )
@@ -148,6 +156,9 @@ def _new_referral(
 
 def create(actor: Actor, data: dict, idempotency_key: str | None) -> tuple[dict, bool]:
     """Make a referral; with an ``Idempotency-Key``, a retry returns the original instead.
+
+    With ``hold`` (a refuge referral only), a space of that type is held at the same refuge
+    in the same transaction: both are made, or neither (409 when the space has gone).
 
     Returns the referral as shown and whether it was made now (False: a replay). The key's
     row and the referral are committed together; when two requests with one key race, the
@@ -161,6 +172,14 @@ def create(actor: Actor, data: dict, idempotency_key: str | None) -> tuple[dict,
         if replayed is not None:
             return replayed, False
     service = receiving_service(body["kind"], body["to_service_id"])
+    policy.authorize(actor, "referral.create", service)
+    wanted_hold = body.get("hold")
+    if wanted_hold is not None and service.kind != "refuge":
+        raise Invalid.on(
+            "hold",
+            "hold: a space can be held only when the referral goes to a refuge.",
+            "Only with a refuge as to_service_id.",
+        )
     now = utcnow()
     referral = _new_referral(
         actor,
@@ -197,6 +216,9 @@ def create(actor: Actor, data: dict, idempotency_key: str | None) -> tuple[dict,
         **parties(referral),
     )
     outbox.emit_for_referral("referral.created", referral, to_service_id=service.id)
+    if wanted_hold is not None:
+        # Both or neither: a 409 here (the space has gone) rolls the referral back too.
+        holds.hold_space(actor, referral, service.id, wanted_hold["space_type"])
     answer = referral_reads.shown(referral.id)
     db.session.commit()
     return answer, True
@@ -296,6 +318,8 @@ def transition(actor: Actor, referral_id: uuid.UUID, data: dict) -> dict:
             from_organisation_id=referral.from_organisation_id,
             from_user_id=referral.from_user_id,
             redirected_from=referral,
+            reason_code=data.get("reason_code"),
+            note=data.get("note"),
         )
         db.session.flush()
         referral.redirected_to_id = onward.id

@@ -1,57 +1,65 @@
-"""Signing in, refreshing and signing out."""
+"""Signing in, refreshing and signing out: the behaviour the API and the web pages share.
+
+Wrong passwords lock only the client address and name they came from together
+(``LOGIN_FAILURES_BEFORE_LOCK`` within ``LOGIN_LOCK_MINUTES``): someone elsewhere cannot keep
+a refuge's night worker out by typing her name. Every failed authentication also counts
+against its client address (``throttle.failed_authentication``), and sign-in attempts per
+address are limited (``LOGIN_RATE_LIMIT``); all three counters are shared by every worker and
+app server (Redis when configured, else the database).
+"""
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
+from typing import NoReturn
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from limits import parse as parse_rate
 
 from partnership_api import audit, auth, context
 from partnership_api.domain_errors import Throttled, Unauthenticated
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
-from partnership_api.models.partnership import AuthSession, LoginThrottle, User
+from partnership_api.models.partnership import AuthSession, User
 from partnership_api.policy import Actor
+from partnership_api.services import throttle
 
 FAILED = "Invalid username or password."
 LOCKED = "Too many failed sign-ins. Try again later."
 REFRESH_REFUSED = "A valid refresh token is required."
 
 
-def login(username: str, password: str) -> dict:
-    """Check the password; answer the same way whether or not the username exists."""
-    now = utcnow()
-    key = username.strip().lower()[:80]
-    throttle = db.session.get(LoginThrottle, key, with_for_update=True)
+def _lock_window() -> timedelta:
+    return timedelta(minutes=context.setting("LOGIN_LOCK_MINUTES"))
+
+
+def _throttled(key: str) -> Throttled:
+    return Throttled(LOCKED, retry_after=throttle.retry_after(key))
+
+
+def login(username: str, password: str, address: str) -> dict:
+    """Check the password; answer the same way whether or not the username exists.
+
+    ``address`` is the client's address: failures are counted per address and per
+    address-name pair, never per name alone.
+    """
+    if throttle.address_blocked(address):
+        raise _throttled(throttle.address_key(address))
+    rate = parse_rate(context.setting("LOGIN_RATE_LIMIT"))
+    attempts = throttle.attempt_key(address)
+    if throttle.hit(attempts, timedelta(seconds=rate.get_expiry())) > rate.amount:
+        raise _throttled(attempts)
+    pair = throttle.pair_key(address, username)
+    if throttle.count(pair) >= context.setting("LOGIN_FAILURES_BEFORE_LOCK"):
+        raise _throttled(pair)
     user = db.session.scalar(sa.select(User).where(User.username == username))
-    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
-        audit.record_refusal(
-            "auth.login",
-            "user",
-            user.id if user else None,
-            username=username,
-            details={"reason": "locked"},
-            subject_organisation_id=user.organisation_id if user else None,
-        )
-        retry = int((throttle.locked_until - now).total_seconds()) + 1
-        raise Throttled(LOCKED, retry_after=retry)
     ok = auth.verify_password(user, password)
     if not ok or user is None or not user.active:
-        _count_failure(key, throttle, now)
-        audit.record(
-            "auth.login",
-            "user",
-            user.id if user else None,
-            outcome="refused",
-            username=username,
-            subject_organisation_id=user.organisation_id if user else None,
-            details={"reason": "bad_credentials"},
-        )
-        db.session.commit()
+        _failed(username, user, address, pair)
         raise Unauthenticated(FAILED)
-    if throttle is not None:
-        db.session.delete(throttle)
+    throttle.clear(pair)
+    now = utcnow()
     user.last_login_at = now
     session = auth.open_session(user)
     tokens, session.refresh_jti = auth.token_pair(user, session)
@@ -68,45 +76,67 @@ def login(username: str, password: str) -> dict:
     return tokens
 
 
-def _count_failure(key: str, throttle: LoginThrottle | None, now) -> None:
-    """One more failure for this name; at the threshold, lock it for a while."""
-    if throttle is None:
-        throttle = LoginThrottle(username_key=key, failures=0)
-        try:
-            with db.session.begin_nested():
-                db.session.add(throttle)
-        except IntegrityError:  # another worker counted this name first: count on its row
-            throttle = db.session.get(
-                LoginThrottle, key, with_for_update=True, populate_existing=True
-            )
-    throttle.failures += 1
-    throttle.last_failure_at = now
-    if throttle.failures >= context.setting("LOGIN_FAILURES_BEFORE_LOCK"):
-        throttle.locked_until = now + auth.lock_duration()
-        throttle.failures = 0
+def _failed(username: str, user: User | None, address: str, pair: str) -> None:
+    """Count a wrong password for this address and name, and for the address.
+
+    The audit trail gets the first failure of a name from an address in a lock window, and the
+    failure that locks the pair: not one row per attempt.
+    """
+    user_id = user.id if user else None
+    org_id = user.organisation_id if user else None
+    failures = throttle.hit(pair, _lock_window())
+    locks_at = context.setting("LOGIN_FAILURES_BEFORE_LOCK")
+    if failures in (1, locks_at):
+        audit.record(
+            "auth.login",
+            "user",
+            user_id,
+            outcome="refused",
+            username=username,
+            subject_organisation_id=org_id,
+            details={"reason": "bad_credentials" if failures < locks_at else "pair_locked"},
+        )
+        db.session.commit()
+    if throttle.failed_authentication(address, "auth.login", "bad_credentials"):
+        raise _throttled(throttle.address_key(address))
 
 
 def clear_lock(username: str) -> None:
-    """Forget failed sign-ins of this name (an admin reset the password)."""
-    db.session.execute(
-        sa.delete(LoginThrottle).where(LoginThrottle.username_key == username.strip().lower()[:80])
-    )
+    """Forget wrong passwords of this name (an admin reset the password): the counters are
+    per address, so those of the addresses the name was tried from this window go."""
+    # The pairs are keyed by address first; the database can find a name's pairs, Redis keys
+    # expire on their own within LOGIN_LOCK_MINUTES.
+    from partnership_api.models.partnership import AuthCounter
+
+    name = username.strip().lower()[:80]
+    if not context.setting_or("REDIS_URL", None):
+        db.session.execute(
+            sa.delete(AuthCounter).where(
+                AuthCounter.key.like("pair:%"), AuthCounter.key.endswith(f"|{name}")
+            )
+        )
 
 
-def refresh(claims: dict | None) -> dict:
+def _refused_refresh(address: str, reason: str) -> NoReturn:
+    """A refresh token that does not work: counted against the address; 401 (429 past the
+    address's budget)."""
+    if throttle.failed_authentication(address, "auth.refresh", reason):
+        raise _throttled(throttle.address_key(address))
+    raise Unauthenticated(REFRESH_REFUSED)
+
+
+def refresh(claims: dict | None, address: str) -> dict:
     """Rotate the refresh token; a reused old one revokes the whole session."""
     if claims is None:
-        audit.record_refusal("auth.refresh", "session", None, details={"reason": "invalid"})
-        raise Unauthenticated(REFRESH_REFUSED)
+        _refused_refresh(address, "invalid")
     try:
         session_id = uuid.UUID(claims["sid"])
     except (KeyError, ValueError, TypeError):
-        raise Unauthenticated(REFRESH_REFUSED) from None
+        _refused_refresh(address, "invalid")
     session = db.session.get(AuthSession, session_id)
     user = db.session.get(User, session.user_id) if session else None
     if session is None or user is None or not user.active or session.revoked_at is not None:
-        audit.record_refusal("auth.refresh", "session", session_id, details={"reason": "revoked"})
-        raise Unauthenticated(REFRESH_REFUSED)
+        _refused_refresh(address, "revoked")
     old_jti = claims["jti"]
     tokens, new_jti = auth.token_pair(user, session)
     # Conditional update: of two refreshes racing with one token, only one rotates it.

@@ -1,27 +1,32 @@
-"""Referral statistics: counts only, with small numbers suppressed so no one can be singled out.
+"""Referral statistics: counts only, protected so that no one can be singled out.
 
-How the figures are protected (a standard cell-suppression scheme):
+How every published figure is protected: **rounding to base 5 with suppression, zero and
+non-zero cells alike.**
 
-1. **Primary suppression.** Any count from 1 to 4 (below ``SUPPRESSION_THRESHOLD``) is
-   published as ``{"count": null, "suppressed": true}``. Zero cells are not listed.
-2. **Secondary suppression.** A suppressed cell must not be recoverable by subtracting the
-   published cells from a total. Totals a reader can learn are: the table's total (returned
-   here, and by the same question with no ``group_by``) and every *line* of the table, the
-   cells that share all values but one (a coarser question, e.g. ``group_by=month`` for a
-   month × risk-level table, publishes each line's sum). For every such group we require that
-   its suppressed cells are either none, or at least two whose combined count leaves each of
-   them anywhere between 1 and at least 4 once the others are known to be at least 1, i.e.
-   ``sum − (k − 1) ≥ threshold − 1`` for ``k`` suppressed cells. While a group fails, its
-   smallest unsuppressed cell is suppressed too (cells that stand alone in a line are taken
-   last, since a coarser question publishes their value), and every group is checked again
-   until none changes.
-3. **The total.** It is suppressed when it is itself from 1 to 4, or when the table as a whole
-   still fails the rule above (every cell already suppressed), so it cannot give a cell away.
+1. Every cell of the table is listed, those with no referrals included: each dimension's
+   values are all its possible values (months: every month of the range), not only those
+   that occur, so a missing cell never says "zero".
+2. A count below ``SUPPRESSION_THRESHOLD`` (0 to 4, zero included) is published as
+   ``{"count": null, "suppressed": true}``: nobody can tell a zero from a one.
+3. Every other count, and the total, is rounded to the nearest multiple of ``ROUNDING_BASE``
+   (5): 7 is published as 5, 9 as 10.
 
-Limits, stated plainly: the scheme is the usual line-by-line heuristic, not a full linear-
-programming audit of every combination of questions; the time range is whole days, so
-differencing two overlapping ranges still reveals counts for the days between them. The data
-are counts of referrals, never names or details, and every question asked is audited.
+Why this method: every published figure is a multiple of 5 (or suppressed), so the difference
+of any two of them, from any two questions (``group_by=kind`` minus ``group_by=risk_level``,
+one date range minus an overlapping one, a table minus its own total), is a multiple of 5 too
+and never a count from 1 to 4. Suppression applied to each table on its own could not promise
+that: a figure another question published undid it. Rounding is deterministic (the same
+question always gets the same answer, so asking again and averaging gains nothing), needs no
+secret and no perturbation table to keep, and is easy to explain to partners ("to the nearest
+5; fewer than 5 not shown"). The Office for National Statistics' cell-key perturbation
+(Census 2021) loses less accuracy, but its noise needs a record key per referral kept with the
+data, a published perturbation table and care to stay consistent across every question; for
+figures of a few hundred referrals a month, rounding to 5 is the simpler safe choice.
+
+Limits, stated plainly: rounding gives ranges, not exact counts (a published 10 is 8 to 12); a
+reader who slides a date range one day at a time can see where a rounded figure steps, which
+says a referral was made near then, not how many or whose. Every question asked is audited,
+and the data are counts of referrals, never names or details.
 
 Months are calendar months (UTC) of the referral's creation; ``from``/``to`` select referrals
 made on those days (UTC, both inclusive). Pseudonymisation keeps every column counted here, so
@@ -30,18 +35,24 @@ figures are the same before and after retention runs.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+import itertools
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
 from partnership_api import audit, policy
+from partnership_api.domain_errors import Invalid
 from partnership_api.extensions import db
-from partnership_api.models.referrals import Referral
+from partnership_api.models.base import utcnow
+from partnership_api.models.partnership import AREAS, Organisation
+from partnership_api.models.referrals import REFERRAL_KINDS, RISK_LEVELS, STATUSES, Referral
 from partnership_api.policy import Actor
 
 SUPPRESSION_THRESHOLD = 5
+ROUNDING_BASE = 5
+# A table lists every combination of its dimensions' values; past this many cells the question
+# must be narrowed (a shorter range, fewer dimensions).
+MAX_CELLS = 5000
 
 Key = tuple
 
@@ -66,8 +77,49 @@ def _dimension(name: str, dialect: str) -> sa.ColumnElement:
     return _month(dialect) if name == "month" else columns[name]
 
 
+def published(count: int) -> int | None:
+    """The figure published for a true count: None (suppressed) below the threshold, zero
+    included; otherwise the nearest multiple of ``ROUNDING_BASE``."""
+    if count < SUPPRESSION_THRESHOLD:
+        return None
+    return ROUNDING_BASE * round(count / ROUNDING_BASE)
+
+
+def _months(start: date | None, end: date | None, span: tuple) -> list[str]:
+    """Every calendar month of the range: without a start, from the first referral counted;
+    without an end, to this month (or the last referral counted, if later)."""
+    earliest, latest = (moment.date() if moment is not None else None for moment in span)
+    today = utcnow().date()
+    first = start or earliest or today
+    last = end or max(today, latest or today)
+    months = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _values(name: str, counts: dict[Key, int], index: int, months: list[str]) -> list:
+    """All the values a dimension can take, so that empty cells are listed too."""
+    if name == "month":
+        return months
+    if name == "to_organisation":
+        return list(db.session.scalars(sa.select(Organisation.id).order_by(Organisation.id)))
+    fixed = {
+        "kind": list(REFERRAL_KINDS),
+        "risk_level": list(RISK_LEVELS),
+        "status": list(STATUSES),
+        "area": sorted(AREAS),
+    }[name]
+    # A value outside the list (a referral without an area) is listed when it occurs.
+    extra = sorted({key[index] for key in counts} - set(fixed), key=lambda v: (v is None, v))
+    return fixed + extra
+
+
 def referral_statistics(actor: Actor, args: dict) -> dict:
-    """Counts of the referrals the actor may count, grouped as asked, with suppression applied."""
+    """Counts of the referrals the actor may count, grouped as asked, every cell listed,
+    each rounded to base 5 and suppressed below 5 (see the module docstring)."""
     policy.require(actor, "stats.read")
     group_by: list[str] = list(args.get("group_by") or [])
     start: date | None = args.get("from_")
@@ -75,25 +127,46 @@ def referral_statistics(actor: Actor, args: dict) -> dict:
     dialect = db.session.get_bind().dialect.name
     dimensions = [_dimension(name, dialect).label(name) for name in group_by]
 
-    stmt = sa.select(*dimensions, sa.func.count().label("n")).select_from(Referral)
-    stmt = policy.scope_referral_statistics(actor, stmt)
-    if start is not None:
-        stmt = stmt.where(Referral.created_at >= datetime.combine(start, time.min, UTC))
-    if end is not None:
-        after = datetime.combine(end + timedelta(days=1), time.min, UTC)
-        stmt = stmt.where(Referral.created_at < after)
+    def scoped(stmt: sa.Select) -> sa.Select:
+        stmt = policy.scope_referral_statistics(actor, stmt)
+        if start is not None:
+            stmt = stmt.where(Referral.created_at >= datetime.combine(start, time.min, UTC))
+        if end is not None:
+            after = datetime.combine(end + timedelta(days=1), time.min, UTC)
+            stmt = stmt.where(Referral.created_at < after)
+        return stmt
+
+    stmt = scoped(sa.select(*dimensions, sa.func.count().label("n")).select_from(Referral))
     if dimensions:
         stmt = stmt.group_by(*[_dimension(name, dialect) for name in group_by])
     counts = {tuple(row[:-1]): int(row[-1]) for row in db.session.execute(stmt) if row[-1]}
 
-    suppressed, total_suppressed = suppress(counts, len(group_by))
-    total = sum(counts.values())
+    months: list[str] = []
+    if "month" in group_by:
+        span = db.session.execute(
+            scoped(sa.select(sa.func.min(Referral.created_at), sa.func.max(Referral.created_at)))
+        ).one()
+        months = _months(start, end, tuple(span))
+    axes = [_values(name, counts, i, months) for i, name in enumerate(group_by)]
+    size = 1
+    for axis in axes:
+        size *= len(axis)
+    if size > MAX_CELLS:
+        raise Invalid.on(
+            "group_by",
+            f"That table would have {size} cells (at most {MAX_CELLS}): ask for fewer "
+            "dimensions or a shorter range.",
+            "Too many cells; narrow the question.",
+            location="query",
+        )
+
     groups = []
-    for key in sorted(counts, key=_sort_key):
-        hidden = key in suppressed
+    for key in itertools.product(*axes):
+        figure = published(counts.get(key, 0))
         cell = dict(zip(group_by, key, strict=True))
-        cell.update(count=None if hidden else counts[key], suppressed=hidden)
+        cell.update(count=figure, suppressed=figure is None)
         groups.append(cell)
+    total = published(sum(counts.values()))
 
     audit.record(
         "stats.read",
@@ -111,66 +184,7 @@ def referral_statistics(actor: Actor, args: dict) -> dict:
         "from_": start,
         "to": end,
         "groups": groups,
-        "total": {"count": None if total_suppressed else total, "suppressed": total_suppressed},
+        "total": {"count": total, "suppressed": total is None},
         "suppression_threshold": SUPPRESSION_THRESHOLD,
+        "rounding_base": ROUNDING_BASE,
     }
-
-
-def _sort_key(key: Key) -> tuple:
-    return tuple((value is None, "" if value is None else str(value).zfill(12)) for value in key)
-
-
-def suppress(
-    counts: dict[Key, int], dimensions: int, threshold: int = SUPPRESSION_THRESHOLD
-) -> tuple[set[Key], bool]:
-    """The cells to suppress, and whether the table's total must be suppressed too.
-
-    ``counts`` maps each non-empty cell (a tuple of one value per dimension) to its count.
-    See the module docstring for the rule.
-    """
-    cells = {key: n for key, n in counts.items() if n > 0}
-    hidden = {key for key, n in cells.items() if n < threshold}
-    table = list(cells)
-    lines = _lines(table, dimensions)
-    alone = {line[0] for line in lines if len(line) == 1}
-    groups = [table, *(line for line in lines if len(line) > 1)]
-
-    changed = True
-    while changed:
-        changed = False
-        for group in groups:
-            while not _protected(group, cells, hidden, threshold):
-                candidates = [key for key in group if key not in hidden]
-                if not candidates:
-                    break
-                hidden.add(min(candidates, key=lambda k: (k in alone, cells[k], _sort_key(k))))
-                changed = True
-
-    total = sum(cells.values())
-    total_hidden = 0 < total < threshold or not _protected(table, cells, hidden, threshold)
-    return hidden, total_hidden
-
-
-def _lines(keys: Iterable[Key], dimensions: int) -> list[list[Key]]:
-    """Groups of cells that share every value but one: each sums to a coarser question's cell."""
-    if dimensions < 2:
-        return []
-    lines: list[list[Key]] = []
-    for free in range(dimensions):
-        by_rest: dict[Key, list[Key]] = defaultdict(list)
-        for key in keys:
-            by_rest[key[:free] + key[free + 1 :]].append(key)
-        lines.extend(by_rest.values())
-    return lines
-
-
-def _protected(group: list[Key], cells: dict[Key, int], hidden: set[Key], threshold: int) -> bool:
-    """Whether subtracting the group's published cells from its sum pins no suppressed cell."""
-    suppressed = [cells[key] for key in group if key in hidden]
-    if not suppressed:
-        return True
-    if len(suppressed) == 1:
-        return False
-    # Each suppressed cell is known to be at least 1; the most one of them could be is
-    # sum - (k - 1). That must reach the top of the suppressed range (threshold - 1).
-    return sum(suppressed) - (len(suppressed) - 1) >= threshold - 1

@@ -21,6 +21,8 @@ class IfMatch:
 
     tags: frozenset[str] = frozenset()
     any: bool = False
+    # It named a weak ETag (W/…): no write accepts one.
+    weak: bool = False
 
     def names(self, tag: str) -> bool:
         return tag in self.tags
@@ -31,14 +33,29 @@ def etag_of(item) -> str:
     return f'"{item.version}"'
 
 
-def check_if_match(if_match: IfMatch | None, item) -> None:
+def the_version_read(if_match: IfMatch | None) -> str:
+    """The one strong ETag an If-Match names: every conditional write names exactly the version
+    its writer read. Missing, ``*``, a weak ETag or a list of them (which would let a writer
+    claim every version at once and pass the lost-update check): 428."""
     if if_match is None:
         raise PreconditionRequired(
             "Send If-Match with the ETag of the version you read (GET it first)."
         )
     if if_match.any:
         raise PreconditionRequired("If-Match must name the version you read, not '*'.")
-    if not if_match.names(str(item.version)):
+    if if_match.weak or len(if_match.tags) != 1:
+        raise PreconditionRequired(
+            "If-Match must name exactly one version, the one you read, as one strong ETag "
+            "(not a list, not W/).",
+            fields={"If-Match": ["Exactly one strong ETag."]},
+            location="headers",
+        )
+    (tag,) = if_match.tags
+    return tag
+
+
+def check_if_match(if_match: IfMatch | None, item) -> None:
+    if the_version_read(if_match) != str(item.version):
         raise PreconditionFailed(
             f"It has changed since you read it (it is now version {item.version}). "
             "Read it again and reapply your change."
