@@ -163,6 +163,24 @@ def every_kind_of_change(client, login, ids, app) -> dict:
         == 200
     )
 
+    # "Still accurate" (issue 14's ``confirm``, on another branch) records its event with the
+    # outbox's one call, in its own transaction; written here as that service will write it.
+    from partnership_api.events import outbox
+    from partnership_api.extensions import db
+    from partnership_api.models.partnership import Service
+
+    with app.app_context():
+        refuge = db.session.get(Service, glow)
+        outbox.record(
+            db.session,
+            "availability.confirmed",
+            [refuge.organisation_id],
+            refuge_id=refuge.id,
+            organisation_id=refuge.organisation_id,
+        )
+        db.session.commit()
+        db.session.remove()
+
     made["lapsing"] = refer(client, login, glow)
     assert (
         client.post(
@@ -398,3 +416,45 @@ def test_the_document_lists_every_event_type(client):
     spec = client.get("/openapi.json").get_json()
     enum = spec["components"]["schemas"]["Event"]["properties"]["type"]["enum"]
     assert sorted(enum) == sorted(EVENT_TYPES)
+
+
+def test_holds_placed_with_the_referral_or_released_by_the_refuge_write_their_events(
+    client, login, ids, app
+):
+    """Main's hold rules (issue 18): refer-and-hold in one call, the refuge releasing a hold
+    on its beds with a reason, and a refused second hold: each writes its events, or none."""
+    swa = ids.service["Staffordshire Women's Aid refuge"]
+    officer = login("police.officer")
+    body = {**victim_referral(swa), "hold": {"space_type": "family"}}
+    made = client.post("/api/v1/referrals", json=body, headers=officer)
+    assert made.status_code == 201, made.get_json()
+    referral = made.get_json()
+    events = [e for e in all_events(app) if e["data"].get("referral_id") == referral["id"]]
+    assert [e["type"] for e in events] == ["referral.created", "hold.placed"]
+    assert events[1]["data"]["hold_id"] == referral["hold"]["id"]
+    before = all_events(app)
+    # The last family space has gone: 409, and neither the referral nor its events were kept.
+    gone = client.post("/api/v1/referrals", json=body, headers=officer)
+    assert gone.status_code == 409
+    assert all_events(app) == before
+    # The refuge's staff release the hold on its beds: the police and the refuge hear it.
+    released = client.post(
+        f"/api/v1/refuges/{swa}/holds/{referral['hold']['id']}/release",
+        json={"reason_code": "not_suitable", "note": NOTE_TEXT},
+        headers=login("swa.staff"),
+    )
+    assert released.status_code == 200, released.get_json()
+    last = all_events(app)[-1]
+    assert last["type"] == "hold.released"
+    assert last["data"] == {
+        "hold_id": referral["hold"]["id"],
+        "referral_id": referral["id"],
+        "refuge_id": swa,
+        "space_type": "family",
+    }
+    assert NOTE_TEXT not in json.dumps(last)
+    for who in ("police.officer", "swa.staff"):
+        feed = client.get("/api/v1/events?types=hold.released", headers=login(who)).get_json()
+        assert [e["id"] for e in feed] == [last["id"]], who
+    others = client.get("/api/v1/events?types=hold.released", headers=login("glow.staff"))
+    assert others.get_json() == []

@@ -2,10 +2,10 @@
 catch-up feed (``feed``), webhooks and their delivery worker (``webhooks``, ``delivery``,
 ``ssrf``), the time-based events (``sweep``) and vacancy alerts (``alerts``).
 
-Services call ``events.emit(...)`` inside the transaction of the change; nothing is sent from a
-web request. See ``outbox`` for why positions never skip an event.
+Services call ``events.emit(...)`` (or ``events.record(session, type, ...)``) inside the
+transaction of the change; nothing is sent from a web request. See ``outbox`` for why positions never skip an event.
 """
 
-from partnership_api.events.outbox import EVENT_TYPES, emit, emit_for_referral
+from partnership_api.events.outbox import EVENT_TYPES, emit, emit_for_referral, record
 
-__all__ = ["EVENT_TYPES", "emit", "emit_for_referral"]
+__all__ = ["EVENT_TYPES", "emit", "emit_for_referral", "record"]

@@ -3,8 +3,8 @@
 Police and provider staff set an alert on an open referral their organisation sent or
 received (or on a household profile of its own): bed search's filters, kept by the alert and
 seen only by its organisation. The worker's matcher reads the outbox after every change that
-can open or take a space (a report, a hold placed, released, lapsed or admitted) and asks bed
-search, for each live alert, which refuges have a fitting space available now: a refuge that
+can open or take a space (a report or confirmation, a hold placed, released, lapsed or
+admitted) and asks bed search, for each live alert, which refuges have a fitting space available now: a refuge that
 had none before gets one ``vacancy.matched`` (the alert, the refuge, the space type: no
 personal data) for the alert's organisation; a refuge whose fitting spaces are all taken again
 is forgotten, so its next opening fires again. (The matcher compares what is open at each of
@@ -50,6 +50,7 @@ MAX_LIFETIME_HOURS = 24 * 14
 # Events after which a space may have opened or been taken.
 MOVES_SPACES = (
     "availability.reported",
+    "availability.confirmed",
     "hold.placed",
     "hold.released",
     "hold.lapsed",

@@ -16,6 +16,9 @@
 - **Stopping and faults.** SIGTERM and SIGINT stop the loop after the send in progress; the
   leases are given back. A database that goes away (PostgreSQL restarting) is waited for and
   the loop goes on; what was sent but not recorded is sent again (at least once).
+- **Upkeep.** Each pass also writes time-based events (``sweep``), fires vacancy alerts
+  (``alerts``) and sends emails (``notices``, with ``SMTP_URL``); about hourly it prunes what
+  the retention no longer keeps (``prune``).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, PendingRollbackError
 
 from partnership_api import context
-from partnership_api.events import ssrf
+from partnership_api.events import secret_box, ssrf
 from partnership_api.events.messages import Outgoing, payload, signed_headers
 from partnership_api.events.outbox import last_position
 from partnership_api.events.webhooks import heard_by
@@ -49,6 +52,7 @@ LEASE = timedelta(seconds=120)
 CLAIM_AT_ONCE = 10
 BATCH = 50
 SWEEP_EVERY = 5.0
+PRUNE_EVERY = 3600.0
 # What a database going away raises: the driver's errors, and SQLAlchemy's refusal to go on
 # with a session whose connection died mid-transaction.
 DATABASE_GONE = (DBAPIError, PendingRollbackError)
@@ -61,6 +65,7 @@ class Worker:
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.stopping = False
         self._last_sweep = 0.0
+        self._last_prune = time.monotonic()  # the first an hour after starting
 
     # --- the loop -----------------------------------------------------------------------------
 
@@ -108,12 +113,16 @@ class Worker:
     def run_once(self, now: datetime | None = None) -> bool:
         """One pass: time-based events and vacancy alerts, then every endpoint due. Whether
         anything was sent."""
-        from partnership_api.events import alerts, sweep
+        from partnership_api.events import alerts, notices, prune, sweep
 
         if now is not None or time.monotonic() - self._last_sweep >= SWEEP_EVERY:
             sweep.run(now)
             self._last_sweep = time.monotonic()
+        if time.monotonic() - self._last_prune >= PRUNE_EVERY:
+            prune.run(now)
+            self._last_prune = time.monotonic()
         alerts.match(now)
+        notices.run()
         sent = False
         for endpoint_id in self.claim(now or utcnow()):
             if self.stopping:
@@ -277,13 +286,15 @@ class Worker:
         if endpoint is None:
             db.session.commit()
             return False
-        url, secret = endpoint.url, endpoint.secret
-        previous = None
+        url, sealed = endpoint.url, endpoint.secret
+        sealed_previous = None
         sent_at = now or utcnow()
         if endpoint.previous_secret_until and endpoint.previous_secret_until > sent_at:
-            previous = endpoint.previous_secret
+            sealed_previous = endpoint.previous_secret
         db.session.commit()
         try:
+            secret = secret_box.open_(sealed)
+            previous = secret_box.open_(sealed_previous)
             target = ssrf.check_url(
                 url,
                 production=context.setting("APP_ENV") == "production",
@@ -291,6 +302,9 @@ class Worker:
             )
         except ssrf.UnsafeURL as unsafe:
             answer = ssrf.Answer(None, f"Refused: {unsafe}", 0)
+            outcome = "refused"
+        except secret_box.SecretUnreadable as unreadable:
+            answer = ssrf.Answer(None, f"Not sent: {unreadable}", 0)
             outcome = "refused"
         else:
             headers = signed_headers(secret, previous, item.event_id, item.body, utcnow())

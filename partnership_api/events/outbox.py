@@ -120,6 +120,11 @@ EVENT_TYPES: dict[str, EventType] = {
     "availability.reported": EventType(
         "everyone", ("refuge_id", "organisation_id"), "a refuge reported its bed spaces"
     ),
+    "availability.confirmed": EventType(
+        "everyone",
+        ("refuge_id", "organisation_id"),
+        "a refuge confirmed its reported bed spaces are still accurate",
+    ),
     "project.changed": EventType(
         "projects", ("project_id", "changed"), "a project's status or RAG rating changed"
     ),
@@ -176,6 +181,14 @@ def emit(
             "organisations": sorted({org for org in organisations if org is not None}),
         }
     )
+
+
+def record(
+    session: Session | None, event_type: str, organisations: Iterable[int | None], **data: object
+) -> None:
+    """``emit`` with the session first: ``record(db.session, "availability.confirmed",
+    [refuge.organisation_id], refuge_id=refuge.id, organisation_id=refuge.organisation_id)``."""
+    emit(event_type, organisations, session=session, **data)
 
 
 _HEAD = EventHead.__table__

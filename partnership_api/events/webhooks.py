@@ -3,7 +3,8 @@
 The signing secret (``whsec_`` and 32 random bytes in base64, as the Standard Webhooks
 specification has it) is shown once, when it is made; a rotation keeps the old secret signing
 beside the new one for ``OLD_SECRET_KEPT`` so receivers can switch without losing a message.
-The URL is checked against SSRF (``ssrf.check_url``) here and again at every send.
+The URL is checked against SSRF (``ssrf.check_url``) here and again at every send. Secrets
+are stored sealed (``secret_box``), never in plain text.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 from partnership_api import audit, context, policy, policy_events
 from partnership_api.actors import Actor
 from partnership_api.domain_errors import Invalid, NotFound
-from partnership_api.events import ssrf
+from partnership_api.events import secret_box, ssrf
 from partnership_api.events.outbox import EVENT_TYPES, last_position
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
@@ -105,7 +106,7 @@ def create(actor: Actor, data: dict) -> dict:
         event_types=types,
         description=data.get("description"),
         enabled=True,
-        secret=secret,
+        secret=secret_box.seal(secret),
         created_at=now,
         updated_at=now,
         created_by_user_id=actor.user_id,
@@ -184,7 +185,7 @@ def rotate_secret(actor: Actor, endpoint_id: uuid.UUID) -> dict:
     endpoint = _endpoint(actor, endpoint_id, lock=True)
     now = utcnow()
     secret = new_secret()
-    endpoint.previous_secret, endpoint.secret = endpoint.secret, secret
+    endpoint.previous_secret, endpoint.secret = endpoint.secret, secret_box.seal(secret)
     endpoint.previous_secret_until = now + OLD_SECRET_KEPT
     endpoint.updated_at = now
     _audit("webhook.rotate_secret", endpoint)

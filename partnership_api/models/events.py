@@ -85,8 +85,9 @@ class WebhookEndpoint(db.Model):
     enabled: Mapped[bool] = mapped_column(default=True)
     disabled_reason: Mapped[str | None] = mapped_column(sa.String(300))
     disabled_at: Mapped[datetime | None]
-    secret: Mapped[str] = mapped_column(sa.String(100))
-    previous_secret: Mapped[str | None] = mapped_column(sa.String(100))
+    # Sealed at rest (``events.secret_box``): ``fernet:`` and the token, never the secret.
+    secret: Mapped[str] = mapped_column(sa.String(255))
+    previous_secret: Mapped[str | None] = mapped_column(sa.String(255))
     previous_secret_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))

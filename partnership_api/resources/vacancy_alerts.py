@@ -10,7 +10,7 @@ from partnership_api.auth import current_actor
 from partnership_api.events import alerts
 from partnership_api.resources.common import page_asked, shown_page
 from partnership_api.schemas.events import VacancyAlertCreateSchema, VacancyAlertSchema
-from partnership_api.smorest import Blueprint, json_response
+from partnership_api.smorest import Blueprint, created, json_response
 
 blp = Blueprint(
     "VacancyAlerts",
@@ -50,7 +50,8 @@ class VacancyAlerts(MethodView):
         Spaces already open are noted without firing; the alert fires when a fitting space
         opens: after a report, or a hold released or lapsed.
         """
-        return json_response(alerts.create(current_actor(), data), 201)
+        made = alerts.create(current_actor(), data)
+        return created(made, "VacancyAlerts.VacancyAlertById", alert_id=made["id"])
 
 
 @blp.route("/<uuid:alert_id>")

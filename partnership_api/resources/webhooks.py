@@ -18,7 +18,7 @@ from partnership_api.schemas.events import (
     WebhookUpdateSchema,
     WebhookWithSecretSchema,
 )
-from partnership_api.smorest import Blueprint, json_response
+from partnership_api.smorest import Blueprint, created, json_response
 
 blp = Blueprint(
     "Webhooks",
@@ -57,7 +57,8 @@ class Webhooks(MethodView):
         here and again at every send. It hears events from now on; read the feed for earlier
         ones, or ask for a replay.
         """
-        return json_response(webhooks.create(current_actor(), data), 201)
+        made = webhooks.create(current_actor(), data)
+        return created(made, "Webhooks.WebhookById", webhook_id=made["id"])
 
 
 @blp.route("/<uuid:webhook_id>")
@@ -114,6 +115,7 @@ class WebhookAttempts(MethodView):
 
 @blp.route("/<uuid:webhook_id>/replays")
 class WebhookReplays(MethodView):
+    @blp.rate_limited
     @blp.arguments(WebhookReplaySchema)
     @blp.response(202, WebhookReplayResultSchema)
     @blp.alt_response(401, description=NOT_SIGNED_IN)
