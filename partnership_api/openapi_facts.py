@@ -15,6 +15,8 @@ def answer_facts() -> dict[tuple[str, str], dict]:
     """What answer fields hold, where neither their own schema nor a request field says it:
     the database column's length, the set of values the code writes, the size of a count.
     Keyed by (schema class, field); a list's items by (schema class, "field[]")."""
+    from partnership_api.events.outbox import CHANGED_FIELDS, EVENT_TYPES
+    from partnership_api.events.webhooks import MAX_REPLAY
     from partnership_api.models.beds import HOLD_STATES, SPACE_TYPES
     from partnership_api.models.funding import CATEGORIES, PROJECT_STATUSES, RAG_VALUES
     from partnership_api.models.partnership import AREAS, ORGANISATION_KINDS, ROLES, SERVICE_KINDS
@@ -24,8 +26,6 @@ def answer_facts() -> dict[tuple[str, str], dict]:
         RISK_LEVELS,
         STATUSES,
     )
-    from partnership_api.events.outbox import CHANGED_FIELDS, EVENT_TYPES
-    from partnership_api.events.webhooks import MAX_REPLAY
     from partnership_api.oruk.taxonomy import TERM_CODES
     from partnership_api.schemas.stats import GROUP_BY
 

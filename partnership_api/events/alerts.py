@@ -4,13 +4,13 @@ Police and provider staff set an alert on an open referral their organisation se
 received (or on a household profile of its own): bed search's filters, kept by the alert and
 seen only by its organisation. The worker's matcher reads the outbox after every change that
 can open or take a space (a report or confirmation, a hold placed, released, lapsed or
-admitted) and asks bed search, for each live alert, which refuges have a fitting space available now: a refuge that
-had none before gets one ``vacancy.matched`` (the alert, the refuge, the space type: no
-personal data) for the alert's organisation; a refuge whose fitting spaces are all taken again
-is forgotten, so its next opening fires again. (The matcher compares what is open at each of
-its passes, a fraction of a second apart: a room taken and freed again between two passes is
-one opening.) Spaces already open when the alert is set are
-noted without firing: an alert fires when a space opens.
+admitted) and asks bed search, for each live alert, which refuges have a fitting space
+available now: a refuge that had none before gets one ``vacancy.matched`` (the alert, the
+refuge, the space type: no personal data) for the alert's organisation; a refuge whose
+fitting spaces are all taken again is forgotten, so its next opening fires again. (The
+matcher compares what is open at each of its passes, a fraction of a second apart: a room
+taken and freed again between two passes is one opening.) Spaces already open when the alert
+is set are noted without firing: an alert fires when a space opens.
 
 An alert ends when its referral is no longer waiting (accepted, declined, redirected,
 withdrawn or closed), when its organisation ends it, or after its lifetime

@@ -22,6 +22,7 @@ import logging
 import smtplib
 import ssl
 import time
+import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
@@ -80,7 +81,9 @@ def _reachable(where) -> list[tuple[User, Organisation]]:
 def _reference(referral_id: str | None) -> str | None:
     if not referral_id:
         return None
-    return db.session.scalar(sa.select(Referral.reference).where(Referral.id == referral_id))
+    return db.session.scalar(
+        sa.select(Referral.reference).where(Referral.id == uuid.UUID(str(referral_id)))
+    )
 
 
 def notices_for(event: Event) -> list[Notice]:
@@ -100,7 +103,7 @@ def notices_for(event: Event) -> list[Notice]:
             if policy.can(_actor(user, org), "referral.read")
         ]
     if event.type == "vacancy.matched":
-        alert = db.session.get(VacancyAlert, data.get("alert_id"))
+        alert = db.session.get(VacancyAlert, uuid.UUID(str(data["alert_id"])))
         if alert is None or alert.created_by_user_id is None:
             return []
         reference = _reference(data.get("referral_id"))
@@ -149,7 +152,9 @@ def _reader() -> EventConsumer | None:
     """The emails' position, locked (None: another worker holds it). Made at the newest
     position the first time, so turning emails on does not send the past."""
     reader = db.session.scalar(
-        sa.select(EventConsumer).where(EventConsumer.name == READER).with_for_update(skip_locked=True)
+        sa.select(EventConsumer)
+        .where(EventConsumer.name == READER)
+        .with_for_update(skip_locked=True)
     )
     if reader is not None:
         return reader

@@ -57,11 +57,7 @@ def run(now: datetime | None = None) -> dict[str, int]:
     now = now or utcnow()
     cutoff = now - timedelta(days=int(context.setting_or("EVENT_RETENTION_DAYS", 30)))
     below = _needed_from()
-    old = (
-        sa.select(Event.position)
-        .where(Event.occurred_at < cutoff, Event.position < below)
-        .scalar_subquery()
-    )
+    old = sa.select(Event.position).where(Event.occurred_at < cutoff, Event.position < below)
     db.session.execute(
         sa.delete(EventOrganisation)
         .where(EventOrganisation.position.in_(old))
