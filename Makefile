@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 NPM_STAMP := node_modules/.installed-stamp
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install npm assets browser lock run test test-sqlite test-postgres test-faults lint lint-spec openapi bench clean
+.PHONY: install npm assets browser lock run worker test test-sqlite test-postgres test-faults lint lint-spec openapi bench clean
 
 # Python packages: exactly the versions (and hashes) of requirements.lock, then the project itself.
 $(STAMP): requirements.lock pyproject.toml
@@ -49,7 +49,14 @@ run: install assets
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	@echo "Partnership API on http://127.0.0.1:8000 — docs at http://127.0.0.1:8000/docs"
+	@echo "Delivery worker (webhooks, time-based events, vacancy alerts) running beside it"
+	@$(FLASK) deliver & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(VENV)/bin/gunicorn --workers 3 --bind 127.0.0.1:8000 wsgi:app
+
+# The delivery worker on its own (run one or more beside the web servers).
+worker: install
+	$(FLASK) deliver
 
 # The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
 test: install assets browser

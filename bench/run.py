@@ -18,7 +18,8 @@ What one run does (about five minutes on two cores; everything on 127.0.0.1):
    update with ``If-Match``, and two web pages signed in with a page session cookie (the bed
    board with a household's search, the referral inbox; ``bench/pages.py``: their server time
    is the access log's ``duration_ms``), each between two runs of the bare app (its ratio uses
-   their mean);
+   their mean); meanwhile two delivery workers send every event to ``--webhooks`` endpoints (4)
+   on a loopback receiver (``bench/events.py``): the delivery lag (p50, p99) and events per second;
 6. scale: grows the main database to 1,000,000 referrals, serves both databases at once and
    measures the median latency of the inbox's first page and of bed search with sequential
    requests alternating between 10,000 and 1,000,000 referrals;
@@ -53,6 +54,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from bench import events as events_bench
 from bench import load_data, pages
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,6 +105,12 @@ APP_SETTING_NAMES = (
     "ARGON2_MEMORY_COST",
     "RATELIMIT_ENABLED",
     "REDIS_URL",
+    "WEBHOOK_SECRET_KEY",
+    "WEBHOOKS_ALLOW_PRIVATE",
+    "WEBHOOK_TIMEOUT_SECONDS",
+    "WORKER_POLL_SECONDS",
+    "EVENT_RETENTION_DAYS",
+    "SMTP_URL",
 )
 
 BED_SEARCH_PATH = "/api/v1/beds/search?space_type=family&children=2"
@@ -553,6 +561,8 @@ class Bench:
         self.procs = Processes(self.workdir)
         self.password = os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(18)
         self.jwt_secret = secrets.token_urlsafe(36)  # 48 characters
+        self.webhook_key = secrets.token_urlsafe(36)  # seals the webhooks' secrets
+        self.receiver: events_bench.Receiver | None = None
         self.cpus = os.cpu_count() or 1
         self.workers = 2 * self.cpus + 1
         self.app_port = free_port()
@@ -594,6 +604,7 @@ class Bench:
             "DATABASE_URL": database_url(db_name),
             "APP_ENV": "production",
             "JWT_SECRET_KEY": self.jwt_secret,
+            "WEBHOOK_SECRET_KEY": self.webhook_key,
             # The production default: the access log is on, one JSON line per request, and it
             # goes to a file (the server's output is redirected to <workdir>/api.log).
             "LOG_LEVEL": "INFO",
@@ -601,6 +612,16 @@ class Bench:
             "API_RATE_LIMIT": "1000000 per minute",
             "LOGIN_RATE_LIMIT": "1000000 per minute",
             "ACCESS_TOKEN_MINUTES": "240",
+        }
+
+    def worker_env(self) -> dict[str, str]:
+        """The delivery workers: the API's settings, but allowed to call the loopback receiver
+        (development only: production refuses WEBHOOKS_ALLOW_PRIVATE)."""
+        return {
+            **self.server_env(),
+            "APP_ENV": "development",
+            "WEBHOOKS_ALLOW_PRIVATE": "true",
+            "LOG_LEVEL": "WARNING",
         }
 
     def timed(self, name: str, started: float) -> None:
@@ -625,7 +646,9 @@ class Bench:
         self.load_funding()
         self.start_servers()
         self.sign_in()
+        self.start_events()
         self.throughput()
+        self.finish_events()
         self.note_access_log()
         if not self.args.skip_scale:
             self.procs.stop("api")
@@ -715,6 +738,62 @@ class Bench:
         for refuge in self.refuges:
             refuge["token"] = login(self.app_port, refuge["username"], self.password)
         self.timed("sign_in", started)
+
+    # events --------------------------------------------------------------------------------
+
+    def start_events(self) -> None:
+        """Webhook endpoints on a loopback receiver, and two delivery workers, for the whole
+        throughput step (the scenarios' events are delivered while they run)."""
+        if self.args.webhooks <= 0:
+            return
+        self.receiver = events_bench.Receiver(HOST)
+        self.receiver.start()
+        organisations = events_bench.bench_organisations(
+            CONNINFO, self.refuges, self.args.webhooks
+        )
+        made = events_bench.register_endpoints(
+            {
+                "SQLALCHEMY_DATABASE_URI": database_url(),
+                "JWT_SECRET_KEY": self.jwt_secret,
+                "WEBHOOK_SECRET_KEY": self.webhook_key,
+                "LOG_LEVEL": "WARNING",
+            },
+            organisations,
+            self.receiver,
+        )
+        step(f"events: {made} webhook endpoints on a loopback receiver, 2 delivery workers")
+        for number in (1, 2):
+            self.procs.start(
+                f"worker-{number}",
+                [str(VENV_BIN / "flask"), "--app", "wsgi", "deliver", "--name", f"bench-{number}"],
+                self.worker_env(),
+            )
+        self.results["events"] = {"endpoints": made, "workers": 2}
+
+    def finish_events(self) -> None:
+        if self.receiver is None:
+            return
+        drained = events_bench.wait_for_drain(CONNINFO, self.receiver)
+        for number in (1, 2):
+            proc = self.procs.running.get(f"worker-{number}")
+            if proc and proc[0].poll() is not None:
+                self.results["notes"].append(
+                    f"delivery worker {number} exited: {self.procs.log_tail(f'worker-{number}')}"
+                )
+            self.procs.stop(f"worker-{number}")
+        figures = events_bench.summarise(
+            self.receiver.snapshot(), self.results["events"]["endpoints"], drained
+        )
+        self.receiver.stop()
+        self.receiver = None
+        self.results["events"].update(figures)
+        if figures.get("deliveries"):
+            say(
+                f"  webhook deliveries: {figures['deliveries']:,} ({figures['events']:,} events "
+                f"to {figures['endpoints']} endpoints), {figures['events_per_s']:.1f} events/s, "
+                f"lag p50 {figures['lag_p50_ms']:.0f} ms p99 {figures['lag_p99_ms']:.0f} ms"
+                + ("" if drained else "  (NOT caught up after 120 s)")
+            )
 
     # scale ---------------------------------------------------------------------------------
 
@@ -1137,6 +1216,8 @@ class Bench:
 
     def cleanup(self) -> None:
         self.procs.stop_all()
+        if self.receiver is not None:
+            self.receiver.stop()
         if self.db_created and not self.args.keep_db:
             for name in DB_NAMES:
                 try:
@@ -1249,6 +1330,34 @@ def table_rows(results: dict) -> tuple[list[list[str]], bool]:
                 "—",
             ]
         )
+    events = results.get("events")
+    if events is not None:
+        if events.get("deliveries"):
+            met = (
+                events["lag_p99_ms"] <= events_bench.LAG_TARGET_P99_MS
+                and events["drained"]
+            )
+            all_met &= met
+            rows.append(
+                [
+                    f"webhook delivery lag, 2 workers, {events['endpoints']} endpoints",
+                    f"{fmt(events['events_per_s'])} ev/s",
+                    fmt(events["lag_p50_ms"], 0),
+                    fmt(events["lag_p99_ms"], 0),
+                    str(events.get("duplicates", 0)) + " dup",
+                    "—",
+                    f"p99 lag ≤ {events_bench.LAG_TARGET_P99_MS:g} ms",
+                    "yes" if met else "NO",
+                    "—",
+                    "—",
+                ]
+            )
+        else:
+            target = f"p99 lag ≤ {events_bench.LAG_TARGET_P99_MS:g} ms"
+            rows.append(
+                ["webhook delivery lag", "—", "—", "—", "—", "—", target, "NOT RUN", "—", "—"]
+            )
+            all_met = False
     return rows, all_met
 
 
@@ -1376,6 +1485,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scale-warmup", type=int, default=20)
     parser.add_argument("--read-ids", type=int, default=500, help="referrals the read rotates over")
     parser.add_argument("--skip-scale", action="store_true", help="no 1,000,000-referral step")
+    parser.add_argument(
+        "--webhooks",
+        type=int,
+        default=4,
+        help="webhook endpoints delivered to by two workers during the throughput step (0: none)",
+    )
     parser.add_argument(
         "--profile",
         action="store_true",

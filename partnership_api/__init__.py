@@ -30,6 +30,9 @@ MODULES = (
     "funding",
     "audit_events",
     "stats",
+    "events",
+    "webhooks",
+    "vacancy_alerts",
 )
 
 

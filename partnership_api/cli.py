@@ -8,6 +8,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from partnership_api import audit
+from partnership_api.events.cli import deliver_command, events_group
 from partnership_api.extensions import db
 from partnership_api.models.partnership import ROLES, Organisation
 
@@ -17,6 +18,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(audit_group)
     app.cli.add_command(purge_expired_command)
+    app.cli.add_command(deliver_command)
+    app.cli.add_command(events_group)
 
 
 @click.command("seed-demo")

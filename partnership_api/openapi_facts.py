@@ -8,12 +8,15 @@ INT32_MAX = 2**31 - 1
 INT64 = {"minimum": -(2**63), "maximum": 2**63 - 1, "format": "int64"}
 COUNT = {"minimum": 0, "maximum": INT32_MAX}
 VERSION = {"minimum": 0, "maximum": INT32_MAX, "description": "increases with each change"}
+POSITION = {"minimum": 1, "maximum": 2**62, "format": "int64"}  # an event's place in the outbox
 
 
 def answer_facts() -> dict[tuple[str, str], dict]:
     """What answer fields hold, where neither their own schema nor a request field says it:
     the database column's length, the set of values the code writes, the size of a count.
     Keyed by (schema class, field); a list's items by (schema class, "field[]")."""
+    from partnership_api.events.outbox import CHANGED_FIELDS, EVENT_TYPES
+    from partnership_api.events.webhooks import MAX_REPLAY
     from partnership_api.models.beds import HOLD_STATES, SPACE_TYPES
     from partnership_api.models.funding import CATEGORIES, PROJECT_STATUSES, RAG_VALUES
     from partnership_api.models.partnership import AREAS, ORGANISATION_KINDS, ROLES, SERVICE_KINDS
@@ -143,4 +146,33 @@ def answer_facts() -> dict[tuple[str, str], dict]:
         ("ReferralStatsSchema", "rounding_base"): {"minimum": 1, "maximum": 100, "format": "int32"},
         ("OpeningHoursSchema", "closes_at"): {"maxLength": 5},
         ("ServiceSchema", "taxonomy_terms[]"): one_of(TERM_CODES),
+        ("UserSchema", "email"): {"maxLength": 254, "format": "email"},
+        # Events, webhooks and vacancy alerts (issue 15).
+        ("EventSchema", "position"): POSITION,
+        ("EventDataSchema", "changed"): {"maxItems": len(CHANGED_FIELDS)},
+        ("WebhookSchema", "event_types"): {"maxItems": len(EVENT_TYPES)},
+        ("WebhookSchema", "event_types[]"): one_of(sorted(EVENT_TYPES)),
+        ("WebhookSchema", "url"): {"maxLength": 2048},
+        ("WebhookSchema", "description"): {"maxLength": 500},
+        ("WebhookSchema", "disabled_reason"): {"maxLength": 300},
+        ("WebhookSchema", "last_error"): {"maxLength": 300},
+        ("WebhookSchema", "delivered_position"): {**POSITION, "minimum": 0},
+        ("WebhookWithSecretSchema", "secret"): {
+            "maxLength": 64,
+            "pattern": "^whsec_[A-Za-z0-9+/=]{44}$",
+        },
+        ("WebhookAttemptSchema", "id"): {**POSITION},
+        ("WebhookAttemptSchema", "event_position"): POSITION,
+        ("WebhookAttemptSchema", "event_type"): one_of(sorted(EVENT_TYPES)),
+        ("WebhookAttemptSchema", "status_code"): {"minimum": 100, "maximum": 599},
+        ("WebhookAttemptSchema", "error"): {"maxLength": 300},
+        ("WebhookAttemptSchema", "duration_ms"): COUNT,
+        ("WebhookReplayResultSchema", "queued"): {"minimum": 0, "maximum": MAX_REPLAY},
+        ("VacancyAlertSchema", "area"): {"maxItems": 9},
+        ("VacancyAlertSchema", "area[]"): areas,
+        ("VacancyAlertSchema", "exclude_area"): {"maxItems": 9},
+        ("VacancyAlertSchema", "exclude_area[]"): areas,
+        ("VacancyAlertSchema", "space_type"): one_of(SPACE_TYPES),
+        ("VacancyAlertSchema", "fired"): COUNT,
+        ("VacancyAlertSchema", "end_reason"): {"maxLength": 30},
     }

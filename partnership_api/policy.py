@@ -1,21 +1,16 @@
 """Who may do what: the partnership's need-to-know policy, in one place. It only decides.
 
-Two questions, asked in this order by every operation:
-
-1. ``require(actor, action)``: may someone of this organisation kind and role use this
-   function at all? If not, ``Refused`` (403), whatever object was named, so nothing leaks.
-2. ``authorize(actor, action, item)``: may they do it to this object? An object they may not
-   even see is refused as hidden (404: its existence does not leak); one they see but may not
-   change, 403.
-``can`` answers the first question without raising. A refusal carries what the audit trail
-keeps of it (``RefusalRecord``); whoever catches it writes that, in a transaction of its own
-(the API's error handler does): this module imports no web framework and writes nothing.
-
-``FUNCTION_RULES`` names every function, reads that everyone signed in may do included, so the
-table shows every default. Lists are filtered by ``scope_*`` and ``referral_scope_sides``,
-written with the same rule as the single read, so a list can never show what a single read
-would refuse. The rules follow ``shared/domain.md``. Roles: ``staff`` does the work,
-``analyst`` reads figures only, ``admin`` does the work and manages its organisation's users.
+Every operation asks ``require(actor, action)`` (may this organisation kind and role use the
+function at all? If not, ``Refused``, 403, whatever object was named, so nothing leaks), then
+``authorize(actor, action, item)`` (an object they may not even see is hidden, 404: its
+existence does not leak; one they see but may not change, 403); ``can`` and ``may`` answer
+without raising. A refusal carries what the audit trail keeps of it (``RefusalRecord``); whoever
+catches it writes that, in a transaction of its own: this module imports no web framework and
+writes nothing. ``FUNCTION_RULES`` names every function, defaults included; lists are filtered
+by ``scope_*`` and ``referral_scope_sides``, written with the same rule as the single read. The
+rules follow ``shared/domain.md``; misuse rules are in ``misuse_rules``, event rules in
+``policy_events``. Roles: ``staff`` does the work, ``analyst`` reads figures only, ``admin``
+does the work and manages its organisation's users.
 """
 
 from __future__ import annotations
@@ -77,6 +72,10 @@ FUNCTION_RULES: dict[str, Callable[[Actor], bool]] = {
     # The police read projects but never change them, even those they deliver (domain.md).
     "project.progress": lambda a: a.is_worker and a.org_kind in ("commissioner", "provider"),
     "audit.read": _manages_users,
+    # Events (``policy_events``: who hears what, whose webhooks and alerts are whose).
+    "events.read": _everyone,
+    "webhook.manage": lambda a: a.role == "admin",
+    "vacancy_alert.manage": _can_handle_referrals,
 }
 
 FUNCTION_MESSAGES = {
@@ -93,6 +92,8 @@ FUNCTION_MESSAGES = {
     "project.change": "Only the commissioner's office changes projects.",
     "project.progress": "Your role cannot report project progress.",
     "audit.read": "Only organisation admins and the partnership admin read the audit trail.",
+    "webhook.manage": "Only an organisation's admins manage its webhooks.",
+    "vacancy_alert.manage": "Your role cannot set vacancy alerts.",
 }
 
 _RESOURCE_TYPES = {

@@ -116,6 +116,33 @@ SETTINGS: tuple[Setting, ...] = (
         30,
         "a signed-in page session ends after this long without a request (its session is revoked)",
     ),
+        "WEBHOOKS_ALLOW_PRIVATE",
+        False,
+        "let webhooks call loopback and private addresses (development and tests only; "
+        "production refuses to start with it)",
+    ),
+    Setting("WEBHOOK_TIMEOUT_SECONDS", 15, "how long a webhook receiver has to answer"),
+    Setting("VACANCY_ALERT_HOURS", 72, "how long a vacancy alert lasts unless its referral ends"),
+    Setting("WORKER_POLL_SECONDS", 0.25, "how often an idle delivery worker looks for events"),
+    Setting(
+        "WEBHOOK_SECRET_KEY",
+        "(derived from `JWT_SECRET_KEY` in development)",
+        "key sealing webhook signing secrets at rest: a random string of at least 32 "
+        "characters, or several comma-separated (the first seals, all open); required in "
+        "production",
+    ),
+    Setting(
+        "EVENT_RETENTION_DAYS",
+        30,
+        "events every webhook has had, and attempt logs, are pruned after this many days",
+    ),
+    Setting(
+        "SMTP_URL",
+        None,
+        "optional; `smtp://host:port` (or `smtps://`, `smtp+starttls://`, with `user:password@`): "
+        "content-free emails for new referrals and vacancy alerts",
+    ),
+    Setting("SMTP_FROM", "partnership@localhost", "the sender of those emails"),
 )
 
 
@@ -162,6 +189,14 @@ def load_settings() -> dict[str, object]:
         "ARGON2_MEMORY_COST": _int("ARGON2_MEMORY_COST", 65536),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "PAGE_IDLE": timedelta(minutes=_int("PAGE_IDLE_MINUTES", 30)),
+        "WEBHOOKS_ALLOW_PRIVATE": _bool("WEBHOOKS_ALLOW_PRIVATE", False),
+        "WEBHOOK_TIMEOUT_SECONDS": _int("WEBHOOK_TIMEOUT_SECONDS", 15),
+        "VACANCY_ALERT_HOURS": _int("VACANCY_ALERT_HOURS", 72),
+        "WORKER_POLL_SECONDS": float(_str("WORKER_POLL_SECONDS", "0.25") or 0.25),
+        "WEBHOOK_SECRET_KEY": _str("WEBHOOK_SECRET_KEY", None),
+        "EVENT_RETENTION_DAYS": _int("EVENT_RETENTION_DAYS", 30),
+        "SMTP_URL": _str("SMTP_URL", None),
+        "SMTP_FROM": _str("SMTP_FROM", "partnership@localhost"),
     }
 
 
@@ -177,6 +212,18 @@ def check_settings(config: dict) -> None:
             raise ConfigError(
                 "APP_ENV=production needs JWT_SECRET_KEY set to a random secret of at least "
                 "32 characters (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        if config.get("WEBHOOKS_ALLOW_PRIVATE"):
+            raise ConfigError(
+                "WEBHOOKS_ALLOW_PRIVATE=true lets webhooks reach inside the network: it is for "
+                "development and tests only, never with APP_ENV=production"
+            )
+        keys = [k.strip() for k in (config.get("WEBHOOK_SECRET_KEY") or "").split(",")]
+        if not all(len(key) >= 32 for key in keys):
+            raise ConfigError(
+                "APP_ENV=production needs WEBHOOK_SECRET_KEY (it seals webhook signing secrets "
+                "in the database) set to a random secret of at least 32 characters, different "
+                "from JWT_SECRET_KEY"
             )
     elif config.get("APP_ENV") not in ("development", "production"):
         raise ConfigError("APP_ENV must be 'development' or 'production'")

@@ -11,7 +11,8 @@
   commits registers under a name of ``COMMIT_HOOKS`` and runs in that order, whatever order
   modules were imported in: the audit chain's head is locked first, then the bed-search
   generation, so every transaction takes those two locks in the same order and none can
-  deadlock another. (An outbox of events for the worker will take its place here too.)
+  deadlock another; then the outbox's event head (``events.outbox``), which gives a
+  transaction's events their positions in commit order.
 - **Rollback hooks.** What a transaction had noted for its commit is forgotten when it rolls
   back.
 
@@ -34,8 +35,9 @@ WRITE_REFUSED = "A read-only request tried to write; writes need a transaction."
 ATOMIC_ALONE: set[sa.Executable] = set()
 
 # The order in which commit hooks run (each name at most one hook). The audit chain's head
-# first, then the bed-search generation: one lock order for every transaction.
-COMMIT_HOOKS = ("audit_chain_head", "bed_search_generation")
+# first, then the bed-search generation, then the events' positions: one lock order for every
+# transaction.
+COMMIT_HOOKS = ("audit_chain_head", "bed_search_generation", "event_positions")
 _commit_hooks: dict[str, Callable[[Session], None]] = {}
 _rollback_hooks: dict[str, Callable[[Session], None]] = {}
 

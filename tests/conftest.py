@@ -25,6 +25,8 @@ TEST_SETTINGS = {
     "API_RATE_LIMIT": "100000 per minute",
     "ORUK_RATE_LIMIT": "100000 per minute",
     "REDIS_URL": None,
+    # The tests' webhook receivers listen on loopback.
+    "WEBHOOKS_ALLOW_PRIVATE": True,
 }
 
 

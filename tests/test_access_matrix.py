@@ -93,6 +93,13 @@ MATRIX: dict[str, str] = {
     # oversight
     "GET /api/v1/audit-events":                                     "200 403 200 403 403 403 403 200 403 200 403 403 401",  # noqa: E501
     "GET /api/v1/stats/referrals":                                  "200 200 200 200 200 200 200 200 200 200 200 200 401",  # noqa: E501
+    # events, webhooks (Staffordshire Women's Aid's) and vacancy alerts (the police's)
+    "GET /api/v1/events":                                           "200 200 200 200 200 200 200 200 200 200 200 200 401",  # noqa: E501
+    "GET /api/v1/webhooks":                                         "200 403 200 403 403 403 403 200 403 200 403 403 401",  # noqa: E501
+    "GET /api/v1/webhooks/{webhook_id}":                            "404 403 404 403 403 403 403 404 403 200 403 403 401",  # noqa: E501
+    "GET /api/v1/webhooks/{webhook_id}/attempts":                   "404 403 404 403 403 403 403 404 403 200 403 403 401",  # noqa: E501
+    "GET /api/v1/vacancy-alerts":                                   "403 200 200 403 403 403 200 200 200 200 200 200 401",  # noqa: E501
+    "GET /api/v1/vacancy-alerts/{alert_id}":                        "403 200 200 403 403 403 404 404 404 404 404 404 401",  # noqa: E501
     # writes, each on an object of its own
     "POST /api/v1/organisations":                                   "201 403 403 403 403 403 403 403 403 403 403 403 401",  # noqa: E501
     "PATCH /api/v1/organisations/{organisation_id}":                "200 403 403 403 403 403 403 403 403 403 403 403 401",  # noqa: E501
@@ -118,6 +125,13 @@ MATRIX: dict[str, str] = {
     "PATCH /api/v1/projects/{project_id}/spend/{period}":           "200 403 403 403 200 403 200 200 403 403 200 403 401",  # noqa: E501
     "POST /api/v1/projects/{project_id}/outputs":                   "201 403 403 403 201 403 201 201 403 403 201 403 401",  # noqa: E501
     "PATCH /api/v1/projects/{project_id}/outputs/{output_id}":      "200 403 403 403 200 403 200 200 403 403 200 403 401",  # noqa: E501
+    "POST /api/v1/webhooks":                                        "201 403 201 403 403 403 403 201 403 201 403 403 401",  # noqa: E501
+    "PATCH /api/v1/webhooks/{webhook_id}":                          "404 403 404 403 403 403 403 404 403 200 403 403 401",  # noqa: E501
+    "POST /api/v1/webhooks/{webhook_id}/rotate-secret":             "404 403 404 403 403 403 403 404 403 200 403 403 401",  # noqa: E501
+    "POST /api/v1/webhooks/{webhook_id}/replays":                   "404 403 404 403 403 403 403 404 403 202 403 403 401",  # noqa: E501
+    "DELETE /api/v1/webhooks/{webhook_id}":                         "404 403 404 403 403 403 403 404 403 204 403 403 401",  # noqa: E501
+    "POST /api/v1/vacancy-alerts":                                  "403 201 201 403 403 403 201 201 201 201 201 201 401",  # noqa: E501
+    "DELETE /api/v1/vacancy-alerts/{alert_id}":                     "403 204 204 403 403 403 404 404 404 404 404 404 401",  # noqa: E501
     # the session: sign in (the anonymous caller with Glow's credentials), rotate, sign out
     "POST /api/v1/auth/login":                                      "200 200 200 200 200 200 200 200 200 200 200 200 200",  # noqa: E501
     "POST /api/v1/auth/refresh":                                    "200 200 200 200 200 200 200 200 200 200 200 200 401",  # noqa: E501
@@ -182,6 +196,8 @@ class World:
     spend_etag: str = ""
     output: int = 0
     output_etag: str = ""
+    webhook: str = ""  # Staffordshire Women's Aid's
+    alert: str = ""  # the police's, on `referral`
     extra: dict = field(default_factory=dict)
 
     @property
@@ -265,6 +281,22 @@ def build_world(client, login, ids) -> World:
     world.output_etag = _ok(client.get(f"{base}/outputs/{world.output}", headers=officer)).headers[
         "ETag"
     ]
+    world.webhook = _ok(
+        client.post(
+            "/api/v1/webhooks",
+            json={"url": "http://127.0.0.1:9/swa", "event_types": ["availability.reported"]},
+            headers=login("swa.admin"),
+        ),
+        201,
+    ).get_json()["id"]
+    world.alert = _ok(
+        client.post(
+            "/api/v1/vacancy-alerts",
+            json={"referral_id": world.referral, "space_type": "family", "children": 1},
+            headers=officer,
+        ),
+        201,
+    ).get_json()["id"]
     return world
 
 
@@ -453,6 +485,35 @@ def request_for(operation: str, w: World) -> Call:
             f"{project}/outputs/{w.output}",
             {"actual": 46},
             {"If-Match": w.output_etag},
+        ),
+        "GET /api/v1/events": Call("GET", "/api/v1/events?after=0&types=referral.created"),
+        "GET /api/v1/webhooks": Call("GET", "/api/v1/webhooks"),
+        "GET /api/v1/webhooks/{webhook_id}": Call("GET", f"/api/v1/webhooks/{w.webhook}"),
+        "GET /api/v1/webhooks/{webhook_id}/attempts": Call(
+            "GET", f"/api/v1/webhooks/{w.webhook}/attempts"
+        ),
+        "GET /api/v1/vacancy-alerts": Call("GET", "/api/v1/vacancy-alerts"),
+        "GET /api/v1/vacancy-alerts/{alert_id}": Call("GET", f"/api/v1/vacancy-alerts/{w.alert}"),
+        "POST /api/v1/webhooks": Call(
+            "POST",
+            "/api/v1/webhooks",
+            {"url": "http://127.0.0.1:9/matrix", "event_types": ["referral.created"]},
+        ),
+        "PATCH /api/v1/webhooks/{webhook_id}": Call(
+            "PATCH", f"/api/v1/webhooks/{w.webhook}", {"description": "Changed by the matrix."}
+        ),
+        "POST /api/v1/webhooks/{webhook_id}/rotate-secret": Call(
+            "POST", f"/api/v1/webhooks/{w.webhook}/rotate-secret"
+        ),
+        "POST /api/v1/webhooks/{webhook_id}/replays": Call(
+            "POST", f"/api/v1/webhooks/{w.webhook}/replays", {"from_position": 1}
+        ),
+        "DELETE /api/v1/webhooks/{webhook_id}": Call("DELETE", f"/api/v1/webhooks/{w.webhook}"),
+        "POST /api/v1/vacancy-alerts": Call(
+            "POST", "/api/v1/vacancy-alerts", {"space_type": "single", "area": ["E07000197"]}
+        ),
+        "DELETE /api/v1/vacancy-alerts/{alert_id}": Call(
+            "DELETE", f"/api/v1/vacancy-alerts/{w.alert}"
         ),
         "POST /api/v1/auth/login": Call("POST", "/api/v1/auth/login", token="none"),
         "POST /api/v1/auth/refresh": Call("POST", "/api/v1/auth/refresh", token="refresh"),

@@ -49,6 +49,7 @@ def test_the_rate_limit_headers_the_document_promises_are_sent(client, login, sp
         "/api/v1/exports/360giving",
         "/api/v1/audit-events",
         "/api/v1/stats/referrals",
+        "/api/v1/events",  # the catch-up feed (issue 15)
     }
     for path in promised:
         answer = client.get(path, headers=admin if path == "/api/v1/audit-events" else officer)

@@ -73,6 +73,9 @@ FUNCTIONS: dict[str, frozenset[str]] = {
     "fund.change": COMMISSIONER_WORKERS,
     "project.change": COMMISSIONER_WORKERS,
     "project.progress": COMMISSIONER_WORKERS | PROVIDER_WORKERS,
+    "events.read": EVERYONE,
+    "webhook.manage": ORG_ADMINS,
+    "vacancy_alert.manage": REFERRAL_WORKERS,
 }
 
 # The objects the object rules are asked about.

@@ -5,7 +5,7 @@
 
 import importlib
 
-MODEL_MODULES = ("partnership", "audit", "referrals", "beds", "funding")
+MODEL_MODULES = ("partnership", "audit", "referrals", "beds", "funding", "events")
 
 
 def load_all() -> None:

@@ -127,6 +127,8 @@ class User(Timestamped, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     last_login_at: Mapped[datetime | None]
+    # Optional: where content-free notices go (a new referral, a vacancy alert; events.email).
+    email: Mapped[str | None] = mapped_column(sa.String(254))
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
 

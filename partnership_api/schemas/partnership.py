@@ -211,6 +211,9 @@ class UserSchema(ResponseSchema):
     role = ma.fields.String(required=True)
     partnership_admin = ma.fields.Boolean(required=True)
     active = ma.fields.Boolean(required=True)
+    email = ma.fields.String(
+        allow_none=True, metadata={"description": "where content-free notices go, if anywhere"}
+    )
     last_login_at = ma.fields.AwareDateTime(allow_none=True)
     created_at = ma.fields.AwareDateTime()
 
@@ -219,6 +222,16 @@ PASSWORD = validate.Length(min=12, max=256, error="Passwords need 12 to 256 char
 USERNAME = validate.Regexp(
     r"^[a-z0-9][a-z0-9._-]{2,79}$", error="Lower-case letters, digits, '.', '_' or '-'; 3 to 80."
 )
+
+
+EMAIL = {
+    "allow_none": True,
+    "validate": validate.Length(max=254),
+    "metadata": {
+        "description": "optional: emailed (with SMTP_URL set) that a referral or a vacancy "
+        "alert is waiting, never with personal data; null removes it"
+    },
+}
 
 
 class UserCreateSchema(StrictSchema):
@@ -233,6 +246,7 @@ class UserCreateSchema(StrictSchema):
     partnership_admin = ma.fields.Boolean(
         metadata={"description": "partnership admin only"},
     )
+    email = ma.fields.Email(**EMAIL)
 
 
 class UserUpdateSchema(StrictSchema):
@@ -240,6 +254,7 @@ class UserUpdateSchema(StrictSchema):
     role = ma.fields.String(validate=validate.OneOf(ROLES))
     active = ma.fields.Boolean()
     password = ma.fields.String(load_only=True, validate=PASSWORD)
+    email = ma.fields.Email(**EMAIL)
 
 
 class UserQueryArgsSchema(StrictSchema):

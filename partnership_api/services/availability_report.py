@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from partnership_api import audit, direct, policy
+from partnership_api import audit, direct, events, policy
 from partnership_api.domain_errors import NotFound, PreconditionFailed
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
@@ -229,6 +229,12 @@ def report_availability(actor: Actor, service, if_match: IfMatch | None, data: d
         service.id,
         subject_organisation_id=service.organisation_id,
         details={"version": version, "spaces": spaces, "overcommitted": overcommitted},
+    )
+    events.emit(
+        "availability.reported",
+        [service.organisation_id],
+        refuge_id=service.id,
+        organisation_id=service.organisation_id,
     )
     db.session.commit()
     return shown

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from partnership_api import audit, context, policy
+from partnership_api import audit, context, events, policy
 from partnership_api.domain_errors import Conflict, Invalid, NotFound
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
@@ -158,18 +158,19 @@ def hold_space(actor: Actor, referral: Referral, refuge_id: int, space_type: str
             f"{current.expires_at.isoformat()}; release it first."
         )
     _within_the_organisations_cap(actor, now)
-    # An expired hold of this referral is tidied away so that the one-active-hold index allows
-    # the new one.
-    db.session.execute(
-        sa.update(BedHold)
-        .where(
+    # An expired hold of this referral is tidied away (its ``hold.lapsed`` event written, as
+    # the worker's sweep would) so that the one-active-hold index allows the new one.
+    expired = db.session.scalars(
+        sa.select(BedHold).where(
             BedHold.referral_id == referral.id,
             BedHold.state == "active",
             BedHold.expires_at <= now,
         )
-        .values(state="lapsed", ended_at=BedHold.expires_at, end_reason="expired")
-        .execution_options(synchronize_session=False)
-    )
+        .with_for_update()
+    ).all()
+    for old in expired:
+        old.state, old.ended_at, old.end_reason = "lapsed", old.expires_at, "expired"
+        emit_hold("hold.lapsed", referral, old, key=f"hold.lapsed:{old.id}")
     space = db.session.scalar(
         sa.select(BedSpace)
         .where(BedSpace.service_id == refuge.id, BedSpace.space_type == space_type)
@@ -211,6 +212,7 @@ def hold_space(actor: Actor, referral: Referral, refuge_id: int, space_type: str
         refuge.organisation_id,
         expires_at=hold.expires_at.isoformat(),
     )
+    emit_hold("hold.placed", referral, hold)
     return hold
 
 
@@ -260,6 +262,7 @@ def release_hold(actor: Actor, referral_id: uuid.UUID) -> None:
         sa.select(Service.organisation_id).where(Service.id == hold.service_id)
     )
     audit_hold(actor, "bed_hold.release", referral, hold, refuge_org_id, reason="released")
+    emit_hold("hold.released", referral, hold)
     db.session.commit()
 
 
@@ -316,3 +319,16 @@ def on_referral_transition(actor: Actor, referral: Referral, action: str) -> Non
     mark_changed()
     db.session.flush()
     audit_hold(actor, action_name, referral, hold, refuge_org_id, reason=reason)
+    emit_hold("hold.admitted" if hold.state == "admitted" else "hold.released", referral, hold)
+
+
+def emit_hold(event_type: str, referral: Referral, hold: BedHold, key: str | None = None) -> None:
+    """A hold's event, in the transaction of its change: heard by the referral's parties."""
+    events.emit_for_referral(
+        event_type,
+        referral,
+        hold_id=hold.id,
+        refuge_id=hold.service_id,
+        space_type=hold.space_type,
+        key=key,
+    )

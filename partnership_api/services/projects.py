@@ -29,7 +29,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from partnership_api import audit, policy
+from partnership_api import audit, events, policy
 from partnership_api.domain_errors import Conflict, Invalid, NotFound
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
@@ -294,7 +294,16 @@ def update_project(actor: Actor, project_id: int, data: dict, if_match: IfMatch 
     fields = sorted(data) + (["status"] if new_status != old_status else [])
     if reason is not None:
         fields.append("cancellation_reason")
+    rag_before = project.rag
     _set_rag(project, data.pop("rag", None) or {})
+    changed = [
+        name
+        for name, moved in (
+            ("status", new_status != old_status),
+            ("rag", project.rag != rag_before),
+        )
+        if moved
+    ]
     for key, value in data.items():
         setattr(project, key, value)
     project.status = new_status
@@ -309,5 +318,12 @@ def update_project(actor: Actor, project_id: int, data: dict, if_match: IfMatch 
         subject_organisation_id=project.lead_organisation_id,
         details=details,
     )
+    if changed:
+        events.emit(
+            "project.changed",
+            [project.lead_organisation_id, *project.delivery_organisation_ids],
+            project_id=project.id,
+            changed=changed,
+        )
     db.session.commit()
     return project

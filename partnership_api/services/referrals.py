@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from partnership_api import audit, policy
 from partnership_api.domain_errors import Conflict, Invalid
+from partnership_api.events import outbox
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.partnership import Service
@@ -214,6 +215,7 @@ def create(actor: Actor, data: dict, idempotency_key: str | None) -> tuple[dict,
         details={"reference": referral.reference, "to_service_id": service.id},
         **parties(referral),
     )
+    outbox.emit_for_referral("referral.created", referral, to_service_id=service.id)
     if wanted_hold is not None:
         # Both or neither: a 409 here (the space has gone) rolls the referral back too.
         holds.hold_space(actor, referral, service.id, wanted_hold["space_type"])
@@ -247,6 +249,7 @@ def add_note(actor: Actor, referral_id: uuid.UUID, text: str) -> dict:
     )
     db.session.flush()
     audit.record("referral.note", "referral", referral.id, **parties(referral))
+    outbox.emit_for_referral("referral.note_added", referral)
     db.session.commit()
     return event_shown(event, actor.username)
 
@@ -335,6 +338,13 @@ def transition(actor: Actor, referral_id: uuid.UUID, data: dict) -> dict:
             details=details or None,
         )
     )
+    if onward is None:
+        outbox.emit_for_referral(f"referral.{new_status}", referral)
+    else:
+        outbox.emit_for_referral(
+            "referral.redirected", referral, redirected_to=onward.id, to_service_id=target.id
+        )
+        outbox.emit_for_referral("referral.created", onward, to_service_id=target.id)
     holds.on_referral_transition(actor, referral, action)
     db.session.flush()
     audit_details = {"from_status": expected, "to_status": new_status}

@@ -18,7 +18,7 @@ from partnership_api.models.beds import BedHold, live_hold
 from partnership_api.models.partnership import Organisation, Service, User
 from partnership_api.models.referrals import Referral, ReferralEvent
 from partnership_api.policy import Actor
-from partnership_api.services.holds import audit_hold
+from partnership_api.services.holds import audit_hold, emit_hold
 from partnership_api.services.search_cache import mark_changed
 
 
@@ -130,5 +130,6 @@ def release_by_refuge(actor: Actor, refuge_id: int, hold_id: uuid.UUID, data: di
         reason="released_by_refuge",
         reason_code=data["reason_code"],
     )
+    emit_hold("hold.released", referral, hold)
     db.session.commit()
     return _hold_rows(refuge.id, now, hold.id)[0]

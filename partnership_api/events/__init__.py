@@ -1,0 +1,13 @@
+"""Events that tell partner systems and people what happened: the outbox (``outbox``), the
+catch-up feed (``feed``), webhooks and their delivery worker (``webhooks``, ``delivery``,
+``ssrf``, ``secret_box``), the time-based events (``sweep``), vacancy alerts (``alerts``),
+emails (``notices``) and pruning (``prune``).
+
+Services call ``events.emit(...)`` (or ``events.record(session, type, ...)``) inside the
+transaction of the change; nothing is sent from a web request. See ``outbox`` for why
+positions never skip an event.
+"""
+
+from partnership_api.events.outbox import EVENT_TYPES, emit, emit_for_referral, record
+
+__all__ = ["EVENT_TYPES", "emit", "emit_for_referral", "record"]

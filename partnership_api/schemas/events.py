@@ -1,0 +1,214 @@
+"""Events, webhooks and vacancy alerts as the API reads and shows them."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from partnership_api.events.outbox import CHANGED_FIELDS, EVENT_TYPES
+from partnership_api.models.beds import SPACE_TYPES
+from partnership_api.schemas.common import AreaCode, ResponseSchema, StrictSchema, Text
+
+EVENT_TYPE = validate.OneOf(sorted(EVENT_TYPES), error="Not an event type: {input}.")
+POSITION = validate.Range(min=0, max=2**62)
+SPACE_TYPE = validate.OneOf(SPACE_TYPES)
+TYPES_DESCRIPTION = "; ".join(
+    f"`{name}`: {kind.description} (carries {', '.join(kind.fields)})"
+    for name, kind in EVENT_TYPES.items()
+)
+
+
+class EventDataSchema(ResponseSchema):
+    """The ids an event carries (which, by its type); never personal data."""
+
+    referral_id = ma.fields.UUID()
+    redirected_to = ma.fields.UUID(metadata={"description": "the onward referral"})
+    hold_id = ma.fields.UUID()
+    alert_id = ma.fields.UUID()
+    refuge_id = ma.fields.Integer()
+    to_service_id = ma.fields.Integer()
+    from_organisation_id = ma.fields.Integer()
+    to_organisation_id = ma.fields.Integer()
+    organisation_id = ma.fields.Integer()
+    project_id = ma.fields.Integer()
+    milestone_id = ma.fields.Integer()
+    space_type = ma.fields.String(validate=SPACE_TYPE)
+    changed = ma.fields.List(ma.fields.String(validate=validate.OneOf(CHANGED_FIELDS)))
+
+
+class EventSchema(ResponseSchema):
+    id = ma.fields.UUID(
+        required=True, metadata={"description": "the same as a webhook's `webhook-id`"}
+    )
+    type = ma.fields.String(
+        required=True, validate=EVENT_TYPE, metadata={"description": TYPES_DESCRIPTION}
+    )
+    position = ma.fields.Integer(
+        required=True, metadata={"description": "increases in the order events were committed"}
+    )
+    occurred_at = ma.fields.AwareDateTime(required=True)
+    data = ma.fields.Nested(EventDataSchema, required=True)
+
+
+class EventQueryArgsSchema(StrictSchema):
+    after = ma.fields.Integer(
+        validate=POSITION,
+        load_default=0,
+        metadata={"description": "only events after this position (the last one you saw)"},
+    )
+    types = ma.fields.List(
+        ma.fields.String(validate=EVENT_TYPE),
+        validate=validate.Length(max=len(EVENT_TYPES)),
+        metadata={"description": "only these types (repeatable)"},
+    )
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+URL = validate.Length(min=1, max=2048)
+EVENT_TYPES_FIELD = {
+    "validate": validate.Length(min=1, max=len(EVENT_TYPES)),
+    "metadata": {"description": "event types to receive", "example": ["referral.created"]},
+}
+
+
+class WebhookCreateSchema(StrictSchema):
+    url = ma.fields.String(
+        required=True, validate=URL, metadata={"example": "https://partner.example/hooks"}
+    )
+    event_types = ma.fields.List(
+        ma.fields.String(validate=EVENT_TYPE), required=True, **EVENT_TYPES_FIELD
+    )
+    description = Text(500, allow_none=True)
+
+
+class WebhookUpdateSchema(StrictSchema):
+    url = ma.fields.String(validate=URL)
+    event_types = ma.fields.List(ma.fields.String(validate=EVENT_TYPE), **EVENT_TYPES_FIELD)
+    description = Text(500, allow_none=True)
+    enabled = ma.fields.Boolean(
+        metadata={"description": "true sends the events kept while it was disabled"}
+    )
+
+
+class WebhookSchema(ResponseSchema):
+    id = ma.fields.UUID(required=True)
+    url = ma.fields.String(required=True)
+    event_types = ma.fields.List(ma.fields.String(), required=True)
+    description = ma.fields.String(allow_none=True)
+    enabled = ma.fields.Boolean(required=True)
+    disabled_reason = ma.fields.String(
+        allow_none=True, metadata={"description": "why it was disabled (410, failing for days…)"}
+    )
+    disabled_at = ma.fields.AwareDateTime(allow_none=True)
+    failing_since = ma.fields.AwareDateTime(allow_none=True)
+    last_error = ma.fields.String(allow_none=True)
+    delivered_position = ma.fields.Integer(
+        required=True, metadata={"description": "the last position dealt with, in order"}
+    )
+    created_at = ma.fields.AwareDateTime(required=True)
+    previous_secret_until = ma.fields.AwareDateTime(
+        allow_none=True, metadata={"description": "the old secret signs beside the new until"}
+    )
+
+
+class WebhookWithSecretSchema(WebhookSchema):
+    secret = ma.fields.String(
+        required=True,
+        metadata={"description": "the signing secret (`whsec_…`): shown this once only"},
+    )
+
+
+class WebhookAttemptSchema(ResponseSchema):
+    id = ma.fields.Integer(required=True)
+    event_id = ma.fields.UUID(required=True)
+    event_position = ma.fields.Integer(required=True)
+    event_type = ma.fields.String(required=True)
+    attempted_at = ma.fields.AwareDateTime(required=True)
+    replay = ma.fields.Boolean(required=True)
+    status_code = ma.fields.Integer(allow_none=True)
+    outcome = ma.fields.String(
+        required=True, validate=validate.OneOf(("delivered", "failed", "refused"))
+    )
+    error = ma.fields.String(allow_none=True)
+    duration_ms = ma.fields.Integer(required=True)
+
+
+class WebhookReplaySchema(StrictSchema):
+    event_id = ma.fields.UUID(metadata={"description": "one event"})
+    from_position = ma.fields.Integer(validate=POSITION, metadata={"description": "a range"})
+    to_position = ma.fields.Integer(validate=POSITION)
+
+    @ma.validates_schema
+    def _one_or_a_range(self, data, **_kwargs):
+        if ("event_id" in data) == ("from_position" in data):
+            raise ma.ValidationError("Give event_id, or from_position (and to_position).")
+        if "to_position" in data and "from_position" not in data:
+            raise ma.ValidationError("to_position needs from_position.", "to_position")
+
+
+class WebhookReplayResultSchema(ResponseSchema):
+    queued = ma.fields.Integer(required=True)
+
+
+# --- vacancy alerts ---------------------------------------------------------------------------
+
+
+class _AlertCriteria:
+    area = ma.fields.List(
+        AreaCode(),
+        validate=validate.Length(max=9),
+        metadata={"description": "refuges serving any of these districts"},
+    )
+    exclude_area = ma.fields.List(
+        AreaCode(),
+        validate=validate.Length(max=9),
+        metadata={"description": "not refuges serving these"},
+    )
+    space_type = ma.fields.String(validate=SPACE_TYPE)
+    children = ma.fields.Integer(validate=validate.Range(min=0, max=20))
+    oldest_son_age = ma.fields.Integer(validate=validate.Range(min=0, max=25))
+    wheelchair = ma.fields.Boolean()
+    nrpf = ma.fields.Boolean()
+    pets = ma.fields.Boolean()
+
+
+class VacancyAlertCreateSchema(StrictSchema):
+    referral_id = ma.fields.UUID(
+        allow_none=True,
+        metadata={"description": "the waiting referral (absent: a household profile of your own)"},
+    )
+    area = _AlertCriteria.area
+    exclude_area = _AlertCriteria.exclude_area
+    space_type = _AlertCriteria.space_type
+    children = _AlertCriteria.children
+    oldest_son_age = _AlertCriteria.oldest_son_age
+    wheelchair = _AlertCriteria.wheelchair
+    nrpf = _AlertCriteria.nrpf
+    pets = _AlertCriteria.pets
+    lifetime_hours = ma.fields.Integer(
+        validate=validate.Range(min=1, max=24 * 14),
+        metadata={"description": "how long it lasts (default 72)"},
+    )
+
+
+class VacancyAlertSchema(ResponseSchema):
+    id = ma.fields.UUID(required=True)
+    organisation_id = ma.fields.Integer(required=True)
+    referral_id = ma.fields.UUID(allow_none=True)
+    area = ma.fields.List(ma.fields.String())
+    exclude_area = ma.fields.List(ma.fields.String())
+    space_type = ma.fields.String()
+    children = ma.fields.Integer()
+    oldest_son_age = ma.fields.Integer()
+    wheelchair = ma.fields.Boolean()
+    nrpf = ma.fields.Boolean()
+    pets = ma.fields.Boolean()
+    created_at = ma.fields.AwareDateTime(required=True)
+    expires_at = ma.fields.AwareDateTime(required=True)
+    ended_at = ma.fields.AwareDateTime(allow_none=True)
+    end_reason = ma.fields.String(
+        allow_none=True,
+        validate=validate.OneOf(("referral_finished", "expired", "ended_by_user")),
+    )
+    fired = ma.fields.Integer(required=True, metadata={"description": "vacancy.matched sent"})
