@@ -748,9 +748,7 @@ class Bench:
             return
         self.receiver = events_bench.Receiver(HOST)
         self.receiver.start()
-        organisations = events_bench.bench_organisations(
-            CONNINFO, self.refuges, self.args.webhooks
-        )
+        organisations = events_bench.bench_organisations(CONNINFO, self.refuges, self.args.webhooks)
         made = events_bench.register_endpoints(
             {
                 "SQLALCHEMY_DATABASE_URI": database_url(),
@@ -1333,10 +1331,7 @@ def table_rows(results: dict) -> tuple[list[list[str]], bool]:
     events = results.get("events")
     if events is not None:
         if events.get("deliveries"):
-            met = (
-                events["lag_p99_ms"] <= events_bench.LAG_TARGET_P99_MS
-                and events["drained"]
-            )
+            met = events["lag_p99_ms"] <= events_bench.LAG_TARGET_P99_MS and events["drained"]
             all_met &= met
             rows.append(
                 [

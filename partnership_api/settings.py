@@ -116,6 +116,7 @@ SETTINGS: tuple[Setting, ...] = (
         30,
         "a signed-in page session ends after this long without a request (its session is revoked)",
     ),
+    Setting(
         "WEBHOOKS_ALLOW_PRIVATE",
         False,
         "let webhooks call loopback and private addresses (development and tests only; "

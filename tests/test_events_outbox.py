@@ -164,23 +164,14 @@ def every_kind_of_change(client, login, ids, app) -> dict:
         == 200
     )
 
-    # "Still accurate" (issue 14's ``confirm``, on another branch) records its event with the
-    # outbox's one call, in its own transaction; written here as that service will write it.
-    from partnership_api.events import outbox
-    from partnership_api.extensions import db
-    from partnership_api.models.partnership import Service
-
-    with app.app_context():
-        refuge = db.session.get(Service, glow)
-        outbox.record(
-            db.session,
-            "availability.confirmed",
-            [refuge.organisation_id],
-            refuge_id=refuge.id,
-            organisation_id=refuge.organisation_id,
-        )
-        db.session.commit()
-        db.session.remove()
+    # "Still accurate": the refuge confirms its figures as they stand.
+    worker = login("glow.staff")
+    etag = client.get(f"/api/v1/refuges/{glow}/availability", headers=worker).headers["ETag"]
+    confirmed = client.post(
+        f"/api/v1/refuges/{glow}/availability/confirm",
+        headers={**worker, "If-Match": etag},
+    )
+    assert confirmed.status_code == 200
 
     made["lapsing"] = refer(client, login, pathway)
     assert (

@@ -272,5 +272,11 @@ def confirm(actor: Actor, service, if_match: IfMatch | None) -> dict:
         subject_organisation_id=service.organisation_id,
         details={"version": version, "spaces": spaces},
     )
+    events.emit(
+        "availability.confirmed",
+        [service.organisation_id],
+        refuge_id=service.id,
+        organisation_id=service.organisation_id,
+    )
     db.session.commit()
     return _shown_after(actor, service, spaces, held, version, now)

@@ -161,7 +161,8 @@ def hold_space(actor: Actor, referral: Referral, refuge_id: int, space_type: str
     # An expired hold of this referral is tidied away (its ``hold.lapsed`` event written, as
     # the worker's sweep would) so that the one-active-hold index allows the new one.
     expired = db.session.scalars(
-        sa.select(BedHold).where(
+        sa.select(BedHold)
+        .where(
             BedHold.referral_id == referral.id,
             BedHold.state == "active",
             BedHold.expires_at <= now,
