@@ -279,3 +279,24 @@ def test_a_page_post_without_its_csrf_token_changes_nothing(app, client, login, 
     assert answer.status_code == 400
     api = client.get(f"/api/v1/referrals/{referral}", headers=login("swa.staff")).get_json()
     assert api["status"] == "submitted"
+
+
+def test_an_admin_gives_a_new_user_an_email_for_notices_and_a_bad_one_writes_nothing(app, ids):
+    from partnership_api.models.partnership import User
+
+    admin = signed_in(app, "swa.admin")
+    form = {
+        "username": "swa.night",
+        "full_name": "Night Worker",
+        "role": "staff",
+        "password": "a-long-first-password",
+    }
+    bad = post_form(admin, "/users", {**form, "email": "not an address"})
+    assert bad.status_code == 400
+    assert "govuk-error-summary" in bad.text
+    assert not _query(app, sa.select(User).where(User.username == "swa.night"))
+
+    made = post_form(admin, "/users", {**form, "email": "night@swa.example"})
+    assert made.status_code == 303
+    emails = _query(app, sa.select(User.email).where(User.username == "swa.night"))
+    assert emails == ["night@swa.example"]

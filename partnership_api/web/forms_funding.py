@@ -177,6 +177,12 @@ class UserForm(FlaskForm):
     full_name = StringField(
         "Full name (optional)", widget=GovTextInput(), validators=[Length(max=200)]
     )
+    email = StringField(
+        "Email for notices (optional)",
+        description="Only told that a referral or a vacancy alert is waiting, never any details.",
+        widget=GovTextInput(),
+        validators=[Length(max=254)],
+    )
     organisation_id = SelectField(
         "Organisation", choices=[], widget=GovSelect(), validators=[Optional()]
     )
@@ -191,6 +197,7 @@ class UserForm(FlaskForm):
     API_FIELDS = {
         ("username",): "username",
         ("full_name",): "full_name",
+        ("email",): "email",
         ("organisation_id",): "organisation_id",
         ("role",): "role",
         ("password",): "password",

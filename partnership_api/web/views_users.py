@@ -57,6 +57,8 @@ def users():
             "role": form.role.data,
             "password": form.password.data,
         }
+        if (form.email.data or "").strip():
+            data["email"] = form.email.data.strip()
         if g.actor.partnership_admin and form.organisation_id.data:
             data["organisation_id"] = int(form.organisation_id.data)
         try:
