@@ -8,20 +8,10 @@ from flask import abort, flash, g, redirect, request, url_for
 
 import partnership_api.web.adapter as adapter
 import partnership_api.web.presenters as presenters
-from partnership_api.web.forms import (  # noqa: F401
+from partnership_api.web.forms import (
     AvailabilityForm,
     BedSearchForm,
     ConfirmAvailabilityForm,
-    NoteForm,
-    ReferralForm,
-    TransitionForm,
-)
-from partnership_api.web.forms_funding import (  # noqa: F401
-    MilestoneForm,
-    ProjectForm,
-    ProjectStatusForm,
-    SpendForm,
-    UserForm,
 )
 from partnership_api.web.pages import blp
 from partnership_api.web.render import render_page

@@ -6,19 +6,11 @@ from flask import abort, flash, g, redirect, url_for
 
 import partnership_api.web.adapter as adapter
 import partnership_api.web.presenters as presenters
-from partnership_api.web.forms import (  # noqa: F401
-    AvailabilityForm,
-    BedSearchForm,
-    NoteForm,
-    ReferralForm,
-    TransitionForm,
-)
-from partnership_api.web.forms_funding import (  # noqa: F401
+from partnership_api.web.forms_funding import (
     MilestoneForm,
     ProjectForm,
     ProjectStatusForm,
     SpendForm,
-    UserForm,
 )
 from partnership_api.web.pages import blp, organisation_choices
 from partnership_api.web.render import render_page

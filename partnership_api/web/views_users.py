@@ -6,18 +6,7 @@ from flask import abort, flash, g, redirect, request, url_for
 
 import partnership_api.web.adapter as adapter
 import partnership_api.web.presenters as presenters
-from partnership_api.web.forms import (  # noqa: F401
-    AvailabilityForm,
-    BedSearchForm,
-    NoteForm,
-    ReferralForm,
-    TransitionForm,
-)
-from partnership_api.web.forms_funding import (  # noqa: F401
-    MilestoneForm,
-    ProjectForm,
-    ProjectStatusForm,
-    SpendForm,
+from partnership_api.web.forms_funding import (
     UserForm,
 )
 from partnership_api.web.pages import blp, organisation_choices

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import partnership_api.web.adapter as adapter
-from partnership_api.web.presenters.common import (  # noqa: F401
-    AREAS,
+from partnership_api.web.presenters.common import (
     Actor,
     ago,
     area_names,
     dataclass,
     datetime,
-    field,
     on_day,
-    time_left,
     utcnow,
 )
 

@@ -5,17 +5,10 @@ from __future__ import annotations
 import partnership_api.web.adapter as adapter
 import partnership_api.web.charts as charts
 from partnership_api.web.charts import pounds
-from partnership_api.web.presenters.common import (  # noqa: F401
-    AREAS,
+from partnership_api.web.presenters.common import (
     Actor,
-    ago,
     area_names,
     dataclass,
-    datetime,
-    field,
-    on_day,
-    time_left,
-    utcnow,
 )
 
 # --- funding ------------------------------------------------------------------------------------
