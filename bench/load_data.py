@@ -93,7 +93,7 @@ def _session(conn: psycopg.Connection) -> None:
 
 # --- refuges --------------------------------------------------------------------------------
 
-ORG_COLUMNS = ("name", "kind", "areas", "created_at", "updated_at")
+ORG_COLUMNS = ("name", "kind", "areas", "public_id", "created_at", "updated_at")
 SERVICE_COLUMNS = (
     "organisation_id",
     "name",
@@ -103,6 +103,9 @@ SERVICE_COLUMNS = (
     "facilities",
     "address",
     "active",
+    "public_id",
+    "languages",
+    "opening_hours",
     "created_at",
     "updated_at",
 )
@@ -216,15 +219,17 @@ def load_refuges(conn: psycopg.Connection, count: int, password_hash: str, seed:
         for number in range(1, count + 1):
             spec = _refuge_spec(rng, number)
             cur.execute(
-                "INSERT INTO organisations (name, kind, areas, created_at, updated_at) "
-                "VALUES (%s, 'provider', %s, now(), now()) RETURNING id",
+                "INSERT INTO organisations (name, kind, areas, public_id, created_at, updated_at) "
+                "VALUES (%s, 'provider', %s, gen_random_uuid(), now(), now()) RETURNING id",
                 (spec["org"], Json(spec["areas"])),
             )
             org_id = cur.fetchone()[0]
             cur.execute(
                 "INSERT INTO services (organisation_id, name, kind, phone, hours, facilities, "
-                "address, active, created_at, updated_at) VALUES "
-                "(%s, %s, 'refuge', %s, '24 hours', %s, %s, true, now(), now()) RETURNING id",
+                "address, active, public_id, languages, opening_hours, created_at, updated_at) "
+                "VALUES (%s, %s, 'refuge', %s, '24 hours', %s, %s, true, gen_random_uuid(), "
+                "'[\"en\"]', '[]', now(), now()) "
+                "RETURNING id",
                 (
                     org_id,
                     spec["name"],
