@@ -110,6 +110,48 @@ def test_a_receiver_down_then_back_gets_everything_in_order(
     assert shown["delivered_position"] >= positions[-1]
 
 
+def test_a_batch_of_events_goes_over_one_connection(client, login, ids, app, receiver):
+    hook = register(client, login, receiver.url())
+    for vacant in range(5):
+        swa_reports(client, login, ids, vacant % 4)
+    run_worker(app)
+    positions = [verified(hook["secret"], d)["position"] for d in receiver.delivered()]
+    assert len(positions) == 5 and positions == sorted(positions)
+    assert receiver.connections == 1  # one connect for the batch, not one per event
+    attempts = client.get(f"/api/v1/webhooks/{hook['id']}/attempts", headers=login("swa.admin"))
+    assert [a["outcome"] for a in attempts.get_json()] == ["delivered"] * 5
+
+
+def test_a_failure_mid_batch_keeps_what_was_delivered_and_retries_from_the_failed_one(
+    client, login, ids, app, receiver, fast_retries
+):
+    hook = register(client, login, receiver.url())
+    for vacant in range(4):
+        swa_reports(client, login, ids, vacant)
+    receiver.answers = [200, 200, 503]
+    run_worker(app)  # two delivered, the third refused: the batch stops there
+    admin = login("swa.admin")
+    assert len(receiver.received) == 3
+    first_two = [verified(hook["secret"], d)["position"] for d in receiver.delivered()]
+    shown = client.get(f"/api/v1/webhooks/{hook['id']}", headers=admin).get_json()
+    assert shown["delivered_position"] == first_two[-1]
+    assert shown["failing_since"] is not None and "503" in shown["last_error"]
+    attempts = client.get(f"/api/v1/webhooks/{hook['id']}/attempts", headers=admin).get_json()
+    assert [(a["outcome"], a["status_code"]) for a in reversed(attempts)] == [
+        ("delivered", 200),
+        ("delivered", 200),
+        ("failed", 503),
+    ]
+    run_worker(app)  # not due yet: nothing sent
+    assert len(receiver.received) == 3
+    run_worker(app, now_plus(2))  # from the failed one on, the same webhook-id again
+    assert receiver.received[3].headers["webhook-id"] == receiver.received[2].headers["webhook-id"]
+    positions = [verified(hook["secret"], d)["position"] for d in receiver.delivered()]
+    assert len(positions) == 4 and positions == sorted(positions)
+    shown = client.get(f"/api/v1/webhooks/{hook['id']}", headers=admin).get_json()
+    assert shown["delivered_position"] >= positions[-1] and shown["failing_since"] is None
+
+
 def test_410_gone_disables_the_endpoint_and_the_events_wait(client, login, ids, app, receiver):
     hook = register(client, login, receiver.url())
     swa_reports(client, login, ids, 0)

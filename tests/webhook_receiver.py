@@ -1,5 +1,6 @@
 """A real HTTP webhook receiver on loopback, for the tests: it records every request and
-answers with the statuses it is told to (200 once the list runs out)."""
+answers with the statuses it is told to (200 once the list runs out). It speaks HTTP/1.1 and
+keeps connections alive, and counts the connections a sender opened (``connections``)."""
 
 from __future__ import annotations
 
@@ -22,10 +23,18 @@ class Receiver:
         self.answers: list[int] = []  # statuses to give, in order; then `default`
         self.default = 200
         self.redirect_to: str | None = None
+        self.connections = 0
         self._lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self):  # once per connection
+                super().setup()
+                with receiver._lock:
+                    receiver.connections += 1
+
             def do_POST(self):  # noqa: N802 - http.server's name
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
@@ -47,6 +56,7 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -7,17 +7,25 @@
   dies leaves a lease that simply runs out.
 - **Order and retries.** An endpoint gets its events in position order: the first event it has
   not had is tried until it is delivered (``webhook-id`` is the event's id, the same on every
-  try, so receivers drop duplicates), with backoff (``RETRY_DELAYS``, about three days in all).
-  An endpoint still failing after the last retry is disabled with the reason, which its
-  organisation's admins see; its events are kept and sent once it is enabled again. A
-  ``410 Gone`` disables it at once. Replays are sent beside the stream.
-- **No transaction while sending.** Each send happens with no transaction open (on SQLite an
-  open one would hold the database's write lock), and each outcome is committed on its own.
-- **Stopping and faults.** SIGTERM and SIGINT stop the loop after the send in progress; the
-  leases are given back. A database that goes away (PostgreSQL restarting) is waited for and
-  the loop goes on; what was sent but not recorded is sent again (at least once).
-- **Upkeep.** Each pass also writes time-based events (``sweep``), fires vacancy alerts
-  (``alerts``) and sends emails (``notices``, with ``SMTP_URL``); about hourly it prunes what
+  try, so receivers drop duplicates), with backoff (``outcomes.RETRY_DELAYS``, about three
+  days in all). An endpoint still failing after the last retry is disabled with the reason,
+  which its organisation's admins see; its events are kept and sent once it is enabled
+  again. A ``410 Gone`` disables it at once. Replays are sent beside the stream.
+- **Batches.** An endpoint's due events go as one batch: one locked read (renewing the
+  lease), the secrets opened and the URL checked once (``ssrf``: resolved, private and
+  metadata addresses refused) and that address used for the whole batch, over one kept-alive
+  connection; the stream stops at its first failure. The outcomes (the attempts, the
+  endpoint's position or failures) are then written in one transaction (``outcomes``), which
+  also gives the lease back.
+- **No transaction while sending.** The sends happen with no transaction open (on SQLite an
+  open one would hold the database's write lock).
+- **Stopping and faults.** SIGTERM and SIGINT stop the loop after the send in progress; what
+  was sent is recorded and the leases are given back. A database that goes away (PostgreSQL
+  restarting) is waited for and the loop goes on; what was sent but not recorded is sent
+  again (at least once).
+- **Upkeep.** Every few seconds the loop also writes time-based events (``sweep``), about
+  every second fires vacancy alerts (``alerts``) and sends emails (``notices``, with
+  ``SMTP_URL``); about hourly it prunes what
   the retention no longer keeps (``prune``).
 """
 
@@ -38,20 +46,22 @@ from partnership_api import context
 from partnership_api.events import secret_box, ssrf
 from partnership_api.events.messages import Outgoing, payload, signed_headers
 from partnership_api.events.outbox import last_position
+from partnership_api.events.outcomes import Sent, record
 from partnership_api.events.webhooks import heard_by
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
-from partnership_api.models.events import Event, WebhookAttempt, WebhookEndpoint, WebhookReplay
+from partnership_api.models.events import Event, WebhookEndpoint, WebhookReplay
+from partnership_api.models.partnership import Organisation
 
 log = logging.getLogger("partnership_api.delivery")
 
-# Seconds to wait after the 1st, 2nd, … failed try (Standard Webhooks' usual schedule,
-# stretched to about three days); after the last, the endpoint is disabled.
-RETRY_DELAYS = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 72000)
 LEASE = timedelta(seconds=120)
-CLAIM_AT_ONCE = 10
+# Few endpoints at a time, so that a second worker finds some to take.
+CLAIM_AT_ONCE = 2
 BATCH = 50
 SWEEP_EVERY = 5.0
+# Vacancy alerts and email notices: at most this often (seconds), not on every pass.
+UPKEEP_EVERY = 1.0
 PRUNE_EVERY = 3600.0
 # What a database going away raises: the driver's errors, and SQLAlchemy's refusal to go on
 # with a session whose connection died mid-transaction.
@@ -65,6 +75,9 @@ class Worker:
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.stopping = False
         self._last_sweep = 0.0
+        self._last_upkeep = 0.0
+        self._top: int | None = None  # the newest position, as read by this pass's claim
+        self._kinds: dict[int, str | None] = {}  # organisation id -> kind (never changes)
         self._last_prune = time.monotonic()  # the first an hour after starting
 
     # --- the loop -----------------------------------------------------------------------------
@@ -121,23 +134,29 @@ class Worker:
         if time.monotonic() - self._last_prune >= PRUNE_EVERY:
             prune.run(now)
             self._last_prune = time.monotonic()
-        alerts.match(now)
-        notices.run()
+        if now is not None or time.monotonic() - self._last_upkeep >= UPKEEP_EVERY:
+            alerts.match(now)
+            notices.run()
+            self._last_upkeep = time.monotonic()
         sent = False
-        for endpoint_id in self.claim(now or utcnow()):
+        claimed = self.claim(now or utcnow())
+        for n, endpoint_id in enumerate(claimed):
             if self.stopping:
+                for left in claimed[n:]:
+                    self._release(left)
                 break
             try:
                 sent = self.deliver(endpoint_id, now) or sent
-            finally:
+            except BaseException:
                 self._release(endpoint_id)
+                raise
         return sent
 
     # --- claiming -----------------------------------------------------------------------------
 
     def claim(self, now: datetime) -> list[uuid.UUID]:
         """Lease endpoints with something due to this worker (skipping those others hold)."""
-        top = last_position()
+        top = self._top = last_position()
         replay_due = sa.exists().where(
             WebhookReplay.endpoint_id == WebhookEndpoint.id, WebhookReplay.next_attempt_at <= now
         )
@@ -198,100 +217,82 @@ class Worker:
 
     # --- delivering ---------------------------------------------------------------------------
 
-    def _mine(self, endpoint_id: uuid.UUID) -> WebhookEndpoint | None:
-        """The endpoint, locked, while this worker holds its lease (which is renewed)."""
+    def deliver(self, endpoint_id: uuid.UUID, now: datetime | None = None) -> bool:
+        """Send a leased endpoint what is due, as one batch: its stream in order (up to the
+        first failure), then replays; all outcomes recorded at once. Whether anything was sent.
+        The lease is given back with the outcomes."""
+        when = now or utcnow()
         endpoint = db.session.get(
             WebhookEndpoint, endpoint_id, populate_existing=True, with_for_update=True
         )
         if endpoint is None or endpoint.lease_owner != self.name or not endpoint.enabled:
-            return None
-        endpoint.lease_until = utcnow() + LEASE
-        return endpoint
-
-    def deliver(self, endpoint_id: uuid.UUID, now: datetime | None = None) -> bool:
-        """Send a leased endpoint what is due: its stream in order, then replays."""
-        sent = self._deliver_stream(endpoint_id, now)
-        return self._deliver_replays(endpoint_id, now) or sent
-
-    def _deliver_stream(self, endpoint_id: uuid.UUID, now: datetime | None) -> bool:
-        endpoint = self._mine(endpoint_id)
-        if endpoint is None or endpoint.next_attempt_at > (now or utcnow()):
             db.session.commit()
             return False
-        # Every position up to ``top`` was committed before it was read (``outbox``): when
-        # the endpoint has had all its events up to there, it has dealt with all of them.
-        top = last_position()
-        found = db.session.scalars(
-            heard_by(endpoint, sa.select(Event))
-            .where(Event.position > endpoint.delivered_position)
-            .order_by(Event.position)
-            .limit(BATCH)
-        ).all()
-        outgoing = [Outgoing(e.id, e.position, e.type, payload(e)) for e in found]
-        if not outgoing:
-            if top > endpoint.delivered_position:
+        top = self._top if self._top is not None else last_position()
+        stream: list[Outgoing] = []
+        if endpoint.next_attempt_at <= when:
+            found = db.session.scalars(
+                heard_by(endpoint, sa.select(Event), self._kind(endpoint.organisation_id))
+                .where(Event.position > endpoint.delivered_position)
+                .order_by(Event.position)
+                .limit(BATCH)
+            ).all()
+            stream = [Outgoing(e.id, e.position, e.type, payload(e)) for e in found]
+            # Every position up to ``top`` was committed before it was read (``outbox``): an
+            # endpoint that has had all its events up to there has dealt with all of them.
+            if not stream and top > endpoint.delivered_position:
                 endpoint.delivered_position = top
-            db.session.commit()
-            return False
-        sent = False
-        for item in outgoing:
-            if self.stopping:
-                break
-            ok = self._send(endpoint_id, item, replay=False, now=now)
-            sent = True
-            if not ok:
-                return sent
-        if len(outgoing) < BATCH:
-            endpoint = self._mine(endpoint_id)
-            if endpoint is not None and top > endpoint.delivered_position:
-                endpoint.delivered_position = top
-            db.session.commit()
-        return sent
-
-    def _deliver_replays(self, endpoint_id: uuid.UUID, now: datetime | None) -> bool:
-        when = now or utcnow()
-        endpoint = self._mine(endpoint_id)
-        if endpoint is None:
-            db.session.commit()
-            return False
-        rows = db.session.execute(
-            sa.select(WebhookReplay.id, Event)
-            .join(Event, Event.position == WebhookReplay.event_position)
-            .where(WebhookReplay.endpoint_id == endpoint_id, WebhookReplay.next_attempt_at <= when)
-            .order_by(WebhookReplay.event_position)
-            .limit(BATCH)
-        ).all()
-        outgoing = [
+        replays = [
             (row[0], Outgoing(row[1].id, row[1].position, row[1].type, payload(row[1])))
-            for row in rows
+            for row in db.session.execute(
+                sa.select(WebhookReplay.id, Event)
+                .join(Event, Event.position == WebhookReplay.event_position)
+                .where(
+                    WebhookReplay.endpoint_id == endpoint_id, WebhookReplay.next_attempt_at <= when
+                )
+                .order_by(WebhookReplay.event_position)
+                .limit(BATCH)
+            ).all()
         ]
-        db.session.commit()
-        for replay_id, item in outgoing:
-            if self.stopping:
-                break
-            self._send(endpoint_id, item, replay=True, now=now, replay_id=replay_id)
-        return bool(outgoing)
-
-    def _send(
-        self,
-        endpoint_id: uuid.UUID,
-        item: Outgoing,
-        *,
-        replay: bool,
-        now: datetime | None,
-        replay_id: int | None = None,
-    ) -> bool:
-        """Send one event (no transaction open meanwhile), then record how it went."""
-        endpoint = self._mine(endpoint_id)
-        if endpoint is None:
+        if not stream and not replays:
+            endpoint.lease_owner, endpoint.lease_until = None, None
             db.session.commit()
             return False
-        url, sealed = endpoint.url, endpoint.secret
+        sealed = endpoint.secret
         sealed_previous = None
-        sent_at = now or utcnow()
-        if endpoint.previous_secret_until and endpoint.previous_secret_until > sent_at:
+        if endpoint.previous_secret_until and endpoint.previous_secret_until > when:
             sealed_previous = endpoint.previous_secret
-        db.session.commit()
+        url = endpoint.url
+        endpoint.lease_until = utcnow() + LEASE
+        db.session.commit()  # no transaction open while sending
+        sent = self._send_batch(url, sealed, sealed_previous, stream, replays, now)
+        of_stream = [s for s in sent if s.replay_id is None]
+        whole = len(of_stream) == len(stream) and all(s.delivered for s in of_stream)
+        done_to = top if stream and whole and len(stream) < BATCH else None
+        record(endpoint_id, sent, done_to, self.name)
+        return True
+
+    def _kind(self, organisation_id: int) -> str | None:
+        if organisation_id not in self._kinds:
+            self._kinds[organisation_id] = db.session.scalar(
+                sa.select(Organisation.kind).where(Organisation.id == organisation_id)
+            )
+        return self._kinds[organisation_id]
+
+    def _send_batch(
+        self,
+        url: str,
+        sealed: str,
+        sealed_previous: str | None,
+        stream: list[Outgoing],
+        replays: list[tuple[int, Outgoing]],
+        now: datetime | None,
+    ) -> list[Sent]:
+        """Check the URL once, then send over one connection to the address checked: the
+        stream until its first failure, then the replays. No transaction is open meanwhile."""
+        at = now or utcnow()
+        first = stream[0] if stream else replays[0][1]
+        first_replay = None if stream else replays[0][0]
         try:
             secret = secret_box.open_(sealed)
             previous = secret_box.open_(sealed_previous)
@@ -300,87 +301,23 @@ class Worker:
                 production=context.setting("APP_ENV") == "production",
                 allow_private=bool(context.setting_or("WEBHOOKS_ALLOW_PRIVATE", False)),
             )
-        except ssrf.UnsafeURL as unsafe:
-            answer = ssrf.Answer(None, f"Refused: {unsafe}", 0)
-            outcome = "refused"
-        except secret_box.SecretUnreadable as unreadable:
-            answer = ssrf.Answer(None, f"Not sent: {unreadable}", 0)
-            outcome = "refused"
-        else:
-            headers = signed_headers(secret, previous, item.event_id, item.body, utcnow())
-            answer = ssrf.send(
-                target, item.body, headers, float(context.setting_or("WEBHOOK_TIMEOUT_SECONDS", 15))
-            )
-            outcome = "delivered" if answer.error is None else "failed"
-        return self._record(endpoint_id, item, answer, outcome, replay, sent_at, replay_id)
-
-    def _record(
-        self,
-        endpoint_id: uuid.UUID,
-        item: Outgoing,
-        answer: ssrf.Answer,
-        outcome: str,
-        replay: bool,
-        at: datetime,
-        replay_id: int | None,
-    ) -> bool:
-        endpoint = db.session.get(WebhookEndpoint, endpoint_id, populate_existing=True)
-        if endpoint is None:  # deleted meanwhile
-            db.session.commit()
-            return False
-        db.session.add(
-            WebhookAttempt(
-                endpoint_id=endpoint_id,
-                event_id=item.event_id,
-                event_position=item.position,
-                event_type=item.type,
-                attempted_at=at,
-                replay=replay,
-                status_code=answer.status,
-                outcome=outcome,
-                error=answer.error,
-                duration_ms=answer.duration_ms,
-            )
-        )
-        delivered = outcome == "delivered"
-        if answer.status == 410:
-            endpoint.enabled = False
-            endpoint.disabled_at = at
-            endpoint.disabled_reason = "The receiver answered 410 Gone: it wants no more events."
-        if replay:
-            replay_row = db.session.get(WebhookReplay, replay_id)
-            if replay_row is not None:
-                if delivered or replay_row.failed_attempts >= len(self._delays()):
-                    db.session.delete(replay_row)
-                else:
-                    replay_row.failed_attempts += 1
-                    replay_row.next_attempt_at = at + self._delay(replay_row.failed_attempts)
-        elif delivered:
-            endpoint.delivered_position = max(endpoint.delivered_position, item.position)
-            endpoint.failed_attempts = 0
-            endpoint.failing_since = None
-            endpoint.last_error = None
-            endpoint.next_attempt_at = at
-        else:
-            endpoint.failed_attempts += 1
-            endpoint.failing_since = endpoint.failing_since or at
-            endpoint.last_error = answer.error
-            if endpoint.enabled and endpoint.failed_attempts > len(self._delays()):
-                endpoint.enabled = False
-                endpoint.disabled_at = at
-                endpoint.disabled_reason = (
-                    f"Failing since {endpoint.failing_since.isoformat()} "
-                    f"({endpoint.failed_attempts} tries): {answer.error}"
-                )[:300]
-            else:
-                endpoint.next_attempt_at = at + self._delay(endpoint.failed_attempts)
-        db.session.commit()
-        return delivered
-
-    @staticmethod
-    def _delays() -> tuple[float, ...]:
-        return tuple(context.setting_or("WEBHOOK_RETRY_DELAYS", None) or RETRY_DELAYS)
-
-    def _delay(self, failures: int) -> timedelta:
-        delays = self._delays()
-        return timedelta(seconds=delays[min(failures, len(delays)) - 1])
+        except (ssrf.UnsafeURL, secret_box.SecretUnreadable) as refusal:
+            why = "Refused" if isinstance(refusal, ssrf.UnsafeURL) else "Not sent"
+            answer = ssrf.Answer(None, f"{why}: {refusal}", 0)
+            return [Sent(first, answer, "refused", at, first_replay)]
+        timeout = float(context.setting_or("WEBHOOK_TIMEOUT_SECONDS", 15))
+        # Sends stop well inside the lease, so that no other worker takes the endpoint over.
+        until = time.monotonic() + LEASE.total_seconds() / 2 - timeout
+        sent: list[Sent] = []
+        queue = [(None, item) for item in stream] + list(replays)
+        with ssrf.Connection(target, timeout) as connection:
+            for replay_id, item in queue:
+                if self.stopping or (sent and time.monotonic() > until):
+                    break
+                if replay_id is None and sent and not sent[-1].delivered:
+                    continue  # the stream stops at its first failure; replays go on
+                headers = signed_headers(secret, previous, item.event_id, item.body, utcnow())
+                answer = connection.post(item.body, headers)
+                outcome = "delivered" if answer.error is None else "failed"
+                sent.append(Sent(item, answer, outcome, now or utcnow(), replay_id))
+        return sent

@@ -10,8 +10,11 @@
   name as the ``Host`` header and, for https, as the TLS server name and the name its
   certificate must carry: a DNS answer that changes between the check and the connection
   (rebinding) changes nothing.
-- Redirects are never followed (a 3xx is a failed attempt), the whole send has a deadline,
-  and no more than ``MAX_RESPONSE_BYTES`` of the answer are read.
+- Redirects are never followed (a 3xx is a failed attempt), each send has a deadline, and
+  no more than ``MAX_RESPONSE_BYTES`` of the answer are read (an answer longer than that
+  closes the connection rather than be read to its end).
+- A batch of sends to one endpoint shares one kept-alive connection (``Connection``), still
+  to the one address checked for the batch.
 """
 
 from __future__ import annotations
@@ -112,57 +115,81 @@ class Answer:
     duration_ms: int
 
 
-def send(target: Target, body: bytes, headers: dict[str, str], timeout: float) -> Answer:
-    """POST to the checked address; never follows a redirect; reads a bounded answer."""
-    started = time.monotonic()
-    host_header = target.host if ":" not in target.host else f"[{target.host}]"
-    default_port = 443 if target.scheme == "https" else 80
-    if target.port != default_port:
-        host_header += f":{target.port}"
-    deadline = urllib3.Timeout(total=timeout, connect=min(timeout, 5.0))
-    if target.scheme == "https":
-        pool: urllib3.HTTPConnectionPool = urllib3.HTTPSConnectionPool(
-            target.address,
-            target.port,
-            server_hostname=target.host,
-            assert_hostname=target.host,
-            cert_reqs="CERT_REQUIRED",
-            timeout=deadline,
-            retries=False,
-            maxsize=1,
-        )
-    else:
-        pool = urllib3.HTTPConnectionPool(
-            target.address, target.port, timeout=deadline, retries=False, maxsize=1
-        )
-    try:
-        response = pool.urlopen(
-            "POST",
-            target.path,
-            body=body,
-            headers={**headers, "Host": host_header},
-            redirect=False,
-            retries=False,
-            preload_content=False,
-            assert_same_host=False,
-        )
+class Connection:
+    """Sends to one checked address over one kept-alive connection (a pool of one pinned to
+    ``target.address``): a batch of events to an endpoint costs one connect. A connection the
+    receiver closed is opened again by the next send."""
+
+    def __init__(self, target: Target, timeout: float) -> None:
+        self.target = target
+        host_header = target.host if ":" not in target.host else f"[{target.host}]"
+        default_port = 443 if target.scheme == "https" else 80
+        if target.port != default_port:
+            host_header += f":{target.port}"
+        self.host_header = host_header
+        self.deadline = urllib3.Timeout(total=timeout, connect=min(timeout, 5.0))
+        if target.scheme == "https":
+            self.pool: urllib3.HTTPConnectionPool = urllib3.HTTPSConnectionPool(
+                target.address,
+                target.port,
+                server_hostname=target.host,
+                assert_hostname=target.host,
+                cert_reqs="CERT_REQUIRED",
+                timeout=self.deadline,
+                retries=False,
+                maxsize=1,
+            )
+        else:
+            self.pool = urllib3.HTTPConnectionPool(
+                target.address, target.port, timeout=self.deadline, retries=False, maxsize=1
+            )
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def post(self, body: bytes, headers: dict[str, str]) -> Answer:
+        """POST to the checked address; never follows a redirect; reads a bounded answer."""
+        started = time.monotonic()
         try:
-            response.read(MAX_RESPONSE_BYTES, decode_content=False)
-        finally:
-            response.release_conn()
-            response.close()
-        error = None
-        if 300 <= response.status < 400:
-            error = "The receiver answered with a redirect, which is not followed."
-        elif not 200 <= response.status < 300:
-            error = f"The receiver answered {response.status}."
-        return Answer(response.status, error, _ms(started))
-    except urllib3.exceptions.HTTPError as failure:
-        return Answer(None, _describe(failure), _ms(started))
-    except OSError as failure:
-        return Answer(None, f"Could not connect ({type(failure).__name__}).", _ms(started))
-    finally:
-        pool.close()
+            response = self.pool.urlopen(
+                "POST",
+                self.target.path,
+                body=body,
+                headers={**headers, "Host": self.host_header},
+                redirect=False,
+                retries=False,
+                preload_content=False,
+                assert_same_host=False,
+                timeout=self.deadline,
+            )
+            try:
+                response.read(MAX_RESPONSE_BYTES, decode_content=False)
+                if response.read(1, decode_content=False):
+                    response.close()  # more than we read: this connection is not used again
+            finally:
+                response.release_conn()
+            error = None
+            if 300 <= response.status < 400:
+                error = "The receiver answered with a redirect, which is not followed."
+            elif not 200 <= response.status < 300:
+                error = f"The receiver answered {response.status}."
+            return Answer(response.status, error, _ms(started))
+        except urllib3.exceptions.HTTPError as failure:
+            return Answer(None, _describe(failure), _ms(started))
+        except OSError as failure:
+            return Answer(None, f"Could not connect ({type(failure).__name__}).", _ms(started))
+
+
+def send(target: Target, body: bytes, headers: dict[str, str], timeout: float) -> Answer:
+    """One POST on a connection of its own."""
+    with Connection(target, timeout) as connection:
+        return connection.post(body, headers)
 
 
 def _describe(failure: Exception) -> str:

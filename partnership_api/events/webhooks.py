@@ -205,11 +205,13 @@ def attempts(actor: Actor, endpoint_id: uuid.UUID, page: PageRequest) -> Page:
     return page_of(stmt, page)
 
 
-def heard_by(endpoint: WebhookEndpoint, stmt: sa.Select) -> sa.Select:
-    """Events of the endpoint's types that its organisation may hear."""
-    kind = db.session.scalar(
-        sa.select(Organisation.kind).where(Organisation.id == endpoint.organisation_id)
-    )
+def heard_by(endpoint: WebhookEndpoint, stmt: sa.Select, kind: str | None = None) -> sa.Select:
+    """Events of the endpoint's types that its organisation (of ``kind``, looked up when not
+    given) may hear."""
+    if kind is None:
+        kind = db.session.scalar(
+            sa.select(Organisation.kind).where(Organisation.id == endpoint.organisation_id)
+        )
     listener = policy_events.organisation_listener(endpoint.organisation_id, kind)
     return policy_events.scope_events(listener, stmt).where(Event.type.in_(endpoint.event_types))
 
