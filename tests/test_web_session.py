@@ -43,7 +43,13 @@ def test_an_officer_signs_in_and_gets_an_httponly_strict_cookie_with_no_token(cl
 def test_in_production_the_cookie_is_secure_and_host_only(database):
     from partnership_api import create_app
 
-    app = create_app({**TEST_SETTINGS, **database, "APP_ENV": "production", "DEMO_PASSWORD": None})
+    production = {
+        "APP_ENV": "production",
+        "DEMO_PASSWORD": None,
+        "WEBHOOKS_ALLOW_PRIVATE": False,  # the tests' own allowance, refused in production
+        "WEBHOOK_SECRET_KEY": "w" * 48,  # production needs its own, unlike the tests
+    }
+    app = create_app({**TEST_SETTINGS, **database, **production})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_NAME"] == "__Host-partnership"
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Strict"
