@@ -312,3 +312,54 @@ def test_a_refuge_that_cannot_take_her_redirects_from_the_filled_bed_search(
     officer = signed_in(app, "police.officer")
     board = officer.get(f"/beds?for_referral={onward['id']}", headers=HTML)
     assert re.search(r"Hold a family space<span[^>]*> at Glow refuge</span> for REF-", board.text)
+
+
+# --- the bed board, as quick as it is (issue 14) ------------------------------------------------
+
+SWA_REFUGE = "Staffordshire Women's Aid refuge"
+
+
+def test_a_refuges_new_phone_number_is_on_the_board_at_once(app, client, login, ids):
+    """The board's cards and "why not" come from the bed search's cached snapshot: a change to
+    the refuge is on the next board, never an old number for a woman in danger to ring."""
+    swa = ids.service[SWA_REFUGE]
+    officer = signed_in(app, "police.officer")
+    search = "/beds?area=E07000197"
+    before = officer.get(search, headers=HTML)
+    assert before.status_code == 200
+    assert "0300 330 5959" in before.text
+    admin = login("swa.admin")
+    url = f"/api/v1/services/{swa}"
+    etag = client.get(url, headers=admin).headers["ETag"]
+    changed = client.patch(url, json={"phone": "01785 000111"}, headers={**admin, "If-Match": etag})
+    assert changed.status_code == 200
+
+    after = officer.get(search, headers=HTML)
+
+    assert after.status_code == 200
+    assert "01785 000111" in after.text and "0300 330 5959" not in after.text
+    assert "Demo Secret Row" not in after.text  # the snapshot never holds an address
+
+
+def test_an_officer_who_ticks_an_area_that_does_not_exist_is_told_where(app, ids):
+    """The board's ticked areas and needs are plain govuk checkboxes: a hostile or mistyped
+    choice is a 400 whose error summary links to the first checkbox of the field, described
+    by the field's error; what was ticked stays ticked, and nothing is searched."""
+    officer = signed_in(app, "police.officer")
+
+    board = officer.get(
+        "/beds?area=E07000197&area=NOWHERE&needs=pets&exclude_area=E07000192", headers=HTML
+    )
+
+    assert board.status_code == 400
+    assert '<a href="#area">' in board.text
+    assert re.search(r'<fieldset[^>]*aria-describedby="area-hint area-error"', board.text)
+    assert re.search(
+        r'id="area-error"[^>]*>\s*<span[^>]*>Error:</span> &#39;NOWHERE&#39;', board.text
+    )
+    assert re.search(r'id="area"[^>]*value="E07000192"', board.text)  # the first item
+    assert re.search(r'id="area-6"[^>]*value="E07000197"[^>]*checked', board.text)
+    assert re.search(r'id="exclude_area"[^>]*value="E07000192"[^>]*checked', board.text)
+    assert re.search(r'name="needs"[^>]*value="pets"[^>]*checked', board.text)
+    assert re.search(r'id="space_type"[^>]*value=""[^>]*checked', board.text)  # "any" as before
+    assert "with a space now" not in board.text  # nothing searched

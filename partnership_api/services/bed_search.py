@@ -72,6 +72,7 @@ def _build_snapshot(generation: int | None, now: datetime) -> Snapshot:
                 refuge_id=refuge.id,
                 name=refuge.name,
                 organisation_id=refuge.organisation_id,
+                phone=refuge.phone,
                 areas=tuple(refuge.areas),
                 facilities={k: facilities[k] for k in FACILITY_KEYS if k in facilities},
                 available={f.space_type: f.available for f in figures[refuge.id]},
@@ -256,6 +257,32 @@ def search(actor: Actor, args: dict) -> SearchAnswer:
     if referral_id is not None:
         read = referral_reads.read_for_bed_search(actor, referral_id)
         args = combined(filters_of(read), args)
+    return _answer_from(_snapshot(), args)
+
+
+def board(actor: Actor, args: dict) -> tuple[SearchAnswer, list[dict]]:
+    """The bed board: the search's answer and every active refuge (by name, with its areas,
+    facilities and phone: never an address), both from the same cached snapshot, so the
+    refuges that do not fit cost no query of their own."""
+    policy.require(actor, "bed.search")
+    policy.require(actor, "refuge.read")
+    snapshot = _snapshot()
+    refuges = [
+        {
+            "id": entry.refuge_id,
+            "name": entry.name,
+            "areas": list(entry.areas),
+            "facilities": entry.facilities,
+            "phone": entry.phone,
+        }
+        for entry in sorted(snapshot.refuges, key=lambda e: (e.name, e.refuge_id))
+    ]
+    return _answer_from(snapshot, args), refuges
+
+
+def _snapshot() -> Snapshot:
+    """This process's snapshot while the generation is unchanged and nothing lapsed; else a
+    fresh one (kept when the generation could be read)."""
     cache = search_cache.cache()
     generation = search_cache.read_generation()
     now = utcnow()
@@ -270,6 +297,10 @@ def search(actor: Actor, args: dict) -> SearchAnswer:
         snapshot = _build_snapshot(generation, now)
         if generation is not None:
             cache.snapshot = snapshot
+    return snapshot
+
+
+def _answer_from(snapshot: Snapshot, args: dict) -> SearchAnswer:
     key = _search_key(args)
     answer = snapshot.answers.get(key)
     if answer is None:

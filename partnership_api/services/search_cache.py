@@ -90,6 +90,7 @@ class RefugeEntry:
     refuge_id: int
     name: str
     organisation_id: int
+    phone: str | None
     areas: tuple[str, ...]
     facilities: dict
     available: dict[str, int]

@@ -194,12 +194,14 @@ def refuges_of(actor: Actor, organisation_id: int | None = None) -> list[dict]:
     return _call(availability.list_refuges, actor, args, EVERYTHING).items
 
 
-def search_beds(actor: Actor, args: dict) -> list[dict]:
-    """The API's bed search (same arguments, checked by the same schema, same cache)."""
+def bed_board(actor: Actor, args: dict) -> tuple[list[dict], list[dict]]:
+    """The bed board's search (the API's arguments, checked by the same schema) and every
+    active refuge for "why it does not fit", both from the bed search's cached snapshot."""
     from partnership_api.schemas.beds import BedSearchArgsSchema
 
     loaded = _call(BedSearchArgsSchema().load, args)
-    return _call(bed_search.search, actor, loaded).results
+    answer, refuges = _call(bed_search.board, actor, loaded)
+    return answer.results, refuges
 
 
 def referral_for_bed_search(actor: Actor, referral_id: uuid.UUID) -> tuple[dict, dict]:

@@ -28,6 +28,7 @@ def beds():
     form = BedSearchForm(request.args)
     args = None
     found: list[dict] = []
+    refuges: list[dict] = []
     selected = None  # the referral the board is for, if any: the one a space can be held for
     for_referral = request.args.get("for_referral")
     referral = for_referral or request.args.get("referral")
@@ -44,7 +45,7 @@ def beds():
     if request.args and form.validate():
         args = presenters.search_args(form)
         try:
-            found = adapter.search_beds(g.actor, args)
+            found, refuges = adapter.bed_board(g.actor, args)
         except adapter.Refusal as refusal:
             if refusal.status != 422:
                 raise
@@ -54,7 +55,7 @@ def beds():
         g.actor,
         args,
         found,
-        adapter.refuges_of(g.actor) if args is not None else [],
+        refuges,
         selected,
         adapter.stale_after(),
     )

@@ -47,7 +47,7 @@ def facility_words(facilities: dict) -> list[str]:
     return words
 
 
-def why_not(refuge, availability: dict, args: dict) -> list[str]:
+def why_not(refuge, args: dict) -> list[str]:
     """Why a refuge is not in the results, in the words a worker would use."""
     facilities = refuge["facilities"] or {}
     areas = set(refuge["areas"])
@@ -208,7 +208,7 @@ def bed_board(
                     {
                         "name": refuge["name"],
                         "refuge_id": refuge["id"],
-                        "reasons": why_not(refuge, refuge["availability"], args),
+                        "reasons": why_not(refuge, args),
                     }
                 )
     count = len(results)
