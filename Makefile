@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 NPM_STAMP := node_modules/.installed-stamp
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install npm assets browser lock run worker test test-sqlite test-postgres test-faults lint lint-spec openapi bench clean
+.PHONY: install npm assets browser lock run worker test test-sqlite test-postgres test-faults lint lint-spec openapi bench screenshots clean
 
 # Python packages: exactly the versions (and hashes) of requirements.lock, then the project itself.
 $(STAMP): requirements.lock pyproject.toml
@@ -80,6 +80,10 @@ lint-spec: npm
 
 openapi: install
 	$(FLASK) openapi write --format=json openapi/openapi.json
+
+# The pages' screenshots in docs/screenshots/ (README), remade by the browser tests.
+screenshots: install assets browser
+	UPDATE_SCREENSHOTS=1 PARTNERSHIP_TEST_DB=sqlite $(PY) -m pytest tests/browser
 
 # The benchmark (README: Performance); BENCH_ARGS=--quick for a smoke run.
 bench: install
