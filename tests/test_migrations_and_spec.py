@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
-from tests.conftest import TEST_SETTINGS, is_postgres, selected_database_url
+from tests.conftest import TEST_SETTINGS
+from tests.dblib import app_on_empty_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,31 +18,10 @@ def migrated_app(tmp_path):
     """An app on an empty database of its own, upgraded by the Alembic migrations."""
     from flask_migrate import upgrade
 
-    from partnership_api import create_app
-
-    schema = None
-    if is_postgres():
-        url = selected_database_url().replace("postgresql://", "postgresql+psycopg://", 1)
-        schema = f"mig_{uuid.uuid4().hex[:10]}"
-        admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        settings = {"SQLALCHEMY_DATABASE_URI": url, "DATABASE_SCHEMA": schema}
-    else:
-        settings = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/migrated.db"}
-    app = create_app({**TEST_SETTINGS, **settings})
-    with app.app_context():
-        upgrade()
-    yield app
-    from partnership_api.extensions import db
-
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if schema:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with app_on_empty_database(tmp_path, "mig") as app:
+        with app.app_context():
+            upgrade()
+        yield app
 
 
 @pytest.mark.no_demo

@@ -830,22 +830,10 @@ def test_the_migration_gives_existing_services_public_ids_and_lists_them(tmp_pat
     listed, and show in /oruk; the migration also goes down and up again."""
     from flask_migrate import downgrade, upgrade
 
-    from partnership_api import create_app
     from partnership_api.extensions import db
-    from tests.conftest import TEST_SETTINGS, is_postgres, selected_database_url
+    from tests.dblib import app_on_empty_database
 
-    schema = None
-    if is_postgres():
-        url = selected_database_url().replace("postgresql://", "postgresql+psycopg://", 1)
-        schema = f"oruk_{uuid.uuid4().hex[:10]}"
-        admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        settings = {"SQLALCHEMY_DATABASE_URI": url, "DATABASE_SCHEMA": schema}
-    else:
-        settings = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/before.db"}
-    app = create_app({**TEST_SETTINGS, **settings})
-    try:
+    with app_on_empty_database(tmp_path, "oruk") as app:
         with app.app_context():
             upgrade(revision="0001")
             now = datetime.now(UTC)
@@ -905,14 +893,6 @@ def test_the_migration_gives_existing_services_public_ids_and_lists_them(tmp_pat
             downgrade(revision="0001")
             upgrade()
             db.session.remove()
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        if schema:
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
 
 
 def test_the_directory_is_read_only(client):
