@@ -649,6 +649,8 @@ class Bench:
         self.start_events()
         self.throughput()
         self.finish_events()
+        if not self.args.skip_outbox_cost:
+            self.outbox_cost()
         self.note_access_log()
         if not self.args.skip_scale:
             self.procs.stop("api")
@@ -1017,6 +1019,8 @@ class Bench:
         )
         bare_runs = [self.wrk_scenario(bare, self.bare_port)]
         for scenario in self.scenarios():
+            if args.scenarios and scenario.key not in args.scenarios:
+                continue
             reason = self.probe(scenario)
             if reason:
                 say(f"  {scenario.label}: NOT RUN: {reason}")
@@ -1070,15 +1074,75 @@ class Bench:
         }
         self.timed("throughput", started)
 
-    def wrk_scenario(self, scenario: Scenario, port: int) -> dict:
+    def outbox_cost(self) -> None:
+        """What writing its events costs a change, measured in one run: the availability update
+        (a change that writes an event on every request) through the API as it is and through
+        the same code with the outbox switched off (``bench/no_outbox.py``), on the same
+        database, with no delivery worker running (the deliveries' own cost shows in the
+        throughput step, where they run). The two alternate (``--outbox-rounds``, 5), so a
+        drift of the machine falls on both alike; the bare app runs before and after give the
+        ratios."""
+        started = time.monotonic()
+        step("the outbox's cost: availability update with and without it, alternately")
+        scenario = next(s for s in self.scenarios() if s.key == "availability_update")
+        bare = Scenario(
+            "bare", "bare Flask (ceiling)", None, bare=True, data={"token": "", "paths": ["/"]}
+        )
+        port = free_port()
+        self.procs.start(
+            "api-no-outbox", self.gunicorn_argv(port, "bench.no_outbox:app"), self.server_env()
+        )
+        wait_until_up(self.procs, "api-no-outbox", port, "/readyz")
+        rps: dict[str, list[float]] = {"with": [], "without": []}
+        errors = 0
+        bare_rps = [self.wrk_scenario(bare, self.bare_port)["rps"]]
+        try:
+            for _round in range(self.args.outbox_rounds):
+                for key, app_port, server in (
+                    ("with", self.app_port, "api"),
+                    ("without", port, "api-no-outbox"),
+                ):
+                    reason = self.probe_availability(scenario)
+                    if reason:
+                        raise BenchError(f"availability before the outbox's cost: {reason}")
+                    figures = self.wrk_scenario(scenario, app_port, server)
+                    rps[key].append(figures["rps"])
+                    errors += figures["errors"]
+        finally:
+            self.procs.stop("api-no-outbox")
+        bare_rps.append(self.wrk_scenario(bare, self.bare_port)["rps"])
+        ceiling = statistics.mean(bare_rps)
+        with_outbox, without = statistics.mean(rps["with"]), statistics.mean(rps["without"])
+        cost = {
+            "rps_with": rps["with"],
+            "rps_without": rps["without"],
+            "bare_rps": bare_rps,
+            "ratio_with": with_outbox / ceiling if ceiling else 0.0,
+            "ratio_without": without / ceiling if ceiling else 0.0,
+            "drop": 1 - with_outbox / without if without else 0.0,
+            "target_drop": OUTBOX_COST_TARGET,
+            "errors": errors,
+        }
+        self.results["outbox_cost"] = cost
+        say(
+            f"  availability update with the outbox {with_outbox:.1f} req/s "
+            f"({', '.join(f'{r:.0f}' for r in rps['with'])}), without {without:.1f} "
+            f"({', '.join(f'{r:.0f}' for r in rps['without'])}): "
+            f"{100 * cost['drop']:+.1f} % drop, errors {errors}"
+        )
+        self.timed("outbox_cost", started)
+
+    def wrk_scenario(self, scenario: Scenario, port: int, server_name: str = "api") -> dict:
         if self.args.warmup:
             run_wrk(self.wrk, self.workdir, port, scenario, self.args.warmup, self.args)
             if scenario.key == "availability_update":
-                # The warm-up moved every refuge to a new version: start from current ETags.
+                # The warm-up moved every refuge to a new version: start from current ETags,
+                # once the updates wrk left in the server's queue when it stopped are done.
+                time.sleep(1)
                 reason = self.probe_availability(scenario)
                 if reason:
                     raise BenchError(f"availability after the warm-up: {reason}")
-        server = self.procs.running.get("bare" if scenario.bare else "api")
+        server = self.procs.running.get("bare" if scenario.bare else server_name)
         log = self.workdir / "api.log"
         offset = pages.log_size(log)
         with CpuMeter(server[0].pid if server else None) as cpu:
@@ -1227,6 +1291,9 @@ class Bench:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+OUTBOX_COST_TARGET = 0.05  # issue 15: no ratio drops by more than 5 % because of the outbox
+
+
 def fmt(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
@@ -1353,6 +1420,25 @@ def table_rows(results: dict) -> tuple[list[list[str]], bool]:
                 ["webhook delivery lag", "—", "—", "—", "—", "—", target, "NOT RUN", "—", "—"]
             )
             all_met = False
+    cost = results.get("outbox_cost")
+    if cost is not None:
+        met = cost["drop"] <= cost["target_drop"] and cost["errors"] == 0
+        all_met &= met
+        rows.append(
+            [
+                "availability update without → with the outbox",
+                f"{fmt(statistics.mean(cost['rps_without']))} → "
+                f"{fmt(statistics.mean(cost['rps_with']))}",
+                "—",
+                "—",
+                str(cost["errors"]),
+                f"{cost['ratio_without']:.3f} → {cost['ratio_with']:.3f}",
+                f"drop ≤ {100 * cost['target_drop']:g} %",
+                ("yes" if met else "NO") + f" ({100 * cost['drop']:+.1f} %)",
+                "—",
+                "—",
+            ]
+        )
     return rows, all_met
 
 
@@ -1480,6 +1566,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scale-warmup", type=int, default=20)
     parser.add_argument("--read-ids", type=int, default=500, help="referrals the read rotates over")
     parser.add_argument("--skip-scale", action="store_true", help="no 1,000,000-referral step")
+    parser.add_argument(
+        "--skip-outbox-cost",
+        action="store_true",
+        help="no step comparing the availability update with and without the outbox",
+    )
+    parser.add_argument(
+        "--outbox-rounds",
+        type=int,
+        default=5,
+        help="rounds of the outbox's cost step (each: one run with the outbox, one without)",
+    )
+    parser.add_argument(
+        "--scenarios",
+        type=lambda text: [key.strip() for key in text.split(",") if key.strip()],
+        default=[],
+        help="only these throughput scenarios (keys, comma-separated: bed_search,inbox,"
+        "referral_read,availability_update,beds_page,inbox_page)",
+    )
     parser.add_argument(
         "--webhooks",
         type=int,

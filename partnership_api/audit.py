@@ -223,13 +223,19 @@ def _link_pending(session: Session) -> None:
             for ord_, event in enumerate(events, start=1)
         ]
         payload = {"events": orjson.dumps(rows).decode()}
-        if direct.execute(APPEND_SQL, payload, session) != 1:
+
+        def linked(outcome: direct.Outcome) -> None:
+            if outcome.rowcount == 1:
+                return
             # No head row (a database set up by hand): make it, and link again.
             direct.execute(MAKE_HEAD, {}, session)
             if direct.execute(APPEND_SQL, payload, session) != 1:
                 raise RuntimeError(
                     "The audit chain's head could not be locked: events not written."
                 )
+
+        # Sent in one round trip with the other commit hooks' statements (``at_commit``).
+        direct.at_commit(session, APPEND_SQL, payload, then=linked)
         return
     row = session.execute(HEAD_QUERY).one_or_none()
     if row is None:

@@ -33,6 +33,7 @@ from psycopg.rows import namedtuple_row
 from psycopg.types.json import Json
 from sqlalchemy.orm import Session
 
+from partnership_api import transactions
 from partnership_api.extensions import db
 from partnership_api.transactions import begin_read, refuse_write
 
@@ -43,11 +44,13 @@ COMPILED_KEPT = 2048
 
 @dataclass
 class Step:
-    """One statement of a ``pipeline``: its parameters, or a list of them (``many``)."""
+    """One statement of a ``pipeline``: its parameters, or a list of them (``many``); ``then``
+    is given its outcome (``at_commit``)."""
 
     stmt: sa.Executable
     params: dict[str, Any] | list[dict[str, Any]]
     many: bool = False
+    then: Callable[[Outcome], None] | None = None
 
 
 @dataclass
@@ -87,11 +90,11 @@ def execute(stmt: sa.Executable, params: dict[str, Any], session: Session | None
     return _on_session_connection(session, run, writes=stmt)
 
 
-def pipeline(steps: list[Step]) -> list[Outcome]:
+def pipeline(steps: list[Step], session: Session | None = None) -> list[Outcome]:
     """Run statements in order, in one round trip on PostgreSQL (the driver's pipeline mode;
     the transaction's BEGIN goes with them). A failing statement aborts the rest and its
     error is raised as usual, so the request's transaction rolls back."""
-    session = db.session()
+    session = session or db.session()
     engine = session.get_bind()
     if engine.dialect.name != "postgresql":
         outcomes = []
@@ -120,7 +123,7 @@ def pipeline(steps: list[Step]) -> list[Outcome]:
             for cursor in cursors:
                 cursor.close()
 
-    return _on_session_connection(session, run, writes=steps[0].stmt if steps else None)
+    return _on_session_connection(session, run, writes=[step.stmt for step in steps])
 
 
 def prepared(engine: sa.Engine, stmt: sa.Executable, params: dict[str, Any]) -> tuple[str, dict]:
@@ -151,11 +154,14 @@ def prepared(engine: sa.Engine, stmt: sa.Executable, params: dict[str, Any]) -> 
 
 
 def _on_session_connection(
-    session: Session, run: Callable[[psycopg.Connection], T], writes: sa.Executable | None = None
+    session: Session,
+    run: Callable[[psycopg.Connection], T],
+    writes: sa.Executable | list[sa.Executable] | None = None,
 ) -> T:
     connection = session.connection()
-    if writes is not None:
-        refuse_write(connection, writes)
+    for statement in writes if isinstance(writes, list) else [writes]:
+        if statement is not None:
+            refuse_write(connection, statement)
     try:
         return run(connection.connection.driver_connection)
     except psycopg.Error as error:
@@ -181,3 +187,49 @@ def as_dbapi_error(error: psycopg.Error, connection, engine: sa.Engine) -> Excep
         connection.invalidate()
         engine.dispose()
     return sa.exc.DBAPIError.instance(None, None, error, psycopg.Error)
+
+
+# --- the commit's statements ------------------------------------------------------------------
+
+COMMIT_STEPS = "direct_commit_steps"
+
+
+def at_commit(
+    session: Session,
+    stmt: sa.Executable,
+    params: dict[str, Any],
+    then: Callable[[Outcome], None] | None = None,
+) -> None:
+    """Run ``stmt`` as the transaction commits, then ``then(outcome)`` if given.
+
+    On PostgreSQL the statement is queued, and the last commit hook
+    (``transactions.COMMIT_HOOKS``) sends every queued statement in one round trip, in the
+    order the hooks queued them, so the locks are still taken in the hooks' order. These
+    statements each lock a head row (the audit chain's, the bed-search generation's, the
+    events'), held until the commit: every other writer waits from the first lock to the
+    commit, and each round trip in between is time they all wait. Sent together, one is left
+    before the COMMIT. On SQLite the statement runs now (one writer at a time anyway).
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        result = session.execute(stmt, params)
+        if then is not None:
+            then(Outcome(result.rowcount, []))
+        return
+    session.info.setdefault(COMMIT_STEPS, []).append(Step(stmt, params, then=then))
+
+
+def _send_commit_steps(session: Session) -> None:
+    steps = session.info.pop(COMMIT_STEPS, None)
+    if not steps:
+        return
+    for step, outcome in zip(steps, pipeline(steps, session), strict=True):
+        if step.then is not None:
+            step.then(outcome)
+
+
+def _drop_commit_steps(session: Session) -> None:
+    session.info.pop(COMMIT_STEPS, None)
+
+
+transactions.on_commit("commit_steps", _send_commit_steps)
+transactions.on_rollback("commit_steps", _drop_commit_steps)

@@ -207,9 +207,9 @@ def _make_head(session: Session) -> None:
         session.execute(sa.insert(_HEAD).prefix_with("OR IGNORE").values(id=1, last_position=0))
 
 
-# PostgreSQL: lock the head and move it, write the events and their organisations, in one
-# statement (one round trip, like the audit chain's link). Its one row is the new head; none
-# when the head row is missing.
+# PostgreSQL: lock the head and move it (making it when it is missing), write the events and
+# their organisations, in one statement that needs no second try, sent in one round trip with
+# the other commit hooks' statements (``direct.at_commit``).
 APPEND_SQL = sa.text(
     """
 WITH
@@ -223,7 +223,8 @@ parties AS (
         ord integer, organisation_id integer)
 ),
 head AS (
-    UPDATE event_head SET last_position = last_position + :count WHERE id = 1
+    INSERT INTO event_head (id, last_position) VALUES (1, :count)
+    ON CONFLICT (id) DO UPDATE SET last_position = event_head.last_position + :count
     RETURNING last_position
 ),
 written AS (
@@ -255,10 +256,8 @@ def _append_on_postgresql(session: Session, pending: list[dict]) -> None:
         "parties": orjson.dumps(parties).decode(),
         "count": len(events),
     }
-    if direct.execute(APPEND_SQL, params, session) != 1:
-        _make_head(session)
-        if direct.execute(APPEND_SQL, params, session) != 1:
-            raise RuntimeError("The events' head could not be locked: events not written.")
+    # Sent in one round trip with the other commit hooks' statements (``at_commit``).
+    direct.at_commit(session, APPEND_SQL, params)
 
 
 def _write_pending(session: Session) -> None:

@@ -32,16 +32,21 @@ class Event(db.Model):
 
 class EventOrganisation(db.Model):
     """An organisation an event is about (a referral's sender and receiver, a project's
-    partners, an alert's organisation): the parties of ``policy.scope_events``."""
+    partners, an alert's organisation): the parties of ``policy.scope_events``.
+
+    Written by the same statement as its event (``outbox.APPEND_SQL``) and deleted with it
+    (``prune``), so ``position`` needs no foreign key: the check it would run on every row
+    written at commit, under the events' lock, is a plan each database connection makes once,
+    while the outbox is still small (a scan of the whole table), and keeps as the outbox grows
+    (migration 0006).
+    """
 
     __tablename__ = "event_organisations"
     __table_args__ = (
         sa.Index("ix_event_organisations_organisation_position", "organisation_id", "position"),
     )
 
-    position: Mapped[int] = mapped_column(
-        sa.BigInteger, sa.ForeignKey("events.position", ondelete="CASCADE"), primary_key=True
-    )
+    position: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
     organisation_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
 
 
