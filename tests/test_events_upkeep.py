@@ -314,7 +314,7 @@ def test_pruning_keeps_what_a_webhook_still_needs_and_drops_the_rest(
     from partnership_api.events import prune
     from partnership_api.extensions import db
     from partnership_api.models.base import utcnow
-    from partnership_api.models.events import WebhookAttempt
+    from partnership_api.models.events import EventOrganisation, WebhookAttempt
 
     hook = register(client, login, receiver.url())
     for vacant in (1, 2, 3):
@@ -340,6 +340,9 @@ def test_pruning_keeps_what_a_webhook_still_needs_and_drops_the_rest(
     assert left == positions[-2:] or left == positions[-3:]
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookAttempt)) == 0
+        # An event's organisations go with it (no foreign key does it for the outbox).
+        heard = set(db.session.scalars(sa.select(EventOrganisation.position)))
+        assert heard and heard <= set(left)
         db.session.remove()
     # Enabled again, it gets what was kept for it, in order.
     client.patch(
