@@ -208,13 +208,8 @@ def at_commit(
     statements each lock a head row (the audit chain's, the bed-search generation's, the
     events'), held until the commit: every other writer waits from the first lock to the
     commit, and each round trip in between is time they all wait. Sent together, one is left
-    before the COMMIT. On SQLite the statement runs now (one writer at a time anyway).
+    before the COMMIT. (On SQLite ``pipeline`` runs them one after another, at the same point.)
     """
-    if session.get_bind().dialect.name != "postgresql":
-        result = session.execute(stmt, params)
-        if then is not None:
-            then(Outcome(result.rowcount, []))
-        return
     session.info.setdefault(COMMIT_STEPS, []).append(Step(stmt, params, then=then))
 
 

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from partnership_api import direct, transactions
@@ -201,10 +200,9 @@ TAKE_POSITIONS = (
 
 
 def _make_head(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(pg_insert(_HEAD).values(id=1, last_position=0).on_conflict_do_nothing())
-    else:
-        session.execute(sa.insert(_HEAD).prefix_with("OR IGNORE").values(id=1, last_position=0))
+    """SQLite: the head row, when a database set up by hand has none (PostgreSQL's statement
+    makes it itself)."""
+    session.execute(sa.insert(_HEAD).prefix_with("OR IGNORE").values(id=1, last_position=0))
 
 
 # PostgreSQL: lock the head and move it (making it when it is missing), write the events and
