@@ -7,7 +7,8 @@ Templates hold no logic and no access decision; what a page offers is asked of t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 
 import partnership_api.web.adapter as adapter
 from partnership_api.actors import Actor
@@ -98,8 +99,45 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def on_day(when: datetime | None) -> str:
-    return when.strftime("%-d %b %Y, %H:%M") if when else ""
+# Times are stored in UTC and shown as people in the county read them: UK time, with the date.
+UK = ZoneInfo("Europe/London")
+
+
+def uk_time(when: datetime | str) -> datetime:
+    """A stored time (UTC; naive means UTC) as UK local time (GMT or BST)."""
+    if isinstance(when, str):
+        when = datetime.fromisoformat(when)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(UK)
+
+
+def clock(when: datetime | str) -> str:
+    """ "2:30am", "9am", "midday", "midnight": the GOV.UK style for times, in UK time."""
+    local = uk_time(when)
+    if local.minute == 0 and local.hour in (0, 12):
+        return "midnight" if local.hour == 0 else "midday"
+    hour = local.hour % 12 or 12
+    minutes = f":{local.minute:02d}" if local.minute else ""
+    return f"{hour}{minutes}{'am' if local.hour < 12 else 'pm'}"
+
+
+def day(when: date | datetime | str | None) -> str:
+    """ "1 July 2026" (a date; a time is taken in UK time first)."""
+    if when is None:
+        return ""
+    if isinstance(when, str):
+        when = datetime.fromisoformat(when) if "T" in when else date.fromisoformat(when)
+    if isinstance(when, datetime):
+        when = uk_time(when).date()
+    return f"{when.day} {when:%B %Y}"
+
+
+def on_day(when: datetime | str | None) -> str:
+    """ "1 July 2026 at 2:30am": a stored UTC time as people in the UK read it."""
+    if not when:
+        return ""
+    return f"{day(uk_time(when))} at {clock(when)}"
 
 
 @dataclass
