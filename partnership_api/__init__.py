@@ -75,6 +75,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
         app.config.update(overrides)
     check_settings(app.config)
     _configure(app)
+    _trust_proxies(app)
 
     from partnership_api import auth, errors, observability
     from partnership_api.docs_assets import init_docs_assets
@@ -130,6 +131,17 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
 
     cli.register(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind ``TRUSTED_PROXIES`` reverse proxies, the client's address and scheme are the ones
+    they forward (Werkzeug's ProxyFix, that many hops deep); with none, forwarded headers are
+    ignored, so a caller cannot name its own address."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def _configure(app: Flask) -> None:

@@ -9,7 +9,8 @@ from flask_limiter import Limiter
 
 
 def client_address() -> str:
-    """The caller's address as this server saw it (no proxy headers are trusted)."""
+    """The caller's address: as this server saw it, or as the ``TRUSTED_PROXIES`` in front of
+    it forwarded it (ProxyFix, set up by ``create_app``)."""
     return request.remote_addr or "unknown"
 
 

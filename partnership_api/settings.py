@@ -84,9 +84,18 @@ SETTINGS: tuple[Setting, ...] = (
         "AUTH_FAILURE_LIMIT",
         30,
         "failed authentications (bad tokens, junk refresh tokens, wrong passwords) per client "
-        "address per window before the address gets 429; one audit event per address and window",
+        "address per window before further failed tokens from the address get 429 (a password "
+        "sign-in is never refused by this count); one audit event per address and window",
     ),
     Setting("AUTH_FAILURE_WINDOW_MINUTES", 10, "the window of `AUTH_FAILURE_LIMIT`"),
+    Setting(
+        "TRUSTED_PROXIES",
+        0,
+        "how many reverse proxies (TLS terminators, load balancers) stand in front of the app; "
+        "their `X-Forwarded-For` and `X-Forwarded-Proto` are trusted that many hops deep "
+        "(Werkzeug's `ProxyFix`), so throttles, locks and the audit trail see the real client "
+        "address. 0: no forwarded header is trusted",
+    ),
     Setting("API_RATE_LIMIT", "600 per minute", "requests per user on heavier endpoints"),
     Setting(
         "ORUK_RATE_LIMIT",
@@ -173,6 +182,7 @@ def load_settings() -> dict[str, object]:
         "LOGIN_RATE_LIMIT": _str("LOGIN_RATE_LIMIT", "20 per minute"),
         "AUTH_FAILURE_LIMIT": _int("AUTH_FAILURE_LIMIT", 30),
         "AUTH_FAILURE_WINDOW_MINUTES": _int("AUTH_FAILURE_WINDOW_MINUTES", 10),
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         "API_RATE_LIMIT": _str("API_RATE_LIMIT", "600 per minute"),
         "ORUK_RATE_LIMIT": _str("ORUK_RATE_LIMIT", "300 per minute"),
         "HOLD_TTL": timedelta(minutes=_int("HOLD_TTL_MINUTES", 240)),
@@ -226,7 +236,10 @@ def check_settings(config: dict) -> None:
                 "in the database) set to a random secret of at least 32 characters, different "
                 "from JWT_SECRET_KEY"
             )
-    elif config.get("APP_ENV") not in ("development", "production"):
+    proxies = config.get("TRUSTED_PROXIES", 0)
+    if not isinstance(proxies, int) or not 0 <= proxies <= 5:
+        raise ConfigError("TRUSTED_PROXIES must be a whole number from 0 to 5")
+    if config.get("APP_ENV") not in ("development", "production"):
         raise ConfigError("APP_ENV must be 'development' or 'production'")
 
 

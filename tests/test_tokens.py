@@ -578,3 +578,88 @@ def test_a_flooded_address_still_serves_a_signed_in_officer(client, officer):
         client.get("/api/v1/me", headers=_bearer("garbage"), environ_base=address)
     good = client.get("/api/v1/me", headers=_bearer(officer["access_token"]), environ_base=address)
     assert good.status_code == 200
+
+
+# --- issue 25, point 1: junk tokens must not lock password sign-in for an address -------------
+
+
+def test_junk_tokens_from_a_police_stations_address_do_not_lock_anyone_out_of_signing_in(client):
+    from tests import pagelib
+
+    # Someone at the police station's one public address (no account needed) sends junk
+    # bearer tokens and junk refresh tokens until the address is answered 429 ...
+    for _ in range(31):
+        client.get("/api/v1/me", headers=_bearer("junk"))
+    for i in range(5):
+        client.post("/api/v1/auth/refresh", headers=_bearer(f"junk-{i}"))
+    assert client.get("/api/v1/me", headers=_bearer("junk")).status_code == 429
+    # ... and every officer behind that address still signs in with the right password,
+    # through the API and through the pages.
+    assert _attempt(client, "police.officer", DEMO_PASSWORD).status_code == 200
+    assert _attempt(client, "police.admin", DEMO_PASSWORD).status_code == 200
+    page = pagelib.sign_in(client, "police.analyst")
+    assert page.status_code == 303, page.text[:300]
+
+
+def test_wrong_passwords_for_many_names_do_not_lock_the_address_for_the_right_ones(
+    client, monkeypatch
+):
+    # A hostile user at the shared address types wrong passwords for many names, slowly enough
+    # to stay under the per-minute attempt limit (raised here in place of waiting): each
+    # name-and-address pair locks, the address's right passwords for other names still work.
+    monkeypatch.setitem(client.application.config, "LOGIN_RATE_LIMIT", "1000 per minute")
+    names = ("swa.staff", "glow.staff", "newera.staff", "opcc.staff", "swa.admin", "glow.x")
+    names += ("no.such.user", "newera.admin")  # 8 names x 5 wrong passwords: 40 failures
+    for round_ in range(6):
+        for name in names:
+            _attempt(client, name, f"wrong-{round_}", "198.51.100.90")
+    assert _attempt(client, "swa.staff", DEMO_PASSWORD, "198.51.100.90").status_code == 429
+    assert _attempt(client, "police.officer", DEMO_PASSWORD, "198.51.100.90").status_code == 200
+
+
+@pytest.fixture
+def behind_a_proxy(database):
+    """The app as served behind one TLS proxy (TRUSTED_PROXIES=1), on this run's database."""
+    from partnership_api import create_app
+
+    app = create_app({**TEST_SETTINGS, **database, "TRUSTED_PROXIES": 1})
+    return app.test_client()
+
+
+def _via_proxy(client, username: str, password: str, forwarded_for: str):
+    return client.post(
+        LOGIN,
+        json={"username": username, "password": password},
+        headers={"X-Forwarded-For": forwarded_for, "X-Forwarded-Proto": "https"},
+        environ_base={"REMOTE_ADDR": "10.0.0.2"},  # the proxy's own address
+    )
+
+
+def test_behind_a_trusted_proxy_one_callers_lock_is_not_everyones(behind_a_proxy, db_session):
+    from partnership_api.models.audit import AuditEvent
+
+    # Every request reaches the app from the proxy's one address; the proxy says who called.
+    for i in range(6):
+        _via_proxy(behind_a_proxy, "swa.staff", f"guess-{i}", "203.0.113.66")
+    assert _via_proxy(behind_a_proxy, "swa.staff", DEMO_PASSWORD, "203.0.113.66").status_code == 429
+    # The night worker at the refuge, through the same proxy, signs in at once.
+    assert _via_proxy(behind_a_proxy, "swa.staff", DEMO_PASSWORD, "192.0.2.80").status_code == 200
+    db_session.rollback()
+    addresses = set(
+        db_session.scalars(
+            sa.select(AuditEvent.client_address).where(AuditEvent.action == "auth.login")
+        )
+    )
+    assert addresses == {"203.0.113.66", "192.0.2.80"}
+
+
+def test_without_trusted_proxies_a_forged_forwarded_for_does_not_dodge_the_lock(client):
+    for i in range(6):
+        _attempt(client, "glow.staff", f"guess-{i}", "203.0.113.67")
+    forged = client.post(
+        LOGIN,
+        json={"username": "glow.staff", "password": DEMO_PASSWORD},
+        headers={"X-Forwarded-For": "192.0.2.99"},
+        environ_base={"REMOTE_ADDR": "203.0.113.67"},
+    )
+    assert forged.status_code == 429

@@ -2,10 +2,12 @@
 
 Wrong passwords lock only the client address and name they came from together
 (``LOGIN_FAILURES_BEFORE_LOCK`` within ``LOGIN_LOCK_MINUTES``): someone elsewhere cannot keep
-a refuge's night worker out by typing her name. Every failed authentication also counts
-against its client address (``throttle.failed_authentication``), and sign-in attempts per
-address are limited (``LOGIN_RATE_LIMIT``); all three counters are shared by every worker and
-app server (Redis when configured, else the database).
+a refuge's night worker out by typing her name. Sign-in attempts per address are limited
+(``LOGIN_RATE_LIMIT``, a short window). Every failed authentication also counts against its
+client address (``throttle.failed_authentication``: one audit event per window, and 429 for
+further *failed* tokens), but that count never refuses a password sign-in: junk tokens from a
+police station's one address must not keep its officers out (issue 25). All the counters are
+shared by every worker and app server (Redis when configured, else the database).
 """
 
 from __future__ import annotations
@@ -60,9 +62,10 @@ def open_page_session(username: str, password: str, address: str) -> tuple[uuid.
 
 
 def _sign_in(username: str, password: str, address: str, details: dict | None):
-    """The shared counters, the password check, the lock, and a new session (not committed)."""
-    if throttle.address_blocked(address):
-        raise _throttled(throttle.address_key(address))
+    """The shared counters, the password check, the lock, and a new session (not committed).
+
+    The address's failed-authentication count (bad tokens) is not consulted: only the
+    attempts per address and the address–name pair's lock refuse a sign-in."""
     rate = parse_rate(context.setting("LOGIN_RATE_LIMIT"))
     attempts = throttle.attempt_key(address)
     if throttle.hit(attempts, timedelta(seconds=rate.get_expiry())) > rate.amount:
@@ -113,8 +116,9 @@ def _failed(username: str, user: User | None, address: str, pair: str) -> None:
             details={"reason": "bad_credentials" if failures < locks_at else "pair_locked"},
         )
         db.session.commit()
-    if throttle.failed_authentication(address, "auth.login", "bad_credentials"):
-        raise _throttled(throttle.address_key(address))
+    # Counted against the address (for the audit trail's one event per window); over the
+    # address's budget or not, the answer to a wrong password stays 401 until the pair locks.
+    throttle.failed_authentication(address, "auth.login", "bad_credentials")
 
 
 def clear_lock(username: str) -> None:
