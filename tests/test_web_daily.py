@@ -172,7 +172,8 @@ def test_a_referral_made_on_the_page_keeps_each_childs_age_and_sex(app, client, 
     wrong = {**fields, "children": "3", "idempotency_key": "1f2a6c1e-4f7d-4a55-9a0b-2b1d3c4e5f60"}
     answer = post_form(officer, "/referrals/new", wrong)
     assert answer.status_code == 400
-    assert "3 children, but children_detail describes 2." in answer.text
+    assert "3 children, but the ages given are for 2." in answer.text
+    assert "children_detail" not in answer.text  # no internal name reaches a person
     bad_ages = {**fields, "son_ages": "13, x", "idempotency_key": fields["idempotency_key"][::-1]}
     answer = post_form(officer, "/referrals/new", bad_ages)
     assert answer.status_code == 400 and "Enter ages from 0 to 25" in answer.text

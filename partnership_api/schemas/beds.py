@@ -211,6 +211,15 @@ HOLD_RELEASE_REASONS = (
 )
 
 
+class HoldHouseholdSchema(ResponseSchema):
+    children = ma.fields.Integer(required=True, metadata={"description": "children coming"})
+    son_ages = ma.fields.List(
+        ma.fields.Integer(),
+        required=True,
+        metadata={"description": "the sons' ages, youngest first"},
+    )
+
+
 class RefugeHoldSchema(ResponseSchema):
     """A hold on the refuge's beds as its own staff see it."""
 
@@ -229,6 +238,11 @@ class RefugeHoldSchema(ResponseSchema):
     expires_at = ma.fields.AwareDateTime(required=True)
     ended_at = ma.fields.AwareDateTime(allow_none=True)
     end_reason = ma.fields.String(allow_none=True)
+    household = ma.fields.Nested(
+        HoldHouseholdSchema,
+        required=True,
+        metadata={"description": "the household the space is held for (no name)"},
+    )
 
 
 class HoldReleaseSchema(StrictSchema):

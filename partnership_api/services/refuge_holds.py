@@ -37,6 +37,7 @@ def _hold_rows(refuge_id: int, now, hold_id: uuid.UUID | None = None) -> list[di
             BedHold,
             Referral.reference,
             Referral.from_organisation_id,
+            Referral.household,
             User.organisation_id.label("placed_by_organisation_id"),
             placed_by.name.label("placed_by_organisation"),
         )
@@ -64,9 +65,23 @@ def _hold_rows(refuge_id: int, now, hold_id: uuid.UUID | None = None) -> list[di
             "expires_at": hold.expires_at,
             "ended_at": hold.ended_at,
             "end_reason": hold.end_reason,
+            # The refuge receives the referral and may read it: how many children come, and
+            # the sons' ages (what decides a space), never a name.
+            "household": household_summary(household),
         }
-        for hold, reference, from_org, placed_org_id, placed_org in db.session.execute(stmt)
+        for hold, reference, from_org, household, placed_org_id, placed_org in db.session.execute(
+            stmt
+        )
     ]
+
+
+def household_summary(household: dict | None) -> dict:
+    household = household or {}
+    detail = household.get("children_detail") or []
+    return {
+        "children": household.get("children", 0),
+        "son_ages": sorted(c["age"] for c in detail if c.get("sex") == "male"),
+    }
 
 
 def refuge_holds(actor: Actor, refuge_id: int) -> list[dict]:

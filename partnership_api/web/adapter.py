@@ -31,6 +31,7 @@ from partnership_api.services import (
     referral_lists,
     referral_reads,
     referrals,
+    refuge_holds,
     signin,
 )
 from partnership_api.services import (
@@ -242,7 +243,29 @@ def refuge(actor: Actor, refuge_id: int) -> dict:
         "address": service.address if policy.sees_address(actor, service) else None,
         "availability": shown,
         "history": history.items,
+        # Live holds on its beds: the refuge's own staff only (the policy's rule; audited).
+        "holds": _call(refuge_holds.refuge_holds, actor, refuge_id)
+        if policy.may(actor, "refuge.holds", service)
+        else None,
     }
+
+
+def require_refuge_holds(actor: Actor, refuge_id: int) -> None:
+    """The policy's refusal of a refuge's holds to anyone but its own staff (audited)."""
+    _call(refuge_holds.refuge_holds, actor, refuge_id)
+
+
+def release_refuge_hold(
+    actor: Actor, refuge_id: int, hold_id: uuid.UUID, reason_code: str, note: str
+) -> dict:
+    """The refuge releases a hold on its beds, with a reason (the API's release)."""
+    from partnership_api.schemas.beds import HoldReleaseSchema
+
+    data = {"reason_code": reason_code}
+    if note.strip():
+        data["note"] = note.strip()
+    loaded = _call(HoldReleaseSchema().load, data)
+    return _call(refuge_holds.release_by_refuge, actor, refuge_id, hold_id, loaded)
 
 
 def may_report_availability(actor: Actor, refuge: dict) -> bool:

@@ -12,6 +12,7 @@ from partnership_api.web.forms import (
     AvailabilityForm,
     BedSearchForm,
     ConfirmAvailabilityForm,
+    ReleaseHoldForm,
 )
 from partnership_api.web.pages import blp
 from partnership_api.web.render import render_page
@@ -107,7 +108,7 @@ def refuge(refuge_id):
         if form.validate_on_submit():
             version = _version(form)
             try:
-                adapter.report_availability(g.actor, refuge_id, version, form.spaces())
+                saved = adapter.report_availability(g.actor, refuge_id, version, form.spaces())
             except adapter.Refusal as refusal:
                 if refusal.status == 412:
                     shown = adapter.refuge(g.actor, refuge_id)
@@ -120,11 +121,20 @@ def refuge(refuge_id):
                     )
                     status = 409
                 elif refusal.status == 422:
-                    form.form_errors.append(presenters.refusal_words(refusal))
+                    # Every field error on its field (spaces[i].vacant → family_vacant…),
+                    # the rest in words: never a 500, never a banner.
+                    if not presenters.api_errors_onto(
+                        form, refusal.errors, _availability_field(form)
+                    ):
+                        form.form_errors.append(presenters.refusal_words(refusal))
                 else:
                     raise
             else:
-                flash("Bed spaces saved.", "success")
+                warnings = presenters.overcommitted_words(saved)
+                if warnings:
+                    flash("Bed spaces saved, but " + warnings, "warning")
+                else:
+                    flash("Bed spaces saved.", "success")
                 return redirect(url_for("web.refuge", refuge_id=refuge_id), code=303)
         if form.errors:
             status = 400
@@ -152,6 +162,56 @@ def confirm_refuge(refuge_id):
         return _refuge_page(shown, fresh, conflict, 409)
     flash("Bed spaces confirmed as still accurate.", "success")
     return redirect(url_for("web.refuge", refuge_id=refuge_id), code=303)
+
+
+def _availability_field(form):
+    def field(path: tuple) -> str | None:
+        if len(path) == 3 and path[0] == "spaces" and isinstance(path[1], int):
+            return form.field_of(path[1], path[2])
+        return None
+
+    return field
+
+
+@blp.route("/refuges/<int:refuge_id>/holds/<uuid:hold_id>/release", methods=["GET", "POST"])
+def release_refuge_hold(refuge_id, hold_id):
+    """The refuge releases a hold on its beds: a confirmation with a reason (GOV.UK "are you
+    sure"), recorded on the referral's timeline and in the audit trail."""
+    shown = adapter.refuge(g.actor, refuge_id)
+    if shown["holds"] is None:
+        adapter.require_refuge_holds(g.actor, refuge_id)  # a 403/404 page, audited
+    hold = next((h for h in shown["holds"] or () if h["id"] == hold_id), None)
+    if hold is None:
+        abort(404)
+    form = ReleaseHoldForm()
+    status = 200
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            adapter.release_refuge_hold(
+                g.actor, refuge_id, hold_id, form.reason_code.data, form.note.data or ""
+            )
+        except adapter.Refusal as refusal:
+            if refusal.status not in (404, 409, 422):
+                raise
+            form.form_errors.append(presenters.refusal_words(refusal))
+        else:
+            flash(
+                f"The {hold['space_type']} space held for {hold['referral_reference']} is "
+                "released: it is available again.",
+                "success",
+            )
+            return redirect(url_for("web.refuge", refuge_id=refuge_id), code=303)
+    if form.errors:
+        status = 400
+    return render_page(
+        "hold_release.html",
+        f"Release the space held for {hold['referral_reference']}",
+        status=status,
+        has_errors=bool(form.errors),
+        form=form,
+        refuge=shown,
+        hold=presenters.refuge_hold_row(hold, refuge_id),
+    )
 
 
 def _version(form) -> int:

@@ -10,6 +10,8 @@ from partnership_api.web.presenters.common import (
     dataclass,
     datetime,
     on_day,
+    tel_link,
+    time_left,
     utcnow,
 )
 
@@ -244,6 +246,8 @@ class RefugePage:
     history: list[dict]
     can_report: bool
     conflict: dict | None = None
+    holds: list[dict] | None = None  # live holds on its beds: its own staff only
+    warnings: list[str] | None = None
 
 
 def refuge_page(
@@ -253,7 +257,6 @@ def refuge_page(
     details = [
         ("Areas", area_names(refuge["areas"])),
         ("Takes", "; ".join(facility_words(refuge["facilities"]))),
-        ("Phone", refuge["phone"] or "None given"),
     ]
     if refuge["address"]:  # the policy gave it: this is the refuge's own organisation
         details.append(("Address (never shown outside your organisation)", refuge["address"]))
@@ -279,16 +282,74 @@ def refuge_page(
         }
         for i, report in enumerate(reports)
     ]
+    rows = [{"key": {"text": k}, "value": {"text": v}} for k, v in details]
+    rows.insert(2, {"key": {"text": "Phone"}, "value": phone_value(refuge["phone"])})
     return RefugePage(
         refuge=refuge,
-        details=[{"key": {"text": k}, "value": {"text": v}} for k, v in details],
+        details=rows,
         spaces=spaces,
         freshness=freshness(shown["updated_at"], shown["stale"], stale_after)
         | {"by": shown["updated_by"] or "nobody yet"},
         history=history,
         can_report=can_report,
         conflict=conflict,
+        holds=None
+        if refuge.get("holds") is None
+        else [refuge_hold_row(hold, refuge["id"]) for hold in refuge["holds"]],
+        warnings=[w for w in [overcommitted_words(shown)] if w],
     )
+
+
+def phone_value(phone: str | None) -> dict:
+    """A summary list value: the number as a ``tel:`` link (escaped by the macro's html)."""
+    if not phone:
+        return {"text": "Not given"}
+    return {"html": tel_link(phone)}
+
+
+def household_words(household: dict) -> str:
+    """ "2 children (a son of 14)", "no children"."""
+    children = household.get("children", 0)
+    if not children:
+        return "No children"
+    words = f"{children} child{'ren' if children != 1 else ''}"
+    sons = household.get("son_ages") or []
+    if sons:
+        each = ", ".join(str(age) for age in sons)
+        words += f" (son{'s' if len(sons) != 1 else ''} aged {each})"
+    return words
+
+
+def refuge_hold_row(hold: dict, refuge_id: int) -> dict:
+    """A hold on the refuge's beds as its staff read it: for which referral, placed by whom,
+    for what household, until when (UK time), and where to release it."""
+    return {
+        "id": str(hold["id"]),
+        "reference": hold["referral_reference"],
+        "referral_href": f"/referrals/{hold['referral_id']}",
+        "placed_by": hold["placed_by_organisation"] or "Unknown",
+        "space": SPACE_WORDS.get(hold["space_type"], hold["space_type"]),
+        "space_type": hold["space_type"],
+        "household": household_words(hold.get("household") or {}),
+        "until": on_day(hold["expires_at"]),
+        "left": time_left(hold["expires_at"]),
+        "release_href": f"/refuges/{refuge_id}/holds/{hold['id']}/release",
+    }
+
+
+def overcommitted_words(availability: dict) -> str:
+    """ "more family spaces are held (2) than are vacant (1): none are available until a
+    hold ends or you release one." for each overcommitted type; "" when none is."""
+    said = []
+    for space in availability.get("spaces", []):
+        if space.get("overcommitted"):
+            kind = SPACE_WORDS.get(space["space_type"], space["space_type"]).lower()
+            said.append(
+                f"more {kind} spaces are held ({space['held']}) than are vacant ({space['vacant']})"
+            )
+    if not said:
+        return ""
+    return "; ".join(said) + ": none are available until a hold ends or you release one."
 
 
 def availability_form_data(shown: dict) -> dict:

@@ -7,8 +7,10 @@ Templates hold no logic and no access decision; what a page offers is asked of t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
 
 import partnership_api.web.adapter as adapter
 from partnership_api.actors import Actor
@@ -108,7 +110,7 @@ def uk_time(when: datetime | str) -> datetime:
     if isinstance(when, str):
         when = datetime.fromisoformat(when)
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return when.astimezone(UK)
 
 
@@ -162,6 +164,12 @@ def sign_in_page(form, action: str, refused: str | None, ended: str | None) -> S
     if refused:
         errors.insert(0, {"text": refused, "href": f"#{form.username.id}"})
     return SignInPage(action=action, errors=errors, notice=SIGNED_OUT_NOTICES.get(ended or ""))
+
+
+def tel_link(phone: str) -> Markup:
+    """A phone number as a ``tel:`` link a phone can call with one tap (text escaped)."""
+    digits = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+    return Markup('<a class="govuk-link" href="tel:{}">{}</a>').format(digits, phone)
 
 
 def area_names(codes) -> str:
