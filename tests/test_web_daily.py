@@ -159,10 +159,14 @@ def test_a_referral_made_on_the_page_keeps_each_childs_age_and_sex(app, client, 
     from tests.test_web_pages import _form_fields
 
     officer = signed_in(app, "police.officer")
-    fields = {**_form_fields(app, ids), "idempotency_key": "0f2a6c1e-4f7d-4a55-9a0b-2b1d3c4e5f60"}
+    fields = {
+        **_form_fields(app, ids),
+        "idempotency_key": "0f2a6c1e-4f7d-4a55-9a0b-2b1d3c4e5f60",
+        "step": "send",
+    }
     made = post_form(officer, "/referrals/new", fields)
     assert made.status_code == 303
-    referral = made.headers["Location"].rsplit("/", 1)[1]
+    referral = made.headers["Location"].split("/")[2]  # /referrals/<id>/sent
     api = client.get(f"/api/v1/referrals/{referral}", headers=login("police.officer")).get_json()
     assert api["household"]["children_detail"] == [
         {"age": 4, "sex": "female"},

@@ -82,14 +82,19 @@ def test_an_officer_makes_one_referral_however_often_the_form_is_sent(app, ids):
     officer = signed_in(app, "police.officer")
     page = officer.get("/referrals/new", headers=HTML)
     key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page.text).group(1)
-    fields = {**_form_fields(app, ids), "idempotency_key": key, "csrf_token": csrf_token(page.text)}
+    fields = {
+        **_form_fields(app, ids),
+        "idempotency_key": key,
+        "csrf_token": csrf_token(page.text),
+        "step": "send",  # "Send referral" on "Check your answers"
+    }
     first = officer.post("/referrals/new", data=fields, headers=HTML)
     again = officer.post("/referrals/new", data=fields, headers=HTML)
     assert first.status_code == again.status_code == 303
     assert first.headers["Location"] == again.headers["Location"]
     assert _referral_count(app) == 1
     shown = officer.get(first.headers["Location"], headers=HTML)
-    assert "was already made" in shown.text  # the second send said so, and made nothing
+    assert "was already sent" in shown.text  # the second send said so, and made nothing
 
 
 def test_a_referral_the_api_refuses_comes_back_with_everything_typed(app, ids):

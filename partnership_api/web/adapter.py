@@ -136,6 +136,31 @@ def receiving_services(actor: Actor) -> list[tuple[int, str, str, str]]:
     )
 
 
+def services_detail(actor: Actor) -> list[dict]:
+    """Every active service as the pages offer it (never an address): id, name, kind, its
+    organisation's name, the areas it serves, its phone, its facilities (a refuge's)."""
+    names = organisation_names(actor)
+    found = _call(partnership.list_services, actor, {}, EVERYTHING)
+    return sorted(
+        (
+            {
+                "id": s.id,
+                "name": s.name,
+                "kind": s.kind,
+                "organisation_id": s.organisation_id,
+                "organisation": names.get(s.organisation_id, ""),
+                "areas": list(s.areas or ()),
+                "phone": s.phone,
+                "hours": s.hours,
+                "facilities": s.facilities or {},
+            }
+            for s in found.items
+            if s.active
+        ),
+        key=lambda row: row["name"],
+    )
+
+
 # --- referrals ----------------------------------------------------------------------------------
 
 
@@ -170,6 +195,13 @@ def make_referral(actor: Actor, data: dict, idempotency_key: str) -> tuple[dict,
 
     loaded = _call(ReferralCreateSchema().load, data)
     return _call(referrals.create, actor, loaded, idempotency_key)
+
+
+def check_referral(data: dict) -> None:
+    """The API's schema's checks of a referral, without making it ("Check your answers")."""
+    from partnership_api.schemas.referrals import ReferralCreateSchema
+
+    _call(ReferralCreateSchema().load, data)
 
 
 def act_on_referral(actor: Actor, referral_id: uuid.UUID, data: dict) -> dict:
@@ -213,6 +245,16 @@ def referral_for_bed_search(actor: Actor, referral_id: uuid.UUID) -> tuple[dict,
     it, 403 for a role that never reads referrals."""
     read = _call(referral_reads.read_for_bed_search, actor, referral_id)
     return bed_search.filters_of(read), read
+
+
+def set_vacancy_alert(actor: Actor, criteria: dict) -> dict:
+    """A vacancy alert for a household of the officer's own (the API's alert: its schema,
+    policy and audit): told when a space that fits opens."""
+    from partnership_api.events import alerts
+    from partnership_api.schemas.events import VacancyAlertCreateSchema
+
+    loaded = _call(VacancyAlertCreateSchema().load, criteria)
+    return _call(alerts.create, actor, loaded)
 
 
 def hold_space(actor: Actor, referral_id: uuid.UUID, refuge_id: int, space_type: str):

@@ -156,6 +156,8 @@ class ReferralForm(FlaskForm):
     """The whole referral; every field maps to the API's ``ReferralCreateSchema``."""
 
     idempotency_key = HiddenField()
+    # A space of this type held at the refuge referred to, in the same call ("Refer and hold").
+    hold_space_type = HiddenField()
     kind = RadioField(
         "Who is being referred",
         choices=[("victim", "A victim"), ("perpetrator", "A perpetrator")],

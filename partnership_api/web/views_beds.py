@@ -59,6 +59,8 @@ def beds():
         refuges,
         selected,
         adapter.stale_after(),
+        # Nothing fits: who she (or the officer) can call now.
+        adapter.services_detail(g.actor) if args is not None and not found else None,
     )
     return render_page(
         "beds.html",
@@ -88,6 +90,40 @@ def hold():
         return redirect(url_for("web.beds"), code=303)
     flash(f"Space held until {presenters.on_day(held.expires_at)}.", "success")
     return redirect(url_for("web.referral", referral_id=referral_id), code=303)
+
+
+@blp.route("/beds/alert", methods=["POST"])
+def vacancy_alert():
+    """Nothing fits now: be told when a space that fits this household opens (the API's
+    vacancy alert for a household of the officer's own, for ``VACANCY_ALERT_HOURS``)."""
+    criteria: dict = {}
+    for key in ("children", "oldest_son_age"):
+        value = request.form.get(key, "")
+        if value:
+            if not value.isdigit():
+                abort(400)
+            criteria[key] = int(value)
+    if request.form.get("space_type"):
+        criteria["space_type"] = request.form["space_type"]
+    for need in ("wheelchair", "nrpf", "pets"):
+        if request.form.get(need) == "true":
+            criteria[need] = True
+    for key in ("area", "exclude_area"):
+        if request.form.getlist(key):
+            criteria[key] = request.form.getlist(key)
+    try:
+        alert = adapter.set_vacancy_alert(g.actor, criteria)
+    except adapter.Refusal as refusal:
+        if refusal.status not in (409, 422):
+            raise
+        flash(f"The alert was not set: {presenters.refusal_words(refusal)}", "problem")
+        return redirect(url_for("web.beds"), code=303)
+    flash(
+        "Alert set: when a space that fits this household opens, it shows on your Home page"
+        f" (and by email if you have one) until {presenters.on_day(alert['expires_at'])}.",
+        "success",
+    )
+    return redirect(url_for("web.home"), code=303)
 
 
 # --- a refuge -----------------------------------------------------------------------------------

@@ -46,36 +46,45 @@ def referrals():
 
 @blp.route("/referrals/new", methods=["GET", "POST"])
 def new_referral():
-    """Make a referral; a double submit makes one (the idempotency key is in the form)."""
+    """Make a referral in three steps: the form (filled from a bed search's "Refer and hold
+    here": the refuge, the space, her household), "Check your answers", then sent with its
+    hold in one call and a confirmation saying what happens next. Before the check, a refuge
+    is checked against her household by the bed search's own rule. A double submit makes one
+    referral (the idempotency key is in the form)."""
     adapter.require(g.actor, "referral.create")  # a 403 page, audited, as the API's
-    form = ReferralForm()
-    services = adapter.receiving_services(g.actor)
-    form.to_service_id.choices = [("", "Choose a service")] + [
-        (str(sid), f"{name} ({org})") for sid, name, _kind, org in services
-    ]
+    services = adapter.services_detail(g.actor)
     if request.method == "GET":
+        form = ReferralForm(formdata=None, data=presenters.referral_form_data(request.args))
         form.idempotency_key.data = str(uuid.uuid4())
+    else:
+        form = ReferralForm()
+    presenters.offer_services(form, services)
+    step = request.form.get("step", "check")
     status = 200
-    if form.validate_on_submit():
-        try:
-            key = str(uuid.UUID(form.idempotency_key.data or ""))
-        except ValueError:
-            abort(400)
-        try:
-            shown, created = adapter.make_referral(g.actor, presenters.referral_data(form), key)
-        except adapter.Refusal as refusal:
-            if refusal.status != 422:
-                raise
-            if not presenters.api_errors_onto(form, refusal.errors, ReferralForm.API_FIELDS):
-                form.form_errors.append(refusal.message)
-        else:
-            flash(
-                f"Referral {shown['reference']} made."
-                if created
-                else f"Referral {shown['reference']} was already made.",
-                "success",
+    if request.method == "POST" and step != "change" and form.validate_on_submit():
+        refuge = presenters.chosen_refuge(form, services)
+        if refuge is not None:
+            problems = _fit_problems(form, refuge)
+            if problems:
+                form.to_service_id.errors = list(form.to_service_id.errors) + problems
+        elif form.hold_space_type.data:
+            form.to_service_id.errors = list(form.to_service_id.errors) + [
+                "A space can be held only at a refuge: choose a refuge, or make the referral "
+                "without holding a space"
+            ]
+        if not form.errors:
+            _check(form)
+        if not form.errors and step == "send":
+            sent = _send(form)
+            if sent is not None:
+                return sent
+        elif not form.errors:
+            return render_page(
+                "referral_check.html",
+                "Check your answers before sending the referral",
+                page=presenters.check_answers(form, services),
+                carried=presenters.carried_fields(request.form),
             )
-            return redirect(url_for("web.referral", referral_id=shown["id"]), code=303)
     if form.errors:
         status = 400
     return render_page(
@@ -84,7 +93,68 @@ def new_referral():
         status=status,
         has_errors=bool(form.errors),
         form=form,
+        page=presenters.referral_form_page(form, services),
     )
+
+
+def _fit_problems(form, refuge: dict) -> list[str]:
+    """Whether her household fits this refuge (and a space of the type to hold is free): the
+    bed search's own answer for the household the form describes."""
+    args = presenters.household_search_args(form)
+    space_type = form.hold_space_type.data or None
+    if space_type:
+        args["space_type"] = space_type
+    try:
+        found, _refuges = adapter.bed_board(g.actor, args)
+    except adapter.Refusal as refusal:
+        if refusal.status != 422:
+            raise
+        return [presenters.refusal_words(refusal)]
+    reasons = presenters.fit_problems(refuge, args, found, space_type)
+    if not reasons:
+        return []
+    return [f"{refuge['name']} does not fit her household: {'; '.join(reasons)}"]
+
+
+def _check(form) -> None:
+    """The API's own checks (a DASH score of 14 or more is high risk…) on the form's fields,
+    before "Check your answers", so nothing the API would refuse is shown as ready to send."""
+    try:
+        adapter.check_referral(presenters.referral_data(form))
+    except adapter.Refusal as refusal:
+        if refusal.status != 422:
+            raise
+        if not presenters.api_errors_onto(form, refusal.errors, ReferralForm.API_FIELDS):
+            form.form_errors.append(presenters.refusal_words(refusal))
+
+
+def _send(form):
+    try:
+        key = str(uuid.UUID(form.idempotency_key.data or ""))
+    except ValueError:
+        abort(400)
+    try:
+        shown, created = adapter.make_referral(g.actor, presenters.referral_data(form), key)
+    except adapter.Refusal as refusal:
+        if refusal.status not in (409, 422):
+            raise
+        if not presenters.api_errors_onto(form, refusal.errors, ReferralForm.API_FIELDS):
+            form.form_errors.append(presenters.refusal_words(refusal))
+        return None
+    if not created:
+        flash(f"Referral {shown['reference']} was already sent.", "success")
+    return redirect(url_for("web.referral_sent", referral_id=shown["id"]), code=303)
+
+
+@blp.route("/referrals/<uuid:referral_id>/sent")
+def referral_sent(referral_id):
+    """The confirmation (GOV.UK pattern): the reference, the space held and until when, and
+    what happens next. Only its sender's organisation sees it (the referral's read rule)."""
+    shown, _events = adapter.read_referral(g.actor, referral_id)
+    if shown["from_organisation_id"] != g.actor.org_id:
+        abort(404)
+    page = presenters.sent_page(shown, adapter.services_detail(g.actor))
+    return render_page("referral_sent.html", "Referral sent", page=page)
 
 
 @blp.route("/referrals/<uuid:referral_id>")

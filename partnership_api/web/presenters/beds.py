@@ -108,6 +108,94 @@ class BedBoard:
     summary: str
     can_hold: bool
     referral: dict | None  # the referral the board is for: reference and what it allows
+    search_words: str = ""  # the household searched for, in words (the collapsed form's title)
+    alert: dict | None = None  # nothing fits: the vacancy alert this search can set
+    phones: list[dict] | None = None  # nothing fits: who to call now
+
+
+# The national 24-hour helpline (run by Refuge): shown whenever nothing fits.
+NATIONAL_HELPLINE = {
+    "name": "National Domestic Abuse Helpline (free, 24 hours)",
+    "phone": "0808 2000 247",
+}
+
+
+def search_words(args: dict) -> str:
+    """ "2 children, oldest son 14, wheelchair access, not in Stafford"."""
+    said = []
+    children = args.get("children")
+    if children:
+        said.append(f"{children} child{'ren' if children != 1 else ''}")
+    if args.get("oldest_son_age") is not None:
+        said.append(f"oldest son {args['oldest_son_age']}")
+    needs = {
+        "wheelchair": "wheelchair access",
+        "nrpf": "accepts NRPF",
+        "pets": "pets",
+        "women_only": "women-only",
+    }
+    said += [words for key, words in needs.items() if args.get(key)]
+    if args.get("language"):
+        said.append(f"speaks {args['language']}")
+    if args.get("space_type"):
+        said.append(f"{SPACE_WORDS[args['space_type']].lower()} space")
+    if args.get("area"):
+        said.append(f"in {area_names(args['area'])}")
+    if args.get("exclude_area"):
+        said.append(f"not in {area_names(args['exclude_area'])}")
+    return ", ".join(said) or "any household, anywhere"
+
+
+def refer_href(args: dict, refuge_id: int, space_type: str) -> str:
+    """The referral form, for a space at this refuge, carrying the household searched for."""
+    from urllib.parse import urlencode
+
+    query: list[tuple[str, str]] = [("refuge", str(refuge_id)), ("space_type", space_type)]
+    for key in ("children", "oldest_son_age", "language"):
+        if args.get(key) not in (None, ""):
+            query.append((key, str(args[key])))
+    query += [("needs", need) for need in NEEDS if args.get(need)]
+    query += [("exclude_area", code) for code in args.get("exclude_area") or ()]
+    return "/referrals/new?" + urlencode(query)
+
+
+def alert_criteria(args: dict) -> list[tuple[str, str]]:
+    """The search as a vacancy alert's fields (hidden in the alert's form)."""
+    fields: list[tuple[str, str]] = []
+    for key in ("children", "oldest_son_age", "space_type"):
+        if args.get(key) not in (None, ""):
+            fields.append((key, str(args[key])))
+    fields += [(need, "true") for need in ("wheelchair", "nrpf", "pets") if args.get(need)]
+    fields += [("area", code) for code in args.get("area") or ()]
+    fields += [("exclude_area", code) for code in args.get("exclude_area") or ()]
+    return fields
+
+
+def phones_to_call(services: list[dict]) -> list[dict]:
+    """The national helpline, then the partnership's own services that have a number."""
+    shown = [NATIONAL_HELPLINE]
+    shown += [
+        {
+            "name": f"{s['name']}" + (f" ({s['hours']})" if s.get("hours") else ""),
+            "phone": s["phone"],
+        }
+        for s in services
+        if s.get("phone") and s["kind"] != "perpetrator_programme"
+    ]
+    return [{"name": item["name"], "tel": tel_link(item["phone"])} for item in shown]
+
+
+def fit_problems(refuge: dict, args: dict, found: list[dict], space_type: str | None) -> list[str]:
+    """Why this household cannot be referred (and, with ``space_type``, a space held) at this
+    refuge: the bed search's own answer (``found``: the refuges it returned for ``args``) and,
+    when the refuge is not among them, the reasons in words. Empty when it fits."""
+    if any(item["refuge_id"] == refuge["id"] for item in found):
+        return []
+    reasons = why_not(refuge, args)
+    if space_type is None:  # no hold asked: only the household must fit, not a space now
+        wanted = wanted_space_words(args)
+        reasons = [r for r in reasons if r != f"no {wanted} space available now"]
+    return reasons
 
 
 def search_args(form) -> dict:
@@ -175,6 +263,7 @@ def bed_board(
     refuges: list[dict],
     referral: dict | None,
     stale_after,
+    services: list[dict] | None = None,
 ) -> BedBoard:
     names = {refuge["id"]: refuge for refuge in refuges}
     results = []
@@ -196,9 +285,24 @@ def bed_board(
                 ],
                 "facilities": facility_words(item["facilities"] or {}),
                 "freshness": freshness(updated, item["stale"], stale_after),
-                "phone": (names.get(item["refuge_id"]) or {}).get("phone"),
+                "phone": tel_link(phone)
+                if (phone := (names.get(item["refuge_id"]) or {}).get("phone"))
+                else None,
                 "hold_here": _hold_here(actor, referral, item["refuge_id"]),
                 "redirect_here": _redirect_here(actor, referral, item["refuge_id"]),
+                # No referral yet: refer her here and hold a space in one go.
+                "refer": [
+                    {
+                        "href": refer_href(args or {}, item["refuge_id"], s["space_type"]),
+                        "text": f"Refer and hold a {SPACE_WORDS[s['space_type']].lower()} space",
+                    }
+                    for s in item["spaces"]
+                    if s["available"] > 0
+                ]
+                if referral is None
+                and adapter.can(actor, "referral.create")
+                and adapter.can(actor, "bed.hold")
+                else [],
             }
         )
     not_fitting = []
@@ -224,6 +328,10 @@ def bed_board(
             "reference": referral["reference"],
             "status": referral["status"],
         }
+    nothing = args is not None and not results
+    alert = None
+    if nothing and adapter.can(actor, "vacancy_alert.manage"):
+        alert = {"fields": alert_criteria(args), "referral": shown_referral}
     return BedBoard(
         searched=args is not None,
         results=results,
@@ -231,6 +339,9 @@ def bed_board(
         summary=summary,
         can_hold=adapter.can(actor, "bed.hold"),
         referral=shown_referral,
+        search_words=search_words(args) if args is not None else "",
+        alert=alert,
+        phones=phones_to_call(services or []) if nothing else None,
     )
 
 
