@@ -119,23 +119,6 @@ def organisation_names(actor: Actor) -> dict[int, str]:
     return {o.id: o.name for o in found.items}
 
 
-RECEIVING_KINDS = ("refuge", "victim_support", "perpetrator_programme")
-
-
-def receiving_services(actor: Actor) -> list[tuple[int, str, str, str]]:
-    """Active services that receive referrals: (id, name, kind, organisation name)."""
-    names = organisation_names(actor)
-    found = _call(partnership.list_services, actor, {}, EVERYTHING)
-    return sorted(
-        (
-            (s.id, s.name, s.kind, names.get(s.organisation_id, ""))
-            for s in found.items
-            if s.active and s.kind in RECEIVING_KINDS
-        ),
-        key=lambda row: row[1],
-    )
-
-
 def services_detail(actor: Actor) -> list[dict]:
     """Every active service as the pages offer it (never an address): id, name, kind, its
     organisation's name, the areas it serves, its phone, its facilities (a refuge's)."""

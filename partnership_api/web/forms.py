@@ -27,7 +27,14 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from partnership_api.models.partnership import AREAS
 from partnership_api.models.referrals import DECLINE_REASONS
@@ -279,6 +286,49 @@ class TransitionForm(FlaskForm):
     note = TextAreaField("Note for the timeline (optional)", widget=GovTextArea())
 
 
+DECLINE_WORDS = {
+    "no_capacity": "No capacity: no space, or no worker to take it on",
+    "not_eligible": "Not eligible for this service",
+    "outside_area": "Outside the area this service covers",
+    "declined_by_person": "She declined the offer",
+    "unable_to_contact": "We could not contact her",
+    "other": "Another reason (say in the note)",
+}
+
+
+class DeclineForm(FlaskForm):
+    reason_code = RadioField(
+        "Why are you declining this referral?",
+        choices=[
+            (code, DECLINE_WORDS.get(code, code.replace("_", " "))) for code in DECLINE_REASONS
+        ],
+        widget=GovRadioInput(),
+        validators=[InputRequired("Choose why you are declining the referral")],
+    )
+    note = TextAreaField(
+        "Note for the referrer (optional)",
+        widget=GovTextArea(),
+        validators=[Length(max=5000, message="Enter 5000 characters or fewer")],
+    )
+    submit = SubmitField("Decline referral", widget=GovSubmitInput())
+
+    def validate_note(self, field) -> None:
+        if self.reason_code.data == "other" and not (field.data or "").strip():
+            raise ValidationError("Say why you are declining the referral")
+
+
+class WithdrawForm(FlaskForm):
+    note = TextAreaField(
+        "Why are you withdrawing this referral?",
+        widget=GovTextArea(),
+        validators=[
+            DataRequired("Say why you are withdrawing the referral"),
+            Length(max=5000, message="Enter 5000 characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Withdraw referral", widget=GovSubmitInput())
+
+
 class NoteForm(FlaskForm):
     text = TextAreaField(
         "Add a note", widget=GovTextArea(), validators=[InputRequired("Enter the note")]
@@ -378,7 +428,7 @@ class ReleaseHoldForm(FlaskForm):
     note = TextAreaField(
         "Note for the referral's timeline (optional)",
         widget=GovTextArea(),
-        validators=[Optional(), Length(max=2000, message="Enter 2000 characters or fewer")],
+        validators=[Length(max=2000, message="Enter 2000 characters or fewer")],
     )
     submit = SubmitField("Release the space", widget=GovSubmitInput())
 

@@ -9,9 +9,11 @@ from flask import abort, flash, g, redirect, request, url_for
 import partnership_api.web.adapter as adapter
 import partnership_api.web.presenters as presenters
 from partnership_api.web.forms import (
+    DeclineForm,
     NoteForm,
     ReferralForm,
     TransitionForm,
+    WithdrawForm,
 )
 from partnership_api.web.pages import blp
 from partnership_api.web.render import render_page
@@ -167,7 +169,8 @@ def referral(referral_id):
         shown,
         events,
         adapter.organisation_names(g.actor),
-        adapter.receiving_services(g.actor),
+        adapter.services_detail(g.actor),
+        presenters.areas_to_avoid(shown),
     )
     return render_page(
         "referral.html",
@@ -182,6 +185,10 @@ def referral(referral_id):
 def act(referral_id):
     """Accept, decline, redirect, withdraw or close (the API's transition, its rules)."""
     form = TransitionForm()
+    if form.action.data in CONFIRMED:  # never one click: the confirmation asks for a reason
+        return redirect(
+            url_for(f"web.{form.action.data}_referral", referral_id=referral_id), code=303
+        )
     data = {"action": form.action.data}
     for name in ("reason_code", "to_service_id", "outcome", "note"):
         value = getattr(form, name).data
@@ -196,6 +203,53 @@ def act(referral_id):
     else:
         flash(f"Referral {presenters.ACTION_DONE.get(data['action'], 'changed')}.", "success")
     return redirect(url_for("web.referral", referral_id=referral_id), code=303)
+
+
+CONFIRMED = ("decline", "withdraw")
+
+
+@blp.route("/referrals/<uuid:referral_id>/decline", methods=["GET", "POST"])
+def decline_referral(referral_id):
+    """Decline, on a confirmation page (GOV.UK "are you sure") with a coded reason and a note
+    for the sender, both on the referral's timeline and in the audit trail."""
+    return _confirmed(referral_id, "decline", DeclineForm)
+
+
+@blp.route("/referrals/<uuid:referral_id>/withdraw", methods=["GET", "POST"])
+def withdraw_referral(referral_id):
+    """Withdraw (its sender), on a confirmation page with the reason on the timeline."""
+    return _confirmed(referral_id, "withdraw", WithdrawForm)
+
+
+def _confirmed(referral_id, action: str, form_class):
+    shown, _events = adapter.read_referral(g.actor, referral_id)
+    if action not in presenters.actions_offered(g.actor, shown):
+        abort(409 if shown["status"] != "submitted" else 403)
+    form = form_class()
+    status = 200
+    if request.method == "POST" and form.validate_on_submit():
+        data = {"action": action, "note": (form.note.data or "").strip() or None}
+        if action == "decline":
+            data["reason_code"] = form.reason_code.data
+        try:
+            adapter.act_on_referral(g.actor, referral_id, {k: v for k, v in data.items() if v})
+        except adapter.Refusal as refusal:
+            if refusal.status not in (409, 422):
+                raise
+            form.form_errors.append(presenters.refusal_words(refusal))
+        else:
+            flash(f"Referral {shown['reference']} {presenters.ACTION_DONE[action]}.", "success")
+            return redirect(url_for("web.referral", referral_id=referral_id), code=303)
+    if form.errors:
+        status = 400
+    return render_page(
+        f"referral_{action}.html",
+        f"{action.capitalize()} referral {shown['reference']}",
+        status=status,
+        has_errors=bool(form.errors),
+        form=form,
+        referral=presenters.confirm_summary(shown, adapter.services_detail(g.actor)),
+    )
 
 
 @blp.route("/referrals/<uuid:referral_id>/notes", methods=["POST"])

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 import partnership_api.web.adapter as adapter
+from partnership_api.models.referrals import RECEIVING_SERVICE_KINDS
 from partnership_api.web.presenters.common import (
     AREAS,
     Actor,
+    area_names,
     dataclass,
     day,
     on_day,
@@ -32,10 +34,16 @@ class ReferralPage:
     hold: str | None
     can_note: bool
     services: list[tuple[str, str]]
+    not_offered: list[str] | None = None  # refuges kept out of the redirect list, and why
 
 
 def referral_page(
-    actor: Actor, r: dict, events: list[dict], names: dict, services: list
+    actor: Actor,
+    r: dict,
+    events: list[dict],
+    names: dict,
+    services: list[dict],
+    excluded_areas: list[str] = (),
 ) -> ReferralPage:
     subject, contact = r.get("subject") or {}, r.get("safe_contact") or {}
     household, needs, consent = (
@@ -43,7 +51,7 @@ def referral_page(
         r.get("needs") or {},
         r.get("consent") or {},
     )
-    service_names = {sid: name for sid, name, _kind, _org in services}
+    service_names = {s["id"]: s["name"] for s in services}
     rows = [
         ("Reference", r["reference"]),
         ("Status", r["status"].capitalize()),
@@ -80,7 +88,7 @@ def referral_page(
         ("Summary", r.get("summary", "")),
     ]
     if r.get("decline_reason"):
-        rows.append(("Decline reason", r["decline_reason"].replace("_", " ")))
+        rows.append(("Decline reason", reason_words(r["decline_reason"])))
     if r.get("outcome"):
         rows.append(("Outcome", r["outcome"]))
     timeline = [
@@ -89,20 +97,11 @@ def referral_page(
             "what": (e["kind"] or "").replace("_", " ").capitalize(),
             "who": f"{e.get('username') or 'someone'} ({names.get(e['organisation_id'], '')})",
             "note": e.get("note") or "",
-            "reason": (e.get("reason_code") or "").replace("_", " "),
+            "reason": reason_words(e.get("reason_code")),
         }
         for e in events
     ]
-    receiver = actor.org_id == r["to_organisation_id"]
-    sender = actor.org_id == r["from_organisation_id"]
-    actions = []
-    if adapter.can(actor, "referral.act"):
-        if r["status"] == "submitted" and receiver:
-            actions += ["accept", "decline", "redirect"]
-        if r["status"] == "submitted" and sender:
-            actions.append("withdraw")
-        if r["status"] == "accepted" and receiver:
-            actions.append("close")
+    actions = actions_offered(actor, r)
     bed_search = None
     if (
         r["kind"] == "victim"
@@ -119,13 +118,7 @@ def referral_page(
         hold_words = (
             f"A {hold['space_type']} space is held until {on_day(until)} ({time_left(until)})."
         )
-    onward = [
-        (str(sid), f"{name} ({org})")
-        for sid, name, kind, org in services
-        if sid != r["to_service_id"]
-        and kind
-        in (("refuge", "victim_support") if r["kind"] == "victim" else ("perpetrator_programme",))
-    ]
+    onward, not_offered = onward_services(r, services, excluded_areas)
     return ReferralPage(
         referral=r,
         rows=[{"key": {"text": k}, "value": {"text": v}} for k, v in rows],
@@ -135,7 +128,91 @@ def referral_page(
         hold=hold_words,
         can_note=adapter.can(actor, "referral.act") and r["status"] in ("submitted", "accepted"),
         services=onward,
+        not_offered=not_offered,
     )
+
+
+def actions_offered(actor: Actor, r: dict) -> list[str]:
+    """What the page offers on a referral: its receiver accepts, declines or redirects a new
+    one and closes an accepted one; its sender withdraws a new one (the service decides)."""
+    receiver = actor.org_id == r["to_organisation_id"]
+    sender = actor.org_id == r["from_organisation_id"]
+    actions = []
+    if adapter.can(actor, "referral.act"):
+        if r["status"] == "submitted" and receiver:
+            actions += ["accept", "decline", "redirect"]
+        if r["status"] == "accepted" and receiver:
+            actions.append("close")
+        if r["status"] == "submitted" and sender:
+            actions.append("withdraw")
+    return actions
+
+
+def areas_to_avoid(r: dict) -> list[str]:
+    """The areas she must not be sent to: her home area when the risk comes from home (the
+    bed search's own rule, ``bed_search.filters_of``)."""
+    from partnership_api.services.bed_search import filters_of
+
+    subject = r.get("subject") or {}
+    return list(filters_of({**r, "subject_area": subject.get("area")}).get("exclude_area", ()))
+
+
+def confirm_summary(r: dict, services: list[dict]) -> list[dict]:
+    """What a confirmation page shows of the referral it asks about."""
+    named = {s["id"]: s for s in services}
+    service = named.get(r["to_service_id"]) or {}
+    rows = [
+        ("Reference", r["reference"]),
+        ("Referred to", f"{service.get('name', '')} ({service.get('organisation', '')})"),
+        ("Risk level", r["risk_level"].capitalize()),
+        ("Received", on_day(r["created_at"])),
+    ]
+    return [{"key": {"text": k}, "value": {"text": v}} for k, v in rows]
+
+
+def onward_services(
+    r: dict, services: list[dict], excluded_areas: list[str]
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """Where a receiver may pass a referral on: services of the kinds that may receive it,
+    never a refuge serving an area she must avoid (those are named with the reason)."""
+    kinds = RECEIVING_SERVICE_KINDS.get(r["kind"], ())
+    offered, kept_out = [], []
+    avoid = set(excluded_areas)
+    for s in services:
+        if s["id"] == r["to_service_id"] or s["kind"] not in kinds:
+            continue
+        danger = avoid.intersection(s["areas"]) if s["kind"] == "refuge" else set()
+        if danger:
+            kept_out.append(f"{s['name']}: serves {area_names(danger)}, an area she must avoid")
+            continue
+        offered.append(
+            (
+                str(s["id"]),
+                f"{s['name']} ({SERVICE_KIND_WORDS.get(s['kind'], s['kind'])}, "
+                f"{s['organisation']})",
+            )
+        )
+    return offered, kept_out
+
+
+# The coded reasons, as a person says them (a code not listed here is said in words too).
+REASON_WORDS = {
+    "no_capacity": "No capacity",
+    "not_eligible": "Not eligible",
+    "outside_area": "Outside our area",
+    "declined_by_person": "She declined the offer",
+    "unable_to_contact": "Could not contact her",
+    "other": "Other",
+    "not_suitable": "Not suitable for this household",
+    "space_no_longer_free": "The space is no longer free",
+    "referral_not_genuine": "The referral did not look genuine",
+}
+
+
+def reason_words(code: str | None) -> str:
+    if not code:
+        return ""
+    return REASON_WORDS.get(code) or in_words(code).capitalize()
 
 
 def children_words(household: dict) -> str:
@@ -324,7 +401,7 @@ SERVICE_KIND_WORDS = {
     "perpetrator_programme": "perpetrator programme",
     "helpline": "helpline",
 }
-RECEIVING = ("refuge", "victim_support", "perpetrator_programme")
+RECEIVING = tuple(dict.fromkeys(k for kinds in RECEIVING_SERVICE_KINDS.values() for k in kinds))
 
 
 def referral_form_data(args) -> dict:
