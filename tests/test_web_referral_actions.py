@@ -103,3 +103,17 @@ def test_a_redirect_never_offers_a_refuge_in_the_area_she_fled(app, client, logi
     assert not any(SWA in text for text in offered)  # SWA's refuge serves Stafford
     assert any("Pathway refuge" in text for text in offered)
     assert "Staffordshire Women&#39;s Aid refuge: serves Stafford, an area she must avoid" in page
+
+
+def test_the_police_list_opens_on_what_they_sent_and_phones_are_links(app, client, login, ids):
+    referral = _referral_to(client, login, ids)
+    officer = signed_in(app, "police.officer")
+    listed = officer.get("/referrals", headers=HTML).text
+    assert 'aria-current="page">Sent</a>' in listed
+    assert referral["reference"] in listed
+    assert ">Received</a>" not in listed  # the police receive no referrals
+    assert 'data-label="Status"' in listed and 'data-label="Response due"' in listed
+    worker = signed_in(app, "glow.staff").get("/referrals", headers=HTML).text
+    assert 'aria-current="page">Received</a>' in worker
+    page = officer.get(f"/referrals/{referral['id']}", headers=HTML).text
+    assert 'href="tel:07700900999"' in page

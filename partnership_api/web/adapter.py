@@ -144,6 +144,17 @@ def services_detail(actor: Actor) -> list[dict]:
     )
 
 
+def receives_referrals(actor: Actor) -> bool:
+    """Whether the actor's organisation runs a service that receives referrals (the police
+    only send them: their referral list opens on what they sent)."""
+    from partnership_api.models.referrals import RECEIVING_SERVICE_KINDS
+
+    kinds = {kind for kinds in RECEIVING_SERVICE_KINDS.values() for kind in kinds}
+    return any(
+        s["organisation_id"] == actor.org_id and s["kind"] in kinds for s in services_detail(actor)
+    )
+
+
 # --- referrals ----------------------------------------------------------------------------------
 
 

@@ -26,7 +26,8 @@ def referrals():
     """The inbox and outbox: tabs Received, Sent, Overdue, Closed; sortable by received and
     by response due (``?sort=received|due&order=asc|desc``, kept across tabs and pages);
     paginated."""
-    tab = request.args.get("tab", "received")
+    receives = adapter.receives_referrals(g.actor)
+    tab = request.args.get("tab") or ("received" if receives else "sent")
     if tab not in presenters.TABS:
         abort(404)
     sort = presenters.sort_asked(request.args.get("sort"), request.args.get("order"))
@@ -40,7 +41,7 @@ def referrals():
         g.actor, presenters.tab_args(tab), page, presenters.PAGE_SIZE, sort
     )
     shown = presenters.inbox(
-        g.actor, tab, rows, total, page, adapter.organisation_names(g.actor), sort
+        g.actor, tab, rows, total, page, adapter.organisation_names(g.actor), sort, receives
     )
     title = f"Referrals: {presenters.TABS[tab][0].lower()}"
     return render_page("referrals.html", title, page=shown)

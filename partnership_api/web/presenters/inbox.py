@@ -100,6 +100,7 @@ def inbox(
     page: int,
     names: dict,
     sort: tuple[str, str] = ("received", "desc"),
+    receives: bool = True,
 ) -> Inbox:
     now = utcnow()
     shown = []
@@ -144,6 +145,8 @@ def inbox(
     tabs = [
         {"key": key, "text": text, "href": inbox_href(key, sort), "current": key == tab}
         for key, (text, _args) in TABS.items()
+        # An organisation that only sends (the police) has nothing received to list.
+        if receives or key not in ("received", "overdue") or key == tab
     ]
     return Inbox(
         tab,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from markupsafe import Markup
+
 import partnership_api.web.adapter as adapter
 from partnership_api.models.referrals import RECEIVING_SERVICE_KINDS
 from partnership_api.web.presenters.common import (
@@ -73,8 +75,8 @@ def referral_page(
         ),
         ("MARAC", _yes(r["marac"])),
         ("Do not contact", _yes(r["do_not_contact"])),
-        ("Safe phone", contact.get("phone") or "None"),
-        ("Safe times", contact.get("safe_times") or "None"),
+        ("Safe phone", tel_link(contact["phone"]) if contact.get("phone") else "Not given"),
+        ("Safe times", contact.get("safe_times") or "Not given"),
         ("Safe to call", _yes(contact.get("safe_to_call"))),
         ("May leave a message", _yes(contact.get("may_leave_message"))),
         ("Children", children_words(household)),
@@ -121,7 +123,10 @@ def referral_page(
     onward, not_offered = onward_services(r, services, excluded_areas)
     return ReferralPage(
         referral=r,
-        rows=[{"key": {"text": k}, "value": {"text": v}} for k, v in rows],
+        rows=[
+            {"key": {"text": k}, "value": {"html": v} if isinstance(v, Markup) else {"text": v}}
+            for k, v in rows
+        ],
         timeline=timeline,
         actions=actions,
         bed_search=bed_search,
@@ -236,7 +241,7 @@ def needs_words(needs: dict) -> str:
     shown = [text for key, text in words.items() if needs.get(key)]
     if needs.get("interpreter_language"):
         shown.append(f"an interpreter ({needs['interpreter_language']})")
-    return ", ".join(shown) or "None"
+    return ", ".join(shown) or "None given"
 
 
 def referral_data(form) -> dict:
