@@ -6,8 +6,9 @@ FLASK := $(VENV)/bin/flask --app wsgi
 STAMP := $(VENV)/.installed-stamp
 NPM_STAMP := node_modules/.installed-stamp
 CHROMIUM ?= /usr/bin/chromium
+PORT ?= 8000
 
-.PHONY: install npm assets browser lock run worker test test-sqlite test-postgres test-faults lint lint-spec openapi bench screenshots clean
+.PHONY: demo-password install npm assets browser lock run worker test test-sqlite test-postgres test-faults lint lint-spec openapi bench screenshots clean
 
 # Python packages: exactly the versions (and hashes) of requirements.lock, then the project itself.
 $(STAMP): requirements.lock pyproject.toml
@@ -48,11 +49,15 @@ browser:
 run: install assets
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
-	@echo "Partnership API on http://127.0.0.1:8000 — docs at http://127.0.0.1:8000/docs"
+	@echo "Partnership API on http://127.0.0.1:$(PORT) — pages at / (sign in as a demo user), docs at /docs"
 	@echo "Delivery worker (webhooks, time-based events, vacancy alerts) running beside it"
 	@$(FLASK) deliver & worker=$$!; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	$(VENV)/bin/gunicorn --workers 3 --bind 127.0.0.1:8000 wsgi:app
+	$(VENV)/bin/gunicorn --workers 3 --bind 127.0.0.1:$(PORT) wsgi:app
+
+# The demo users' password again (RESET=1: a new one for every demo user; never in production).
+demo-password: install
+	$(FLASK) demo-password $(if $(RESET),--reset,)
 
 # The delivery worker on its own (run one or more beside the web servers).
 worker: install

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -16,6 +18,7 @@ from partnership_api.models.partnership import ROLES, Organisation
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(demo_password_command)
     app.cli.add_command(audit_group)
     app.cli.add_command(purge_expired_command)
     app.cli.add_command(deliver_command)
@@ -37,7 +40,48 @@ def seed_demo_command(if_empty: bool) -> None:
     generated = seed_demo(current_app.config.get("DEMO_PASSWORD"))
     click.echo("Demo partnership ready.")
     if generated:
-        click.echo(f"Demo users' password (shown once): {generated}")
+        _keep_demo_password(generated)
+        click.echo(f"Demo users' password: {generated}")
+        click.echo("(Again: `make demo-password`; a new one: `make demo-password RESET=1`.)")
+
+
+def _demo_password_file() -> Path:
+    return Path(current_app.instance_path) / "demo-password"
+
+
+def _keep_demo_password(password: str) -> None:
+    """The generated demo password, kept for this developer in ``instance/demo-password``
+    (mode 0600, not in git), as ``instance/jwt-secret`` is: a demo database only."""
+    path = _demo_password_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text(password + "\n")
+
+
+@click.command("demo-password")
+@click.option("--reset", is_flag=True, help="Give every demo user a new password (ends sessions).")
+@with_appcontext
+def demo_password_command(reset: bool) -> None:
+    """Show the demo users' password again, or give them a new one (refused in production)."""
+    from partnership_api.demo import reset_demo_password
+
+    if current_app.config["APP_ENV"] == "production":
+        raise click.ClickException("demo-password is refused when APP_ENV=production.")
+    if reset:
+        password = reset_demo_password(current_app.config.get("DEMO_PASSWORD"))
+        _keep_demo_password(password)
+        click.echo(f"Demo users' new password: {password}")
+        return
+    if current_app.config.get("DEMO_PASSWORD"):
+        click.echo("The demo password is the DEMO_PASSWORD setting of this environment.")
+        return
+    path = _demo_password_file()
+    if not path.is_file():
+        raise click.ClickException(
+            "No demo password is kept here: run `make demo-password RESET=1` for a new one."
+        )
+    click.echo(f"Demo users' password: {path.read_text().strip()}")
 
 
 @click.command("create-user")

@@ -170,6 +170,19 @@ def seed_partnership(password: str | None) -> str | None:
     return generated
 
 
+def reset_demo_password(password: str | None) -> str:
+    """A new password for every demo user (generated unless given); their sessions end.
+    Returns the password."""
+    password = password or secrets.token_urlsafe(12)
+    password_hash = auth.hash_password(password)
+    names = [u[0] for u in USERS]
+    for user in db.session.scalars(sa.select(User).where(User.username.in_(names))):
+        user.password_hash = password_hash
+        auth.revoke_user_sessions(user.id, "password reset")
+    db.session.commit()
+    return password
+
+
 # Bed spaces of the demo refuges: (space type, total, vacant).
 BED_SPACES = {
     "Staffordshire Women's Aid refuge": [("single", 4, 1), ("family", 3, 1), ("accessible", 1, 0)],
