@@ -29,11 +29,14 @@ class Listener:
     org_id: int
     org_kind: str
     reads_referrals: bool
+    partnership_admin: bool = False
 
 
 def listener_of(actor: Actor) -> Listener:
     """The caller as a reader of the feed: their organisation, with their role's reach."""
-    return Listener(actor.org_id, actor.org_kind, policy.can(actor, "referral.read"))
+    return Listener(
+        actor.org_id, actor.org_kind, policy.can(actor, "referral.read"), actor.partnership_admin
+    )
 
 
 def organisation_listener(org_id: int, org_kind: str) -> Listener:
@@ -48,7 +51,9 @@ def scope_events(listener: Listener, stmt: sa.Select) -> sa.Select:
       organisations it concerns when they may read referrals at all (the rule of
       ``policy._rule_referral_read``);
     - ``everyone``: bed availability, which every signed-in user reads;
-    - ``projects``: the commissioner's office, and the project's lead and delivery partners.
+    - ``projects``: the commissioner's office, and the project's lead and delivery partners;
+    - ``hold_caps``: an organisation reached a cap on bed holds, heard by the refuge it held
+      at and by the partnership admins (reading the feed).
     """
     from partnership_api.models.events import Event, EventOrganisation
 
@@ -57,7 +62,9 @@ def scope_events(listener: Listener, stmt: sa.Select) -> sa.Select:
             EventOrganisation.organisation_id == listener.org_id
         )
     )
-    heard = [Event.audience == "everyone"]
+    heard = [Event.audience == "everyone", sa.and_(Event.audience == "hold_caps", party)]
+    if listener.partnership_admin:
+        heard.append(Event.audience == "hold_caps")
     if listener.reads_referrals:
         heard.append(sa.and_(Event.audience == "referral", party))
     if listener.org_kind == "commissioner":

@@ -108,6 +108,23 @@ SETTINGS: tuple[Setting, ...] = (
         10,
         "live bed holds one organisation's users may have placed at once (409 beyond)",
     ),
+    Setting(
+        "MAX_ACTIVE_HOLDS_PER_USER",
+        3,
+        "live bed holds one user may have placed at once (409 beyond)",
+    ),
+    Setting(
+        "HOLD_SHARE_PER_REFUGE_PERCENT",
+        50,
+        "at one refuge, an organisation's live holds are at most this share of the refuge's "
+        "vacant spaces (all types), and at least one (409 beyond)",
+    ),
+    Setting(
+        "HOLD_COOLDOWN_MINUTES",
+        120,
+        "after a refuge released one of an organisation's holds with a reason, that "
+        "organisation holds nothing at that refuge for this long (409)",
+    ),
     Setting("AVAILABILITY_STALE_AFTER_HOURS", 24, "a refuge's report older than this is `stale`"),
     Setting("REFERRAL_RETENTION_DAYS", 2190, "closed referrals are pseudonymised after this"),
     Setting("MAX_PAGE_SIZE", 100, "largest `page_size` a list accepts"),
@@ -187,6 +204,9 @@ def load_settings() -> dict[str, object]:
         "ORUK_RATE_LIMIT": _str("ORUK_RATE_LIMIT", "300 per minute"),
         "HOLD_TTL": timedelta(minutes=_int("HOLD_TTL_MINUTES", 240)),
         "MAX_ACTIVE_HOLDS_PER_ORGANISATION": _int("MAX_ACTIVE_HOLDS_PER_ORGANISATION", 10),
+        "MAX_ACTIVE_HOLDS_PER_USER": _int("MAX_ACTIVE_HOLDS_PER_USER", 3),
+        "HOLD_SHARE_PER_REFUGE_PERCENT": _int("HOLD_SHARE_PER_REFUGE_PERCENT", 50),
+        "HOLD_COOLDOWN_MINUTES": _int("HOLD_COOLDOWN_MINUTES", 120),
         "AVAILABILITY_STALE_AFTER": timedelta(hours=_int("AVAILABILITY_STALE_AFTER_HOURS", 24)),
         "REFERRAL_RETENTION_DAYS": _int("REFERRAL_RETENTION_DAYS", 2190),
         "MAX_PAGE_SIZE": _int("MAX_PAGE_SIZE", 100),

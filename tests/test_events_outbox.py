@@ -351,6 +351,10 @@ def may_hear(client, headers, event, projects) -> bool:
             == 200
         )
     me = client.get("/api/v1/me", headers=headers).get_json()["organisation"]
+    if event["audience"] == "hold_caps":  # the refuge held at, and the partnership admins
+        caller = client.get("/api/v1/me", headers=headers).get_json()
+        refuge = client.get(f"/api/v1/services/{data['refuge_id']}", headers=headers).get_json()
+        return caller["username"] == "partnership.admin" or refuge["organisation_id"] == me["id"]
     project = projects[data["project_id"]]
     return me["kind"] == "commissioner" or me["id"] in (
         {project["lead_organisation_id"], *project["delivery_organisation_ids"]}

@@ -59,6 +59,15 @@ def _space_type(value: object) -> str:
     return str(value)
 
 
+HOLD_CAPS = ("user", "organisation", "refuge_share")
+
+
+def _cap(value: object) -> str:
+    if value not in HOLD_CAPS:
+        raise ValueError("not a hold cap")
+    return str(value)
+
+
 def _changed(value: object) -> list[str]:
     names = list(value)  # type: ignore[call-overload]
     if not names or any(name not in CHANGED_FIELDS for name in names):
@@ -81,6 +90,7 @@ FIELD_KINDS = {
     "milestone_id": _id,
     "space_type": _space_type,
     "changed": _changed,
+    "cap": _cap,
 }
 
 
@@ -116,6 +126,13 @@ EVENT_TYPES: dict[str, EventType] = {
     "hold.released": EventType("referral", _HOLD, "a hold was released"),
     "hold.lapsed": EventType("referral", _HOLD, "a hold reached its end without a decision"),
     "hold.admitted": EventType("referral", _HOLD, "a held space became an admission"),
+    "hold.cap_reached": EventType(
+        "hold_caps",
+        ("organisation_id", "refuge_id", "cap"),
+        "an organisation's holds reached a cap (`cap`: `user`, `organisation` or "
+        "`refuge_share`) with a hold at this refuge: heard by the refuge and the partnership "
+        "admins",
+    ),
     "availability.reported": EventType(
         "everyone", ("refuge_id", "organisation_id"), "a refuge reported its bed spaces"
     ),

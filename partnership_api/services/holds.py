@@ -3,9 +3,11 @@
 Holds serve real placements (the policy's ``bed_hold.place``): a space is held only at the
 refuge the referral is addressed (or redirected) to, by the referral's sender or that refuge's
 own staff; an organisation never refers to its own services, so it cannot hold its
-neighbours' beds for made-up people. A referral holds at most one space at a time; an
-organisation's users hold at most ``MAX_ACTIVE_HOLDS_PER_ORGANISATION`` at once; a released
-hold is not placed again within its lifetime except by the refuge. The refuge sees every hold
+neighbours' beds for made-up people. A referral holds at most one space at a time; a user, an
+organisation, and an organisation at one refuge hold at most so many at once, and an
+organisation whose hold a refuge released waits before holding there again
+(``services.hold_caps``); a released hold is not placed again within its lifetime except by
+the refuge. The refuge sees every hold
 on its beds and its staff can release one with a reason (``services.refuge_holds``), on the
 referral's timeline and in the audit trail.
 
@@ -33,9 +35,10 @@ from partnership_api.models.beds import (
     RefugeAvailability,
     live_hold,
 )
-from partnership_api.models.partnership import Service, User
+from partnership_api.models.partnership import Service
 from partnership_api.models.referrals import OPEN_STATUSES, Referral, ReferralEvent
 from partnership_api.policy import Actor
+from partnership_api.services import hold_caps
 from partnership_api.services.availability import held_by_type
 from partnership_api.services.search_cache import mark_changed
 
@@ -157,7 +160,6 @@ def hold_space(actor: Actor, referral: Referral, refuge_id: int, space_type: str
             f"This referral already holds a {current.space_type} space until "
             f"{current.expires_at.isoformat()}; release it first."
         )
-    _within_the_organisations_cap(actor, now)
     # An expired hold of this referral is tidied away (its ``hold.lapsed`` event written, as
     # the worker's sweep would) so that the one-active-hold index allows the new one.
     expired = db.session.scalars(
@@ -190,6 +192,7 @@ def hold_space(actor: Actor, referral: Referral, refuge_id: int, space_type: str
             f"No {space_type} space is available at {refuge.name} now "
             f"({space.vacant} vacant, {held} held)."
         )
+    reached = hold_caps.check(actor, refuge, now)
     hold = BedHold(
         id=uuid.uuid4(),
         referral_id=referral.id,
@@ -214,6 +217,7 @@ def hold_space(actor: Actor, referral: Referral, refuge_id: int, space_type: str
         expires_at=hold.expires_at.isoformat(),
     )
     emit_hold("hold.placed", referral, hold)
+    hold_caps.alert_reached(actor, refuge, reached)
     return hold
 
 
@@ -228,22 +232,6 @@ def _earlier_hold_lasts_until(referral_id: uuid.UUID, refuge_id: int, now):
             BedHold.expires_at > now,
         )
     )
-
-
-def _within_the_organisations_cap(actor: Actor, now) -> None:
-    """409 when the actor's organisation's users already hold the most spaces allowed."""
-    cap = context.setting("MAX_ACTIVE_HOLDS_PER_ORGANISATION")
-    held = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(BedHold)
-        .join(User, User.id == BedHold.created_by_user_id)
-        .where(User.organisation_id == actor.org_id, live_hold(now))
-    )
-    if held >= cap:
-        raise Conflict(
-            f"Your organisation already holds {held} bed spaces, the most it may hold at once "
-            f"({cap}): release one, or let a referral be accepted, before holding another."
-        )
 
 
 def release_hold(actor: Actor, referral_id: uuid.UUID) -> None:
