@@ -102,7 +102,10 @@ def create_user_command(
     if org is None:
         raise click.ClickException(f"No organisation named {organisation_name!r}.")
     if partnership.username_taken(username):
-        raise click.ClickException(f"The username {username!r} is taken.")
+        raise click.ClickException(
+            f"The username {username!r} cannot be used: it breaks the rule (lower-case "
+            "letters, digits, '.', '_' or '-'; 3 to 80), is taken, or looks like a taken name."
+        )
     if len(password) < 12:
         raise click.ClickException("Passwords need at least 12 characters.")
     try:

@@ -273,6 +273,57 @@ def test_bidirectional_overrides_are_refused_in_notes_and_names(client, login, i
     assert timeline(client, officer, referral) == ["created"]
 
 
+# Format characters (Unicode Cf: direction marks, zero-width ones, the byte-order mark, the soft
+# hyphen, invisible operators) and the line and paragraph separators (issue 25, point 7).
+INVISIBLE = (
+    "\u061c",  # Arabic letter mark: "\u061c07700 900123" showed as "900123 07700"
+    "\u200e",  # left-to-right mark
+    "\u200f",  # right-to-left mark
+    "\u200b",  # zero-width space
+    "\u200d",  # zero-width joiner
+    "\u2060",  # word joiner
+    "\ufeff",  # byte-order mark
+    "\u00ad",  # soft hyphen
+    "\U000e0041",  # a tag character
+    "\u2028",  # line separator
+    "\u2029",  # paragraph separator
+)
+
+
+def test_invisible_and_direction_characters_are_refused_in_every_text_field(
+    client, login, ids, db_session
+):
+    officer, opcc, admin = login("police.officer"), login("opcc.staff"), login("police.admin")
+    swa = ids.service[SWA]
+    referral = refer(client, officer, swa).get_json()["id"]
+    body = victim_referral(swa)
+    before = referral_count(db_session)
+    for char in INVISIBLE:
+        # The safe phone a refuge worker will dial, read backwards.
+        phone = {**body["safe_contact"], "phone": f"{char}07700 900123"}
+        assert refer(client, officer, swa, safe_contact=phone).status_code == 422, repr(char)
+        subject = {**body["subject"], "name": f"Jane{char} Example"}
+        assert refer(client, officer, swa, subject=subject).status_code == 422, repr(char)
+        summary = f"Call{char} after six."
+        assert refer(client, officer, swa, summary=summary).status_code == 422, repr(char)
+        note = client.post(f"{URL}/{referral}/notes", json={"text": f"ok{char}"}, headers=officer)
+        assert note.status_code == 422, repr(char)
+        fund = {"name": f"Safer{char} Streets 6", "funder": "Home Office"}
+        assert client.post("/api/v1/funds", json=fund, headers=opcc).status_code == 422
+        user = {"username": "pc.new", "full_name": f"PC{char} New", "role": "staff"}
+        user["password"] = "a-long-enough-password"
+        assert client.post("/api/v1/users", json=user, headers=admin).status_code == 422
+        signing_in = {"username": f"police.officer{char}", "password": "whatever-it-is"}
+        assert client.post("/api/v1/auth/login", json=signing_in).status_code == 422
+    assert referral_count(db_session) == before
+    assert timeline(client, officer, referral) == ["created"]
+    # Text in other scripts, and emoji, are not format characters: still accepted.
+    named = {**body["subject"], "name": "فاطمة علي"}
+    assert refer(client, officer, swa, subject=named).status_code == 201
+    note = client.post(f"{URL}/{referral}/notes", json={"text": "Okay 👍"}, headers=officer)
+    assert note.status_code == 201
+
+
 # --- people only within their own organisation ---------------------------------------------------
 
 

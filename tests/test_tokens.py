@@ -510,9 +510,12 @@ def test_a_locked_account_and_a_throttled_unknown_name_read_the_same(client):
     assert locked.get_json()["message"] == throttled.get_json()["message"]
 
 
-def test_usernames_are_throttled_case_insensitively(client):
-    _twenty_wrong(client, "Police.Officer")
-    assert _attempt(client, "police.officer", DEMO_PASSWORD).status_code == 429
+def test_a_name_in_other_capitals_is_another_name_and_locks_only_itself(client):
+    # Names are matched exactly (issue 25): "Police.Officer" is not police.officer's account,
+    # so its wrong passwords lock that pair only, and it can never sign in.
+    wrong = [_attempt(client, "Police.Officer", f"wrong-{i}") for i in range(6)]
+    assert [a.status_code for a in wrong] == [401] * 5 + [429]
+    assert _attempt(client, "police.officer", DEMO_PASSWORD).status_code == 200
 
 
 def test_one_address_trying_many_names_is_throttled_and_another_address_is_not(client):

@@ -14,6 +14,9 @@ from partnership_api.models.base import Timestamped, utcnow
 
 ORGANISATION_KINDS = ("police", "commissioner", "provider")
 SERVICE_KINDS = ("refuge", "victim_support", "perpetrator_programme", "helpline")
+# A username, matched whole (``services.usernames``; the users' schema shows it).
+USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{2,79}$"
+USERNAME_RULE = "Lower-case letters, digits, '.', '_' or '-'; 3 to 80."
 ROLES = ("staff", "analyst", "admin")
 
 

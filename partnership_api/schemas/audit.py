@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import marshmallow as ma
 from marshmallow import validate
 
-from partnership_api.schemas.common import ResponseSchema, StrictSchema
+from partnership_api.schemas.common import FullMatch, ResponseSchema, StrictSchema
 
 OUTCOMES = ("allowed", "refused")
 DB_ID = validate.Range(min=1, max=2**31 - 1)
-CODE = validate.Regexp(r"^[a-z0-9_.]+$", error="Lower-case letters, digits, '_' and '.' only.")
-RESOURCE_ID = validate.Regexp(r"^[A-Za-z0-9._:-]+$", error="Not a resource id.")
+CODE = FullMatch(r"^[a-z0-9_.]+$", error="Lower-case letters, digits, '_' and '.' only.")
+RESOURCE_ID = FullMatch(r"^[A-Za-z0-9._:-]+$", error="Not a resource id.")
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2999, 12, 31, tzinfo=UTC)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 
 import marshmallow as ma
@@ -10,15 +11,42 @@ from marshmallow import validate
 
 from partnership_api.models.partnership import AREAS
 
+def _format_character_ranges() -> str:
+    """Every Unicode format character (category Cf) this Python knows, as regex ranges: the
+    direction marks (U+061C, U+200E/F), zero-width ones (U+200B-D, U+2060), the byte-order
+    mark (U+FEFF), the soft hyphen, the tags. They live in these planes only."""
+    codes = [
+        code
+        for block in (range(0x30000), range(0xE0000, 0xE1000))
+        for code in block
+        if unicodedata.category(chr(code)) == "Cf"
+    ]
+    ranges: list[tuple[int, int]] = []
+    for code in codes:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+    return "".join(
+        re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+        for a, b in ranges
+    )
+
+
 # C0 control characters (NUL included) other than tab, line feed and carriage return, DEL, C1
-# controls, lone UTF-16 surrogates, and the Unicode bidirectional embeddings, overrides and
-# isolates (U+202A-U+202E, U+2066-U+2069): no field needs them, a database cannot store some,
-# and the bidirectional ones make a note or a name read differently from what it says.
+# controls, lone UTF-16 surrogates, every format character (Unicode Cf: the bidirectional
+# embeddings, overrides, isolates and marks, zero-width and invisible characters, the
+# byte-order mark) and the line and paragraph separators (U+2028, U+2029): no field needs them,
+# a database cannot store some, and the rest make a note, a name or a phone number read
+# differently from what it says ("\u061c07700 900123" showed as "900123 07700"; issue 25).
 CONTROL_CHARACTERS = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029"
+    + _format_character_ranges()
+    + "]"
 )
 CONTROL_CHARACTERS_MESSAGE = (
-    "Control characters (such as NUL) and bidirectional text overrides are not allowed."
+    "Control characters (such as NUL), invisible formatting characters (such as direction "
+    "marks and zero-width spaces) and line or paragraph separators are not allowed."
 )
 
 
@@ -50,6 +78,17 @@ def _control_character_errors(value: object) -> object | None:
         }
         return errors or None
     return None
+
+
+class FullMatch(validate.Regexp):
+    """``validate.Regexp`` matched against the whole value: a pattern's ``$`` also matches
+    before a trailing newline, so ``"police.officer\n"`` passed ``^…$`` (issue 25). The
+    pattern (shown in the OpenAPI document) is unchanged."""
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ma.ValidationError(self._format_error(value))
+        return value
 
 
 class StrictSchema(ma.Schema):

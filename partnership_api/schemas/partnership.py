@@ -5,10 +5,17 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from partnership_api.models.partnership import ORGANISATION_KINDS, ROLES, SERVICE_KINDS
+from partnership_api.models.partnership import (
+    ORGANISATION_KINDS,
+    ROLES,
+    SERVICE_KINDS,
+    USERNAME_PATTERN,
+    USERNAME_RULE,
+)
 from partnership_api.oruk.taxonomy import TERM_CODES
 from partnership_api.schemas.common import (
     AreaCode,
+    FullMatch,
     NonEmptyText,
     ResponseSchema,
     StrictSchema,
@@ -18,11 +25,11 @@ from partnership_api.schemas.common import (
 LANGUAGE = validate.Length(min=2, max=40)
 
 
-CHARITY_NUMBER = validate.Regexp(
+CHARITY_NUMBER = FullMatch(
     r"^[0-9]{6,8}$",
     error="A charity number of the Charity Commission for England and Wales: 6 to 8 digits.",
 )
-COMPANY_NUMBER = validate.Regexp(
+COMPANY_NUMBER = FullMatch(
     r"^([0-9]{8}|[A-Z]{2}[0-9]{6})$",
     error="A Companies House number: 8 digits, or 2 capital letters and 6 digits.",
 )
@@ -88,7 +95,7 @@ class FacilitiesSchema(StrictSchema):
 
 
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-HH_MM = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="A time as HH:MM (24-hour clock).")
+HH_MM = FullMatch(r"^([01]\d|2[0-3]):[0-5]\d$", error="A time as HH:MM (24-hour clock).")
 AGE = validate.Range(min=0, max=120)
 
 
@@ -219,9 +226,7 @@ class UserSchema(ResponseSchema):
 
 
 PASSWORD = validate.Length(min=12, max=256, error="Passwords need 12 to 256 characters.")
-USERNAME = validate.Regexp(
-    r"^[a-z0-9][a-z0-9._-]{2,79}$", error="Lower-case letters, digits, '.', '_' or '-'; 3 to 80."
-)
+USERNAME = FullMatch(USERNAME_PATTERN, error=USERNAME_RULE)
 
 
 EMAIL = {

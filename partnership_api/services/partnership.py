@@ -12,7 +12,7 @@ from partnership_api.extensions import db
 from partnership_api.models.partnership import Organisation, Service, ServiceArea, User
 from partnership_api.pagination import Page, PageRequest, page_of
 from partnership_api.policy import Actor
-from partnership_api.services import signin, versions
+from partnership_api.services import signin, usernames, versions
 
 
 def create_organisation(actor: Actor, data: dict) -> Organisation:
@@ -182,7 +182,7 @@ def _add_user(
     """Check the organisation and the name, store the password's hash, audit, commit."""
     if db.session.get(Organisation, org_id) is None:
         raise Invalid.on("organisation_id", "No such organisation.")
-    if username_taken(data["username"]):
+    if usernames.unusable(data["username"]):
         # Generic: the answer must not tell an organisation's admin which names other
         # organisations use. The attempt is on the audit trail.
         audit.record_refusal(
@@ -240,7 +240,8 @@ def _keeps_an_admin(user: User, data: dict) -> None:
 
 
 def username_taken(username: str) -> bool:
-    return db.session.scalar(sa.select(User.id).where(User.username == username)) is not None
+    """The name breaks the rule, is taken, or looks like a taken one (``services.usernames``)."""
+    return usernames.unusable(username)
 
 
 def organisation_named(name: str) -> Organisation | None:

@@ -128,7 +128,7 @@ def clear_lock(username: str) -> None:
     # expire on their own within LOGIN_LOCK_MINUTES.
     from partnership_api.models.partnership import AuthCounter
 
-    name = username.strip().lower()[:80]
+    name = username
     if not context.setting_or("REDIS_URL", None):
         db.session.execute(
             sa.delete(AuthCounter).where(

@@ -13,7 +13,8 @@ What is counted (keys):
   ends. The audit trail gets **one** event per address and window (the first failure,
   ``auth.failures``), however many follow: a flood of junk tokens cannot flood the trail.
 - ``attempt:<client address>``: sign-in attempts (``LOGIN_RATE_LIMIT``).
-- ``pair:<client address>|<name>``: wrong passwords for one name from one address. Only that
+- ``pair:<client address>|<name>``: wrong passwords for one name (exactly as typed) from one
+  address. Only that
   pair is locked (``LOGIN_FAILURES_BEFORE_LOCK``, ``LOGIN_LOCK_MINUTES``), so nobody can keep
   a refuge's night worker out from somewhere else.
 
@@ -48,7 +49,9 @@ def attempt_key(address: str) -> str:
 
 
 def pair_key(address: str, name: str) -> str:
-    return f"pair:{address}|{name.strip().lower()[:80]}"
+    """The name exactly as typed (a name is matched exactly at sign-in, so a look-alike such
+    as ``"Police.Officer"`` or ``"police.officer\n"`` is another pair, never the same one)."""
+    return f"pair:{address}|{name}"
 
 
 def _redis():
