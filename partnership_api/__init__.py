@@ -80,6 +80,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     from partnership_api import auth, errors, observability
     from partnership_api.docs_assets import init_docs_assets
     from partnership_api.extensions import api, db, jwt, limiter, migrate
+    from partnership_api.metrics_endpoint import init_metrics
     from partnership_api.models import load_all
     from partnership_api.smorest import mark_public_endpoint
 
@@ -92,6 +93,8 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     jwt.init_app(app)
     limiter.init_app(app)
     observability.init_request_hooks(app)
+    with app.app_context():
+        init_metrics(app, db.engine)  # /metrics, and every request and pooled connection counted
     auth.init_auth(app)
     _init_json_bodies(app)
     init_docs_assets(app)

@@ -17,18 +17,32 @@ MAX_PAGE = 100_000
 JWT_SECRET_FILE = "jwt-secret"  # noqa: S105 - a file name, not a secret
 
 
+def _env(name: str) -> str | None:
+    """The variable, or the contents of the file ``NAME_FILE`` names (Docker and Kubernetes
+    secrets), without its final newline; both set is refused."""
+    raw, path = os.environ.get(name), os.environ.get(f"{name}_FILE")
+    if path in (None, ""):
+        return raw
+    if raw not in (None, ""):
+        raise ConfigError(f"{name} and {name}_FILE are both set: set one of them")
+    try:
+        return Path(path).read_text().rstrip("\r\n")
+    except OSError as error:
+        raise ConfigError(f"{name}_FILE names {path}, which cannot be read: {error}") from None
+
+
 def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
+    raw = _env(name)
     return int(raw) if raw not in (None, "") else default
 
 
 def _str(name: str, default: str | None) -> str | None:
-    raw = os.environ.get(name)
+    raw = _env(name)
     return raw if raw not in (None, "") else default
 
 
 def _bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
+    raw = _env(name)
     if raw in (None, ""):
         return default
     return raw.strip().lower() in {"1", "true", "yes", "on"}
@@ -170,6 +184,18 @@ SETTINGS: tuple[Setting, ...] = (
         "content-free emails for new referrals and vacancy alerts",
     ),
     Setting("SMTP_FROM", "partnership@localhost", "the sender of those emails"),
+    Setting(
+        "METRICS_TOKEN",
+        None,
+        "bearer token Prometheus sends to read `/metrics` (compared in constant time); unset: "
+        "`/metrics` answers 404; at least 32 characters in production",
+    ),
+    Setting(
+        "WORKER_METRICS_ADDRESS",
+        None,
+        "`host:port` where each delivery worker (`flask deliver`) serves its own `/metrics` "
+        "(the same `METRICS_TOKEN` rule); unset: not served",
+    ),
 )
 
 
@@ -228,6 +254,8 @@ def load_settings() -> dict[str, object]:
         "EVENT_RETENTION_DAYS": _int("EVENT_RETENTION_DAYS", 30),
         "SMTP_URL": _str("SMTP_URL", None),
         "SMTP_FROM": _str("SMTP_FROM", "partnership@localhost"),
+        "METRICS_TOKEN": _str("METRICS_TOKEN", None),
+        "WORKER_METRICS_ADDRESS": _str("WORKER_METRICS_ADDRESS", None),
     }
 
 
@@ -255,6 +283,12 @@ def check_settings(config: dict) -> None:
                 "APP_ENV=production needs WEBHOOK_SECRET_KEY (it seals webhook signing secrets "
                 "in the database) set to a random secret of at least 32 characters, different "
                 "from JWT_SECRET_KEY"
+            )
+        metrics_token = config.get("METRICS_TOKEN")
+        if metrics_token and len(metrics_token) < 32:
+            raise ConfigError(
+                "APP_ENV=production needs METRICS_TOKEN, when set, to be a random secret of at "
+                "least 32 characters"
             )
     proxies = config.get("TRUSTED_PROXIES", 0)
     if not isinstance(proxies, int) or not 0 <= proxies <= 5:

@@ -86,6 +86,8 @@ PUBLIC = {
     ("/docs/assets/<filename>", "GET"),
     ("/api/v1/auth/login", "POST"),
     ("/api/v1/auth/refresh", "POST"),
+    # Prometheus's: its own bearer token (METRICS_TOKEN), never a user's: tests/test_metrics.py
+    ("/metrics", "GET"),
     # The public directory (Open Referral UK): read-only, tests/test_oruk.py
     ("/oruk/", "GET"),
     ("/oruk/openapi.json", "GET"),

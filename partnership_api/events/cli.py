@@ -13,13 +13,24 @@ from flask.cli import with_appcontext
 def deliver_command(once: bool, name: str | None) -> None:
     """Deliver events to webhooks, write time-based events and fire vacancy alerts, until
     SIGTERM."""
+    from flask import current_app
+
+    from partnership_api import metrics
     from partnership_api.events.delivery import Worker
 
     worker = Worker(name)
     if once:
         worker.run_once()
         return
-    worker.run()
+    address = current_app.config.get("WORKER_METRICS_ADDRESS")
+    server = None
+    if address:  # this worker's own /metrics, for Prometheus (METRICS_TOKEN as the app's)
+        server = metrics.serve_worker_metrics(address, current_app.config.get("METRICS_TOKEN"))
+    try:
+        worker.run()
+    finally:
+        if server is not None:
+            server.shutdown()
 
 
 @click.group("events")
@@ -36,6 +47,19 @@ def prune_command() -> None:
 
     pruned = prune.run()
     click.echo(f"pruned {pruned['events']} events and {pruned['attempts']} delivery attempts")
+
+
+@events_group.command("backlog")
+@with_appcontext
+def backlog_command() -> None:
+    """Each webhook endpoint's organisation, state and events not yet delivered (what the
+    worker's metrics give only as a distribution, without naming anyone)."""
+    from partnership_api.events import backlog
+
+    for row in backlog.measure():
+        state = "disabled" if not row.enabled else "failing" if row.failing else "enabled"
+        behind = f"{row.behind}+" if row.behind >= backlog.CAP else str(row.behind)
+        click.echo(f"{row.endpoint_id}  {state:8}  {behind:>6} behind  {row.organisation}")
 
 
 @events_group.command("reseal")

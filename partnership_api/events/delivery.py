@@ -42,8 +42,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, PendingRollbackError
 
-from partnership_api import context
-from partnership_api.events import secret_box, ssrf
+from partnership_api import context, metrics
+from partnership_api.events import backlog, secret_box, ssrf
 from partnership_api.events.messages import Outgoing, payload, signed_headers
 from partnership_api.events.outbox import last_position
 from partnership_api.events.outcomes import Sent, record
@@ -63,6 +63,7 @@ SWEEP_EVERY = 5.0
 # Vacancy alerts and email notices: at most this often (seconds), not on every pass.
 UPKEEP_EVERY = 1.0
 PRUNE_EVERY = 3600.0
+BACKLOG_EVERY = 15.0  # the backlog metrics (events/backlog.py)
 # What a database going away raises: the driver's errors, and SQLAlchemy's refusal to go on
 # with a session whose connection died mid-transaction.
 DATABASE_GONE = (DBAPIError, PendingRollbackError)
@@ -76,6 +77,7 @@ class Worker:
         self.stopping = False
         self._last_sweep = 0.0
         self._last_upkeep = 0.0
+        self._last_backlog = 0.0
         self._top: int | None = None  # the newest position, as read by this pass's claim
         self._kinds: dict[int, str | None] = {}  # organisation id -> kind (never changes)
         self._last_prune = time.monotonic()  # the first an hour after starting
@@ -135,7 +137,7 @@ class Worker:
             prune.run(now)
             self._last_prune = time.monotonic()
         if now is not None or time.monotonic() - self._last_upkeep >= UPKEEP_EVERY:
-            alerts.match(now)
+            metrics.VACANCY_ALERTS_MATCHED.inc(alerts.match(now))
             notices.run()
             self._last_upkeep = time.monotonic()
         sent = False
@@ -150,6 +152,9 @@ class Worker:
             except BaseException:
                 self._release(endpoint_id)
                 raise
+        if time.monotonic() - self._last_backlog >= BACKLOG_EVERY:
+            backlog.record_metrics()  # after the sends: how far behind the pass left them
+            self._last_backlog = time.monotonic()
         return sent
 
     # --- claiming -----------------------------------------------------------------------------
@@ -230,6 +235,7 @@ class Worker:
             return False
         top = self._top if self._top is not None else last_position()
         stream: list[Outgoing] = []
+        committed_at: dict = {}
         if endpoint.next_attempt_at <= when:
             found = db.session.scalars(
                 heard_by(endpoint, sa.select(Event), self._kind(endpoint.organisation_id))
@@ -238,6 +244,7 @@ class Worker:
                 .limit(BATCH)
             ).all()
             stream = [Outgoing(e.id, e.position, e.type, payload(e)) for e in found]
+            committed_at = {e.position: e.occurred_at for e in found}
             # Every position up to ``top`` was committed before it was read (``outbox``): an
             # endpoint that has had all its events up to there has dealt with all of them.
             if not stream and top > endpoint.delivered_position:
@@ -270,6 +277,7 @@ class Worker:
         whole = len(of_stream) == len(stream) and all(s.delivered for s in of_stream)
         done_to = top if stream and whole and len(stream) < BATCH else None
         record(endpoint_id, sent, done_to, self.name)
+        metrics.delivery_batch(sent, committed_at)
         return True
 
     def _kind(self, organisation_id: int) -> str | None:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from partnership_api import policy
+from partnership_api import metrics, policy
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import (
@@ -297,6 +297,9 @@ def _snapshot() -> Snapshot:
         snapshot = _build_snapshot(generation, now)
         if generation is not None:
             cache.snapshot = snapshot
+        metrics.bed_search_cache(hit=False)
+    else:
+        metrics.bed_search_cache(hit=True)
     return snapshot
 
 

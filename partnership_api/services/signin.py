@@ -19,7 +19,7 @@ from typing import NoReturn
 import sqlalchemy as sa
 from limits import parse as parse_rate
 
-from partnership_api import audit, auth, context
+from partnership_api import audit, auth, context, metrics
 from partnership_api.domain_errors import Throttled, Unauthenticated
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
@@ -69,13 +69,16 @@ def _sign_in(username: str, password: str, address: str, details: dict | None):
     rate = parse_rate(context.setting("LOGIN_RATE_LIMIT"))
     attempts = throttle.attempt_key(address)
     if throttle.hit(attempts, timedelta(seconds=rate.get_expiry())) > rate.amount:
+        metrics.sign_in_failed("throttled")
         raise _throttled(attempts)
     pair = throttle.pair_key(address, username)
     if throttle.count(pair) >= context.setting("LOGIN_FAILURES_BEFORE_LOCK"):
+        metrics.sign_in_failed("locked")
         raise _throttled(pair)
     user = db.session.scalar(sa.select(User).where(User.username == username))
     ok = auth.verify_password(user, password)
     if not ok or user is None or not user.active:
+        metrics.sign_in_failed("bad_credentials")
         _failed(username, user, address, pair)
         raise Unauthenticated(FAILED)
     throttle.clear(pair)
@@ -140,6 +143,7 @@ def clear_lock(username: str) -> None:
 def _refused_refresh(address: str, reason: str) -> NoReturn:
     """A refresh token that does not work: counted against the address; 401 (429 past the
     address's budget)."""
+    metrics.sign_in_failed("refresh_refused")
     if throttle.failed_authentication(address, "auth.refresh", reason):
         raise _throttled(throttle.address_key(address))
     raise Unauthenticated(REFRESH_REFUSED)
@@ -183,6 +187,7 @@ def refresh(claims: dict | None, address: str) -> dict:
             details={"reason": "refresh_token_reused"},
         )
         db.session.commit()
+        metrics.sign_in_failed("refresh_refused")
         raise Unauthenticated(REFRESH_REFUSED)
     audit.record(
         "auth.refresh",
