@@ -8,7 +8,7 @@ NPM_STAMP := node_modules/.installed-stamp
 CHROMIUM ?= /usr/bin/chromium
 PORT ?= 8000
 
-.PHONY: demo-password install npm assets browser lock run worker test test-sqlite test-postgres test-faults lint lint-spec openapi bench screenshots clean
+.PHONY: demo-password install npm assets browser lock run worker test test-sqlite test-postgres test-faults lint lint-spec openapi bench screenshots clean deploy-secrets deploy-up deploy-down
 
 # Python packages: exactly the versions (and hashes) of requirements.lock, then the project itself.
 $(STAMP): requirements.lock pyproject.toml
@@ -33,6 +33,9 @@ install: $(STAMP) $(NPM_STAMP)
 lock: $(STAMP)
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
 		--generate-hashes --quiet --output-file requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 \
+		--generate-hashes --quiet --constraint requirements.lock \
+		--output-file deploy/requirements.runtime.lock
 	npm install --package-lock-only --ignore-scripts --no-audit --no-fund
 
 assets: $(NPM_STAMP)
@@ -96,3 +99,30 @@ bench: install
 
 clean:
 	rm -rf $(VENV) node_modules instance/*.db*
+
+# The reference deployment (README: Reference deployment): TLS proxy, two app servers,
+# PostgreSQL, Redis, two delivery workers, Prometheus and Grafana, on Docker with Compose.
+# Its secrets are random files in deploy/secrets/ (never in git), made once.
+DEPLOY_SECRETS := deploy/secrets
+deploy-secrets:
+	@mkdir -p $(DEPLOY_SECRETS) && chmod 700 $(DEPLOY_SECRETS)
+	@for name in jwt_secret_key webhook_secret_key metrics_token postgres_password grafana_admin_password; do \
+		if [ ! -s $(DEPLOY_SECRETS)/$$name ]; then \
+			$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(48))' > $(DEPLOY_SECRETS)/$$name; \
+			echo "made $(DEPLOY_SECRETS)/$$name"; \
+		fi; \
+	done
+	@if [ ! -s $(DEPLOY_SECRETS)/database_url ]; then \
+		echo "postgresql+psycopg://partnership:$$(cat $(DEPLOY_SECRETS)/postgres_password)@postgres:5432/partnership" > $(DEPLOY_SECRETS)/database_url; \
+		echo "made $(DEPLOY_SECRETS)/database_url"; \
+	fi
+	@chmod 644 $(DEPLOY_SECRETS)/*   # read by the containers' own users; the folder is 700
+
+deploy-up: deploy-secrets
+	docker compose -f deploy/compose.yaml up --build --detach --wait
+	@echo "Partnership API on https://localhost/ (Caddy's local certificate authority signs it)"
+	@echo "Grafana on http://127.0.0.1:3000/ (admin; password in $(DEPLOY_SECRETS)/grafana_admin_password)"
+	@echo "Prometheus on http://127.0.0.1:9090/"
+
+deploy-down:
+	docker compose -f deploy/compose.yaml down

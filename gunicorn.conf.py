@@ -45,6 +45,9 @@ limit_request_field_size = 8190
 # Restart workers now and then, each at its own moment, so slow leaks never build up.
 max_requests = 20000
 max_requests_jitter = 2000
+# No control socket: its default place is shared by every server on the machine (two app
+# servers would fight over it) and lies in a home folder the image keeps read-only.
+control_socket_disable = True
 # Read the metrics folder once here, not at each hook: the environment is the master's.
 metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 

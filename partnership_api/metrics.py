@@ -48,6 +48,8 @@ from prometheus_client import (
 log = logging.getLogger("partnership_api.metrics")
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+if os.environ.get(MULTIPROCESS_DIR):  # a fresh tmpfs has no such folder yet
+    os.makedirs(os.environ[MULTIPROCESS_DIR], exist_ok=True)
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "(unmatched)"
 
@@ -140,6 +142,10 @@ for _reason in SIGN_IN_REASONS:
     SIGN_IN_FAILURES.labels(_reason)
 for _result in ("hit", "miss"):
     BED_SEARCH_CACHE.labels(_result)
+for _over in BEHIND_THRESHOLDS:
+    ENDPOINTS_BEHIND.labels(str(_over))
+for _state in ENDPOINT_STATES:
+    ENDPOINTS.labels(_state)
 
 
 # --- recording ------------------------------------------------------------------------------
