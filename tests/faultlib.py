@@ -240,8 +240,11 @@ def _no_control_socket() -> tuple[str, ...]:
 class AppServer:
     """The API under gunicorn on a free loopback port; its stderr is kept for reading."""
 
-    def __init__(self, env: dict[str, str], workers: int = 2, threads: int = 4) -> None:
+    def __init__(
+        self, env: dict[str, str], workers: int = 2, threads: int = 4, config: bool = False
+    ) -> None:
         self.env = env
+        self.config = config  # with gunicorn.conf.py, as deployed (its hooks: metrics)
         self.port = free_port()
         self.workers = workers
         self.threads = threads
@@ -260,7 +263,8 @@ class AppServer:
             [
                 str(VENV_BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}",
                 "--workers", str(self.workers), "--threads", str(self.threads),
-                "--timeout", "30", "--graceful-timeout", "5", *_no_control_socket(), "wsgi:app",
+                "--timeout", "30", "--graceful-timeout", "5", *_no_control_socket(),
+                *(("--config", str(REPO / "gunicorn.conf.py")) if self.config else ()), "wsgi:app",
             ],
             env=self.env,
             cwd=REPO,

@@ -21,6 +21,8 @@ import pytest
 import yaml
 from dockerfile_parse import DockerfileParser
 
+pytestmark = pytest.mark.no_demo  # files and settings only: no demo partnership needed
+
 REPO = Path(__file__).resolve().parent.parent
 DEPLOY = REPO / "deploy"
 APP_SERVERS = ("app1", "app2")

@@ -5,6 +5,7 @@ keeps connections alive, and counts the connections a sender opened (``connectio
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -24,6 +25,7 @@ class Receiver:
         self.default = 200
         self.redirect_to: str | None = None
         self.connections = 0
+        self.delay = 0.0  # seconds before each answer: a slow partner
         self._lock = threading.Lock()
         receiver = self
 
@@ -38,6 +40,8 @@ class Receiver:
             def do_POST(self):  # noqa: N802 - http.server's name
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 with receiver._lock:
                     status = receiver.answers.pop(0) if receiver.answers else receiver.default
                     receiver.received.append(
