@@ -216,6 +216,22 @@ def test_a_method_nobody_uses_is_not_a_new_label_value(client, metrics_on):
     assert "BREW" not in methods and "other" in methods
 
 
+def test_the_operator_finds_which_endpoint_is_behind_with_the_cli(client, login, ids, app):
+    from tests.test_webhooks import swa_reports
+
+    with Receiver() as receiver:
+        hook = register(client, login, receiver.url("/partner"))
+        swa_reports(client, login, ids, 0)
+        swa_reports(client, login, ids, 1)
+        runner = app.test_cli_runner()
+        shown = runner.invoke(args=["events", "backlog"])
+        assert shown.exit_code == 0, shown.output
+        assert hook["id"] in shown.output and "2 behind" in shown.output
+        assert "Staffordshire Women's Aid" in shown.output
+        run_worker(app)
+        assert "0 behind" in runner.invoke(args=["events", "backlog"]).output
+
+
 # --- the delivery worker's own /metrics ---------------------------------------------------------
 
 
