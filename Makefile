@@ -119,7 +119,7 @@ deploy-secrets:
 	@chmod 644 $(DEPLOY_SECRETS)/*   # read by the containers' own users; the folder is 700
 
 deploy-up: deploy-secrets
-	docker compose -f deploy/compose.yaml up --build --detach --wait
+	docker compose -f deploy/compose.yaml up --build --detach --wait proxy worker1 worker2 prometheus grafana
 	@echo "Partnership API on https://localhost/ (Caddy's local certificate authority signs it)"
 	@echo "Grafana on http://127.0.0.1:3000/ (admin; password in $(DEPLOY_SECRETS)/grafana_admin_password)"
 	@echo "Prometheus on http://127.0.0.1:9090/"

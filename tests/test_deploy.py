@@ -13,6 +13,7 @@ import os
 import re
 import runpy
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -225,6 +226,94 @@ def test_the_runtime_lock_is_the_runtime_part_of_requirements_lock():
     assert not {"pytest", "schemathesis", "playwright"} & names  # no test tools in the image
     for pin in runtime:
         assert pin in everything, f"{pin[0]} {pin[1]}: not as in requirements.lock; `make lock`"
+
+
+def test_the_image_layout_migrates_and_serves_as_its_cmd_says(tmp_path):
+    """Without Docker: the files deploy/Dockerfile copies, laid out as it lays them out, run
+    as the image runs them (the migration job's command, then its CMD: gunicorn with
+    gunicorn.conf.py) in production with its secrets from files. Nothing outside that layout
+    is importable first, so a file the Dockerfile forgot to copy fails here."""
+    from tests.faultlib import _wait_for, free_port, request
+
+    app_dir = tmp_path / "app"
+    for step in dockerfile().structure:
+        if step["instruction"] != "COPY":
+            continue
+        *sources, target = step["value"].split()
+        from_assets = sources[0].startswith("--from=")
+        for source in sources[1:] if from_assets else sources:
+            origin = REPO / source.removeprefix("/build/")  # the assets stage ran npm ci
+            into_folder = target.endswith("/") or target == "."
+            destination = app_dir / target / origin.name if into_folder else app_dir / target
+            if origin.is_dir():
+                shutil.copytree(origin, destination, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(origin, destination)
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    for name, text in {
+        "database_url": f"sqlite:///{tmp_path}/partnership.db",
+        "jwt_secret_key": "j" * 48,
+        "webhook_secret_key": "w" * 48,
+        "metrics_token": "m" * 48,
+    }.items():
+        (secrets / name).write_text(text + "\n")
+    port = free_port()
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(app_dir),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "APP_ENV": "production",
+        "DATABASE_URL_FILE": str(secrets / "database_url"),
+        "JWT_SECRET_KEY_FILE": str(secrets / "jwt_secret_key"),
+        "WEBHOOK_SECRET_KEY_FILE": str(secrets / "webhook_secret_key"),
+        "METRICS_TOKEN_FILE": str(secrets / "metrics_token"),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "1",
+        "LOG_LEVEL": "WARNING",
+    }
+    bin_dir = Path(sys.executable).parent
+    # The migration job's command (`flask --app wsgi db upgrade`), in a process that first
+    # says where it imports the app from.
+    migrate = subprocess.run(
+        [
+            sys.executable, "-c",
+            "import sys, partnership_api; print(partnership_api.__file__); "
+            "from flask.cli import main; "
+            "sys.argv = ['flask', '--app', 'wsgi', 'db', 'upgrade']; main()",
+        ],
+        cwd=app_dir, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert migrate.returncode == 0, migrate.stderr[-2000:]
+    assert migrate.stdout.startswith(str(app_dir)), migrate.stdout
+    log = (tmp_path / "gunicorn.log").open("wb")
+    server = subprocess.Popen(
+        [str(bin_dir / "gunicorn"), "--config", "gunicorn.conf.py", "wsgi:app"],
+        cwd=app_dir, env=env, stdout=log, stderr=log, start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+
+        def up() -> bool:
+            assert server.poll() is None, (tmp_path / "gunicorn.log").read_text()[-2000:]
+            try:
+                return request("GET", f"{base}/healthz", timeout=2)[0] == 200
+            except OSError:
+                return False
+
+        _wait_for(up, 60, "the image's gunicorn")
+        assert request("GET", f"{base}/readyz")[0] == 200  # migrated by the job's command
+        for path in ("/docs", "/docs/assets/swagger-ui.css", "/sign-in"):
+            assert request("GET", base + path)[0] == 200, path
+        assert request("GET", f"{base}/assets/govuk-frontend.min.css")[0] == 200
+        status, answer = request("GET", f"{base}/metrics", token="m" * 48)
+        assert status == 200 and b"partnership_http_requests_total" in answer.body
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
+        log.close()
 
 
 # --- Prometheus, Grafana and the proxy --------------------------------------------------------
