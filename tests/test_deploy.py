@@ -22,6 +22,8 @@ import pytest
 import yaml
 from dockerfile_parse import DockerfileParser
 
+from tests.conftest import is_postgres
+
 pytestmark = pytest.mark.no_demo  # files and settings only: no demo partnership needed
 
 REPO = Path(__file__).resolve().parent.parent
@@ -228,6 +230,7 @@ def test_the_runtime_lock_is_the_runtime_part_of_requirements_lock():
         assert pin in everything, f"{pin[0]} {pin[1]}: not as in requirements.lock; `make lock`"
 
 
+@pytest.mark.skipif(is_postgres(), reason="its own SQLite database: run once, on the SQLite run")
 def test_the_image_layout_migrates_and_serves_as_its_cmd_says(tmp_path):
     """Without Docker: the files deploy/Dockerfile copies, laid out as it lays them out, run
     as the image runs them (the migration job's command, then its CMD: gunicorn with
