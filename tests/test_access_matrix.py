@@ -86,10 +86,12 @@ MATRIX: dict[str, str] = {
     "GET /api/v1/projects/{project_id}/milestones/{milestone_id}":  "200 200 200 200 200 200 200 200 200 200 200 200 401",  # noqa: E501
     "GET /api/v1/projects/{project_id}/spend":                      "200 200 200 200 200 200 200 200 200 200 200 200 401",  # noqa: E501
     "GET /api/v1/projects/{project_id}/spend/{period}":             "200 200 200 200 200 200 200 200 200 200 200 200 401",  # noqa: E501
+    "GET /api/v1/projects/{project_id}/spend/{period}/history":     "200 200 200 200 200 200 200 200 200 200 200 200 401",  # noqa: E501
     "GET /api/v1/projects/{project_id}/outputs":                    "200 200 200 200 200 200 200 200 200 200 200 200 401",  # noqa: E501
     "GET /api/v1/projects/{project_id}/outputs/{output_id}":        "200 200 200 200 200 200 200 200 200 200 200 200 401",  # noqa: E501
     "GET /api/v1/funding/summary":                                  "200 200 200 200 200 200 200 200 200 200 200 200 401",  # noqa: E501
     "GET /api/v1/exports/360giving":                                "200 200 200 200 200 200 200 200 200 200 200 200 401",  # noqa: E501
+    "GET /api/v1/exports/projects.csv":                             "200 200 200 200 200 200 200 200 200 200 200 200 401",  # noqa: E501
     # oversight
     "GET /api/v1/audit-events":                                     "200 403 200 403 403 403 403 200 403 200 403 403 401",  # noqa: E501
     "GET /api/v1/stats/referrals":                                  "200 200 200 200 200 200 200 200 200 200 200 200 401",  # noqa: E501
@@ -352,12 +354,16 @@ def request_for(operation: str, w: World) -> Call:
         "GET /api/v1/projects/{project_id}/spend/{period}": Call(
             "GET", f"{project}/spend/{w.period}"
         ),
+        "GET /api/v1/projects/{project_id}/spend/{period}/history": Call(
+            "GET", f"{project}/spend/{w.period}/history"
+        ),
         "GET /api/v1/projects/{project_id}/outputs": Call("GET", f"{project}/outputs"),
         "GET /api/v1/projects/{project_id}/outputs/{output_id}": Call(
             "GET", f"{project}/outputs/{w.output}"
         ),
         "GET /api/v1/funding/summary": Call("GET", "/api/v1/funding/summary"),
         "GET /api/v1/exports/360giving": Call("GET", "/api/v1/exports/360giving"),
+        "GET /api/v1/exports/projects.csv": Call("GET", "/api/v1/exports/projects.csv"),
         "GET /api/v1/audit-events": Call("GET", "/api/v1/audit-events"),
         "GET /api/v1/stats/referrals": Call("GET", "/api/v1/stats/referrals?group_by=risk_level"),
         "POST /api/v1/organisations": Call(
@@ -546,6 +552,13 @@ def send(client, call: Call, username: str, tokens: dict):
     return client.open(call.url, method=call.method, json=body, headers=headers)
 
 
+def documented_type(operation: str, status: int) -> str:
+    """The media type the document gives for this answer (JSON unless it says otherwise)."""
+    method, path = operation.split(" ", 1)
+    answer = SPEC["paths"][path][method.lower()]["responses"].get(str(status), {})
+    return next(iter(answer.get("content", {})), "application/json")
+
+
 def documented_statuses(operation: str) -> set[int]:
     method, path = operation.split(" ", 1)
     responses = SPEC["paths"][path][method.lower()]["responses"]
@@ -592,7 +605,7 @@ def test_each_user_gets_exactly_the_answers_the_table_gives(client, login, ids, 
         if status not in documented_statuses(operation):
             failures.append(f"{operation} answered {status}, which the document does not list")
         if status != 204:
-            assert response.mimetype == "application/json", operation
+            assert response.mimetype == documented_type(operation, status), operation
         if status >= 400:
             body = response.get_json()
             assert body["code"] == status and body["message"], (operation, body)

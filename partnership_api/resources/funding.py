@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from flask import Response
 from flask.views import MethodView
 
 from partnership_api.auth import current_actor
+from partnership_api.schemas.funding import ProjectQueryArgsSchema
 from partnership_api.schemas.funding_reports import FundingSummarySchema, GrantPackageSchema
-from partnership_api.services import funding_summary, giving_export
+from partnership_api.services import funding_summary, giving_export, project_export
 from partnership_api.smorest import Blueprint
 
 blp = Blueprint(
@@ -52,3 +54,32 @@ class GivingExport(MethodView):
         standard). It carries no personal data and no RAG commentary.
         """
         return giving_export.giving_export(current_actor())
+
+
+CSV_FILE = {"type": "string", "format": "binary"}
+
+
+def csv_download(text: str, filename: str) -> Response:
+    """CSV text as a file to save (the pages serve the same answer)."""
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@blp.route("/exports/projects.csv")
+class ProjectsCsv(MethodView):
+    @blp.rate_limited
+    @blp.arguments(ProjectQueryArgsSchema, location="query")
+    @blp.response(200, CSV_FILE, content_type="text/csv")
+    @blp.alt_response(401, description="Not signed in")
+    def get(self, args):
+        """The projects as a CSV file: one row per project, filtered as the list is
+
+        Fund, category, organisations and areas by name; status; award date; awarded, spent,
+        forecast outturn and remaining in pounds with two decimals; ended quarters without an
+        actual; the three ratings. No personal data and no RAG commentary. A cell a spreadsheet
+        would run as a formula starts with an apostrophe.
+        """
+        return csv_download(project_export.projects_csv(current_actor(), args), "projects.csv")

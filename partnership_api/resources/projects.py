@@ -23,6 +23,7 @@ from partnership_api.schemas.funding import (
     ProjectQueryArgsSchema,
     ProjectSchema,
     ProjectUpdateSchema,
+    SpendHistorySchema,
     SpendLineCreateSchema,
     SpendLineSchema,
     SpendLineUpdateSchema,
@@ -220,6 +221,19 @@ class SpendByPeriod(MethodView):
             current_actor(), project_id, period, data, if_match()
         )
         return _tagged(line, project_progress.present_spend_line)
+
+
+@blp.route("/<int:project_id>/spend/<string:period>/history")
+class SpendHistory(MethodView):
+    @blp.response(200, SpendHistorySchema(many=True))
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(404, description="No such project or no line for that quarter")
+    def get(self, project_id, period):
+        """A quarter's spend as first reported and after each correction, oldest first
+
+        From the audit trail: when, by which organisation, and the figures then (no username).
+        """
+        return project_progress.spend_history(current_actor(), project_id, period)
 
 
 # --- outputs -------------------------------------------------------------------------------------

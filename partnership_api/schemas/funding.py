@@ -280,6 +280,18 @@ class SpendLineSchema(ResponseSchema):
     updated_at = ma.fields.AwareDateTime()
 
 
+class SpendHistorySchema(ResponseSchema):
+    at = ma.fields.AwareDateTime(required=True)
+    change = ma.fields.String(
+        required=True, metadata={"description": "reported (first figures) or corrected"}
+    )
+    organisation_id = ma.fields.Integer(
+        allow_none=True, required=True, metadata={"description": "whose user made the change"}
+    )
+    actual_pence = ma.fields.Integer(allow_none=True, required=True)
+    forecast_pence = ma.fields.Integer(allow_none=True, required=True)
+
+
 class SpendLineCreateSchema(StrictSchema):
     period = ma.fields.String(
         required=True,

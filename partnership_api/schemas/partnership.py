@@ -156,6 +156,10 @@ class ServiceSchema(ResponseSchema):
     hours = ma.fields.String(allow_none=True)
     facilities = ma.fields.Nested(FacilitiesSchema, required=True)
     active = ma.fields.Boolean()
+    search = ma.fields.String(
+        validate=validate.Length(min=1, max=80),
+        metadata={"description": "part of the username or the full name, any case"},
+    )
     address = ma.fields.String(
         allow_none=True,
         metadata={"description": "present only for users of the service's own organisation"},
@@ -201,6 +205,10 @@ class ServiceUpdateSchema(DirectoryFieldsSchema):
     facilities = ma.fields.Nested(FacilitiesSchema)
     address = Text(500, allow_none=True)
     active = ma.fields.Boolean()
+    search = ma.fields.String(
+        validate=validate.Length(min=1, max=80),
+        metadata={"description": "part of the username or the full name, any case"},
+    )
     public = ma.fields.Boolean(metadata={"description": PUBLIC_CHOICE})
 
 
@@ -258,11 +266,24 @@ class UserUpdateSchema(StrictSchema):
     full_name = Text(200)
     role = ma.fields.String(validate=validate.OneOf(ROLES))
     active = ma.fields.Boolean()
+    search = ma.fields.String(
+        validate=validate.Length(min=1, max=80),
+        metadata={"description": "part of the username or the full name, any case"},
+    )
     password = ma.fields.String(load_only=True, validate=PASSWORD)
     email = ma.fields.Email(**EMAIL)
+    reason = Text(
+        500,
+        load_only=True,
+        metadata={"description": "why (e.g. a deactivation): kept in the audit trail only"},
+    )
 
 
 class UserQueryArgsSchema(StrictSchema):
     organisation_id = ma.fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     role = ma.fields.String(validate=validate.OneOf(ROLES))
     active = ma.fields.Boolean()
+    search = ma.fields.String(
+        validate=validate.Length(min=1, max=80),
+        metadata={"description": "part of the username or the full name, any case"},
+    )

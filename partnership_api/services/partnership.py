@@ -135,6 +135,14 @@ def list_users(actor: Actor, args: dict, page: PageRequest) -> Page:
     for key in ("organisation_id", "role", "active"):
         if key in args:
             stmt = stmt.where(getattr(User, key) == args[key])
+    if args.get("search"):
+        words = args["search"].strip().lower()
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.lower(User.username).contains(words, autoescape=True),
+                sa.func.lower(User.full_name).contains(words, autoescape=True),
+            )
+        )
     return page_of(stmt, page)
 
 
@@ -250,6 +258,7 @@ def organisation_named(name: str) -> Organisation | None:
 
 def update_user(actor: Actor, user: User, data: dict) -> User:
     policy.authorize(actor, "user.update", user)
+    reason = data.pop("reason", None)
     _keeps_an_admin(user, data)
     changed = sorted(key for key in data if key != "password")
     if "password" in data:
@@ -266,7 +275,7 @@ def update_user(actor: Actor, user: User, data: dict) -> User:
         "user",
         user.id,
         subject_organisation_id=user.organisation_id,
-        details={"fields": changed},
+        details={"fields": changed, **({"reason": reason} if reason else {})},
     )
     db.session.commit()
     return user

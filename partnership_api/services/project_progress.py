@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from partnership_api import audit, policy
 from partnership_api.domain_errors import Conflict, Invalid, NotFound
 from partnership_api.extensions import db
+from partnership_api.models.audit import AuditEvent
 from partnership_api.models.base import utcnow
 from partnership_api.models.funding import (
     PERIOD_PATTERN,
@@ -185,6 +186,36 @@ def list_spend_lines(actor: Actor, project_id: int, page: PageRequest) -> Page:
     """A project's quarterly spend lines, oldest quarter first."""
     stmt = sa.select(SpendLine).where(SpendLine.project_id == project_id)
     return _listed(actor, project_id, stmt.order_by(SpendLine.period), page, present_spend_line)
+
+
+def spend_history(actor: Actor, project_id: int, period: str) -> list[dict]:
+    """A quarter's spend as first reported and after each correction, oldest first.
+
+    Read from the audit trail, which keeps every figure a line has had (a correction records
+    the figures before it and after it): when, by which organisation, and the figures then.
+    No username: the organisation is what the partnership needs to see here."""
+    policy.require(actor, "project.read")
+    line = _spend_line(load_project(project_id).id, period)
+    found = db.session.scalars(
+        sa.select(AuditEvent)
+        .where(
+            AuditEvent.resource_type == "spend",
+            AuditEvent.resource_id == str(line.id),
+            AuditEvent.action.in_(("spend.create", "spend.update")),
+            AuditEvent.outcome == "allowed",
+        )
+        .order_by(AuditEvent.id)
+    )
+    return [
+        {
+            "at": event.at,
+            "change": "reported" if event.action == "spend.create" else "corrected",
+            "organisation_id": event.organisation_id,
+            "actual_pence": (event.details or {}).get("actual_pence"),
+            "forecast_pence": (event.details or {}).get("forecast_pence"),
+        }
+        for event in found
+    ]
 
 
 def _actual_only_when_ended(period: str, actual_pence: int | None) -> None:

@@ -179,11 +179,12 @@ def present_projects(projects: list[Project]) -> list[dict]:
 def list_projects(actor: Actor, args: dict, page: PageRequest) -> Page:
     """Projects, filtered, with their spend; every signed-in user reads every project."""
     policy.require(actor, "project.read")
-    found = page_of(_listing(args), page)
+    found = page_of(listing(args), page)
     return Page(present_projects(found.items), found.total)
 
 
-def _listing(args: dict) -> sa.Select:
+def listing(args: dict) -> sa.Select:
+    """The projects matching the list's filters, by id (the list and the CSV both read it)."""
     stmt = sa.select(Project).order_by(Project.id)
     for field in ("fund_id", "status", "category"):
         if field in args:
