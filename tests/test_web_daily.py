@@ -9,6 +9,7 @@ import re
 
 import sqlalchemy as sa
 
+from partnership_api.web.presenters import quarter_words
 from tests.pagelib import HTML, post_form, signed_in
 from tests.test_web_pages import REFERRAL, _quarter, _query
 
@@ -277,8 +278,9 @@ def test_a_delivery_partner_cannot_report_an_actual_for_a_quarter_not_over(app, 
     answer = post_form(partner, f"{path}/spend", {"period": early, "actual": "10"}, form_page=path)
     assert answer.status_code == 400
     assert "There is a problem" in answer.text
-    assert f"{early} has not ended: an actual is reported once the quarter is over." in answer.text
-    assert f'value="{early}"' in answer.text  # what she typed is kept
+    words = quarter_words(early)  # "Q4 2026-27 (January to March 2027)": the funders' year
+    assert f"{words} has not ended: an actual is reported once the quarter is over." in answer.text
+    assert f'value="{early}" selected' in answer.text  # what she chose is kept
     # Its forecast is welcome now.
     forecast = post_form(
         partner, f"{path}/spend", {"period": early, "forecast": "10"}, form_page=path

@@ -273,7 +273,7 @@ def test_only_admins_manage_users_and_only_their_own(app, ids):
     page = admin.get("/users", headers=HTML)
     assert "swa.staff" in page.text and "glow.staff" not in page.text
     other = ids.user["glow.staff"]
-    answer = post_form(admin, f"/users/{other}", {"change": "deactivate"}, form_page="/users")
+    answer = post_form(admin, f"/users/{other}/deactivate", {"reason": "Left"}, form_page="/users")
     assert answer.status_code == 404  # another organisation's user is hidden, as in the API
 
 

@@ -23,9 +23,9 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from partnership_api.models.funding import CATEGORIES, PROJECT_STATUSES
+from partnership_api.services.project_export import CATEGORY_WORDS, STATUS_WORDS
 from partnership_api.web.forms import AREA_CHOICES, GovDateField
 
 # --- funding ------------------------------------------------------------------------------------
@@ -71,7 +71,7 @@ class ProjectForm(FlaskForm):
     description = TextAreaField("Description (optional)", widget=GovTextArea())
     category = SelectField(
         "Category",
-        choices=[(c, c.replace("_", " ").capitalize()) for c in CATEGORIES],
+        choices=list(CATEGORY_WORDS.items()),
         widget=GovSelect(),
     )
     lead_organisation_id = SelectField("Lead organisation", choices=[], widget=GovSelect())
@@ -108,11 +108,16 @@ class ProjectForm(FlaskForm):
     }
 
 
+QUARTER_HINT = "Financial-year quarters, April to March, as the funders report them."
+
+
 class SpendForm(FlaskForm):
-    period = StringField(
-        "Quarter, for example 2026-Q3",
-        widget=GovTextInput(),
-        validators=[InputRequired("Enter the quarter")],
+    period = SelectField(
+        "Quarter",
+        description=QUARTER_HINT + " A quarter already reported is corrected from its row above.",
+        choices=[],  # the quarters not yet reported (presenters.quarter_choices)
+        widget=GovSelect(),
+        validators=[InputRequired("Choose the quarter")],
     )
     actual = Money("Spent in the quarter, in pounds", widget=GovTextInput())
     forecast = Money("Forecast for the quarter, in pounds (optional)", widget=GovTextInput())
@@ -140,6 +145,128 @@ class MilestoneForm(FlaskForm):
     API_FIELDS = {("title",): "title", ("due_on",): "due_on"}
 
 
+class MilestoneDoneForm(FlaskForm):
+    version = HiddenField()
+    done_on = GovDateField(
+        "Done on",
+        widget=GovDateInput(),
+        format="%d %m %Y",
+        validators=[InputRequired("Enter the day the milestone was done")],
+        description="For example 27 3 2026",
+    )
+    submit = SubmitField("Mark as done", widget=GovSubmitInput())
+
+    API_FIELDS = {("completed_on",): "done_on"}
+
+
+class SpendCorrectionForm(FlaskForm):
+    version = HiddenField()
+    actual = Money("Spent in the quarter, in pounds", widget=GovTextInput())
+    forecast = Money("Forecast for the quarter, in pounds (optional)", widget=GovTextInput())
+    submit = SubmitField("Save correction", widget=GovSubmitInput())
+
+    API_FIELDS = {("actual_pence",): "actual", ("forecast_pence",): "forecast"}
+
+
+def whole_number(form, field) -> None:
+    text = (field.data or "").replace(",", "").strip()
+    if text and not (text.isdigit() and int(text) <= 10**12):
+        raise ValidationError(f"Enter {field.label.text.lower()} as a whole number, like 12")
+
+
+def count_of(text: str | None) -> int | None:
+    """ "1,200" → 1200; None for nothing (checked first by ``whole_number``)."""
+    cleaned = (text or "").replace(",", "").strip()
+    return int(cleaned) if cleaned else None
+
+
+class OutputForm(FlaskForm):
+    metric = StringField(
+        "What is counted",
+        description="For example: cameras installed",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter what is counted"), Length(max=200)],
+    )
+    unit = StringField(
+        "Unit",
+        description="For example: cameras",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter the unit"), Length(max=40)],
+    )
+    target = StringField("Target (optional)", widget=GovTextInput(), validators=[whole_number])
+    delivered = StringField(
+        "Delivered so far (optional)", widget=GovTextInput(), validators=[whole_number]
+    )
+    submit = SubmitField("Add output", widget=GovSubmitInput())
+
+    API_FIELDS = {
+        ("metric",): "metric",
+        ("unit",): "unit",
+        ("target",): "target",
+        ("actual",): "delivered",
+    }
+
+
+class OutputRecordForm(FlaskForm):
+    version = HiddenField()
+    actual = StringField(
+        "Delivered so far",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter how many have been delivered so far"), whole_number],
+    )
+    target = StringField(
+        "Target (optional)",
+        description="Only the commissioner's office changes a target.",
+        widget=GovTextInput(),
+        validators=[whole_number],
+    )
+    submit = SubmitField("Save output", widget=GovSubmitInput())
+
+    API_FIELDS = {("actual",): "actual", ("target",): "target"}
+
+
+class ProjectFilterForm(FlaskForm):
+    """The projects list's filters and order: a GET form, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    fund = SelectField("Fund", choices=[], widget=GovSelect(), validators=[Optional()])
+    status = SelectField(
+        "Status",
+        choices=[("", "Any status")] + list(STATUS_WORDS.items()),
+        widget=GovSelect(),
+        validators=[Optional()],
+    )
+    rag = SelectField(
+        "Rating",
+        choices=[("", "Any rating"), ("red", "Red on any"), ("amber", "Amber on any")]
+        + [("green", "Green on any")],
+        widget=GovSelect(),
+        validators=[Optional()],
+    )
+    area = SelectField(
+        "Area",
+        choices=[("", "Any area")] + AREA_CHOICES,
+        widget=GovSelect(),
+        validators=[Optional()],
+    )
+    sort = SelectField(
+        "Sort by",
+        choices=[
+            ("title", "Title, A to Z"),
+            ("awarded", "Awarded, largest first"),
+            ("spent", "Spent, largest first"),
+            ("remaining", "Remaining, largest first"),
+            ("status", "Status"),
+            ("updated", "Last update, oldest first"),
+        ],
+        widget=GovSelect(),
+        validators=[Optional()],
+    )
+    submit = SubmitField("Show projects", widget=GovSubmitInput())
+
+
 RAG_CHOICES = [("", "Not rated"), ("green", "Green"), ("amber", "Amber"), ("red", "Red")]
 
 
@@ -147,7 +274,7 @@ class ProjectStatusForm(FlaskForm):
     version = HiddenField()
     status = SelectField(
         "Status",
-        choices=[(s, s.replace("_", " ").capitalize()) for s in PROJECT_STATUSES],
+        choices=list(STATUS_WORDS.items()),
         widget=GovSelect(),
     )
     rag_delivery = SelectField("Delivery rating", choices=RAG_CHOICES, widget=GovSelect())
@@ -202,3 +329,57 @@ class UserForm(FlaskForm):
         ("role",): "role",
         ("password",): "password",
     }
+
+
+class UserFilterForm(FlaskForm):
+    """The users list's filter and search: a GET form, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    organisation = SelectField(
+        "Organisation", choices=[], widget=GovSelect(), validators=[Optional()]
+    )
+    search = StringField(
+        "Name or username",
+        widget=GovTextInput(),
+        validators=[Optional(), Length(max=80, message="Enter at most 80 characters")],
+    )
+    submit = SubmitField("Show users", widget=GovSubmitInput())
+
+
+class RoleForm(FlaskForm):
+    role = RadioField("Role", choices=ROLE_CHOICES, widget=GovRadioInput())
+    submit = SubmitField("Change role", widget=GovSubmitInput())
+
+    API_FIELDS = {("role",): "role"}
+
+
+class PasswordResetForm(FlaskForm):
+    password = PasswordField(
+        "New password (at least 12 characters)",
+        widget=GovPasswordInput(),
+        validators=[InputRequired("Enter a new password")],
+    )
+    submit = SubmitField("Reset password", widget=GovSubmitInput())
+
+    API_FIELDS = {("password",): "password"}
+
+
+class DeactivateForm(FlaskForm):
+    reason = TextAreaField(
+        "Why is this user being deactivated?",
+        description="Kept in the audit trail. For example: left the organisation.",
+        widget=GovTextArea(),
+        validators=[
+            DataRequired("Enter why this user is being deactivated"),
+            Length(max=500, message="Enter at most 500 characters"),
+        ],
+    )
+    submit = SubmitField("Yes, deactivate", widget=GovSubmitInput())
+
+    API_FIELDS = {("reason",): "reason"}
+
+
+class ReactivateForm(FlaskForm):
+    submit = SubmitField("Reactivate", widget=GovSubmitInput())

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, url_for
+import json
+
+from flask import Response, abort, flash, g, redirect, request, url_for
 
 import partnership_api.web.adapter as adapter
+import partnership_api.web.adapter_funding as adapter_funding
 import partnership_api.web.presenters as presenters
+from partnership_api.services.projects import today
 from partnership_api.web.forms_funding import (
     MilestoneForm,
+    OutputForm,
+    ProjectFilterForm,
     ProjectForm,
     ProjectStatusForm,
     SpendForm,
+    count_of,
 )
 from partnership_api.web.pages import blp, organisation_choices
 from partnership_api.web.render import render_page
@@ -26,6 +33,74 @@ def funding():
         g.actor, adapter.funding_summary(g.actor), adapter.projects(g.actor)
     )
     return render_page("funding.html", "Funding", page=page)
+
+
+@blp.route("/projects")
+def projects():
+    """Every project, filtered by fund, status, rating and area, in the order chosen."""
+    funds = adapter.funds(g.actor)
+    form = ProjectFilterForm(request.args)
+    form.fund.choices = [("", "Any fund")] + [(str(f.id), f.name) for f in funds]
+    if not form.validate():
+        # A choice that is not on the list (a link edited by hand): the list unfiltered.
+        form = ProjectFilterForm(formdata=None)
+        form.fund.choices = [("", "Any fund")] + [(str(f.id), f.name) for f in funds]
+    listed = adapter_funding.project_list(g.actor, presenters.project_filters(form))
+    page = presenters.projects_page(listed, {f.id: f.name for f in funds}, form)
+    return render_page(
+        "projects.html",
+        "Projects",
+        page=page,
+        form=form,
+        can_add_project=adapter.can(g.actor, "project.change"),
+    )
+
+
+def _download(body: str, mimetype: str, filename: str) -> Response:
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@blp.route("/projects.csv")
+def projects_csv():
+    """The projects as CSV, as the API's export answers it (same filters, same policy)."""
+    args = {k: v for k, v in request.args.items() if k in presenters.PROJECT_FILTERS and v}
+    query = {presenters.PROJECT_FILTERS[k]: v for k, v in args.items()}
+    return _download(adapter_funding.projects_csv(g.actor, query), "text/csv", "projects.csv")
+
+
+@blp.route("/funding/360giving.json")
+def giving_export():
+    """The 360Giving data package, as the API's export answers it."""
+    body = json.dumps(adapter_funding.giving_export(g.actor), ensure_ascii=False, indent=1)
+    return _download(body, "application/json", "360giving.json")
+
+
+@blp.route("/projects/<int:project_id>/outputs", methods=["POST"])
+def project_output(project_id):
+    """An output the project will count (what, its unit, its target, delivered so far)."""
+    form = OutputForm()
+    if form.validate_on_submit():
+        data = {
+            "metric": form.metric.data.strip(),
+            "unit": form.unit.data.strip(),
+            "target": count_of(form.target.data),
+            "actual": count_of(form.delivered.data) or 0,
+        }
+        try:
+            adapter_funding.add_output(g.actor, project_id, data)
+        except adapter.Refusal as refusal:
+            if refusal.status not in (409, 422):
+                raise
+            if not presenters.api_errors_onto(form, refusal.errors, OutputForm.API_FIELDS):
+                form.form_errors.append(refusal.message)
+        else:
+            flash(f"Output {data['metric']} added.", "success")
+            return redirect(url_for("web.project", project_id=project_id), code=303)
+    return _project_view(project_id, output_form=form, status=400)
 
 
 # --- projects -----------------------------------------------------------------------------------
@@ -74,7 +149,14 @@ def new_project():
 
 
 def _project_view(
-    project_id, *, spend_form=None, milestone_form=None, status_form=None, conflict=None, status=200
+    project_id,
+    *,
+    spend_form=None,
+    milestone_form=None,
+    status_form=None,
+    output_form=None,
+    conflict=None,
+    status=200,
 ):
     shown = adapter.project(g.actor, project_id)
     page = presenters.project_page(
@@ -86,12 +168,14 @@ def _project_view(
         conflict,
     )
     spend_form = spend_form or SpendForm(formdata=None)
+    spend_form.period.choices = _quarters(shown["spend"])
     milestone_form = milestone_form or MilestoneForm(formdata=None)
+    output_form = output_form or OutputForm(formdata=None)
     if status_form is None:
         status_form = ProjectStatusForm(
             formdata=None, data=presenters.status_form_data(shown["project"])
         )
-    forms = [spend_form, milestone_form, status_form]
+    forms = [spend_form, milestone_form, output_form, status_form]
     return render_page(
         "project.html",
         shown["project"]["title"],
@@ -101,8 +185,13 @@ def _project_view(
         spend_form=spend_form,
         milestone_form=milestone_form,
         status_form=status_form,
+        output_form=output_form,
         forms=forms,
     )
+
+
+def _quarters(lines: list[dict]) -> list[tuple[str, str]]:
+    return presenters.quarter_choices(today(), {line["period"] for line in lines})
 
 
 @blp.route("/projects/<int:project_id>")
@@ -115,9 +204,10 @@ def project(project_id):
 @blp.route("/projects/<int:project_id>/spend", methods=["POST"])
 def project_spend(project_id):
     form = SpendForm()
+    form.period.choices = _quarters(adapter.project(g.actor, project_id)["spend"])
     if form.validate_on_submit():
         data = {
-            "period": form.period.data.strip(),
+            "period": form.period.data,
             "actual_pence": form.actual.pence,
             "forecast_pence": form.forecast.pence,
         }
@@ -126,10 +216,11 @@ def project_spend(project_id):
         except adapter.Refusal as refusal:
             if refusal.status not in (409, 422):
                 raise
-            if not presenters.api_errors_onto(form, refusal.errors, SpendForm.API_FIELDS):
-                form.form_errors.append(refusal.message)
+            errors = presenters.errors_in_quarter_words(refusal.errors)
+            if not presenters.api_errors_onto(form, errors, SpendForm.API_FIELDS):
+                form.form_errors.append(presenters.quarters_in_words(refusal.message))
         else:
-            flash(f"Spend for {data['period']} reported.", "success")
+            flash(f"Spend for {presenters.quarter_words(data['period'])} reported.", "success")
             return redirect(url_for("web.project", project_id=project_id), code=303)
     return _project_view(project_id, spend_form=form, status=400)
 
@@ -190,3 +281,6 @@ def project_status(project_id):
             flash("Project saved.", "success")
             return redirect(url_for("web.project", project_id=project_id), code=303)
     return _project_view(project_id, status_form=form, status=400)
+
+
+import partnership_api.web.views_project_items  # noqa: E402, F401 - its pages, on this blueprint

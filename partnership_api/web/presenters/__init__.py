@@ -10,4 +10,6 @@ from partnership_api.web.presenters.common import *  # noqa: F403
 from partnership_api.web.presenters.funding import *  # noqa: F403
 from partnership_api.web.presenters.home import *  # noqa: F403
 from partnership_api.web.presenters.inbox import *  # noqa: F403
+from partnership_api.web.presenters.projects import *  # noqa: F403
 from partnership_api.web.presenters.referrals import *  # noqa: F403
+from partnership_api.web.presenters.users import *  # noqa: F403

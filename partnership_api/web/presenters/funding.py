@@ -2,14 +2,63 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 import partnership_api.web.adapter as adapter
 import partnership_api.web.charts as charts
+from partnership_api.models.partnership import AREAS
+from partnership_api.services.project_export import CATEGORY_WORDS, STATUS_WORDS
 from partnership_api.web.charts import pounds
 from partnership_api.web.presenters.common import (
     Actor,
-    area_names,
     dataclass,
+    day,
 )
+
+NOT_GIVEN = "Not given"
+
+# --- quarters: stored as calendar quarters ("2026-Q2"), shown as the funders' financial year ---
+
+QUARTER_MONTHS = {1: ("January", "March"), 2: ("April", "June"), 3: ("July", "September")}
+QUARTER_MONTHS[4] = ("October", "December")
+PERIOD = re.compile(r"\b(20[0-9]{2})-Q([1-4])\b")
+
+
+def quarter_words(period: str) -> str:
+    """ "2026-Q2" → "Q1 2026-27 (April to June 2026)": the financial year runs April to March."""
+    found = PERIOD.fullmatch(period)
+    if not found:
+        return period
+    year, quarter = int(found.group(1)), int(found.group(2))
+    starts = year if quarter >= 2 else year - 1
+    first, last = QUARTER_MONTHS[quarter]
+    return f"Q{(quarter - 2) % 4 + 1} {starts}-{(starts + 1) % 100:02d} ({first} to {last} {year})"
+
+
+def quarters_in_words(text: str) -> str:
+    """Every quarter written like 2026-Q2 in a message, in the financial year's words."""
+    return PERIOD.sub(lambda m: quarter_words(m.group(0)), text)
+
+
+def quarter_choices(today: date, reported: set[str]) -> list[tuple[str, str]]:
+    """The quarters a spend line may be reported for, newest first: from three financial years
+    before this one to a year ahead, less those already reported."""
+    index = today.year * 4 + (today.month - 1) // 3  # this calendar quarter, counted from 0
+    fy_start = index - (index % 4 - 1) % 4  # its financial year's first (April to June)
+    periods = [f"{i // 4}-Q{i % 4 + 1}" for i in range(index + 4, fy_start - 13, -1)]
+    return [("", "Choose a quarter")] + [
+        (p, quarter_words(p)) for p in periods if p not in reported
+    ]
+
+
+def words_of(value: str | None, words: dict) -> str:
+    return words.get(value, value.replace("_", " ").capitalize()) if value else NOT_GIVEN
+
+
+def areas_in_words(codes) -> str:
+    return ", ".join(AREAS.get(code, code) for code in codes) or NOT_GIVEN
+
 
 # --- funding ------------------------------------------------------------------------------------
 
@@ -24,6 +73,7 @@ class FundingPage:
     rag: list[dict]
     attention: list[dict]
     overall: dict
+    overall_projects: int
     can_add_project: bool
 
 
@@ -82,6 +132,7 @@ def funding_page(actor: Actor, summary: dict, projects: list[dict]) -> FundingPa
         rag=rag,
         attention=attention,
         overall=money_row(summary["overall"]),
+        overall_projects=sum(f["project_count"] for f in summary["funds"]),
         can_add_project=adapter.can(actor, "project.change"),
     )
 
@@ -106,14 +157,15 @@ def project_page(
     rag = p.get("rag") or {}
     rows = [
         ("Fund", fund_names.get(p["fund_id"], "")),
-        ("Category", p["category"].replace("_", " ").capitalize()),
+        ("Category", words_of(p["category"], CATEGORY_WORDS)),
         ("Lead", names.get(p["lead_organisation_id"], "")),
         (
             "Delivery partners",
-            ", ".join(names.get(i, "") for i in p["delivery_organisation_ids"]) or "None",
+            ", ".join(names.get(i, "") for i in p["delivery_organisation_ids"]) or NOT_GIVEN,
         ),
-        ("Areas", area_names(p["areas"])),
-        ("Status", p["status"].replace("_", " ").capitalize()),
+        ("Areas", areas_in_words(p["areas"])),
+        ("Status", words_of(p["status"], STATUS_WORDS)),
+        ("Awarded on", day(p["awarded_on"]) or NOT_GIVEN),
         ("Awarded", pounds(p["amount_awarded_pence"])),
         ("Spent", pounds(p["spent_pence"]) + (" (overspent)" if p["overspent"] else "")),
         (
@@ -124,33 +176,35 @@ def project_page(
         (
             "Ratings",
             ", ".join(
-                f"{d}: {RAG_WORDS[rag.get(d) or 'not_rated']}"
+                f"{d.capitalize()}: {RAG_WORDS[rag.get(d) or 'not_rated']}"
                 for d in ("delivery", "spend", "risk")
             ),
         ),
     ]
     if p.get("rag_commentary"):
         rows.append(("Commentary", p["rag_commentary"]))
+    base = f"/projects/{p['id']}"
     milestones = [
         {
             "title": m["title"],
-            "due": m["due_on"].strftime("%-d %b %Y"),
-            "state": "Done " + m["completed_on"].strftime("%-d %b %Y")
+            "due": day(m["due_on"]),
+            "state": "Done " + day(m["completed_on"])
             if m["completed_on"]
             else ("Overdue" if m["overdue"] else "Not done"),
             "colour": "green" if m["completed_on"] else ("red" if m["overdue"] else "grey"),
+            "href": f"{base}/milestones/{m['id']}"
+            if can_progress and not m["completed_on"]
+            else None,
         }
         for m in shown["milestones"]
     ]
     spend = [
         {
-            "period": line["period"],
-            "actual": pounds(line["actual_pence"])
-            if line["actual_pence"] is not None
-            else "Not reported",
-            "forecast": pounds(line["forecast_pence"])
-            if line["forecast_pence"] is not None
-            else "None",
+            "period": quarter_words(line["period"]),
+            "actual": money_or(line["actual_pence"], "Not reported"),
+            "forecast": money_or(line["forecast_pence"], NOT_GIVEN),
+            "href": f"{base}/spend/{line['period']}",
+            "link": "Correct" if can_progress else "See changes",
         }
         for line in shown["spend"]
     ]
@@ -165,7 +219,7 @@ def project_page(
         )
         groups.append(
             (
-                f"{line['period']} (to date)",
+                f"{quarter_words(line['period'])}, to date",
                 [
                     charts.Bar("Spent", running_actual, "spent"),
                     charts.Bar("Forecast", running_forecast, "forecast"),
@@ -179,9 +233,12 @@ def project_page(
         {
             "metric": o["metric"],
             "unit": o["unit"],
-            "target": o["target"] if o["target"] is not None else "None set",
-            "actual": o["actual"],
-            "met": "Met" if o["target"] is not None and o["actual"] >= o["target"] else "Not yet",
+            "target": f"{o['target']:,}" if o["target"] is not None else "No target set",
+            "actual": f"{o['actual']:,}",
+            "met": "No target"
+            if o["target"] is None
+            else ("Met" if o["actual"] >= o["target"] else "Not yet"),
+            "href": f"{base}/outputs/{o['id']}" if can_progress else None,
         }
         for o in shown["outputs"]
     ]
@@ -198,6 +255,10 @@ def project_page(
     )
 
 
+def money_or(pence: int | None, otherwise: str) -> str:
+    return pounds(pence) if pence is not None else otherwise
+
+
 def status_form_data(p: dict) -> dict:
     rag = p.get("rag") or {}
     return {
@@ -207,4 +268,14 @@ def status_form_data(p: dict) -> dict:
         "rag_spend": rag.get("spend") or "",
         "rag_risk": rag.get("risk") or "",
         "rag_commentary": p.get("rag_commentary") or "",
+    }
+
+
+def errors_in_quarter_words(errors: dict) -> dict:
+    """The API's field errors with every quarter in the financial year's words."""
+    return {
+        key: errors_in_quarter_words(value)
+        if isinstance(value, dict)
+        else [quarters_in_words(str(m)) for m in (value if isinstance(value, list) else [value])]
+        for key, value in errors.items()
     }

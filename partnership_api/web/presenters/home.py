@@ -73,35 +73,3 @@ def home_page(actor: Actor, facts: dict) -> HomePage:
         links.append({"href": "/referrals/new", "text": "Make a referral"})
     links.append({"href": "/funding", "text": "Funding dashboard"})
     return HomePage(heading=f"{actor.org_name}", tasks=tasks, links=links)
-
-
-# --- users --------------------------------------------------------------------------------------
-
-
-def users_page(actor: Actor, users: list, names: dict) -> list[dict]:
-    return [
-        {
-            "id": user.id,
-            "username": user.username,
-            "full_name": user.full_name or "",
-            "organisation": names.get(user.organisation_id, ""),
-            "role": user.role,
-            "active": user.active,
-            "status": {"text": "Active", "colour": "green"}
-            if user.active
-            else {"text": "Deactivated", "colour": "grey"},
-            "partnership_admin": user.partnership_admin,
-            # Only the partnership admin manages a partnership admin (the policy's rule).
-            "manageable": user.id != actor.user_id
-            and (actor.partnership_admin or not user.partnership_admin),
-        }
-        for user in users
-    ]
-
-
-USER_CHANGES = {
-    "role": "role changed",
-    "deactivate": "deactivated, signed out everywhere",
-    "activate": "reactivated",
-    "password": "password reset, signed out everywhere",
-}

@@ -1,0 +1,132 @@
+"""The funding and users pages' calls to the services (``adapter.py``'s rules: the pages never
+touch the database nor decide access; a policy refusal goes on to the app's handler as a 403
+or 404 page; any other domain error comes out as ``adapter.Refusal``).
+
+A change made from a page names the version the form was drawn from as its If-Match, exactly
+as the API's client sends the ETag it read: a change in between is a 412, never overwritten.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from partnership_api import policy
+from partnership_api.actors import Actor
+from partnership_api.services import giving_export as giving_export_service
+from partnership_api.services import partnership, project_export, project_progress
+from partnership_api.services import projects as projects_service
+from partnership_api.services.versions import IfMatch
+from partnership_api.web.adapter import EVERYTHING, _call
+
+
+def _if_match(version: int) -> IfMatch:
+    return IfMatch(frozenset({str(version)}))
+
+
+# --- funding ------------------------------------------------------------------------------------
+
+
+def project_list(actor: Actor, args: dict) -> list[dict]:
+    """The projects matching the list's filters (checked by the API's own query schema)."""
+    from partnership_api.schemas.funding import ProjectQueryArgsSchema
+
+    loaded = _call(ProjectQueryArgsSchema().load, args)
+    return _call(projects_service.list_projects, actor, loaded, EVERYTHING).items
+
+
+def projects_csv(actor: Actor, args: dict) -> str:
+    from partnership_api.schemas.funding import ProjectQueryArgsSchema
+
+    loaded = _call(ProjectQueryArgsSchema().load, args)
+    return _call(project_export.projects_csv, actor, loaded)
+
+
+def giving_export(actor: Actor) -> dict:
+    """The 360Giving package, as the API's schema writes it."""
+    from partnership_api.schemas.funding_reports import GrantPackageSchema
+
+    return GrantPackageSchema().dump(_call(giving_export_service.giving_export, actor))
+
+
+def may_change(actor: Actor, item) -> bool:
+    """Whether the commissioner's fields (a milestone's date, an output's target) are offered."""
+    return policy.can(actor, "project.change") and policy.may(actor, "project.change", item)
+
+
+def milestone(actor: Actor, project_id: int, milestone_id: int) -> dict:
+    found = _call(project_progress.get_milestone, actor, project_id, milestone_id)
+    return project_progress.present_milestone(found)
+
+
+def complete_milestone(
+    actor: Actor, project_id: int, milestone_id: int, version: int, done_on: date
+) -> dict:
+    from partnership_api.schemas.funding import MilestoneUpdateSchema
+
+    data = _call(MilestoneUpdateSchema().load, {"completed_on": done_on.isoformat()})
+    changed = _call(
+        project_progress.update_milestone,
+        actor,
+        project_id,
+        milestone_id,
+        data,
+        _if_match(version),
+    )
+    return project_progress.present_milestone(changed)
+
+
+def spend_line(actor: Actor, project_id: int, period: str) -> tuple[dict, list[dict]]:
+    """A quarter's line and its history (as first reported, then each correction)."""
+    line = _call(project_progress.get_spend_line, actor, project_id, period)
+    history = _call(project_progress.spend_history, actor, project_id, period)
+    return project_progress.present_spend_line(line), history
+
+
+def correct_spend(actor: Actor, project_id: int, period: str, version: int, data: dict) -> dict:
+    from partnership_api.schemas.funding import SpendLineUpdateSchema
+
+    loaded = _call(SpendLineUpdateSchema().load, data)
+    changed = _call(
+        project_progress.update_spend_line, actor, project_id, period, loaded, _if_match(version)
+    )
+    return project_progress.present_spend_line(changed)
+
+
+def output(actor: Actor, project_id: int, output_id: int) -> dict:
+    found = _call(project_progress.get_output, actor, project_id, output_id)
+    return project_progress.present_output(found)
+
+
+def add_output(actor: Actor, project_id: int, data: dict) -> dict:
+    from partnership_api.schemas.funding import OutputCreateSchema
+
+    loaded = _call(OutputCreateSchema().load, data)
+    made = _call(project_progress.create_output, actor, project_id, loaded)
+    return project_progress.present_output(made)
+
+
+def record_output(actor: Actor, project_id: int, output_id: int, version: int, data: dict) -> dict:
+    from partnership_api.schemas.funding import OutputUpdateSchema
+
+    loaded = _call(OutputUpdateSchema().load, data)
+    changed = _call(
+        project_progress.update_output, actor, project_id, output_id, loaded, _if_match(version)
+    )
+    return project_progress.present_output(changed)
+
+
+# --- users --------------------------------------------------------------------------------------
+
+
+def user_list(actor: Actor, args: dict) -> list:
+    """The users this actor manages, filtered (the API's query schema, rule and scope)."""
+    from partnership_api.schemas.partnership import UserQueryArgsSchema
+
+    loaded = _call(UserQueryArgsSchema().load, args)
+    return _call(partnership.list_users, actor, loaded, EVERYTHING).items
+
+
+def user(actor: Actor, user_id: uuid.UUID):
+    """One user this actor manages (404 for another organisation's, as the API)."""
+    return _call(partnership.get_user, actor, user_id)
