@@ -47,6 +47,7 @@ def test_the_rate_limit_headers_the_document_promises_are_sent(client, login, sp
         "/api/v1/referrals",
         "/api/v1/beds/search",
         "/api/v1/exports/360giving",
+        "/api/v1/exports/projects.csv",
         "/api/v1/audit-events",
         "/api/v1/stats/referrals",
         "/api/v1/events",  # the catch-up feed (issue 15)

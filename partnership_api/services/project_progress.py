@@ -193,10 +193,13 @@ def spend_history(actor: Actor, project_id: int, period: str) -> list[dict]:
 
     Read from the audit trail, which keeps every figure a line has had (a correction records
     the figures before it and after it): when, by which organisation, and the figures then.
-    No username: the organisation is what the partnership needs to see here."""
+    No username: the organisation is what the partnership needs to see here. A line whose
+    first report left no event (loaded before the trail, or by an import) starts with the
+    figures the first correction found, at the line's creation, by an organisation unknown.
+    """
     policy.require(actor, "project.read")
     line = _spend_line(load_project(project_id).id, period)
-    found = db.session.scalars(
+    events = db.session.scalars(
         sa.select(AuditEvent)
         .where(
             AuditEvent.resource_type == "spend",
@@ -205,17 +208,25 @@ def spend_history(actor: Actor, project_id: int, period: str) -> list[dict]:
             AuditEvent.outcome == "allowed",
         )
         .order_by(AuditEvent.id)
-    )
-    return [
-        {
-            "at": event.at,
-            "change": "reported" if event.action == "spend.create" else "corrected",
-            "organisation_id": event.organisation_id,
-            "actual_pence": (event.details or {}).get("actual_pence"),
-            "forecast_pence": (event.details or {}).get("forecast_pence"),
-        }
-        for event in found
+    ).all()
+    history = [
+        _figures(event.at, event.action, event.organisation_id, event.details or {})
+        for event in events
     ]
+    if not events or events[0].action != "spend.create":
+        first = (events[0].details or {}).get("before") if events else _spend_details(line)
+        history.insert(0, _figures(line.created_at, "spend.create", None, first or {}))
+    return history
+
+
+def _figures(at, action: str, organisation_id: int | None, figures: dict) -> dict:
+    return {
+        "at": at,
+        "change": "reported" if action == "spend.create" else "corrected",
+        "organisation_id": organisation_id,
+        "actual_pence": figures.get("actual_pence"),
+        "forecast_pence": figures.get("forecast_pence"),
+    }
 
 
 def _actual_only_when_ended(period: str, actual_pence: int | None) -> None:

@@ -40,29 +40,43 @@ def _defs() -> str:
     )
 
 
+def _lines(text: str, most: int) -> list[str]:
+    """Words in lines of at most ``most`` characters (a longer word has a line of its own)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= most:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
 def grouped_bars(title: str, groups: list[tuple[str, list[Bar]]], chart_id: str) -> Markup:
-    """Horizontal bars, one group per fund (or quarter), each bar labelled with its value."""
+    """Horizontal bars, one group per fund (or quarter), each bar under its words and amount
+    ("Spent: £12,345"). Narrow (400 wide) so that, scaled to a 360 px phone, the words stay
+    readable and nothing is cut: no label sits beside a bar."""
     top = max([bar.value for _label, bars in groups for bar in bars] + [1])
-    width, label_w, bar_h, gap = 720, 170, 22, 16
-    plot = width - label_w - 150
+    width, bar_h, gap = 400, 14, 14
+    plot = width - 4
     rows = []
-    y = 10
+    y = 4
     for label, bars in groups:
-        rows.append(
-            f'<text x="0" y="{y + 14}" font-size="15" font-weight="bold" fill="#0b0c0c">'
-            f"{escape(label)}</text>"
-        )
-        y += 22
+        for line in _lines(label, 38):  # a long fund name on two lines, never cut
+            rows.append(
+                f'<text x="0" y="{y + 15}" font-size="16" font-weight="bold" fill="#0b0c0c">'
+                f"{escape(line)}</text>"
+            )
+            y += 22
+        y += 2
         for bar in bars:
             length = max(round(plot * max(bar.value, 0) / top), 1)
             rows.append(
-                f'<text x="0" y="{y + 16}" font-size="14" fill="#0b0c0c">{WORDS[bar.kind]}</text>'
-                f'<rect x="{label_w}" y="{y}" width="{length}" height="{bar_h}" '
+                f'<text x="0" y="{y + 14}" font-size="15" fill="#0b0c0c">'
+                f"{WORDS[bar.kind]}: {pounds(bar.value)}</text>"
+                f'<rect x="2" y="{y + 20}" width="{length}" height="{bar_h}" '
                 f'fill="{FILLS[bar.kind]}" stroke="#0b0c0c" stroke-width="2"/>'
-                f'<text x="{label_w + length + 8}" y="{y + 16}" font-size="14" fill="#0b0c0c">'
-                f"{pounds(bar.value)}</text>"
             )
-            y += bar_h + 6
+            y += 20 + bar_h + 8
         y += gap
     height = y
     return Markup(  # noqa: S704 - every label in it is escaped, the rest are numbers

@@ -219,7 +219,7 @@ def project_page(
         )
         groups.append(
             (
-                f"{quarter_words(line['period'])}, to date",
+                f"{quarter_words(line['period']).split(' (')[0]}, to date",
                 [
                     charts.Bar("Spent", running_actual, "spent"),
                     charts.Bar("Forecast", running_forecast, "forecast"),

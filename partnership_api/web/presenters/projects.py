@@ -56,7 +56,8 @@ def projects_page(projects: list[dict], fund_names: dict, form) -> ProjectsPage:
                 "status": words_of(p["status"], STATUS_WORDS),
                 "ratings": [
                     {
-                        "text": f"{d.capitalize()}: {RAG_WORDS[rag.get(d) or 'not_rated']}",
+                        "dimension": d.capitalize(),
+                        "text": RAG_WORDS[rag.get(d) or "not_rated"],
                         "colour": RAG_COLOURS[rag.get(d) or "not_rated"],
                     }
                     for d in ("delivery", "spend", "risk")
@@ -113,7 +114,7 @@ def spend_page(
         {
             "when": on_day(h["at"]),
             "change": "First reported" if h["change"] == "reported" else "Corrected",
-            "by": names.get(h["organisation_id"], NOT_GIVEN),
+            "by": names.get(h["organisation_id"], "Not recorded"),
             "actual": money_or(h["actual_pence"], "Not reported"),
             "forecast": money_or(h["forecast_pence"], NOT_GIVEN),
         }
