@@ -27,7 +27,6 @@ from partnership_api.services import (
     bed_search,
     holds,
     partnership,
-    project_progress,
     referral_lists,
     referral_reads,
     referrals,
@@ -36,12 +35,6 @@ from partnership_api.services import (
 )
 from partnership_api.services import (
     funding_summary as funding_summary_service,
-)
-from partnership_api.services import (
-    funds as funds_service,
-)
-from partnership_api.services import (
-    projects as projects_service,
 )
 from partnership_api.services.versions import IfMatch
 
@@ -335,89 +328,11 @@ def stale_after():
 
 
 # --- funding ------------------------------------------------------------------------------------
+# The funding and users pages' other calls are in ``adapter_funding.py``.
 
 
 def funding_summary(actor: Actor) -> dict:
     return _call(funding_summary_service.funding_summary, actor)
-
-
-def projects(actor: Actor) -> list[dict]:
-    found = _call(projects_service.list_projects, actor, {}, EVERYTHING)
-    return found.items
-
-
-def project(actor: Actor, project_id: int) -> dict:
-    """One project with its milestones, quarterly spend and outputs (the API's reads)."""
-    item = _call(projects_service.get_project, actor, project_id)
-    every = EVERYTHING
-    return {
-        "project": projects_service.present_project(item),
-        # The API's lists, already shown as the API answers them.
-        "milestones": _call(project_progress.list_milestones, actor, project_id, every).items,
-        "spend": _call(project_progress.list_spend_lines, actor, project_id, every).items,
-        "outputs": _call(project_progress.list_outputs, actor, project_id, every).items,
-        "item": item,
-    }
-
-
-def funds(actor: Actor) -> list:
-    return _call(funds_service.list_funds, actor, {}, EVERYTHING).items
-
-
-def may_progress(actor: Actor, item) -> bool:
-    """Whether to offer progress forms on this project (the policy's own rule)."""
-    return can(actor, "project.progress") and policy.may(actor, "project.progress", item)
-
-
-def create_project(actor: Actor, data: dict):
-    from partnership_api.schemas.funding import ProjectCreateSchema
-
-    return _call(projects_service.create_project, actor, _call(ProjectCreateSchema().load, data))
-
-
-def report_spend(actor: Actor, project_id: int, data: dict):
-    from partnership_api.schemas.funding import SpendLineCreateSchema
-
-    loaded = _call(SpendLineCreateSchema().load, data)
-    return _call(project_progress.create_spend_line, actor, project_id, loaded)
-
-
-def add_milestone(actor: Actor, project_id: int, data: dict):
-    from partnership_api.schemas.funding import MilestoneCreateSchema
-
-    loaded = _call(MilestoneCreateSchema().load, data)
-    return _call(project_progress.create_milestone, actor, project_id, loaded)
-
-
-def change_project(actor: Actor, project_id: int, version: int, data: dict):
-    """The API's project change, If-Match being the version the form was drawn from."""
-    from partnership_api.schemas.funding import ProjectUpdateSchema
-
-    loaded = _call(ProjectUpdateSchema().load, data)
-    if_match = IfMatch(frozenset({str(version)}))
-    return _call(projects_service.update_project, actor, project_id, loaded, if_match)
-
-
-# --- users --------------------------------------------------------------------------------------
-
-
-def users(actor: Actor) -> list:
-    """The users this actor manages: the API list's own rule and scope."""
-    return _call(partnership.list_users, actor, {}, EVERYTHING).items
-
-
-def create_user(actor: Actor, data: dict):
-    from partnership_api.schemas.partnership import UserCreateSchema
-
-    return _call(partnership.create_user, actor, _call(UserCreateSchema().load, data))
-
-
-def change_user(actor: Actor, user_id: uuid.UUID, data: dict):
-    from partnership_api.schemas.partnership import UserUpdateSchema
-
-    loaded = _call(UserUpdateSchema().load, data)
-    user = _call(partnership.get_user, actor, user_id)
-    return _call(partnership.update_user, actor, user, loaded)
 
 
 # --- the start page -----------------------------------------------------------------------------

@@ -30,7 +30,7 @@ def funding():
     """Per fund awarded, spent, forecast and remaining, a chart, RAG counts, what needs
     attention."""
     page = presenters.funding_page(
-        g.actor, adapter.funding_summary(g.actor), adapter.projects(g.actor)
+        g.actor, adapter.funding_summary(g.actor), adapter_funding.projects(g.actor)
     )
     return render_page("funding.html", "Funding", page=page)
 
@@ -38,7 +38,7 @@ def funding():
 @blp.route("/projects")
 def projects():
     """Every project, filtered by fund, status, rating and area, in the order chosen."""
-    funds = adapter.funds(g.actor)
+    funds = adapter_funding.funds(g.actor)
     form = ProjectFilterForm(request.args)
     form.fund.choices = [("", "Any fund")] + [(str(f.id), f.name) for f in funds]
     if not form.validate():
@@ -111,7 +111,7 @@ def new_project():
     """The commissioner's office adds a project."""
     adapter.require(g.actor, "project.change")  # a 403 page, audited, as the API's
     form = ProjectForm()
-    funds = adapter.funds(g.actor)
+    funds = adapter_funding.funds(g.actor)
     form.fund_id.choices = [("", "Choose a fund")] + [(str(f.id), f.name) for f in funds]
     form.lead_organisation_id.choices = organisation_choices()
     form.delivery_organisation_ids.choices = organisation_choices()
@@ -130,7 +130,7 @@ def new_project():
             "awarded_on": form.awarded_on.data.isoformat(),
         }
         try:
-            made = adapter.create_project(g.actor, data)
+            made = adapter_funding.create_project(g.actor, data)
         except adapter.Refusal as refusal:
             if refusal.status not in (409, 422):
                 raise
@@ -158,13 +158,13 @@ def _project_view(
     conflict=None,
     status=200,
 ):
-    shown = adapter.project(g.actor, project_id)
+    shown = adapter_funding.project(g.actor, project_id)
     page = presenters.project_page(
         g.actor,
         shown,
         adapter.organisation_names(g.actor),
-        {f.id: f.name for f in adapter.funds(g.actor)},
-        adapter.may_progress(g.actor, shown["item"]),
+        {f.id: f.name for f in adapter_funding.funds(g.actor)},
+        adapter_funding.may_progress(g.actor, shown["item"]),
         conflict,
     )
     spend_form = spend_form or SpendForm(formdata=None)
@@ -204,7 +204,7 @@ def project(project_id):
 @blp.route("/projects/<int:project_id>/spend", methods=["POST"])
 def project_spend(project_id):
     form = SpendForm()
-    form.period.choices = _quarters(adapter.project(g.actor, project_id)["spend"])
+    form.period.choices = _quarters(adapter_funding.project(g.actor, project_id)["spend"])
     if form.validate_on_submit():
         data = {
             "period": form.period.data,
@@ -212,7 +212,7 @@ def project_spend(project_id):
             "forecast_pence": form.forecast.pence,
         }
         try:
-            adapter.report_spend(g.actor, project_id, data)
+            adapter_funding.report_spend(g.actor, project_id, data)
         except adapter.Refusal as refusal:
             if refusal.status not in (409, 422):
                 raise
@@ -231,7 +231,7 @@ def project_milestone(project_id):
     if form.validate_on_submit():
         data = {"title": form.title.data, "due_on": form.due_on.data.isoformat()}
         try:
-            adapter.add_milestone(g.actor, project_id, data)
+            adapter_funding.add_milestone(g.actor, project_id, data)
         except adapter.Refusal as refusal:
             if refusal.status not in (409, 422):
                 raise
@@ -262,10 +262,10 @@ def project_status(project_id):
             "rag_commentary": form.rag_commentary.data or None,
         }
         try:
-            adapter.change_project(g.actor, project_id, version, data)
+            adapter_funding.change_project(g.actor, project_id, version, data)
         except adapter.Refusal as refusal:
             if refusal.status == 412:
-                shown = adapter.project(g.actor, project_id)["project"]
+                shown = adapter_funding.project(g.actor, project_id)["project"]
                 conflict = (
                     f"It was changed at {presenters.on_day(shown['updated_at'])}, after you "
                     "opened this page; your change was not saved. The form now shows the "

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, url_for
 
 import partnership_api.web.adapter as adapter
-import partnership_api.web.adapter_funding as funding
+import partnership_api.web.adapter_funding as adapter_funding
 import partnership_api.web.presenters as presenters
 from partnership_api.services.projects import today
 from partnership_api.web.forms_funding import (
@@ -32,9 +32,10 @@ def _version(form) -> int:
 def _project(project_id: int) -> tuple[dict, bool, bool]:
     """The project as shown, whether this actor reports its progress, and whether it changes
     the commissioner's fields."""
-    shown = adapter.project(g.actor, project_id)
+    shown = adapter_funding.project(g.actor, project_id)
     item = shown["item"]
-    return shown["project"], adapter.may_progress(g.actor, item), funding.may_change(g.actor, item)
+    may_progress = adapter_funding.may_progress(g.actor, item)
+    return shown["project"], may_progress, adapter_funding.may_change(g.actor, item)
 
 
 def _refused(refusal: adapter.Refusal, form, fields: dict) -> None:
@@ -56,7 +57,7 @@ def _back(project_id: int):
 def milestone(project_id, milestone_id):
     """A milestone; its delivery partners and the commissioner's office mark it done."""
     project, may_progress, _ = _project(project_id)
-    shown = funding.milestone(g.actor, project_id, milestone_id)
+    shown = adapter_funding.milestone(g.actor, project_id, milestone_id)
     form = MilestoneDoneForm()
     conflict, status = None, 200
     if form.is_submitted():
@@ -65,14 +66,14 @@ def milestone(project_id, milestone_id):
                 form.done_on.errors = ["The day it was done must be today or in the past"]
             else:
                 try:
-                    funding.complete_milestone(
+                    adapter_funding.complete_milestone(
                         g.actor, project_id, milestone_id, _version(form), form.done_on.data
                     )
                 except adapter.Refusal as refusal:
                     if refusal.status != 412:
                         _refused(refusal, form, MilestoneDoneForm.API_FIELDS)
                     else:
-                        shown = funding.milestone(g.actor, project_id, milestone_id)
+                        shown = adapter_funding.milestone(g.actor, project_id, milestone_id)
                         conflict = presenters.changed_meanwhile(shown["updated_at"])
                         form = _milestone_form(shown)
                         status = 409
@@ -121,7 +122,7 @@ def _spend_form(line: dict) -> SpendCorrectionForm:
 def spend_line(project_id, period):
     """A quarter's spend with every figure it has had; correct it (If-Match)."""
     project, may_progress, _ = _project(project_id)
-    line, history = funding.spend_line(g.actor, project_id, period)
+    line, history = adapter_funding.spend_line(g.actor, project_id, period)
     form = SpendCorrectionForm()
     conflict, status = None, 200
     if form.is_submitted():
@@ -129,12 +130,12 @@ def spend_line(project_id, period):
         if form.validate():
             data = {"actual_pence": form.actual.pence, "forecast_pence": form.forecast.pence}
             try:
-                funding.correct_spend(g.actor, project_id, period, _version(form), data)
+                adapter_funding.correct_spend(g.actor, project_id, period, _version(form), data)
             except adapter.Refusal as refusal:
                 if refusal.status != 412:
                     _refused(refusal, form, SpendCorrectionForm.API_FIELDS)
                 else:
-                    line, history = funding.spend_line(g.actor, project_id, period)
+                    line, history = adapter_funding.spend_line(g.actor, project_id, period)
                     conflict = presenters.changed_meanwhile(line["updated_at"])
                     form, status = _spend_form(line), 409
             else:
@@ -170,7 +171,7 @@ def output(project_id, output_id):
     """An output against its target; delivery partners record what was delivered, the
     commissioner's office also sets the target."""
     project, may_progress, may_change = _project(project_id)
-    shown = funding.output(g.actor, project_id, output_id)
+    shown = adapter_funding.output(g.actor, project_id, output_id)
     form = OutputRecordForm()
     conflict, status = None, 200
     if form.is_submitted():
@@ -180,12 +181,12 @@ def output(project_id, output_id):
             if may_change:
                 data["target"] = count_of(form.target.data)
             try:
-                funding.record_output(g.actor, project_id, output_id, _version(form), data)
+                adapter_funding.record_output(g.actor, project_id, output_id, _version(form), data)
             except adapter.Refusal as refusal:
                 if refusal.status != 412:
                     _refused(refusal, form, OutputRecordForm.API_FIELDS)
                 else:
-                    shown = funding.output(g.actor, project_id, output_id)
+                    shown = adapter_funding.output(g.actor, project_id, output_id)
                     conflict = presenters.changed_meanwhile(shown["updated_at"])
                     form, status = _output_form(shown), 409
             else:

@@ -14,7 +14,7 @@ import uuid
 from flask import flash, g, redirect, request, url_for
 
 import partnership_api.web.adapter as adapter
-import partnership_api.web.adapter_funding as adapter_users
+import partnership_api.web.adapter_funding as adapter_funding
 import partnership_api.web.presenters as presenters
 from partnership_api.web.forms_funding import (
     DeactivateForm,
@@ -45,7 +45,7 @@ def _filters() -> tuple[UserFilterForm, dict]:
 def _users_view(form, status=200):
     adapter.require(g.actor, "user.manage")  # a 403 page, audited, as the API's
     filters, args = _filters()
-    listed = adapter_users.user_list(g.actor, args)
+    listed = adapter_funding.user_list(g.actor, args)
     return render_page(
         "users.html",
         "Users",
@@ -81,7 +81,7 @@ def users():
         if g.actor.partnership_admin and form.organisation_id.data:
             data["organisation_id"] = int(form.organisation_id.data)
         try:
-            made = adapter.create_user(g.actor, data)
+            made = adapter_funding.create_user(g.actor, data)
         except adapter.Refusal as refusal:
             if refusal.status not in (409, 422):
                 raise
@@ -100,7 +100,7 @@ def users():
 
 
 def _user_view(user_id: uuid.UUID, *, role_form=None, password_form=None, status=200):
-    user = adapter_users.user(g.actor, user_id)  # 404 for another organisation's user
+    user = adapter_funding.user(g.actor, user_id)  # 404 for another organisation's user
     role_form = role_form or RoleForm(formdata=None, data={"role": user.role})
     password_form = password_form or PasswordResetForm(formdata=None)
     forms = [role_form, password_form]
@@ -120,7 +120,7 @@ def _user_view(user_id: uuid.UUID, *, role_form=None, password_form=None, status
 def _change(user_id: uuid.UUID, form, data: dict, change: str):
     """Make the change; a refusal the service explains goes back on the form, in words."""
     try:
-        changed = adapter.change_user(g.actor, user_id, data)
+        changed = adapter_funding.change_user(g.actor, user_id, data)
     except adapter.Refusal as refusal:
         if refusal.status not in (409, 422):
             raise
@@ -150,7 +150,7 @@ def user_role(user_id):
 @blp.route("/users/<uuid:user_id>/password", methods=["POST"])
 def user_password(user_id):
     form = PasswordResetForm()
-    username = adapter_users.user(g.actor, user_id).username
+    username = adapter_funding.user(g.actor, user_id).username
     if form.validate_on_submit():
         done = _change(user_id, form, {"password": form.password.data}, "password")
         if done:
@@ -165,7 +165,7 @@ def user_password(user_id):
 @blp.route("/users/<uuid:user_id>/deactivate", methods=["GET", "POST"])
 def user_deactivate(user_id):
     """Are you sure? Deactivating signs the user out everywhere; the reason is audited."""
-    user = adapter_users.user(g.actor, user_id)
+    user = adapter_funding.user(g.actor, user_id)
     form = DeactivateForm()
     status = 200
     if request.method == "POST":
@@ -192,7 +192,7 @@ def user_reactivate(user_id):
     form = ReactivateForm()
     if form.validate_on_submit():
         try:
-            changed = adapter.change_user(g.actor, user_id, {"active": True})
+            changed = adapter_funding.change_user(g.actor, user_id, {"active": True})
         except adapter.Refusal as refusal:
             if refusal.status not in (409, 422):
                 raise
