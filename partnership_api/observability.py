@@ -130,6 +130,10 @@ def configure_logging(level: str) -> None:
         limiter_log.addHandler(json_handler)
 
 
+# A year, subdomains included (issue 25): production is served over https only.
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def init_request_hooks(app: Flask) -> None:
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
 
@@ -159,6 +163,8 @@ def init_request_hooks(app: Flask) -> None:
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "no-referrer")
         headers.setdefault("X-Frame-Options", "DENY")
+        if app.config["APP_ENV"] == "production":  # served over https only: browsers keep to it
+            headers.setdefault("Strict-Transport-Security", HSTS)
         if path.startswith("/docs"):
             headers["Content-Security-Policy"] = DOCS_CSP
         else:

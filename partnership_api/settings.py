@@ -71,8 +71,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "JWT_SECRET_KEY",
         "(generated per instance in development)",
-        "HS256 signing key, at least 32 characters; required in production. Unset in "
-        "development: a random one is made once and kept in `instance/jwt-secret`",
+        "HS256 signing key, at least 32 characters; required in production, where a key that "
+        "looks typed (too few distinct characters or too little entropy) or equals a "
+        "`WEBHOOK_SECRET_KEY` is refused. Unset in development: a random one is made once and "
+        "kept in `instance/jwt-secret`",
     ),
     Setting("ACCESS_TOKEN_MINUTES", 15, "lifetime of an access token"),
     Setting("REFRESH_TOKEN_HOURS", 12, "lifetime of a refresh token (one working shift)"),
@@ -164,6 +166,16 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("WEBHOOK_TIMEOUT_SECONDS", 15, "how long a webhook receiver has to answer"),
     Setting("VACANCY_ALERT_HOURS", 72, "how long a vacancy alert lasts unless its referral ends"),
+    Setting(
+        "MAX_LIVE_VACANCY_ALERTS_PER_USER",
+        20,
+        "live vacancy alerts one user may have set at once (409 beyond)",
+    ),
+    Setting(
+        "MAX_LIVE_VACANCY_ALERTS_PER_ORGANISATION",
+        200,
+        "live vacancy alerts one organisation's users may have set at once (409 beyond)",
+    ),
     Setting("WORKER_POLL_SECONDS", 0.25, "how often an idle delivery worker looks for events"),
     Setting(
         "WEBHOOK_SECRET_KEY",
@@ -249,6 +261,10 @@ def load_settings() -> dict[str, object]:
         "WEBHOOKS_ALLOW_PRIVATE": _bool("WEBHOOKS_ALLOW_PRIVATE", False),
         "WEBHOOK_TIMEOUT_SECONDS": _int("WEBHOOK_TIMEOUT_SECONDS", 15),
         "VACANCY_ALERT_HOURS": _int("VACANCY_ALERT_HOURS", 72),
+        "MAX_LIVE_VACANCY_ALERTS_PER_USER": _int("MAX_LIVE_VACANCY_ALERTS_PER_USER", 20),
+        "MAX_LIVE_VACANCY_ALERTS_PER_ORGANISATION": _int(
+            "MAX_LIVE_VACANCY_ALERTS_PER_ORGANISATION", 200
+        ),
         "WORKER_POLL_SECONDS": float(_str("WORKER_POLL_SECONDS", "0.25") or 0.25),
         "WEBHOOK_SECRET_KEY": _str("WEBHOOK_SECRET_KEY", None),
         "EVENT_RETENTION_DAYS": _int("EVENT_RETENTION_DAYS", 30),
@@ -257,6 +273,26 @@ def load_settings() -> dict[str, object]:
         "METRICS_TOKEN": _str("METRICS_TOKEN", None),
         "WORKER_METRICS_ADDRESS": _str("WORKER_METRICS_ADDRESS", None),
     }
+
+
+# A key shorter in estimated entropy than this, or with fewer distinct characters, was typed
+# rather than generated ('k' * 32, 'password' * 4); secrets.token_hex(16) passes.
+MIN_KEY_ENTROPY_BITS = 96
+MIN_KEY_DISTINCT_CHARACTERS = 8
+
+
+def guessable(key: str) -> bool:
+    """Whether a secret key looks typed rather than random: too few distinct characters, or
+    too little entropy by its own character frequencies (Shannon, bits per character times
+    its length)."""
+    import math
+    from collections import Counter
+
+    counts = Counter(key)
+    if len(counts) < MIN_KEY_DISTINCT_CHARACTERS:
+        return True
+    per_character = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    return per_character * len(key) < MIN_KEY_ENTROPY_BITS
 
 
 class ConfigError(RuntimeError):
@@ -290,6 +326,18 @@ def check_settings(config: dict) -> None:
                 "APP_ENV=production needs METRICS_TOKEN, when set, to be a random secret of at "
                 "least 32 characters"
             )
+        if secret in keys:
+            raise ConfigError(
+                "JWT_SECRET_KEY and WEBHOOK_SECRET_KEY must differ: one signs every token, the "
+                "other seals webhook secrets, and a leak of one must not give away the other"
+            )
+        for name, values in (("JWT_SECRET_KEY", [secret]), ("WEBHOOK_SECRET_KEY", keys)):
+            if any(guessable(value) for value in values):
+                raise ConfigError(
+                    f"APP_ENV=production refuses this {name}: it repeats too few characters to "
+                    "be random. Make one with python -c 'import secrets; "
+                    "print(secrets.token_urlsafe(48))'"
+                )
     proxies = config.get("TRUSTED_PROXIES", 0)
     if not isinstance(proxies, int) or not 0 <= proxies <= 5:
         raise ConfigError("TRUSTED_PROXIES must be a whole number from 0 to 5")

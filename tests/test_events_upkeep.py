@@ -114,7 +114,9 @@ def test_the_sealing_key_rotates_and_a_wrong_key_sends_nothing(
 def test_production_refuses_to_start_without_a_sealing_key(key):
     from partnership_api.settings import ConfigError, check_settings
 
-    config = {"APP_ENV": "production", "JWT_SECRET_KEY": "j" * 48, "WEBHOOK_SECRET_KEY": key}
+    # A random-looking signing key: "j" * 48 is itself refused now (issue 25).
+    signing_key = "Jx8-pQ2rT5vW9yB1cE4fH7kM0nS3uZ6aD_gL"
+    config = {"APP_ENV": "production", "JWT_SECRET_KEY": signing_key, "WEBHOOK_SECRET_KEY": key}
     with pytest.raises(ConfigError, match="WEBHOOK_SECRET_KEY"):
         check_settings(config)
     check_settings({**config, "WEBHOOK_SECRET_KEY": KEY_ONE})  # a real key: it starts

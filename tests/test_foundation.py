@@ -177,3 +177,48 @@ def test_every_setting_is_in_the_readmes_table():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     for setting in SETTINGS:
         assert f"| `{setting.name}` |" in readme, setting.name
+
+
+# --- issue 25, point 10: equal or guessable keys in production ------------------------------------
+
+GOOD_JWT = "b7Qe-2PzK9wX4mRt_1VnY6cLs8HdJ3fUa0gNo5iEkWq"
+GOOD_SEAL = "Vq3r-8ZkP1mW0sYc_TnR5eLh2uJg7aXd4bFi9oKy6Nw"
+
+
+@pytest.mark.parametrize(
+    "jwt_key, seal_key, named",
+    [
+        ("k" * 32, "k" * 32, "must differ"),  # the careless admin's configuration
+        (GOOD_JWT, GOOD_JWT, "must differ"),
+        (GOOD_JWT, f"{GOOD_SEAL},{GOOD_JWT}", "must differ"),  # equal to an older sealing key
+        ("k" * 32, GOOD_SEAL, "JWT_SECRET_KEY"),
+        ("ab" * 24, GOOD_SEAL, "JWT_SECRET_KEY"),
+        ("password" * 4, GOOD_SEAL, "JWT_SECRET_KEY"),
+        (GOOD_JWT, "x" * 40, "WEBHOOK_SECRET_KEY"),
+        (GOOD_JWT, f"{GOOD_SEAL},{'0' * 32}", "WEBHOOK_SECRET_KEY"),
+    ],
+)
+def test_production_refuses_equal_or_guessable_keys(jwt_key, seal_key, named):
+    from partnership_api.settings import ConfigError, check_settings
+
+    config = {"APP_ENV": "production", "JWT_SECRET_KEY": jwt_key, "WEBHOOK_SECRET_KEY": seal_key}
+    with pytest.raises(ConfigError, match=named):
+        check_settings(config)
+
+
+def test_production_starts_with_two_different_random_keys():
+    import secrets
+
+    from partnership_api.settings import check_settings
+
+    check_settings(
+        {"APP_ENV": "production", "JWT_SECRET_KEY": GOOD_JWT, "WEBHOOK_SECRET_KEY": GOOD_SEAL}
+    )
+    for _ in range(50):  # what the README tells an admin to run never gets refused
+        check_settings(
+            {
+                "APP_ENV": "production",
+                "JWT_SECRET_KEY": secrets.token_urlsafe(48),
+                "WEBHOOK_SECRET_KEY": secrets.token_hex(16),
+            }
+        )

@@ -265,3 +265,29 @@ def test_any_other_origin_is_not_allowed_even_when_cors_is_on(client, login, cor
     )
     assert "access-control-allow-origin" not in preflight.headers
     assert "access-control-allow-methods" not in preflight.headers
+
+
+# --- issue 25, point 10: a careless admin's production settings -----------------------------------
+
+PRODUCTION = {
+    "APP_ENV": "production",
+    "DEMO_PASSWORD": None,
+    "WEBHOOKS_ALLOW_PRIVATE": False,
+    "WEBHOOK_SECRET_KEY": "Vq3r-8ZkP1mW0sYc_TnR5eLh2uJg7aXd4bFi9oKy6Nw",
+}
+
+
+def test_production_tells_browsers_to_use_https_only(database):
+    from partnership_api import create_app
+
+    app = create_app({**TEST_SETTINGS, **database, **PRODUCTION})
+    client = app.test_client()
+    for path in ("/healthz", "/api/v1/me", "/sign-in", "/no-such-page"):
+        hsts = client.get(path, headers={"Accept": "text/html"}).headers.get(
+            "Strict-Transport-Security"
+        )
+        assert hsts == "max-age=31536000; includeSubDomains", path
+
+
+def test_development_sends_no_hsts_to_a_local_http_server(client):
+    assert "Strict-Transport-Security" not in client.get("/healthz").headers

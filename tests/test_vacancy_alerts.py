@@ -203,3 +203,30 @@ def test_ending_an_alert(client, login, username):
     )
     shown = client.get(f"/api/v1/vacancy-alerts/{alert['id']}", headers=login(username)).get_json()
     assert shown["end_reason"] == "ended_by_user"
+
+
+# --- issue 25, point 10: one officer made 4,500 alerts in 20 seconds -----------------------------
+
+
+def _alert(client, headers):
+    body = {"area": [STOKE], "space_type": "family"}
+    return client.post("/api/v1/vacancy-alerts", json=body, headers=headers)
+
+
+def test_one_officer_cannot_flood_the_matcher_with_alerts(client, login, app, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_LIVE_VACANCY_ALERTS_PER_USER", 3)
+    monkeypatch.setitem(app.config, "MAX_LIVE_VACANCY_ALERTS_PER_ORGANISATION", 5)
+    officer, colleague = login("police.officer"), login("police.admin")
+    made = [_alert(client, officer) for _ in range(4)]
+    assert [a.status_code for a in made] == [201, 201, 201, 409]
+    assert "most one person may have at once (3)" in made[3].get_json()["message"]
+    # The force as a whole: five live alerts.
+    more = [_alert(client, colleague) for _ in range(3)]
+    assert [a.status_code for a in more] == [201, 201, 409]
+    assert "most one organisation may have at once (5)" in more[2].get_json()["message"]
+    # Another organisation's alerts are its own.
+    assert _alert(client, login("newera.staff")).status_code == 201
+    # An alert ended makes room for another.
+    first = made[0].get_json()["id"]
+    assert client.delete(f"/api/v1/vacancy-alerts/{first}", headers=officer).status_code == 204
+    assert _alert(client, officer).status_code == 201

@@ -347,6 +347,35 @@ def test_metadata_addresses_are_refused_even_where_private_ones_are_allowed(clie
     assert response.status_code == 422
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[2002:7f00:1::]/hook",  # 6to4 carrying 127.0.0.1
+        "http://[2002:a9fe:a9fe::1]/hook",  # 6to4 carrying 169.254.169.254
+        "http://[2002:5db8:d822::1]/hook",  # 6to4 carrying a public address: still refused
+        "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/hook",  # Teredo (127.0.0.1 inside)
+        "http://[2001::1]/hook",
+        "http://sixtofour.partner.example/hook",  # a name that resolves to a 6to4 address
+    ],
+)
+def test_6to4_and_teredo_addresses_are_refused_even_where_private_ones_are_allowed(
+    client, login, monkeypatch, url
+):
+    # IPv6 transition addresses carry an IPv4 address inside: a relay on the way can deliver
+    # them to it. Refused always, as metadata addresses are (issue 25).
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname
+    resolver(monkeypatch, {host: [host], "sixtofour.partner.example": ["2002:7f00:1::"]})
+    response = client.post(
+        "/api/v1/webhooks",
+        json={"url": url, "event_types": ["availability.reported"]},
+        headers=login("swa.admin"),
+    )
+    assert response.status_code == 422, (url, response.get_json())
+    assert "6to4 or Teredo" in json.dumps(response.get_json())
+
+
 def test_production_takes_only_https(client, login, strict, monkeypatch, app):
     monkeypatch.setitem(app.config, "APP_ENV", "production")
     resolver(monkeypatch, {"partner.example": ["93.184.216.34"]})

@@ -3,7 +3,8 @@
 - Only ``https`` in production (``http`` too in development, for a local receiver).
 - The host is resolved, and every address it resolves to must be a public one: loopback,
   private, link-local (cloud metadata at 169.254.169.254 among them), shared, multicast,
-  reserved and unspecified addresses are refused, at registration and again at every send.
+  reserved and unspecified addresses are refused, at registration and again at every send;
+  so are the IPv6 transition addresses that carry an IPv4 one inside (6to4, Teredo).
   ``WEBHOOKS_ALLOW_PRIVATE=true`` (development and tests only; production refuses to start
   with it) allows loopback and private addresses, never link-local or metadata ones.
 - The send connects to the very address that was checked (``pinned``), with the URL's host
@@ -59,7 +60,17 @@ def resolve(host: str, port: int) -> list[str]:
     return [info[4][0] for info in infos]
 
 
+# IPv6 transition prefixes that carry an IPv4 address inside (6to4 2002::/16, Teredo
+# 2001::/32): a relay on the way delivers them to that IPv4 address, loopback or private
+# included, so they are refused always, as metadata addresses are (issue 25).
+TRANSITION_NETWORKS = (ipaddress.ip_network("2002::/16"), ipaddress.ip_network("2001::/32"))
+
+
 def _refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_private: bool):
+    if isinstance(address, ipaddress.IPv6Address) and any(
+        address in network for network in TRANSITION_NETWORKS
+    ):
+        return "a 6to4 or Teredo address (an IPv4 address inside IPv6)"
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     if address in METADATA_ADDRESSES or address.is_link_local:
