@@ -226,21 +226,25 @@ def _add_user(
 def _keeps_an_admin(user: User, data: dict) -> None:
     """409 when the change would leave the user's organisation with no active admin (its last
     admin demoting or deactivating themselves, or being demoted): nobody could then manage
-    its users but the partnership admin."""
+    its users but the partnership admin.
+
+    The organisation's active admin rows are locked before they are counted (``FOR UPDATE``
+    on PostgreSQL), so two admins demoting each other at once cannot both see the other still
+    an admin: the second waits for the first's commit, then finds itself the last."""
     stays_admin = data.get("role", user.role) == "admin" and data.get("active", user.active)
     if stays_admin or not (user.role == "admin" and user.active):
         return
-    others = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(User)
+    admins = db.session.scalars(
+        sa.select(User.id)
         .where(
             User.organisation_id == user.organisation_id,
             User.role == "admin",
             User.active.is_(True),
-            User.id != user.id,
         )
-    )
-    if not others:
+        .order_by(User.id)
+        .with_for_update()
+    ).all()
+    if not [admin for admin in admins if admin != user.id]:
         raise Conflict(
             "This is the organisation's last active admin: make another admin first.",
             fields={"role": ["The organisation needs an active admin."]},
