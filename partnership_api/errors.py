@@ -1,8 +1,9 @@
 """Turn every failure into a JSON answer; never show a traceback or SQL outside debug.
 
 The domain's errors (``domain_errors.py``) are answered by one handler, with the status,
-message and field errors they carry; a policy refusal is first written to the audit trail, in a
-transaction of its own (``audit.record_refused``).
+message and field errors they carry; a policy refusal is first counted and written to the audit
+trail once per actor, object and window, in a transaction of its own (``services.refusals``),
+and an actor past ``REFUSAL_LIMIT`` refusals gets 429 for anything refused or not found.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from werkzeug.exceptions import (
     TooManyRequests,
 )
 
-from partnership_api import audit
-from partnership_api.domain_errors import DomainError, Refused, Throttled
+from partnership_api.domain_errors import DomainError, NotFound, Refused, Throttled
 from partnership_api.extensions import api, db
+from partnership_api.services import refusals
 
 log = logging.getLogger("partnership_api.errors")
 
@@ -62,9 +63,12 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
-        if isinstance(error, Refused):
+        if isinstance(error, Refused | NotFound):
             try:
-                audit.record_refused(error)
+                if isinstance(error, Refused):
+                    refusals.record(error)  # written once per actor, object and window
+                # Past its refusal budget an actor gets 429 for hidden and missing alike.
+                error = refusals.slowed_down(g.get("actor")) or error
             except DBAPIError as db_error:  # the refusal must be kept: if not, an outage
                 return database_unavailable(db_error)
         return domain_error_response(error)

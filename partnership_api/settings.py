@@ -112,6 +112,19 @@ SETTINGS: tuple[Setting, ...] = (
         "(Werkzeug's `ProxyFix`), so throttles, locks and the audit trail see the real client "
         "address. 0: no forwarded header is trusted",
     ),
+    Setting(
+        "REFUSAL_LIMIT",
+        60,
+        "refused requests (another organisation's referral, a function the role may not use) "
+        "per user per window before anything refused or not found answers that user 429 "
+        "until the window ends",
+    ),
+    Setting(
+        "REFUSAL_WINDOW_MINUTES",
+        10,
+        "the window of `REFUSAL_LIMIT`; a user's refusals of one object are written to the "
+        "audit trail once per window",
+    ),
     Setting("API_RATE_LIMIT", "600 per minute", "requests per user on heavier endpoints"),
     Setting(
         "ORUK_RATE_LIMIT",
@@ -238,6 +251,8 @@ def load_settings() -> dict[str, object]:
         "AUTH_FAILURE_LIMIT": _int("AUTH_FAILURE_LIMIT", 30),
         "AUTH_FAILURE_WINDOW_MINUTES": _int("AUTH_FAILURE_WINDOW_MINUTES", 10),
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        "REFUSAL_LIMIT": _int("REFUSAL_LIMIT", 60),
+        "REFUSAL_WINDOW_MINUTES": _int("REFUSAL_WINDOW_MINUTES", 10),
         "API_RATE_LIMIT": _str("API_RATE_LIMIT", "600 per minute"),
         "ORUK_RATE_LIMIT": _str("ORUK_RATE_LIMIT", "300 per minute"),
         "HOLD_TTL": timedelta(minutes=_int("HOLD_TTL_MINUTES", 240)),

@@ -224,12 +224,14 @@ def build_world(client, login, ids) -> World:
             "id"
         ]
 
-    # Glow reports two free single rooms: one to hold in the table, one held to release.
+    # Glow reports free single rooms: one to hold in the table, one held to release, and
+    # enough that the police's share of Glow's spaces (HOLD_SHARE_PER_REFUGE_PERCENT: half of
+    # 7, so 3) covers their three holds there.
     glow = login("glow.staff")
     url = f"/api/v1/refuges/{glow_refuge}/availability"
     etag = _ok(client.get(url, headers=glow)).headers["ETag"]
     spaces = [
-        {"space_type": "single", "total": 2, "vacant": 2},
+        {"space_type": "single", "total": 6, "vacant": 6},
         {"space_type": "family", "total": 2, "vacant": 1},
     ]
     _ok(client.put(url, json={"spaces": spaces}, headers={**glow, "If-Match": etag}))
