@@ -395,3 +395,27 @@ def test_staff_and_other_organisations_admins_cannot_use_the_user_pages(app, ids
     assert signed_in(app, "glow.staff").get(f"/users/{staff}", headers=HTML).status_code == 403
     other = signed_in(app, "newera.admin")
     assert other.get(f"/users/{staff}/deactivate", headers=HTML).status_code == 404
+
+
+def test_the_commissioner_cancels_a_project_only_with_a_reason(app, client, login):
+    project = _project(client, login, CCTV)
+    path = f"/projects/{project['id']}"
+    opcc = signed_in(app, "opcc.staff")
+    form = {"version": str(project["version"]), "status": "cancelled", "rag_delivery": "amber"}
+    form |= {"rag_spend": "red", "rag_risk": "amber"}
+    silent = post_form(opcc, f"{path}/status", form, form_page=path)
+    assert silent.status_code == 400
+    assert "Say why the project is cancelled." in silent.text
+    assert 'href="#cancellation_reason"' in silent.text
+    assert _project(client, login, CCTV)["status"] == "in_delivery"
+    reason = {**form, "cancellation_reason": "The council withdrew the sites."}
+    assert post_form(opcc, f"{path}/status", reason, form_page=path).status_code == 303
+    cancelled = _project(client, login, CCTV)
+    assert cancelled["status"] == "cancelled"
+    assert cancelled["cancellation_reason"] == "The council withdrew the sites."
+    # Back to planned is refused, in words.
+    again = {**form, "version": str(cancelled["version"]), "status": "planned"}
+    refused = post_form(opcc, f"{path}/status", again, form_page=path)
+    assert refused.status_code == 400
+    summary = re.findall(r'<a href="#status">([^<]+)</a>', refused.text)
+    assert summary == ["Current status: cancelled."], summary

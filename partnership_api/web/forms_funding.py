@@ -281,9 +281,19 @@ class ProjectStatusForm(FlaskForm):
     rag_spend = SelectField("Spend rating", choices=RAG_CHOICES, widget=GovSelect())
     rag_risk = SelectField("Risk rating", choices=RAG_CHOICES, widget=GovSelect())
     rag_commentary = TextAreaField("Commentary", widget=GovTextArea())
+    cancellation_reason = TextAreaField(
+        "Why it is cancelled (only when cancelling)", widget=GovTextArea()
+    )
     submit = SubmitField("Save status", widget=GovSubmitInput())
 
-    API_FIELDS = {("status",): "status", ("rag_commentary",): "rag_commentary"}
+    API_FIELDS = {
+        ("status",): "status",
+        ("rag_commentary",): "rag_commentary",
+        ("cancellation_reason",): "cancellation_reason",
+        ("rag", "delivery"): "rag_delivery",
+        ("rag", "spend"): "rag_spend",
+        ("rag", "risk"): "rag_risk",
+    }
 
 
 # --- users --------------------------------------------------------------------------------------

@@ -216,7 +216,7 @@ def project_spend(project_id):
         except adapter.Refusal as refusal:
             if refusal.status not in (409, 422):
                 raise
-            errors = presenters.errors_in_quarter_words(refusal.errors)
+            errors = presenters.errors_in_words(refusal.errors)
             if not presenters.api_errors_onto(form, errors, SpendForm.API_FIELDS):
                 form.form_errors.append(presenters.quarters_in_words(refusal.message))
         else:
@@ -261,6 +261,8 @@ def project_status(project_id):
             },
             "rag_commentary": form.rag_commentary.data or None,
         }
+        if form.status.data == "cancelled" and (form.cancellation_reason.data or "").strip():
+            data["cancellation_reason"] = form.cancellation_reason.data.strip()
         try:
             adapter_funding.change_project(g.actor, project_id, version, data)
         except adapter.Refusal as refusal:
@@ -275,8 +277,9 @@ def project_status(project_id):
                 return _project_view(project_id, status_form=fresh, conflict=conflict, status=409)
             if refusal.status not in (409, 422):
                 raise
-            if not presenters.api_errors_onto(form, refusal.errors, ProjectStatusForm.API_FIELDS):
-                form.form_errors.append(presenters.refusal_words(refusal))
+            errors = presenters.errors_in_words(refusal.errors)
+            if not presenters.api_errors_onto(form, errors, ProjectStatusForm.API_FIELDS):
+                form.form_errors.append(presenters.statuses_in_words(refusal.message))
         else:
             flash("Project saved.", "success")
             return redirect(url_for("web.project", project_id=project_id), code=303)

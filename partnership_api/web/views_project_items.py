@@ -41,7 +41,7 @@ def _project(project_id: int) -> tuple[dict, bool, bool]:
 def _refused(refusal: adapter.Refusal, form, fields: dict) -> None:
     if refusal.status not in (409, 422):
         raise refusal
-    errors = presenters.errors_in_quarter_words(refusal.errors)
+    errors = presenters.errors_in_words(refusal.errors)
     if not presenters.api_errors_onto(form, errors, fields):
         form.form_errors.append(presenters.quarters_in_words(refusal.message))
 

@@ -268,14 +268,26 @@ def status_form_data(p: dict) -> dict:
         "rag_spend": rag.get("spend") or "",
         "rag_risk": rag.get("risk") or "",
         "rag_commentary": p.get("rag_commentary") or "",
+        "cancellation_reason": p.get("cancellation_reason") or "",
     }
 
 
-def errors_in_quarter_words(errors: dict) -> dict:
-    """The API's field errors with every quarter in the financial year's words."""
+def statuses_in_words(text: str) -> str:
+    """ "The project is in_delivery" → "The project is in delivery"."""
+    for status, words in STATUS_WORDS.items():
+        text = re.sub(rf"\b{status}\b", words.lower(), text)
+    return text
+
+
+def errors_in_words(errors: dict) -> dict:
+    """The API's field errors with quarters in the financial year's words and statuses in
+    words (no internal names in what a person reads)."""
     return {
-        key: errors_in_quarter_words(value)
+        key: errors_in_words(value)
         if isinstance(value, dict)
-        else [quarters_in_words(str(m)) for m in (value if isinstance(value, list) else [value])]
+        else [
+            statuses_in_words(quarters_in_words(str(m)))
+            for m in (value if isinstance(value, list) else [value])
+        ]
         for key, value in errors.items()
     }
