@@ -30,6 +30,7 @@ MODULES = (
     "funding",
     "audit_events",
     "stats",
+    "safe_accommodation",
     "events",
     "webhooks",
     "vacancy_alerts",

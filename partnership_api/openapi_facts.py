@@ -22,6 +22,7 @@ def answer_facts() -> dict[tuple[str, str], dict]:
     from partnership_api.models.partnership import AREAS, ORGANISATION_KINDS, ROLES, SERVICE_KINDS
     from partnership_api.models.referrals import (
         DECLINE_REASONS,
+        LEGACY_DECLINE_REASONS,
         REFERRAL_KINDS,
         RISK_LEVELS,
         STATUSES,
@@ -89,7 +90,7 @@ def answer_facts() -> dict[tuple[str, str], dict]:
         ("RagAnswerSchema", "risk"): one_of(RAG_VALUES),
         ("RagAnswerSchema", "spend"): one_of(RAG_VALUES),
         ("RagCountsSchema", "*"): COUNT,
-        ("ReferralSchema", "decline_reason"): one_of(DECLINE_REASONS),
+        ("ReferralSchema", "decline_reason"): one_of(DECLINE_REASONS + LEGACY_DECLINE_REASONS),
         ("ReferralSchema", "reference"): {
             "maxLength": 20,
             "pattern": "^REF-[0-9]{4}-[0-9A-Z]{6,}$",
@@ -97,7 +98,7 @@ def answer_facts() -> dict[tuple[str, str], dict]:
         ("ReferralEventSchema", "from_status"): one_of(STATUSES),
         ("ReferralEventSchema", "to_status"): one_of(STATUSES),
         ("ReferralEventSchema", "kind"): {"maxLength": 30},
-        ("ReferralEventSchema", "reason_code"): one_of(DECLINE_REASONS),
+        ("ReferralEventSchema", "reason_code"): one_of(DECLINE_REASONS + LEGACY_DECLINE_REASONS),
         ("ReferralEventSchema", "username"): username,
         ("ReferralStatsSchema", "group_by[]"): one_of(GROUP_BY),
         ("ReferralStatsSchema", "suppression_threshold"): {"minimum": 1, "maximum": 1000},

@@ -2,15 +2,14 @@
 
 Every operation asks ``require(actor, action)`` (may this organisation kind and role use the
 function at all? If not, ``Refused``, 403, whatever object was named, so nothing leaks), then
-``authorize(actor, action, item)`` (an object they may not even see is hidden, 404: its
-existence does not leak; one they see but may not change, 403); ``can`` and ``may`` answer
-without raising. A refusal carries what the audit trail keeps of it (``RefusalRecord``); whoever
-catches it writes that, in a transaction of its own: this module imports no web framework and
-writes nothing. ``FUNCTION_RULES`` names every function, defaults included; lists are filtered
-by ``scope_*`` and ``referral_scope_sides``, written with the same rule as the single read. The
-rules follow ``shared/domain.md``; misuse rules are in ``misuse_rules``, event rules in
-``policy_events``. Roles: ``staff`` does the work, ``analyst`` reads figures only, ``admin``
-does the work and manages its organisation's users.
+``authorize(actor, action, item)`` (hidden: 404, its existence does not leak; seen but not
+to be changed: 403); ``can`` and ``may`` answer without raising. A refusal carries what the
+audit trail keeps of it (``RefusalRecord``); whoever catches it writes that: this module
+imports no web framework and writes nothing. ``FUNCTION_RULES`` names every function, defaults
+included; lists are filtered by ``scope_*`` and ``referral_scope_sides``, with the same rule as
+the single read. Rules follow ``shared/domain.md``; misuse rules are in ``misuse_rules``, event
+rules in ``policy_events``, safe accommodation's in ``policy_safe_accommodation``. Roles:
+``staff`` works, ``analyst`` reads figures only, ``admin`` also manages its users.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from partnership_api import misuse_rules
+from partnership_api import policy_safe_accommodation as safe_accommodation
 from partnership_api.actors import Actor
 from partnership_api.domain_errors import RefusalRecord, Refused
 from partnership_api.misuse_rules import HoldAttempt, sees_address, sees_person  # noqa: F401
@@ -76,6 +76,7 @@ FUNCTION_RULES: dict[str, Callable[[Actor], bool]] = {
     "events.read": _everyone,
     "webhook.manage": lambda a: a.role == "admin",
     "vacancy_alert.manage": _can_handle_referrals,
+    **safe_accommodation.FUNCTION_RULES,  # stays, commissioned spaces, the return
 }
 
 FUNCTION_MESSAGES = {
@@ -94,15 +95,10 @@ FUNCTION_MESSAGES = {
     "audit.read": "Only organisation admins and the partnership admin read the audit trail.",
     "webhook.manage": "Only an organisation's admins manage its webhooks.",
     "vacancy_alert.manage": "Your role cannot set vacancy alerts.",
+    **safe_accommodation.FUNCTION_MESSAGES,
 }
 
-_RESOURCE_TYPES = {
-    "referral": "referral",
-    "service": "service",
-    "availability": "refuge",
-    "user": "user",
-    "project": "project",
-}
+_RESOURCE_TYPES = {"availability": "refuge", "commissioned_spaces": "refuge"}
 
 
 def _resource_type(action: str) -> str:
@@ -287,6 +283,9 @@ OBJECT_RULES: dict[str, Callable[[Actor, Any], None]] = {
     "user.update": _rule_user_manage,
     "project.change": _rule_project_change,
     "project.progress": _rule_project_progress,
+    "stay.read": lambda a, stay: None if safe_accommodation.own_stay(a, stay) else _hide(),
+    "stay.change": lambda a, stay: None if safe_accommodation.own_stay(a, stay) else _hide(),
+    "commissioned_spaces.report": lambda a, r: _refuse_if(safe_accommodation.report_at(a, r)),
 }
 
 

@@ -95,6 +95,11 @@ MATRIX: dict[str, str] = {
     # oversight
     "GET /api/v1/audit-events":                                     "200 403 200 403 403 403 403 200 403 200 403 403 401",  # noqa: E501
     "GET /api/v1/stats/referrals":                                  "200 200 200 200 200 200 200 200 200 200 200 200 401",  # noqa: E501
+    "GET /api/v1/stats/safe-accommodation-return":                  "200 403 403 403 200 200 403 403 403 403 403 403 401",  # noqa: E501
+    "GET /api/v1/stats/unmet-need":                                 "200 403 403 403 200 200 403 403 403 403 403 403 401",  # noqa: E501
+    # safe accommodation: a stay at Glow's refuge (Glow's alone); Glow's commissioned spaces
+    "GET /api/v1/referrals/{referral_id}/stay":                     "403 403 403 403 403 403 404 404 404 404 200 404 401",  # noqa: E501
+    "GET /api/v1/refuges/{refuge_id}/commissioned-spaces":          "200 200 200 200 200 200 200 200 200 200 200 200 401",  # noqa: E501
     # events, webhooks (Staffordshire Women's Aid's) and vacancy alerts (the police's)
     "GET /api/v1/events":                                           "200 200 200 200 200 200 200 200 200 200 200 200 401",  # noqa: E501
     "GET /api/v1/webhooks":                                         "200 403 200 403 403 403 403 200 403 200 403 403 401",  # noqa: E501
@@ -116,6 +121,8 @@ MATRIX: dict[str, str] = {
     "DELETE /api/v1/referrals/{referral_id}/hold":                  "403 204 204 403 403 403 404 404 404 404 204 404 401",  # noqa: E501
     "POST /api/v1/refuges/{refuge_id}/availability/confirm":        "403 403 403 403 403 403 403 403 403 403 200 403 401",  # noqa: E501
     "PUT /api/v1/refuges/{refuge_id}/availability":                 "403 403 403 403 403 403 403 403 403 403 200 403 401",  # noqa: E501
+    "PATCH /api/v1/referrals/{referral_id}/stay":                   "403 403 403 403 403 403 404 404 404 404 200 404 401",  # noqa: E501
+    "PUT /api/v1/refuges/{refuge_id}/commissioned-spaces":          "403 403 403 403 403 403 403 403 403 403 200 403 401",  # noqa: E501
     "POST /api/v1/refuges/{refuge_id}/holds/{hold_id}/release":     "403 403 403 403 403 403 403 403 403 403 200 403 401",  # noqa: E501
     "POST /api/v1/funds":                                           "201 403 403 403 201 403 403 403 403 403 403 403 401",  # noqa: E501
     "PATCH /api/v1/funds/{fund_id}":                                "200 403 403 403 200 403 403 403 403 403 403 403 401",  # noqa: E501
@@ -198,6 +205,7 @@ class World:
     spend_etag: str = ""
     output: int = 0
     output_etag: str = ""
+    admitted: str = ""  # accepted by Glow's refuge: a stay there
     webhook: str = ""  # Staffordshire Women's Aid's
     alert: str = ""  # the police's, on `referral`
     extra: dict = field(default_factory=dict)
@@ -236,6 +244,14 @@ def build_world(client, login, ids) -> World:
     ]
     _ok(client.put(url, json={"spaces": spaces}, headers={**glow, "If-Match": etag}))
     world.referral, world.to_accept, world.to_hold, world.held = (refer() for _ in range(4))
+    world.admitted = refer()
+    _ok(
+        client.post(
+            f"/api/v1/referrals/{world.admitted}/transitions",
+            json={"action": "accept", "placement_area": "E06000021"},
+            headers=glow,
+        )
+    )
     _ok(
         client.post(
             f"/api/v1/referrals/{world.held}/hold",
@@ -368,6 +384,26 @@ def request_for(operation: str, w: World) -> Call:
         "GET /api/v1/exports/projects.csv": Call("GET", "/api/v1/exports/projects.csv"),
         "GET /api/v1/audit-events": Call("GET", "/api/v1/audit-events"),
         "GET /api/v1/stats/referrals": Call("GET", "/api/v1/stats/referrals?group_by=risk_level"),
+        "GET /api/v1/stats/safe-accommodation-return": Call(
+            "GET", "/api/v1/stats/safe-accommodation-return?year=2025"
+        ),
+        "GET /api/v1/stats/unmet-need": Call("GET", "/api/v1/stats/unmet-need?group_by=reason"),
+        "GET /api/v1/referrals/{referral_id}/stay": Call(
+            "GET", f"/api/v1/referrals/{w.admitted}/stay"
+        ),
+        "GET /api/v1/refuges/{refuge_id}/commissioned-spaces": Call(
+            "GET", f"/api/v1/refuges/{w.glow_refuge}/commissioned-spaces"
+        ),
+        "PATCH /api/v1/referrals/{referral_id}/stay": Call(
+            "PATCH",
+            f"/api/v1/referrals/{w.admitted}/stay",
+            {"adults": [{"sex": "female", "trans": "no"}], "children": 1},
+        ),
+        "PUT /api/v1/refuges/{refuge_id}/commissioned-spaces": Call(
+            "PUT",
+            f"/api/v1/refuges/{w.glow_refuge}/commissioned-spaces",
+            {"spaces": [{"accommodation_type": "refuge", "spaces": 4}]},
+        ),
         "POST /api/v1/organisations": Call(
             "POST", "/api/v1/organisations", {"name": "Matrix Outreach", "kind": "provider"}
         ),

@@ -51,9 +51,16 @@ def test_the_rate_limit_headers_the_document_promises_are_sent(client, login, sp
         "/api/v1/audit-events",
         "/api/v1/stats/referrals",
         "/api/v1/events",  # the catch-up feed (issue 15)
+        "/api/v1/stats/safe-accommodation-return",  # the annual return (issue 26)
+        "/api/v1/stats/unmet-need",
     }
+    analyst = login("opcc.analyst")
+    asked = {"/api/v1/stats/safe-accommodation-return": "?year=2025"}
     for path in promised:
-        answer = client.get(path, headers=admin if path == "/api/v1/audit-events" else officer)
+        headers = admin if path == "/api/v1/audit-events" else officer
+        if path.startswith(("/api/v1/stats/safe", "/api/v1/stats/unmet")):
+            headers = analyst
+        answer = client.get(path + asked.get(path, ""), headers=headers)
         assert answer.status_code == 200, path
         for name in RATE_LIMIT_HEADERS:
             assert int(answer.headers[name]) >= 0, (path, name)

@@ -76,6 +76,12 @@ FUNCTIONS: dict[str, frozenset[str]] = {
     "events.read": EVERYONE,
     "webhook.manage": ORG_ADMINS,
     "vacancy_alert.manage": REFERRAL_WORKERS,
+    # Safe accommodation (issue 26): a stay is the refuge's; the return the commissioner's.
+    "stay.read": PROVIDER_WORKERS,
+    "stay.change": PROVIDER_WORKERS,
+    "commissioned_spaces.read": EVERYONE,
+    "commissioned_spaces.report": PROVIDER_WORKERS,
+    "stats.safe_accommodation": frozenset({"partnership.admin", "opcc.staff", "opcc.analyst"}),
 }
 
 # The objects the object rules are asked about.
@@ -100,6 +106,7 @@ GLOW_REFUGE = SimpleNamespace(id=5, organisation_id=GLOW, kind="refuge")
 TO_GLOW_REFUGE = SimpleNamespace(
     id=uuid.uuid4(), from_organisation_id=POLICE, to_organisation_id=GLOW, to_service_id=5
 )
+STAY_AT_GLOW = SimpleNamespace(referral_id=TO_GLOW_REFUGE.id, organisation_id=GLOW, refuge_id=5)
 HOLD_THERE = HoldAttempt(TO_GLOW_REFUGE, refuge_id=5, refuge_organisation_id=GLOW)
 HOLD_ELSEWHERE = HoldAttempt(TO_GLOW_REFUGE, refuge_id=4, refuge_organisation_id=SWA)
 HOLD_AGAIN = HoldAttempt(
@@ -184,6 +191,13 @@ OBJECTS: dict[tuple[str, str], tuple[object, dict]] = {
         outcomes(frozenset({"glow.staff"}), frozenset({"police.officer", "police.admin"})),
     ),
     ("refuge.holds", "SWA refuge"): (
+        SWA_REFUGE,
+        forbidden_unless(frozenset({"swa.staff", "swa.admin"})),
+    ),
+    # A stay at Glow's refuge: Glow's workers only; every other refuge's hidden from it.
+    ("stay.read", "at Glow's refuge"): (STAY_AT_GLOW, outcomes(frozenset({"glow.staff"}))),
+    ("stay.change", "at Glow's refuge"): (STAY_AT_GLOW, outcomes(frozenset({"glow.staff"}))),
+    ("commissioned_spaces.report", "SWA refuge"): (
         SWA_REFUGE,
         forbidden_unless(frozenset({"swa.staff", "swa.admin"})),
     ),

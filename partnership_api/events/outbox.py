@@ -141,6 +141,16 @@ EVENT_TYPES: dict[str, EventType] = {
         ("refuge_id", "organisation_id"),
         "a refuge confirmed its reported bed spaces are still accurate",
     ),
+    "commissioned_spaces.reported": EventType(
+        "everyone",
+        ("refuge_id", "organisation_id"),
+        "a refuge reported its commissioned bed spaces by accommodation type",
+    ),
+    "stay.changed": EventType(
+        "referral",
+        ("referral_id", "refuge_id"),
+        "a refuge recorded who stayed (heard by the refuge's own organisation only)",
+    ),
     "project.changed": EventType(
         "projects", ("project_id", "changed"), "a project's status or RAG rating changed"
     ),

@@ -5,7 +5,15 @@
 
 import importlib
 
-MODEL_MODULES = ("partnership", "audit", "referrals", "beds", "funding", "events")
+MODEL_MODULES = (
+    "partnership",
+    "audit",
+    "referrals",
+    "beds",
+    "funding",
+    "events",
+    "safe_accommodation",
+)
 
 
 def load_all() -> None:

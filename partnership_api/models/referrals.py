@@ -16,14 +16,23 @@ RISK_LEVELS = ("standard", "medium", "high")
 STATUSES = ("submitted", "accepted", "declined", "redirected", "withdrawn", "closed")
 OPEN_STATUSES = ("submitted", "accepted")
 FINISHED_STATUSES = ("closed", "declined", "withdrawn", "redirected")
+# The reasons a referral is declined (or withdrawn, or redirected), as the annual return of the
+# safe-accommodation duty lists them (``models.safe_accommodation.NOT_SUPPORTED_REASONS``); a
+# ``needs_not_met_…`` code names the need. ``services.safe_accommodation.reason_of`` maps each,
+# and each of the ``LEGACY_DECLINE_REASONS`` that clients may still send, onto the return's list.
 DECLINE_REASONS = (
     "no_capacity",
-    "not_eligible",
-    "outside_area",
-    "declined_by_person",
-    "unable_to_contact",
+    "needs_not_met_disability",
+    "needs_not_met_nrpf",
+    "needs_not_met_older_sons",
+    "needs_not_met_larger_family",
+    "needs_not_met_substance_use",
+    "needs_not_met_mental_health",
+    "declined_offer",
+    "risk_too_high",
     "other",
 )
+LEGACY_DECLINE_REASONS = ("not_eligible", "outside_area", "declined_by_person", "unable_to_contact")
 # Which kinds of service may receive which kind of referral: a perpetrator programme never
 # receives a victim's details.
 RECEIVING_SERVICE_KINDS = {
@@ -74,6 +83,15 @@ class Referral(db.Model):
     summary: Mapped[str | None] = mapped_column(sa.Text)
 
     decline_reason: Mapped[str | None] = mapped_column(sa.String(30))
+    # The safe-accommodation return: where she is fleeing from and where she was placed (ONS
+    # GSS codes of any English district), the household (the first referral of a chain of
+    # redirects and follow-ups), and why it was not supported, coded from the return's list.
+    fleeing_from: Mapped[str | None] = mapped_column(sa.String(9))
+    placement_area: Mapped[str | None] = mapped_column(sa.String(9))
+    household_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    not_supported_reason: Mapped[str | None] = mapped_column(sa.String(20))
+    not_supported_need: Mapped[str | None] = mapped_column(sa.String(20))
+    not_supported_text: Mapped[str | None] = mapped_column(sa.String(200))
     outcome: Mapped[str | None] = mapped_column(sa.Text)
     redirected_to_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("referrals.id"))
     redirected_from_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("referrals.id"))

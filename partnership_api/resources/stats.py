@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from flask import Response
 from flask.views import MethodView
 
 from partnership_api.auth import current_actor
+from partnership_api.schemas.safe_accommodation import (
+    ReturnQueryArgsSchema,
+    SafeAccommodationReturnSchema,
+    UnmetNeedQueryArgsSchema,
+    UnmetNeedSchema,
+)
 from partnership_api.schemas.stats import ReferralStatsQueryArgsSchema, ReferralStatsSchema
-from partnership_api.services import stats
+from partnership_api.services import safe_accommodation_return, stats, unmet_need
 from partnership_api.smorest import Blueprint
 
 blp = Blueprint(
@@ -39,3 +46,56 @@ class ReferralStatistics(MethodView):
         of more than 5,000 cells is a 422: ask a narrower question.
         """
         return stats.referral_statistics(current_actor(), args)
+
+
+@blp.route("/safe-accommodation-return")
+class SafeAccommodationReturn(MethodView):
+    @blp.rate_limited
+    @blp.arguments(ReturnQueryArgsSchema, location="query")
+    @blp.response(
+        200,
+        SafeAccommodationReturnSchema,
+        description="The return; with `format=csv`, the same figures as text/csv "
+        "(section, measure, category, value; a suppressed figure is `[c]`)",
+    )
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(403, description="Only the commissioner's office reads the return")
+    @blp.alt_response(422, description="No such year")
+    def get(self, args):
+        """The annual safe-accommodation return of a financial year (April to March)
+
+        Every figure the council returns under the Domestic Abuse Act 2021 (Part 4): households
+        referred to refuges, supported and not supported (by reason and unmet need, month by
+        month), who was supported (adults by sex and trans status, children, specialist
+        characteristics given with consent), how stays ended (reason, destination, length),
+        and commissioned bed spaces by accommodation type. Counts of people and households are
+        rounded to the nearest 5, and counts from 0 to 4 suppressed alike: see `disclosure`.
+        """
+        answer = safe_accommodation_return.safe_accommodation_return(current_actor(), args["year"])
+        if args["format"] == "csv":
+            filename = f"safe-accommodation-return-{answer['financial_year']}.csv"
+            return Response(
+                safe_accommodation_return.as_csv(answer),
+                mimetype="text/csv",
+                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            )
+        return answer
+
+
+@blp.route("/unmet-need")
+class UnmetNeed(MethodView):
+    @blp.rate_limited
+    @blp.arguments(UnmetNeedQueryArgsSchema, location="query")
+    @blp.response(200, UnmetNeedSchema)
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(403, description="Only the commissioner's office reads these figures")
+    @blp.alt_response(422, description="A bad question, or a table of too many cells")
+    def get(self, args):
+        """Households that could not be placed in a refuge, and why, for the needs assessment
+
+        Households whose first referral to a refuge was made in the range and who were not
+        supported, grouped by the reason of their last refusal, the unmet need, household size
+        (adults and children) or the area she fled from. Every cell is listed; counts are
+        rounded to 5 and those from 0 to 4 suppressed, as everywhere.
+        """
+        return unmet_need.unmet_need(current_actor(), args)

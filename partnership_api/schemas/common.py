@@ -125,6 +125,29 @@ def AreaCode(**kwargs) -> ma.fields.String:  # noqa: N802 - a field factory read
     )
 
 
+def _current_english_district(value: str) -> None:
+    from partnership_api.local_authorities import CURRENT
+
+    if value not in CURRENT:
+        raise ma.ValidationError(f"Not a current English local authority district: {value}.")
+
+
+def EnglishAreaCode(**kwargs) -> ma.fields.String:  # noqa: N802
+    """An ONS GSS code of any current English local authority district (in the county or not):
+    the list shipped in ``reference/english_local_authorities.json``."""
+    metadata = {
+        "pattern": "^E0[6-9][0-9]{6}$",
+        "example": "E07000197",
+        "description": "ONS GSS code",
+    }
+    metadata.update(kwargs.pop("metadata", {}))
+    return ma.fields.String(
+        validate=[validate.Length(equal=9), _current_english_district],
+        metadata=metadata,
+        **kwargs,
+    )
+
+
 def Text(max_length: int, **kwargs) -> ma.fields.String:  # noqa: N802
     """Free text with a length cap."""
     return ma.fields.String(validate=validate.Length(max=max_length), **kwargs)

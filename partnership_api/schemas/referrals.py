@@ -9,13 +9,17 @@ from marshmallow import validate
 
 from partnership_api.models.beds import SPACE_TYPES
 from partnership_api.models.referrals import (
-    DECLINE_REASONS,
     REFERRAL_KINDS,
     RISK_LEVELS,
     STATUSES,
 )
+from partnership_api.models.safe_accommodation import (
+    NOT_SUPPORTED_REASONS,
+    UNMET_NEEDS,
+)
 from partnership_api.schemas.common import (
     AreaCode,
+    EnglishAreaCode,
     NonEmptyText,
     ResponseSchema,
     StrictSchema,
@@ -23,6 +27,7 @@ from partnership_api.schemas.common import (
     no_control_characters,
 )
 from partnership_api.schemas.households import HouseholdOutSchema, HouseholdSchema
+from partnership_api.schemas.transitions import TransitionSchema  # noqa: F401 - its old home
 
 DASH_HIGH_RISK_SCORE = 14
 DASH_MAX_SCORE = 27
@@ -134,6 +139,20 @@ class ReferralCreateSchema(StrictSchema):
     needs = ma.fields.Nested(NeedsSchema, load_default=lambda: NEEDS_DEFAULT.copy())
     consent = ma.fields.Nested(ConsentSchema, required=True)
     summary = NonEmptyText(5000, required=True)
+    fleeing_from = EnglishAreaCode(
+        metadata={
+            "description": "the local authority she is fleeing from: any current English "
+            "district's ONS GSS code; the subject's area when absent",
+            "example": "E08000025",
+        }
+    )
+    follows_referral_id = ma.fields.UUID(
+        metadata={
+            "description": "an earlier referral for the same household that was declined, "
+            "withdrawn or redirected: the two count as one household in the safe-accommodation "
+            "return"
+        }
+    )
     hold = ma.fields.Nested(
         HoldWithReferralSchema,
         metadata={
@@ -174,44 +193,6 @@ class IdempotencyHeaderSchema(ma.Schema):
 
 
 # --- transitions and notes ----------------------------------------------------------------------
-
-# Which optional fields each action takes, and which it needs.
-ACTION_FIELDS = {
-    "accept": ((), ()),
-    "decline": (("reason_code",), ("reason_code",)),
-    "redirect": (("to_service_id",), ("to_service_id", "reason_code")),
-    "withdraw": ((), ()),
-    "close": (("outcome",), ("outcome",)),
-}
-
-
-class TransitionSchema(StrictSchema):
-    action = ma.fields.String(required=True, validate=validate.OneOf(ACTIONS))
-    reason_code = ma.fields.String(
-        validate=validate.OneOf(DECLINE_REASONS),
-        metadata={"description": "decline (required) or redirect (optional)"},
-    )
-    note = Text(5000, metadata={"description": "why; kept on the timeline"})
-    to_service_id = ma.fields.Integer(
-        validate=DB_INT, metadata={"description": "redirect: the service that should take it"}
-    )
-    outcome = NonEmptyText(2000, metadata={"description": "close: what happened"})
-
-    @ma.validates_schema
-    def _fields_fit_action(self, data: dict, **_kwargs) -> None:
-        action = data.get("action")
-        if action not in ACTION_FIELDS:
-            return
-        needed, allowed = ACTION_FIELDS[action]
-        errors: dict[str, list[str]] = {}
-        for field in needed:
-            if data.get(field) is None:
-                errors[field] = [f"Required to {action} a referral."]
-        for field in ("reason_code", "to_service_id", "outcome"):
-            if field in data and field not in allowed:
-                errors[field] = [f"Not used when you {action} a referral."]
-        if errors:
-            raise ma.ValidationError(errors)
 
 
 class NoteCreateSchema(StrictSchema):
@@ -288,6 +269,12 @@ class ReferralHoldSchema(ResponseSchema):
     expires_at = ma.fields.AwareDateTime(required=True)
 
 
+class NotSupportedSchema(ResponseSchema):
+    reason = ma.fields.String(required=True, validate=validate.OneOf(NOT_SUPPORTED_REASONS))
+    need = ma.fields.String(allow_none=True, required=True, validate=validate.OneOf(UNMET_NEEDS))
+    text = ma.fields.String(allow_none=True, required=True)
+
+
 class ReferralSchema(ResponseSchema):
     id = ma.fields.UUID(required=True)
     reference = ma.fields.String(
@@ -316,6 +303,30 @@ class ReferralSchema(ResponseSchema):
     consent = ma.fields.Nested(ConsentOutSchema, required=True)
     summary = ma.fields.String(allow_none=True)
     decline_reason = ma.fields.String(allow_none=True)
+    not_supported = ma.fields.Nested(
+        NotSupportedSchema,
+        allow_none=True,
+        required=True,
+        metadata={"description": "declined, withdrawn or redirected: why, as the return codes it"},
+    )
+    fleeing_from = ma.fields.String(
+        allow_none=True, required=True, metadata={"description": "ONS GSS code"}
+    )
+    placement_area = ma.fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "ONS GSS code of where she was placed, once admitted"},
+    )
+    out_of_area = ma.fields.Boolean(
+        allow_none=True,
+        required=True,
+        metadata={"description": "placed outside the district she fled from; null if unknown"},
+    )
+    household_id = ma.fields.UUID(
+        allow_none=True,
+        required=True,
+        metadata={"description": "the same for every referral of one household"},
+    )
     outcome = ma.fields.String(allow_none=True)
     created_at = ma.fields.AwareDateTime(required=True)
     updated_at = ma.fields.AwareDateTime(required=True)

@@ -23,7 +23,7 @@ from partnership_api.models.referrals import (
     ReferralEvent,
 )
 from partnership_api.policy import Actor
-from partnership_api.services.referral_rules import is_overdue
+from partnership_api.services.referral_rules import is_overdue, not_supported_shown, out_of_area
 
 
 def parties(referral: Referral) -> dict:
@@ -114,6 +114,11 @@ def _shown(referral: Referral | sa.Row, hold: dict | None, now: datetime) -> dic
         "consent": referral.consent,
         "summary": referral.summary,
         "decline_reason": referral.decline_reason,
+        "not_supported": not_supported_shown(referral),
+        "fleeing_from": referral.fleeing_from,
+        "placement_area": referral.placement_area,
+        "out_of_area": out_of_area(referral.fleeing_from, referral.placement_area),
+        "household_id": referral.household_id,
         "outcome": referral.outcome,
         "created_at": referral.created_at,
         "updated_at": referral.updated_at,

@@ -63,3 +63,21 @@ def receiving_service(kind: str, service_id: int, field: str = "to_service_id") 
 
 def is_overdue(referral: Referral, now: datetime) -> bool:
     return referral.status == "submitted" and now > referral.response_due_at
+
+
+def out_of_area(fleeing_from: str | None, placement_area: str | None) -> bool | None:
+    """Placed outside the district she fled from; None while either is unknown."""
+    if not fleeing_from or not placement_area:
+        return None
+    return fleeing_from != placement_area
+
+
+def not_supported_shown(referral) -> dict | None:
+    """Why the household was not supported here, coded from the return's list (or None)."""
+    if referral.not_supported_reason is None:
+        return None
+    return {
+        "reason": referral.not_supported_reason,
+        "need": referral.not_supported_need,
+        "text": referral.not_supported_text,
+    }

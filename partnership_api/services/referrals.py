@@ -31,7 +31,7 @@ from partnership_api.models.referrals import (
     ReferralEvent,
 )
 from partnership_api.policy import Actor
-from partnership_api.services import holds, referral_reads
+from partnership_api.services import holds, referral_reads, safe_accommodation
 from partnership_api.services.referral_reads import event_shown, parties, visible
 from partnership_api.services.referral_rules import next_reference, receiving_service, response_due
 
@@ -95,6 +95,7 @@ def _new_referral(
     redirected_from: Referral | None = None,
     reason_code: str | None = None,
     note: str | None = None,
+    follows: Referral | None = None,
 ) -> Referral:
     """A new submitted referral and its ``created`` event. A redirect's new referral carries,
     on that event, who redirected it from which service, and their reason and note: they were
@@ -127,6 +128,7 @@ def _new_referral(
         status_changed_at=now,
         response_due_at=response_due(now, body["risk_level"]),
     )
+    safe_accommodation.on_create(actor, referral, body, follows or redirected_from)
     db.session.add(referral)
     # No relationships link these models, so the unit of work would not know to insert the
     # referral before the rows that point at it: it goes in first, on its own.
@@ -180,6 +182,9 @@ def create(actor: Actor, data: dict, idempotency_key: str | None) -> tuple[dict,
             "hold: a space can be held only when the referral goes to a refuge.",
             "Only with a refuge as to_service_id.",
         )
+    follows = None
+    if body.get("follows_referral_id"):
+        follows = safe_accommodation.followed(actor, uuid.UUID(body["follows_referral_id"]))
     now = utcnow()
     referral = _new_referral(
         actor,
@@ -188,6 +193,7 @@ def create(actor: Actor, data: dict, idempotency_key: str | None) -> tuple[dict,
         now,
         from_organisation_id=actor.org_id,
         from_user_id=actor.user_id,
+        follows=follows,
     )
     if idempotency_key is not None:
         db.session.add(
@@ -295,6 +301,7 @@ def transition(actor: Actor, referral_id: uuid.UUID, data: dict) -> dict:
         values["decline_reason"] = data["reason_code"]
     if action == "close":
         values["outcome"] = data["outcome"]
+    values.update(safe_accommodation.transition_values(action, data))
     changed = db.session.execute(
         sa.update(Referral)
         .where(Referral.id == referral.id, Referral.status == expected)
@@ -306,7 +313,7 @@ def transition(actor: Actor, referral_id: uuid.UUID, data: dict) -> dict:
         current = db.session.scalar(sa.select(Referral.status).where(Referral.id == referral.id))
         _conflict(action, current or "gone")
     db.session.refresh(referral)
-
+    safe_accommodation.after_transition(referral, action, data, now)
     details: dict = {}
     onward = None
     if target is not None:
@@ -385,4 +392,5 @@ def _carried_over(referral: Referral) -> dict:
         "needs": referral.needs,
         "consent": referral.consent,
         "summary": referral.summary,
+        "fleeing_from": referral.fleeing_from,
     }
