@@ -640,9 +640,11 @@ class Bench:
         self.wrk = ensure_wrk()
         self.prepare_database()
         self.load_first_size()
+        self.time_return("county")
         if not self.args.skip_scale:
             copy_database(DB_NAME, SMALL_DB_NAME)
         self.grow_to(self.args.referrals, "throughput")
+        self.time_return("national")
         self.load_funding()
         self.start_servers()
         self.sign_in()
@@ -695,6 +697,28 @@ class Bench:
                 load_data.add_referrals(conn, total - have, seed=0.42 + total / 1e9)
         load_data.vacuum_analyze(CONNINFO)
         self.timed(f"grow_to_{label}", started)
+
+    def time_return(self, label: str) -> None:
+        """The safe-accommodation return of the last whole financial year, at this size."""
+        today = datetime.now(UTC)
+        year = today.year - (2 if today.month < 4 else 1)
+        step(f"timing the safe-accommodation return {year} ({label})")
+        result = subprocess.run(
+            [sys.executable, "-m", "bench.safe_accommodation", str(year)],
+            cwd=ROOT,
+            env=self.cli_env(),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if result.returncode != 0:
+            raise BenchError(f"the return's timing failed:\n{result.stderr[-3000:]}")
+        figures = json.loads(result.stdout.strip().splitlines()[-1])
+        self.results.setdefault("safe_accommodation_return", {})[label] = figures
+        say(
+            f"  {figures['referrals_in_year']:,} referrals in {figures['year']} "
+            f"({figures['referrals_in_database']:,} in all): median {figures['median_ms']} ms"
+        )
 
     def load_funding(self) -> None:
         with psycopg.connect(CONNINFO) as conn:

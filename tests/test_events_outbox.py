@@ -153,6 +153,19 @@ def every_kind_of_change(client, login, ids, app) -> dict:
         reason_code="no_capacity",
     )
     assert redirected.status_code == 200, redirected.get_json()
+    # Safe accommodation (issue 26): the refuge records who stayed, and its commissioned spaces.
+    recorded = client.patch(
+        f"/api/v1/referrals/{made['accepted']}/stay",
+        json={"children": 1},
+        headers=login("glow.staff"),
+    )
+    assert recorded.status_code == 200, recorded.get_json()
+    commissioned = client.put(
+        f"/api/v1/refuges/{glow}/commissioned-spaces",
+        json={"spaces": [{"accommodation_type": "refuge", "spaces": 4}]},
+        headers=login("glow.staff"),
+    )
+    assert commissioned.status_code == 200, commissioned.get_json()
     made["closed"] = made["accepted"]
     closed = act(client, login, "glow.staff", made["closed"], action="close", outcome="supported")
     assert closed.status_code == 200, closed.get_json()
