@@ -152,6 +152,8 @@ VICTIM_NAME = "Ffion Quillfeather"
 VICTIM_DATE_OF_BIRTH = "1984-07-19"
 VICTIM_PHONE = "07700 900461"
 VICTIM_SAFE_TIMES = "Tuesdays 13:15-13:45 only"
+# The characteristics the admitted resident agreed to have recorded (test_data_exposure).
+STAY_CHARACTERISTICS = ["lgbt_plus", "nrpf"]
 
 
 def victim_referral(to_service_id: int) -> dict:
@@ -249,6 +251,14 @@ def build_world(client, login, ids) -> World:
         client.post(
             f"/api/v1/referrals/{world.admitted}/transitions",
             json={"action": "accept", "placement_area": "E06000021"},
+            headers=glow,
+        )
+    )
+    # Who stayed, with the characteristics she agreed to have recorded: Glow's eyes only.
+    _ok(
+        client.patch(
+            f"/api/v1/referrals/{world.admitted}/stay",
+            json={"characteristics_consent": True, "characteristics": STAY_CHARACTERISTICS},
             headers=glow,
         )
     )

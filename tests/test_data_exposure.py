@@ -9,6 +9,9 @@ real ids, largest pages). In all of it:
 - the victim's details reach only the referral's parties (police and Glow workers) and, even
   for them, never through the audit trail, statistics, exports or any error;
 - a refuge's address reaches only its own organisation, and only through the services;
+- who stayed in a refuge and her "specialist characteristics" (a stay's ``adults`` and
+  ``characteristics``) reach only the refuge's own organisation, through the stay, and
+  everyone else at most as suppressed counts in the commissioner's return;
 - no object carries a field its response schema does not declare, and nothing looks like a
   password hash, a password or a refresh-token id.
 """
@@ -25,6 +28,7 @@ from tests.test_access_matrix import (
     ANONYMOUS,
     MATRIX,
     SPEC,
+    STAY_CHARACTERISTICS,
     USERS,
     VICTIM_DATE_OF_BIRTH,
     VICTIM_NAME,
@@ -162,6 +166,7 @@ def test_each_role_sees_only_the_fields_and_secrets_it_may(client, login, ids, u
     own_org = ORGANISATION_OF.get(username)
     own_org_id = ids.org.get(own_org)
     leaks: list[str] = []
+    seen_characteristics: list[list[str]] = []
     for operation, status, text, body in seen.answers:
         # The victim's details: the parties only, and only where a referral is shown.
         for secret in VICTIM_SECRETS:
@@ -189,6 +194,11 @@ def test_each_role_sees_only_the_fields_and_secrets_it_may(client, login, ids, u
             extra = undeclared_fields(body, schema)
             if extra:
                 leaks.append(f"{operation} ({status}) has undeclared fields {extra}")
+        stay_keys = keys_of(body) & {"characteristics", "characteristics_consent"}
+        if stay_keys and not (operation.endswith("/stay") and username == "glow.staff"):
+            leaks.append(f"{operation} ({status}) shows a stay's {sorted(stay_keys)} to {username}")
+        if operation.endswith("/stay") and status < 300:
+            seen_characteristics.append(body["characteristics"])
         if operation.startswith("GET /api/v1/services") and status == 200:
             for service in body if isinstance(body, list) else [body]:
                 own = service["organisation_id"] == own_org_id
@@ -206,6 +216,9 @@ def test_each_role_sees_only_the_fields_and_secrets_it_may(client, login, ids, u
             assert secret in everything, f"{username} should read the referral's {secret!r}"
     if username == "glow.staff":
         assert ADDRESSES["Glow refuge"][1] in everything
+        assert STAY_CHARACTERISTICS in seen_characteristics  # the refuge reads its own stay
+    else:
+        assert not seen_characteristics
     assert any(
         op == "GET /api/v1/services/{service_id}" and status == 200
         for op, status, _t, _b in seen.answers

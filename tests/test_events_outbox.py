@@ -358,6 +358,9 @@ def may_hear(client, headers, event, projects) -> bool:
             client.get(f"/api/v1/vacancy-alerts/{data['alert_id']}", headers=headers).status_code
             == 200
         )
+    if event["type"] == "stay.changed":  # a stay is read by its refuge alone (issue 26)
+        url = f"/api/v1/referrals/{data['referral_id']}/stay"
+        return client.get(url, headers=headers).status_code == 200
     if event["audience"] == "referral":
         return (
             client.get(f"/api/v1/referrals/{data['referral_id']}", headers=headers).status_code
