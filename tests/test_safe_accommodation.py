@@ -545,3 +545,76 @@ def test_a_follow_up_must_be_a_refused_referral_the_caller_may_see(client, login
         client.post("/api/v1/referrals", json=body, headers=login("newera.staff")).status_code
         == 404
     )
+
+
+def test_retention_takes_who_stayed_and_her_characteristics(client, login, ids, db_session):
+    from partnership_api.models.safe_accommodation import Stay
+    from partnership_api.services.retention import purge_expired
+
+    year = Year(client, login, ids, db_session)
+    rid = year.refer(GLOW, at(2019, 5, 1), fleeing_from=BIRMINGHAM)
+    year.act("glow.staff", rid, at(2019, 5, 2), action="accept", placement_area=STOKE)
+    client.patch(
+        f"/api/v1/referrals/{rid}/stay",
+        json={
+            "adults": [{"sex": "female", "trans": "yes"}],
+            "characteristics_consent": True,
+            "characteristics": ["lgbt_plus"],
+        },
+        headers=login("glow.staff"),
+    )
+    year.act(
+        "glow.staff",
+        rid,
+        action="close",
+        outcome="Left.",
+        end_reason="other",
+        end_reason_text="went to her sister in Wales",
+        destination="family_or_friends",
+    )
+    assert purge_expired(now=datetime(2099, 1, 1, tzinfo=UTC), retention_days=30) >= 1
+    db_session.expire_all()
+    stay = db_session.get(Stay, uuid.UUID(rid))
+    assert (stay.adults, stay.characteristics, stay.characteristics_consent) == ([], [], False)
+    assert stay.end_reason_text == "removed by retention"
+    assert (stay.end_reason, stay.destination, stay.placement_area) == (
+        "other",
+        "family_or_friends",
+        STOKE,
+    )
+
+
+def test_the_needs_picture_groups_households_not_placed(
+    client, login, ids, db_session, monkeypatch
+):
+    from partnership_api.services import unmet_need
+
+    monkeypatch.setattr(safe_accommodation_return, "published", lambda count: count)
+    year = Year(client, login, ids, db_session)
+    # Two large families from Birmingham refused for size, one from Stafford refused as too risky.
+    for n in range(2):
+        rid = year.refer(
+            SWA,
+            at(2025, 5, 1 + n),
+            fleeing_from=BIRMINGHAM,
+            household={"children": 5, "child_ages": [1, 3, 5, 7, 9]},
+        )
+        year.act("swa.staff", rid, action="decline", reason_code="needs_not_met_larger_family")
+    rid = year.refer(SWA, at(2025, 5, 4), fleeing_from=STAFFORD)
+    year.act("swa.staff", rid, action="decline", reason_code="risk_too_high")
+    assert unmet_need.cell is safe_accommodation_return.cell
+    analyst = login("opcc.analyst")
+    asked = "/api/v1/stats/unmet-need?from=2025-04-01&to=2026-03-31"
+    body = client.get(
+        f"{asked}&group_by=household_size&group_by=origin_area", headers=analyst
+    ).get_json()
+    cells = {(g["household_size"], g["origin_area"]): g["count"] for g in body["groups"]}
+    assert cells[("6_or_more", "outside_the_partnership")] == 2
+    assert cells[("2", STAFFORD)] == 1
+    assert sum(cells.values()) == body["total"]["count"] == 3
+    by_reason = client.get(f"{asked}&group_by=reason&group_by=need", headers=analyst).get_json()
+    reasons = {(g["reason"], g["need"]): g["count"] for g in by_reason["groups"]}
+    assert reasons[("needs_not_met", "larger_family")] == 2
+    assert reasons[("risk_too_high", None)] == 1
+    too_big = client.get(f"{asked}&group_by=reason&group_by=reason", headers=analyst)
+    assert too_big.status_code == 422

@@ -6,7 +6,10 @@ name, date of birth, contact details, household, needs, the free text (summary, 
 consent rationale) and the notes in its timeline are removed. What the figures and the audit
 trail need stays: dates, kind, risk level (DASH score, MARAC), area, status, decline reason,
 the organisations and services, the reference, and the timeline's events without their notes.
-Open referrals (``submitted``, ``accepted``) are never touched.
+Open referrals (``submitted``, ``accepted``) are never touched. A finished refuge referral's
+stay loses who stayed (the adults' sex and trans status) and the characteristics she agreed to
+have recorded, and any free text (an ``other`` reason's words) goes too: the safe-accommodation
+return of a year that old no longer counts them.
 
 Safe to run daily: a referral is done once (``pseudonymised_at`` is set and selects it out of
 every later run), rows are locked in batches (two runs at once skip each other's rows), and
@@ -23,10 +26,12 @@ from partnership_api import audit, context
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.referrals import FINISHED_STATUSES, Referral, ReferralEvent
+from partnership_api.models.safe_accommodation import Stay
 
 BATCH = 500
 # Of the consent record, only the non-personal decision is kept; its rationale is free text.
 CONSENT_KEPT = ("given", "lawful_basis")
+REMOVED = "removed by retention"
 
 
 def expired(now: datetime, retention_days: int) -> sa.ColumnElement[bool]:
@@ -64,6 +69,17 @@ def purge_expired(now: datetime | None = None, retention_days: int | None = None
             .values(note=None)
             .execution_options(synchronize_session=False)
         )
+        db.session.execute(
+            sa.update(Stay)
+            .where(Stay.referral_id.in_(ids))
+            .values(
+                adults=[],
+                characteristics=[],
+                characteristics_consent=False,
+                end_reason_text=sa.case((Stay.end_reason_text.is_(None), None), else_=REMOVED),
+            )
+            .execution_options(synchronize_session=False)
+        )
         changed += len(batch)
         db.session.commit()
     audit.record(
@@ -90,6 +106,8 @@ def _pseudonymise(referral: Referral, now: datetime) -> None:
     referral.consent = {key: consent[key] for key in CONSENT_KEPT if key in consent}
     referral.summary = None
     referral.outcome = None
+    if referral.not_supported_text is not None:
+        referral.not_supported_text = REMOVED
     referral.pseudonymised_at = now
     referral.updated_at = now
     referral.version += 1
