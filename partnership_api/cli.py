@@ -17,6 +17,7 @@ from partnership_api.models.partnership import ROLES, Organisation
 
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(seed_demo_year_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(demo_password_command)
     app.cli.add_command(audit_group)
@@ -43,6 +44,20 @@ def seed_demo_command(if_empty: bool) -> None:
         _keep_demo_password(generated)
         click.echo(f"Demo users' password: {generated}")
         click.echo("(Again: `make demo-password`; a new one: `make demo-password RESET=1`.)")
+
+
+@click.command("seed-demo-year")
+@click.argument("year", type=click.IntRange(2021, 2100))
+@click.option("--households", default=120, show_default=True, type=click.IntRange(1, 5000))
+@with_appcontext
+def seed_demo_year_command(year: int, households: int) -> None:
+    """Add a financial year of refuge referrals, stays and endings to the demo partnership."""
+    from partnership_api.demo_safe_accommodation import seed_year
+
+    if current_app.config["APP_ENV"] == "production":
+        raise click.ClickException("seed-demo-year is refused when APP_ENV=production.")
+    tally = seed_year(year, households)
+    click.echo(f"Added {households} households in {year}-{(year + 1) % 100:02d}: {tally}")
 
 
 def _demo_password_file() -> Path:

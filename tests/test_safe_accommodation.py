@@ -618,3 +618,27 @@ def test_the_needs_picture_groups_households_not_placed(
     assert reasons[("risk_too_high", None)] == 1
     too_big = client.get(f"{asked}&group_by=reason&group_by=reason", headers=analyst)
     assert too_big.status_code == 422
+
+
+def test_the_demo_year_makes_a_return_that_adds_up(app, client, login, monkeypatch):
+    monkeypatch.setattr(safe_accommodation_return, "published", lambda count: count)
+    result = app.test_cli_runner().invoke(args=["seed-demo-year", "2025", "--households", "40"])
+    assert result.exit_code == 0, result.output
+    body = client.get(
+        "/api/v1/stats/safe-accommodation-return?year=2025", headers=login("opcc.analyst")
+    ).get_json()
+    referrals = body["referrals"]
+    assert referrals["households_referred"]["count"] == 40
+    outcomes = ("supported", "not_supported", "in_progress")
+    assert sum(referrals[name]["count"] for name in outcomes) == 40
+    by_reason = sum(line["count"] for line in referrals["not_supported_by_reason"])
+    assert by_reason == referrals["not_supported"]["count"]
+    supported = body["households_supported"]
+    assert supported["households"]["count"] == referrals["supported"]["count"]
+    assert body["commissioned_bed_spaces"]["total"] > 0
+    app.config["APP_ENV"] = "production"
+    try:
+        refused = app.test_cli_runner().invoke(args=["seed-demo-year", "2025"])
+    finally:
+        app.config["APP_ENV"] = "development"
+    assert refused.exit_code != 0 and "production" in refused.output
