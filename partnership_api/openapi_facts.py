@@ -27,8 +27,22 @@ def answer_facts() -> dict[tuple[str, str], dict]:
         RISK_LEVELS,
         STATUSES,
     )
+    from partnership_api.models.safe_accommodation import (
+        ACCOMMODATION_TYPES,
+        ADULT_SEXES,
+        CHARACTERISTICS,
+        DESTINATIONS,
+        NOT_SUPPORTED_REASONS,
+        STAY_END_REASONS,
+        TRANS_STATUSES,
+        UNMET_NEEDS,
+    )
     from partnership_api.oruk.taxonomy import TERM_CODES
+    from partnership_api.schemas.safe_accommodation import UNMET_GROUP_BY
     from partnership_api.schemas.stats import GROUP_BY
+    from partnership_api.services.safe_accommodation_return import LENGTH_BANDS
+    from partnership_api.services.stats import MAX_CELLS
+    from partnership_api.services.unmet_need import HOUSEHOLD_SIZES
 
     def one_of(values) -> dict:
         return {"enum": list(values)}
@@ -176,4 +190,97 @@ def answer_facts() -> dict[tuple[str, str], dict]:
         ("VacancyAlertSchema", "space_type"): one_of(SPACE_TYPES),
         ("VacancyAlertSchema", "fired"): COUNT,
         ("VacancyAlertSchema", "end_reason"): {"maxLength": 30},
+        # Safe accommodation (issue 26): stays, commissioned spaces, the return, unmet need.
+        **_safe_accommodation_facts(
+            one_of,
+            ACCOMMODATION_TYPES,
+            ADULT_SEXES,
+            CHARACTERISTICS,
+            DESTINATIONS,
+            NOT_SUPPORTED_REASONS,
+            STAY_END_REASONS,
+            TRANS_STATUSES,
+            UNMET_NEEDS,
+            UNMET_GROUP_BY,
+            [band for band, _low, _high in LENGTH_BANDS],
+            HOUSEHOLD_SIZES,
+            MAX_CELLS,
+        ),
+    }
+
+
+def _safe_accommodation_facts(
+    one_of,
+    accommodation_types,
+    sexes,
+    characteristics,
+    destinations,
+    reasons,
+    end_reasons,
+    trans,
+    needs,
+    group_by,
+    bands,
+    sizes,
+    max_cells,
+) -> dict[tuple[str, str], dict]:
+    gss = {"maxLength": 9, "pattern": "^E0[6-9][0-9]{6}$"}
+    small = {"minimum": 1, "maximum": 100, "format": "int32"}
+    return {
+        ("AdultCountSchema", "sex"): one_of(sexes),
+        ("AdultCountSchema", "trans"): one_of(trans),
+        ("AdultOutSchema", "sex"): one_of(sexes),
+        ("AdultOutSchema", "trans"): one_of(trans),
+        ("BedSpacesLineSchema", "accommodation_type"): one_of(accommodation_types),
+        ("BedSpacesLineSchema", "spaces"): COUNT,
+        ("CommissionedLineOutSchema", "accommodation_type"): one_of(accommodation_types),
+        ("CommissionedLineOutSchema", "spaces"): COUNT,
+        ("CommissionedSpacesSchema", "spaces"): {"maxItems": len(accommodation_types)},
+        ("CommissionedSpacesSchema", "total"): COUNT,
+        ("CharacteristicCountSchema", "characteristic"): one_of(characteristics),
+        ("DestinationCountSchema", "destination"): one_of(destinations),
+        ("DisclosureSchema", "rule"): {"maxLength": 1000},
+        ("DisclosureSchema", "suppression_threshold"): small,
+        ("DisclosureSchema", "rounding_base"): small,
+        ("LengthCountSchema", "length_of_stay"): one_of(bands),
+        ("MonthSchema", "month"): {"maxLength": 7, "pattern": "^[0-9]{4}-[0-9]{2}$"},
+        ("MonthSchema", "not_supported_by_reason"): {"maxItems": len(reasons)},
+        ("NeedCountSchema", "need"): one_of(needs),
+        ("ReasonCountSchema", "reason"): one_of(dict.fromkeys((*reasons, *end_reasons))),
+        ("ReturnBedSpacesSchema", "by_accommodation_type"): {"maxItems": len(accommodation_types)},
+        ("ReturnBedSpacesSchema", "total"): COUNT,
+        ("ReturnEndingsSchema", "by_reason"): {"maxItems": len(end_reasons)},
+        ("ReturnEndingsSchema", "by_destination"): {"maxItems": len(destinations)},
+        ("ReturnEndingsSchema", "by_length_of_stay"): {"maxItems": len(bands)},
+        ("ReturnReferralsSchema", "by_month"): {"maxItems": 12},
+        ("ReturnReferralsSchema", "not_supported_by_reason"): {"maxItems": len(reasons)},
+        ("ReturnReferralsSchema", "needs_not_met_by_need"): {"maxItems": len(needs)},
+        ("ReturnSupportedSchema", "adults_by_sex_and_trans_status"): {
+            "maxItems": len(sexes) * len(trans)
+        },
+        ("ReturnSupportedSchema", "specialist_characteristics"): {"maxItems": len(characteristics)},
+        ("SafeAccommodationReturnSchema", "financial_year"): {
+            "maxLength": 7,
+            "pattern": "^[0-9]{4}-[0-9]{2}$",
+        },
+        ("SafeAccommodationReturnSchema", "year"): {"minimum": 2021, "maximum": 2999},
+        ("StaySchema", "fleeing_from"): gss,
+        ("StaySchema", "placement_area"): gss,
+        ("StaySchema", "end_reason_text"): {"maxLength": 200},
+        ("StaySchema", "length_of_stay_days"): COUNT,
+        ("StaySchema", "adults"): {"maxItems": 10},
+        ("StaySchema", "characteristics"): {"maxItems": len(characteristics)},
+        ("StaySchema", "characteristics[]"): one_of(characteristics),
+        ("StaySchema", "children"): {"minimum": 0, "maximum": 20},
+        ("UnmetNeedSchema", "group_by[]"): one_of(group_by),
+        ("UnmetNeedSchema", "group_by"): {"maxItems": len(group_by)},
+        ("UnmetNeedSchema", "groups"): {"maxItems": max_cells},
+        ("UnmetNeedSchema", "suppression_threshold"): small,
+        ("UnmetNeedSchema", "rounding_base"): small,
+        ("UnmetNeedGroupSchema", "household_size"): one_of(sizes),
+        ("UnmetNeedGroupSchema", "need"): one_of(needs),
+        ("UnmetNeedGroupSchema", "origin_area"): {"maxLength": 30},
+        ("ReferralSchema", "fleeing_from"): gss,
+        ("ReferralSchema", "placement_area"): gss,
+        ("NotSupportedSchema", "text"): {"maxLength": 200},
     }

@@ -48,6 +48,13 @@ class ReferralStatistics(MethodView):
         return stats.referral_statistics(current_actor(), args)
 
 
+# The return as JSON, or (``format=csv``) the same figures as CSV.
+RETURN_CONTENT = {
+    "application/json": {"schema": {"$ref": "#/components/schemas/SafeAccommodationReturn"}},
+    "text/csv": {"schema": {"type": "string", "maxLength": 1000000}},
+}
+
+
 @blp.route("/safe-accommodation-return")
 class SafeAccommodationReturn(MethodView):
     @blp.rate_limited
@@ -61,6 +68,7 @@ class SafeAccommodationReturn(MethodView):
     @blp.alt_response(401, description="Not signed in")
     @blp.alt_response(403, description="Only the commissioner's office reads the return")
     @blp.alt_response(422, description="No such year")
+    @blp.doc(responses={"200": {"description": "The return", "content": RETURN_CONTENT}})
     def get(self, args):
         """The annual safe-accommodation return of a financial year (April to March)
 

@@ -27,7 +27,7 @@ from partnership_api.schemas.common import (
     no_control_characters,
 )
 from partnership_api.schemas.households import HouseholdOutSchema, HouseholdSchema
-from partnership_api.schemas.transitions import TransitionSchema  # noqa: F401 - its old home
+from partnership_api.schemas.referrals_transitions import TransitionSchema  # noqa: F401 - its old home
 
 DASH_HIGH_RISK_SCORE = 14
 DASH_MAX_SCORE = 27
