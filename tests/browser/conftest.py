@@ -62,6 +62,16 @@ AXE_RUN = """async (tags) => {
 }"""
 
 
+# The elements that reach past the right edge, innermost first (to say what is too wide).
+WIDEST = """() => [...document.querySelectorAll('body *')]
+  .filter(el => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+  .filter(el => ![...el.children].some(c => c.getBoundingClientRect().right
+                                           > document.documentElement.clientWidth + 1))
+  .slice(0, 5)
+  .map(el => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`
+             + ` (${Math.round(el.getBoundingClientRect().right)} px)`)"""
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser/" in str(item.fspath):
@@ -177,7 +187,9 @@ class Tab:
         page.screenshot(path=str(SCREENSHOTS / f"{name}-desktop.png"), full_page=True)
         page.set_viewport_size(PHONE)
         wide = page.evaluate("document.documentElement.scrollWidth")
-        assert wide <= PHONE["width"], f"{name}: {wide} px wide at 360 px"
+        if wide > PHONE["width"]:
+            culprits = page.evaluate(WIDEST)
+            raise AssertionError(f"{name}: {wide} px wide at 360 px; widest: {culprits}")
         page.screenshot(path=str(SCREENSHOTS / f"{name}-360.png"), full_page=True)
         page.set_viewport_size(DESKTOP)
 

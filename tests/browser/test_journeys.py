@@ -10,10 +10,8 @@ import re
 from datetime import date
 
 from partnership_api.web.presenters import quarter_words
-from tests.browser.conftest import new_tab
+from tests.browser.conftest import DESKTOP, PHONE, new_tab
 from tests.faultlib import DEMO_PASSWORD
-
-SWA_REFUGE = "Staffordshire Women's Aid refuge (Staffordshire Women's Aid)"
 
 
 def _keyboard_sign_in(tab, username: str) -> None:
@@ -30,26 +28,41 @@ def _keyboard_sign_in(tab, username: str) -> None:
     tab.settled()
 
 
-def test_an_officer_refers_a_woman_with_two_children_and_holds_a_family_space(browser, live_server):
-    officer = new_tab(browser, live_server, "police.officer", sign_in=False)
-    _keyboard_sign_in(officer, "police.officer")
+def _officer_refers_from_the_bed_board(officer, *, width: str) -> str:
+    """The officer's task, from her Home page, without typing an address: search for a space
+    for a woman with two children (a son of 13) away from Stafford, refer and hold from the
+    result, check her answers, send. Answers the referral's reference."""
     page = officer.page
-    officer.open("/referrals/new")
-    # First a slip: no name, no summary. The error summary keeps everything typed.
-    page.get_by_label("Refer to").select_option(label=SWA_REFUGE)
-    page.get_by_label("Area they live in").select_option(label="Stafford")
-    page.get_by_label("Number of children").fill("2")
-    page.get_by_label("Ages of her daughters").fill("4")
-    page.get_by_label("Ages of her sons").fill("13")
-    page.get_by_role("button", name="Make referral").click()
-    visit = officer.settled(expect=None)
-    assert visit.title == "Error: Make a referral – Partnership"
-    summary = page.locator(".govuk-error-summary")
-    assert "Enter their name" in summary.inner_text()
+    if width == "360":
+        page.set_viewport_size(PHONE)
+    officer.open("/")
+    if width == "360":
+        page.get_by_role("button", name="Menu").click()
+    page.get_by_role("link", name="Find a bed space").first.click()
+    officer.settled()
+    page.get_by_label("Number of children coming with her").fill("2")
+    page.get_by_label("Age of her oldest son").fill("13")
+    page.get_by_role("group", name=re.compile("Areas she must not go to")).get_by_label(
+        "Stafford", exact=True
+    ).check()
+    page.get_by_role("button", name="Search").click()
+    visit = officer.settled()
+    assert "Refer and hold a family space" in visit.html
+    # At 360 px the results come first: the first result's button is on the first screen.
+    refer = page.get_by_role("button", name=re.compile("Refer and hold a family space at"))
+    if width == "360":
+        assert refer.first.bounding_box()["y"] < 2000
+        assert not page.locator("details.govuk-details").first.evaluate("d => d.open")
+    officer.screenshot(f"journey-officer-results-{width}")
+    refer.first.click()
+    visit = officer.settled()
+    # Her household came with her from the search.
+    assert page.get_by_label("Number of children").input_value() == "2"
     assert page.get_by_label("Ages of her sons").input_value() == "13"
-    assert page.get_by_label("Refer to").input_value() != ""
-    # Then the whole referral.
+    assert "will be held for her when you send this referral" in visit.html
+    page.get_by_label("Ages of her daughters").fill("4")
     page.get_by_label("Full name").fill("Journey Victim Example")
+    page.get_by_label("Area they live in").select_option(label="Stafford")
     page.get_by_role("radio", name="High").check()
     page.get_by_label("DASH score").fill("16")
     page.get_by_label("Referred to MARAC").check()
@@ -59,58 +72,60 @@ def test_an_officer_refers_a_woman_with_two_children_and_holds_a_family_space(br
     page.get_by_label("What happened and what is needed").fill(
         "Left home tonight with her two children; needs a family space away from Stafford."
     )
-    page.get_by_role("button", name="Make referral").click()
-    page.wait_for_url(re.compile(r"/referrals/[0-9a-f-]{36}$"))
+    page.get_by_role("button", name="Continue").click()
     visit = officer.settled()
-    assert "made." in visit.html and "Journey Victim Example" in visit.html
-    reference = re.search(r"REF-\d{4}-[0-9A-Z]{6,}", visit.html).group(0)
-    officer.screenshot("journey-referral-made")
-    # Find a family space from the referral: the search is filled from the household.
-    page.get_by_role("link", name="Find a bed space for this household").click()
+    assert visit.title == "Check your answers before sending the referral – Partnership"
+    assert "Journey Victim Example" in visit.html and "Space to hold" in visit.html
+    officer.screenshot(f"journey-officer-check-answers-{width}")
+    page.get_by_role("button", name="Send referral").click()
+    page.wait_for_url(re.compile(r"/referrals/[0-9a-f-]{36}/sent$"))
     visit = officer.settled()
-    assert page.get_by_label("Number of children coming with her").input_value() == "2"
-    # The oldest son, not the oldest child: the refuges' limits are on sons.
-    assert page.get_by_label("Age of her oldest son").input_value() == "13"
-    assert "family" in visit.html
-    hold = page.get_by_role("button", name="Hold a family space").first
-    hold.click()
-    page.wait_for_url(re.compile(r"/referrals/[0-9a-f-]{36}$"))
-    visit = officer.settled()
-    assert "Space held until" in visit.html
-    assert re.search(r"A family space is held until", visit.html)
-    officer.screenshot("journey-space-held")
-    page.context.close()
+    assert "Referral sent" in visit.html and "What happens next" in visit.html
+    assert re.search(r"A family space is held for her at .+ until", visit.html)
+    officer.screenshot(f"journey-officer-sent-{width}")
+    page.set_viewport_size(DESKTOP)
+    return re.search(r"REF-\d{4}-[0-9A-Z]{8}", visit.html).group(0)
 
-    # The refuge worker sees it under Received, saves her refuge's spaces, and accepts it.
-    worker = new_tab(browser, live_server, "swa.staff")
+
+def test_an_officer_refers_and_holds_from_the_bed_board_and_the_refuge_admits_her(
+    browser, live_server
+):
+    officer = new_tab(browser, live_server, "police.officer", sign_in=False)
+    _keyboard_sign_in(officer, "police.officer")
+    reference = _officer_refers_from_the_bed_board(officer, width="1280")
+
+    # The refuge worker: her Home, her refuge's spaces (the hold on them listed), the
+    # referral from the hold, accepted: the held space becomes the family's.
+    worker = new_tab(browser, live_server, "glow.staff")
     wpage = worker.page
-    worker.open("/referrals?tab=received")
-    wpage.get_by_role("link", name=reference).click()
-    visit = worker.settled()
-    assert "Journey Victim Example" in visit.html
     worker.open("/")
-    wpage.get_by_role(
-        "link", name=re.compile("Staffordshire Women's Aid refuge: bed spaces")
-    ).click()
-    worker.settled()
+    wpage.get_by_role("link", name=re.compile("Glow refuge: bed spaces")).click()
+    visit = worker.settled()
+    holds = wpage.locator("#holds + table")
+    assert reference in holds.inner_text()
+    assert "Staffordshire Police" in holds.inner_text()
+    assert "2 children (son aged 13)" in holds.inner_text()
     wpage.get_by_label("Single spaces vacant").fill("1")
     wpage.get_by_role("button", name="Save spaces").click()
     visit = worker.settled()
-    assert "Bed spaces saved." in visit.html and "swa.staff" in visit.html
-    # Nothing changed since: one tap says so, without typing the figures again.
-    wpage.get_by_role("button", name="Still accurate").click()
+    assert "Bed spaces saved" in visit.html and reference in visit.html
+    worker.screenshot("journey-refuge-holds")
+    wpage.locator("#holds + table").get_by_role("link", name=reference, exact=True).click()
     visit = worker.settled()
-    assert "Bed spaces confirmed as still accurate." in visit.html
-    assert "confirmed unchanged" in visit.html
-    worker.open("/referrals?tab=received")
-    wpage.get_by_role("link", name=reference).click()
-    worker.settled()
-    wpage.get_by_role("button", name="Accept").click()
+    assert "Journey Victim Example" in visit.html
+    wpage.get_by_role("button", name="Accept referral").click()
     visit = worker.settled()
     assert "Referral accepted." in visit.html
-    assert re.search(r"<dd[^>]*>\s*Accepted\s*</dd>", visit.html)
+    assert "Admitted to the held space" in visit.html
     worker.screenshot("journey-referral-accepted")
     wpage.context.close()
+    officer.page.context.close()
+
+
+def test_an_officer_refers_and_holds_at_360_px(browser, live_server):
+    officer = new_tab(browser, live_server, "police.officer")
+    _officer_refers_from_the_bed_board(officer, width="360")
+    officer.page.context.close()
 
 
 def test_a_refuge_workers_conflicting_edit_is_shown_not_saved(browser, live_server):

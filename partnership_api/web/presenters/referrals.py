@@ -96,7 +96,7 @@ def referral_page(
     timeline = [
         {
             "when": on_day(e["at"]),
-            "what": (e["kind"] or "").replace("_", " ").capitalize(),
+            "what": EVENT_WORDS.get(e["kind"]) or in_words(e["kind"] or "").capitalize(),
             "who": f"{e.get('username') or 'someone'} ({names.get(e['organisation_id'], '')})",
             "note": e.get("note") or "",
             "reason": reason_words(e.get("reason_code")),
@@ -198,6 +198,25 @@ def onward_services(
             )
         )
     return offered, kept_out
+
+
+# What happened, as a person says it (a kind not listed here is said in words too).
+EVENT_WORDS = {
+    "created": "Referral made",
+    "submitted": "Referral made",
+    "accepted": "Accepted",
+    "declined": "Declined",
+    "redirected": "Passed on to another service",
+    "withdrawn": "Withdrawn by the referrer",
+    "closed": "Closed",
+    "note": "Note",
+    "overdue": "No answer by the time due",
+    "hold_placed": "Space held",
+    "hold_released": "Held space released",
+    "hold_lapsed": "Held space lapsed (its time ran out)",
+    "hold_admitted": "Admitted to the held space",
+    "hold_admitted_without_vacancy": "Admitted (no vacant space was left to count down)",
+}
 
 
 # The coded reasons, as a person says them (a code not listed here is said in words too).
