@@ -56,7 +56,7 @@ def test_five_vacant_of_four_is_an_error_on_the_vacant_field_and_saves_nothing(
 def test_the_apis_field_errors_land_on_the_fields_they_name(app):
     """Should the API refuse a figure the form let through, its error (spaces[1].vacant) is
     put on that type's field: the list position never reaches a label (the TypeError)."""
-    from partnership_api.web.forms import AvailabilityForm
+    from partnership_api.web.forms_beds import AvailabilityForm
     from partnership_api.web.presenters import api_errors_onto, refusal_words
     from partnership_api.web.views_beds import _availability_field
 

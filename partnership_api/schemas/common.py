@@ -11,6 +11,7 @@ from marshmallow import validate
 
 from partnership_api.models.partnership import AREAS
 
+
 def _format_character_ranges() -> str:
     """Every Unicode format character (category Cf) this Python knows, as regex ranges: the
     direction marks (U+061C, U+200E/F), zero-width ones (U+200B-D, U+2060), the byte-order

@@ -7,8 +7,9 @@ import uuid
 from flask import abort, flash, g, redirect, request, url_for
 
 import partnership_api.web.adapter as adapter
+import partnership_api.web.adapter_beds as adapter_beds
 import partnership_api.web.presenters as presenters
-from partnership_api.web.forms import (
+from partnership_api.web.forms_beds import (
     AvailabilityForm,
     BedSearchForm,
     ConfirmAvailabilityForm,
@@ -38,7 +39,7 @@ def beds():
             referral_id = uuid.UUID(referral)
         except ValueError:
             abort(404)
-        filled, selected = adapter.referral_for_bed_search(g.actor, referral_id)
+        filled, selected = adapter_beds.referral_for_bed_search(g.actor, referral_id)
         if for_referral:  # from the referral's page: the board filled from her household
             form = BedSearchForm(
                 formdata=None, data=presenters.search_form_data(filled, referral_id)
@@ -46,7 +47,7 @@ def beds():
     if request.args and form.validate():
         args = presenters.search_args(form)
         try:
-            found, refuges = adapter.bed_board(g.actor, args)
+            found, refuges = adapter_beds.bed_board(g.actor, args)
         except adapter.Refusal as refusal:
             if refusal.status != 422:
                 raise
@@ -58,7 +59,7 @@ def beds():
         found,
         refuges,
         selected,
-        adapter.stale_after(),
+        adapter_beds.stale_after(),
         # Nothing fits: who she (or the officer) can call now.
         adapter.services_detail(g.actor) if args is not None and not found else None,
     )
@@ -82,7 +83,7 @@ def hold():
         abort(400)
     space_type = request.form.get("space_type", "")
     try:
-        held = adapter.hold_space(g.actor, referral_id, refuge_id, space_type)
+        held = adapter_beds.hold_space(g.actor, referral_id, refuge_id, space_type)
     except adapter.Refusal as refusal:
         if refusal.status not in (409, 422):
             raise
@@ -112,7 +113,7 @@ def vacancy_alert():
         if request.form.getlist(key):
             criteria[key] = request.form.getlist(key)
     try:
-        alert = adapter.set_vacancy_alert(g.actor, criteria)
+        alert = adapter_beds.set_vacancy_alert(g.actor, criteria)
     except adapter.Refusal as refusal:
         if refusal.status not in (409, 422):
             raise
@@ -136,7 +137,7 @@ CONFIRM = "confirm"  # the "Still accurate" form's field prefix: its ids differ 
 def refuge(refuge_id):
     """A refuge's spaces; its own staff change them (If-Match: a conflict is shown, never
     overwritten) or confirm them as they are; everyone else reads, without the address."""
-    shown = adapter.refuge(g.actor, refuge_id)
+    shown = adapter_beds.refuge(g.actor, refuge_id)
     conflict = None
     status = 200
     if request.method == "POST":
@@ -144,10 +145,10 @@ def refuge(refuge_id):
         if form.validate_on_submit():
             version = _version(form)
             try:
-                saved = adapter.report_availability(g.actor, refuge_id, version, form.spaces())
+                saved = adapter_beds.report_availability(g.actor, refuge_id, version, form.spaces())
             except adapter.Refusal as refusal:
                 if refusal.status == 412:
-                    shown = adapter.refuge(g.actor, refuge_id)
+                    shown = adapter_beds.refuge(g.actor, refuge_id)
                     conflict = presenters.conflict_words(shown["availability"], form.spaces())
                     # The form now shows the figures as they are (the message says what was
                     # typed): saving again is a decision made knowing the other change.
@@ -186,11 +187,11 @@ def confirm_refuge(refuge_id):
     form = ConfirmAvailabilityForm(prefix=CONFIRM)
     version = _version(form)
     try:
-        adapter.confirm_availability(g.actor, refuge_id, version)
+        adapter_beds.confirm_availability(g.actor, refuge_id, version)
     except adapter.Refusal as refusal:
         if refusal.status != 412:
             raise
-        shown = adapter.refuge(g.actor, refuge_id)
+        shown = adapter_beds.refuge(g.actor, refuge_id)
         conflict = presenters.conflict_words(shown["availability"], None)
         fresh = AvailabilityForm(
             formdata=None, data=presenters.availability_form_data(shown["availability"])
@@ -213,9 +214,9 @@ def _availability_field(form):
 def release_refuge_hold(refuge_id, hold_id):
     """The refuge releases a hold on its beds: a confirmation with a reason (GOV.UK "are you
     sure"), recorded on the referral's timeline and in the audit trail."""
-    shown = adapter.refuge(g.actor, refuge_id)
+    shown = adapter_beds.refuge(g.actor, refuge_id)
     if shown["holds"] is None:
-        adapter.require_refuge_holds(g.actor, refuge_id)  # a 403/404 page, audited
+        adapter_beds.require_refuge_holds(g.actor, refuge_id)  # a 403/404 page, audited
     hold = next((h for h in shown["holds"] or () if h["id"] == hold_id), None)
     if hold is None:
         abort(404)
@@ -223,7 +224,7 @@ def release_refuge_hold(refuge_id, hold_id):
     status = 200
     if request.method == "POST" and form.validate_on_submit():
         try:
-            adapter.release_refuge_hold(
+            adapter_beds.release_refuge_hold(
                 g.actor, refuge_id, hold_id, form.reason_code.data, form.note.data or ""
             )
         except adapter.Refusal as refusal:
@@ -259,11 +260,11 @@ def _version(form) -> int:
 
 
 def _refuge_page(shown: dict, form, conflict: dict | None, status: int):
-    can_report = adapter.may_report_availability(g.actor, shown)
+    can_report = adapter_beds.may_report_availability(g.actor, shown)
     confirm = ConfirmAvailabilityForm(
         formdata=None, prefix=CONFIRM, data={"version": str(shown["availability"]["version"])}
     )
-    page = presenters.refuge_page(shown, can_report, adapter.stale_after(), conflict)
+    page = presenters.refuge_page(shown, can_report, adapter_beds.stale_after(), conflict)
     return render_page(
         "refuge.html",
         shown["name"],

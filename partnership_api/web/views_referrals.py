@@ -7,6 +7,7 @@ import uuid
 from flask import abort, flash, g, redirect, request, url_for
 
 import partnership_api.web.adapter as adapter
+import partnership_api.web.adapter_beds as adapter_beds
 import partnership_api.web.presenters as presenters
 from partnership_api.web.forms import (
     DeclineForm,
@@ -108,7 +109,7 @@ def _fit_problems(form, refuge: dict) -> list[str]:
     if space_type:
         args["space_type"] = space_type
     try:
-        found, _refuges = adapter.bed_board(g.actor, args)
+        found, _refuges = adapter_beds.bed_board(g.actor, args)
     except adapter.Refusal as refusal:
         if refusal.status != 422:
             raise
@@ -269,6 +270,6 @@ def note(referral_id):
 
 @blp.route("/referrals/<uuid:referral_id>/hold/release", methods=["POST"])
 def release(referral_id):
-    adapter.release_hold(g.actor, referral_id)
+    adapter_beds.release_hold(g.actor, referral_id)
     flash("The space is no longer held.", "success")
     return redirect(url_for("web.referral", referral_id=referral_id), code=303)

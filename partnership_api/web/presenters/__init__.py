@@ -11,5 +11,8 @@ from partnership_api.web.presenters.funding import *  # noqa: F403
 from partnership_api.web.presenters.home import *  # noqa: F403
 from partnership_api.web.presenters.inbox import *  # noqa: F403
 from partnership_api.web.presenters.projects import *  # noqa: F403
+from partnership_api.web.presenters.referral_new import *  # noqa: F403
 from partnership_api.web.presenters.referrals import *  # noqa: F403
+from partnership_api.web.presenters.refuges import *  # noqa: F403
 from partnership_api.web.presenters.users import *  # noqa: F403
+from partnership_api.web.presenters.words import *  # noqa: F403
