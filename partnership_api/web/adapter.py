@@ -32,7 +32,6 @@ from partnership_api.services import (
 from partnership_api.services import (
     funding_summary as funding_summary_service,
 )
-from partnership_api.services.versions import IfMatch
 
 T = TypeVar("T")
 EVERYTHING = PageRequest(1, 100)  # the largest page; the partnership has a few of each
