@@ -16,7 +16,7 @@ from flask import flash, g, redirect, request, url_for
 import partnership_api.web.adapter as adapter
 import partnership_api.web.adapter_funding as adapter_funding
 import partnership_api.web.presenters as presenters
-from partnership_api.web.forms_funding import (
+from partnership_api.web.forms_users import (
     DeactivateForm,
     PasswordResetForm,
     ReactivateForm,
