@@ -50,6 +50,7 @@ def test_decline_is_never_one_click_and_the_sender_reads_the_reason(app, client,
 
     no_reason = post_form(worker, f"{path}/decline", {"reason_code": ""})
     assert no_reason.status_code == 400 and 'href="#reason_code' in no_reason.text
+    # "Other" without saying what it was: refused, nothing written.
     other_without_words = post_form(worker, f"{path}/decline", {"reason_code": "other"})
     assert other_without_words.status_code == 400
     assert _status(client, login, referral["id"]) == "submitted"
@@ -117,3 +118,46 @@ def test_the_police_list_opens_on_what_they_sent_and_phones_are_links(app, clien
     assert 'aria-current="page">Received</a>' in worker
     page = officer.get(f"/referrals/{referral['id']}", headers=HTML).text
     assert 'href="tel:07700900999"' in page
+
+
+def test_closing_a_refuge_stay_asks_why_it_ended_and_where_she_went(app, client, login, ids):
+    referral = _referral_to(client, login, ids)
+    path = f"/referrals/{referral['id']}"
+    worker = signed_in(app, "glow.staff")
+    accepted = client.post(
+        f"/api/v1/referrals/{referral['id']}/transitions",
+        json={"action": "accept"},
+        headers=login("glow.staff"),
+    )
+    assert accepted.status_code == 200
+    page = worker.get(path, headers=HTML).text
+    assert f'href="{path}/close"' in page
+
+    missing = post_form(worker, f"{path}/close", {"outcome": "Moved to her own flat."})
+    assert missing.status_code == 400
+    assert "Choose why her stay ended" in missing.text and "Choose where she went" in missing.text
+    assert _status(client, login, referral["id"]) == "accepted"
+
+    done = post_form(
+        worker,
+        f"{path}/close",
+        {
+            "outcome": "Moved to her own flat.",
+            "end_reason": "moved_on",
+            "destination": "own_tenancy",
+        },
+    )
+    assert done.status_code == 303
+    assert _status(client, login, referral["id"]) == "closed"
+
+
+def test_declining_for_another_reason_says_what_it_was(app, client, login, ids):
+    referral = _referral_to(client, login, ids)
+    path = f"/referrals/{referral['id']}"
+    worker = signed_in(app, "glow.staff")
+    refused = post_form(worker, f"{path}/decline", {"reason_code": "other"})
+    assert refused.status_code == 400 and "Say what the other reason was" in refused.text
+    done = post_form(
+        worker, f"{path}/decline", {"reason_code": "other", "reason_text": "Building works"}
+    )
+    assert done.status_code == 303 and _status(client, login, referral["id"]) == "declined"

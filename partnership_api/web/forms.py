@@ -218,10 +218,14 @@ class TransitionForm(FlaskForm):
 
 DECLINE_WORDS = {
     "no_capacity": "No capacity: no space, or no worker to take it on",
-    "not_eligible": "Not eligible for this service",
-    "outside_area": "Outside the area this service covers",
-    "declined_by_person": "She declined the offer",
-    "unable_to_contact": "We could not contact her",
+    "needs_not_met_disability": "We cannot meet her needs: disability or wheelchair access",
+    "needs_not_met_nrpf": "We cannot meet her needs: no recourse to public funds",
+    "needs_not_met_older_sons": "We cannot meet her needs: her older sons",
+    "needs_not_met_larger_family": "We cannot meet her needs: a larger family",
+    "needs_not_met_substance_use": "We cannot meet her needs: substance use",
+    "needs_not_met_mental_health": "We cannot meet her needs: mental health",
+    "declined_offer": "She declined the offer",
+    "risk_too_high": "The risk is too high for this setting",
     "other": "Another reason (say in the note)",
 }
 
@@ -235,6 +239,11 @@ class DeclineForm(FlaskForm):
         widget=GovRadioInput(),
         validators=[InputRequired("Choose why you are declining the referral")],
     )
+    reason_text = StringField(
+        "If another reason, what was it?",
+        widget=GovTextInput(),
+        validators=[Length(max=200, message="Enter 200 characters or fewer")],
+    )
     note = TextAreaField(
         "Note for the referrer (optional)",
         widget=GovTextArea(),
@@ -242,9 +251,76 @@ class DeclineForm(FlaskForm):
     )
     submit = SubmitField("Decline referral", widget=GovSubmitInput())
 
-    def validate_note(self, field) -> None:
+    def validate_reason_text(self, field) -> None:
         if self.reason_code.data == "other" and not (field.data or "").strip():
-            raise ValidationError("Say why you are declining the referral")
+            raise ValidationError("Say what the other reason was")
+
+
+STAY_END_WORDS = [
+    ("support_no_longer_needed", "Support is no longer needed"),
+    ("moved_on", "She moved on"),
+    ("evicted", "Evicted or asked to leave"),
+    ("left_without_notice", "Left without notice"),
+    ("returned_to_perpetrator", "Returned to the perpetrator"),
+    ("other", "Another reason"),
+]
+DESTINATION_WORDS = [
+    ("own_tenancy", "Her own tenancy"),
+    ("social_housing", "Social housing"),
+    ("private_rent", "Private rented home"),
+    ("family_or_friends", "Family or friends"),
+    ("another_refuge", "Another refuge"),
+    ("temporary_accommodation", "Temporary accommodation"),
+    ("unknown", "Not known"),
+]
+
+
+class CloseForm(FlaskForm):
+    """Closing a referral; for a stay in a refuge, why it ended and where she went (the
+    safe-accommodation return counts both)."""
+
+    outcome = TextAreaField(
+        "What happened?",
+        widget=GovTextArea(),
+        validators=[
+            DataRequired("Say what happened"),
+            Length(max=2000, message="Enter 2000 characters or fewer"),
+        ],
+    )
+    end_reason = RadioField(
+        "Why did her stay end?",
+        choices=STAY_END_WORDS,
+        widget=GovRadioInput(),
+        validate_choice=False,  # asked only for a stay in a refuge (below)
+    )
+    end_reason_text = StringField(
+        "If another reason, what was it?",
+        widget=GovTextInput(),
+        validators=[Length(max=200, message="Enter 200 characters or fewer")],
+    )
+    destination = RadioField(
+        "Where did she go?",
+        choices=DESTINATION_WORDS,
+        widget=GovRadioInput(),
+        validate_choice=False,
+    )
+    submit = SubmitField("Close referral", widget=GovSubmitInput())
+
+    def __init__(self, *args, stay: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stay = stay
+
+    def validate_end_reason(self, field) -> None:
+        if self.stay and field.data not in dict(STAY_END_WORDS):
+            raise ValidationError("Choose why her stay ended")
+
+    def validate_destination(self, field) -> None:
+        if self.stay and field.data not in dict(DESTINATION_WORDS):
+            raise ValidationError("Choose where she went, or Not known")
+
+    def validate_end_reason_text(self, field) -> None:
+        if self.stay and self.end_reason.data == "other" and not (field.data or "").strip():
+            raise ValidationError("Say what the other reason was")
 
 
 class WithdrawForm(FlaskForm):

@@ -10,6 +10,7 @@ import partnership_api.web.adapter as adapter
 import partnership_api.web.adapter_beds as adapter_beds
 import partnership_api.web.presenters as presenters
 from partnership_api.web.forms import (
+    CloseForm,
     DeclineForm,
     NoteForm,
     ReferralForm,
@@ -207,7 +208,7 @@ def act(referral_id):
     return redirect(url_for("web.referral", referral_id=referral_id), code=303)
 
 
-CONFIRMED = ("decline", "withdraw")
+CONFIRMED = ("decline", "withdraw", "close")
 
 
 @blp.route("/referrals/<uuid:referral_id>/decline", methods=["GET", "POST"])
@@ -223,18 +224,25 @@ def withdraw_referral(referral_id):
     return _confirmed(referral_id, "withdraw", WithdrawForm)
 
 
+@blp.route("/referrals/<uuid:referral_id>/close", methods=["GET", "POST"])
+def close_referral(referral_id):
+    """Close an accepted referral (its receiver): what happened and, for a stay in a refuge,
+    why it ended and where she went."""
+    return _confirmed(referral_id, "close", CloseForm)
+
+
 def _confirmed(referral_id, action: str, form_class):
     shown, _events = adapter.read_referral(g.actor, referral_id)
     if action not in presenters.actions_offered(g.actor, shown):
-        abort(409 if shown["status"] != "submitted" else 403)
-    form = form_class()
+        waiting = "accepted" if action == "close" else "submitted"
+        abort(409 if shown["status"] != waiting else 403)
+    stay = action == "close" and presenters.is_refuge_stay(shown, adapter.services_detail(g.actor))
+    form = form_class(stay=stay) if action == "close" else form_class()
     status = 200
     if request.method == "POST" and form.validate_on_submit():
-        data = {"action": action, "note": (form.note.data or "").strip() or None}
-        if action == "decline":
-            data["reason_code"] = form.reason_code.data
+        data = presenters.transition_data(action, form, stay)
         try:
-            adapter.act_on_referral(g.actor, referral_id, {k: v for k, v in data.items() if v})
+            adapter.act_on_referral(g.actor, referral_id, data)
         except adapter.Refusal as refusal:
             if refusal.status not in (409, 422):
                 raise
@@ -250,6 +258,7 @@ def _confirmed(referral_id, action: str, form_class):
         status=status,
         has_errors=bool(form.errors),
         form=form,
+        stay=stay,
         referral=presenters.confirm_summary(shown, adapter.services_detail(g.actor)),
     )
 

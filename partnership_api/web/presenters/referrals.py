@@ -156,6 +156,31 @@ def actions_offered(actor: Actor, r: dict) -> list[str]:
     return actions
 
 
+def is_refuge_stay(r: dict, services: list[dict]) -> bool:
+    """Whether closing this referral ends a stay in a refuge (the return asks why and where)."""
+    return any(s["id"] == r["to_service_id"] and s["kind"] == "refuge" for s in services)
+
+
+def transition_data(action: str, form, stay: bool = False) -> dict:
+    """The API's transition body from a confirmation page's form (only what was given)."""
+    data: dict = {"action": action}
+    note = (getattr(form, "note", None) and form.note.data or "").strip()
+    if note:
+        data["note"] = note
+    if action == "decline":
+        data["reason_code"] = form.reason_code.data
+        if form.reason_code.data == "other":
+            data["reason_text"] = form.reason_text.data.strip()
+    if action == "close":
+        data["outcome"] = form.outcome.data.strip()
+        if stay:
+            data["end_reason"] = form.end_reason.data
+            data["destination"] = form.destination.data
+            if form.end_reason.data == "other":
+                data["end_reason_text"] = form.end_reason_text.data.strip()
+    return data
+
+
 def areas_to_avoid(r: dict) -> list[str]:
     """The areas she must not be sent to: her home area when the risk comes from home (the
     bed search's own rule, ``bed_search.filters_of``)."""

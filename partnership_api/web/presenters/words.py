@@ -123,6 +123,14 @@ EVENT_WORDS = {
 # The coded reasons, as a person says them (a code not listed here is said in words too).
 REASON_WORDS = {
     "no_capacity": "No capacity",
+    "needs_not_met_disability": "Needs not met: disability or wheelchair access",
+    "needs_not_met_nrpf": "Needs not met: no recourse to public funds",
+    "needs_not_met_older_sons": "Needs not met: older sons",
+    "needs_not_met_larger_family": "Needs not met: a larger family",
+    "needs_not_met_substance_use": "Needs not met: substance use",
+    "needs_not_met_mental_health": "Needs not met: mental health",
+    "declined_offer": "She declined the offer",
+    "risk_too_high": "The risk is too high for the setting",
     "not_eligible": "Not eligible",
     "outside_area": "Outside our area",
     "declined_by_person": "She declined the offer",
