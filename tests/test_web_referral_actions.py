@@ -161,3 +161,21 @@ def test_declining_for_another_reason_says_what_it_was(app, client, login, ids):
         worker, f"{path}/decline", {"reason_code": "other", "reason_text": "Building works"}
     )
     assert done.status_code == 303 and _status(client, login, referral["id"]) == "declined"
+
+
+def test_a_redirect_without_a_service_and_an_empty_note_are_errors_on_their_fields(
+    app, client, login, ids
+):
+    referral = _referral_to(client, login, ids)
+    path = f"/referrals/{referral['id']}"
+    worker = signed_in(app, "glow.staff")
+    answer = post_form(worker, f"{path}/actions", {"action": "redirect"}, form_page=path)
+    assert answer.status_code == 400
+    assert "govuk-error-summary" in answer.text and 'href="#redirect-to"' in answer.text
+    assert "Choose the service to pass it on to" in answer.text
+    assert "govuk-notification-banner" not in answer.text
+    assert _status(client, login, referral["id"]) == "submitted"
+
+    empty = post_form(worker, f"{path}/notes", {"text": ""}, form_page=path)
+    assert empty.status_code == 400 and 'href="#text"' in empty.text
+    assert "Enter the note" in empty.text

@@ -166,6 +166,14 @@ def referral_sent(referral_id):
 def referral(referral_id):
     """One referral (its sender and receiver only; audited as the API read), its timeline
     and the actions its status allows."""
+    return _referral_view(referral_id)
+
+
+def _referral_view(
+    referral_id, problems: list[dict] | None = None, note_form=None, status: int = 400
+):
+    """The referral's page; ``problems`` (a refused action or note) in the error summary,
+    each linked to the field it is about."""
     shown, events = adapter.read_referral(g.actor, referral_id)
     page = presenters.referral_page(
         g.actor,
@@ -178,9 +186,12 @@ def referral(referral_id):
     return render_page(
         "referral.html",
         f"Referral {shown['reference']}",
+        status=status if problems else 200,
+        has_errors=bool(problems),
         page=page,
+        problems=problems or [],
         transition=TransitionForm(formdata=None),
-        note=NoteForm(formdata=None),
+        note=note_form or NoteForm(formdata=None),
     )
 
 
@@ -197,12 +208,17 @@ def act(referral_id):
         value = getattr(form, name).data
         if value not in (None, ""):
             data[name] = int(value) if name == "to_service_id" and value.isdigit() else value
+    if data["action"] == "redirect" and "to_service_id" not in data:
+        problem = {"text": "Choose the service to pass it on to", "href": "#redirect-to"}
+        return _referral_view(referral_id, [problem])
     try:
         adapter.act_on_referral(g.actor, referral_id, data)
     except adapter.Refusal as refusal:
         if refusal.status not in (409, 422):
             raise
-        flash(f"Not done: {presenters.refusal_words(refusal)}", "problem")
+        where = "#redirect-to" if data["action"] == "redirect" else "#actions"
+        problem = {"text": f"Not done: {presenters.refusal_words(refusal)}", "href": where}
+        return _referral_view(referral_id, [problem], status=refusal.status)
     else:
         flash(f"Referral {presenters.ACTION_DONE.get(data['action'], 'changed')}.", "success")
     return redirect(url_for("web.referral", referral_id=referral_id), code=303)
@@ -266,12 +282,17 @@ def _confirmed(referral_id, action: str, form_class):
 @blp.route("/referrals/<uuid:referral_id>/notes", methods=["POST"])
 def note(referral_id):
     form = NoteForm()
+    if not form.validate():
+        problems = [{"text": message, "href": "#text"} for message in form.text.errors]
+        return _referral_view(referral_id, problems, form)
     try:
         adapter.add_note(g.actor, referral_id, form.text.data or "")
     except adapter.Refusal as refusal:
         if refusal.status not in (409, 422):
             raise
-        flash(f"The note was not added: {presenters.refusal_words(refusal)}", "problem")
+        form.text.errors = [presenters.refusal_words(refusal)]
+        problems = [{"text": form.text.errors[0], "href": "#text"}]
+        return _referral_view(referral_id, problems, form)
     else:
         flash("Note added.", "success")
     return redirect(url_for("web.referral", referral_id=referral_id), code=303)
