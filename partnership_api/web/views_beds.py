@@ -87,7 +87,7 @@ def hold():
     except adapter.Refusal as refusal:
         if refusal.status not in (409, 422):
             raise
-        flash(f"The space was not held: {refusal.message}", "problem")
+        flash(f"The space was not held: {presenters.refusal_words(refusal)}", "problem")
         return redirect(url_for("web.beds"), code=303)
     flash(f"Space held until {presenters.on_day(held.expires_at)}.", "success")
     return redirect(url_for("web.referral", referral_id=referral_id), code=303)
