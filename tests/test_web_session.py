@@ -225,8 +225,10 @@ def test_pages_have_a_strict_csp_with_a_nonce_and_no_inline_script(app):
     assert policy["frame-ancestors"] == ["'none'"] and policy["base-uri"] == ["'none'"]
     value = nonce[0][len("'nonce-") : -1]
     scripts = home.text.count("<script")
-    assert scripts == home.text.count(f'nonce="{value}"') == 1
+    # Every script carries this response's nonce: GOV.UK Frontend's, and the timeout warning.
+    assert scripts == home.text.count(f'nonce="{value}"') == 2
     assert 'src="/assets/application.js"' in home.text
+    assert 'src="/assets/timeout.js"' in home.text
     assert "style=" not in home.text
     assert home.headers["Cache-Control"] == "no-store"
     again = officer.get("/", headers=HTML).headers["Content-Security-Policy"]

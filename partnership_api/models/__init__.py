@@ -13,6 +13,7 @@ MODEL_MODULES = (
     "funding",
     "events",
     "safe_accommodation",
+    "pages",
 )
 
 

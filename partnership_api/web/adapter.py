@@ -217,17 +217,37 @@ def funding_summary(actor: Actor) -> dict:
     return _call(funding_summary_service.funding_summary, actor)
 
 
-# --- the start page -----------------------------------------------------------------------------
+# --- home: since you last looked ----------------------------------------------------------------
+
+HOME_ROWS = 10  # referrals in each of Home's tables (the referrals page has them all)
 
 
 def home_facts(actor: Actor) -> dict:
-    """What the start page needs, each fact from the service the API uses for it."""
+    """What the start page needs, each fact from the service the API uses for it (the same
+    policy checks, scopes and audit events)."""
+    from types import SimpleNamespace
+
+    from partnership_api.services import changes, refuge_holds
+
     facts: dict[str, Any] = {}
     if can(actor, "referral.read"):
         facts["new"] = count_referrals(actor, {"direction": "received", "status": "submitted"})
         facts["overdue"] = count_referrals(actor, {"direction": "received", "overdue": True})
         facts["sent_waiting"] = count_referrals(actor, {"direction": "sent", "status": "submitted"})
+        facts["sent"] = referral_page(actor, {"direction": "sent"}, 1, HOME_ROWS)[0]
+        facts["awaiting"] = referral_page(
+            actor, {"direction": "received", "status": "submitted"}, 1, HOME_ROWS, ("due", "asc")
+        )[0]
     if can(actor, "availability.update"):
         facts["own_refuges"] = refuges_of(actor, actor.org_id)
+        facts["holds"] = [
+            (refuge, _call(refuge_holds.refuge_holds, actor, refuge["id"]))
+            for refuge in facts["own_refuges"]
+            if policy.may(
+                actor, "refuge.holds", SimpleNamespace(organisation_id=refuge["organisation_id"])
+            )
+        ]
     facts["funding"] = funding_summary(actor)
+    facts["names"] = organisation_names(actor)
+    facts["changes"] = _call(changes.since_last_looked, actor)
     return facts
