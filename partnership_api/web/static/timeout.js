@@ -59,6 +59,9 @@ if (script && signOutForm && typeof HTMLDialogElement === 'function') {
     return null
   }
 
+  // A field named "submit" would hide a form's own submit(): the prototype's is used.
+  const submit = (form) => HTMLFormElement.prototype.submit.call(form)
+
   const schedule = () => {
     clearTimeout(timer)
     timer = setTimeout(check, Math.max(0, deadline - warnBefore - Date.now()))
@@ -148,7 +151,7 @@ if (script && signOutForm && typeof HTMLDialogElement === 'function') {
       dialog.querySelector('#app-timeout-heading').textContent = 'You’re about to be signed out'
       buttons(
         button('Stay signed in', '', stay),
-        button('Sign out', 'govuk-button--secondary', () => signOutForm.submit())
+        button('Sign out', 'govuk-button--secondary', () => submit(signOutForm))
       )
       spokenMinutes = null
     }
@@ -207,7 +210,8 @@ if (script && signOutForm && typeof HTMLDialogElement === 'function') {
     dialog.querySelector('#app-timeout-message').textContent = message
     dialog.querySelector('#app-timeout-spoken').textContent = 'You have been signed out.'
     // The session has ended on the server: sending the form now only keeps it for them.
-    buttons(button('Sign in again', '', () => (form ? form.submit() : window.location.reload())))
+    const again = () => (form ? submit(form) : window.location.reload())
+    buttons(button('Sign in again', '', again))
     if (!dialog.open) dialog.showModal()
     dialog.querySelector('button').focus()
   }
