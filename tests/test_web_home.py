@@ -286,7 +286,7 @@ def test_a_referral_sent_after_an_idle_sign_out_is_kept_and_given_back_to_her(ap
     # Given back once: the next visit is an empty form.
     assert "Kept Draft Person" not in officer.get("/referrals/new", headers=HTML).text
     # She sends it herself now, and it is made.
-    made = post_form(officer, "/referrals/new", fields)
+    made = post_form(officer, "/referrals/new", {**fields, "step": "send"})
     assert made.status_code == 303 and _referral_count(app) == 1
 
 

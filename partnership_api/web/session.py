@@ -59,10 +59,10 @@ def init_session(app: Flask) -> None:
 
 
 def _forms_take_kept_fields() -> None:
-    """On the page a kept form is given back on (``g.kept_form``), every form built from the
-    request (Flask-WTF's default) is filled from the kept fields instead: what the person
-    typed, on a GET, so nothing is sent or checked until they send it again. The CSRF token
-    is always this page's own."""
+    """On the page a kept form is given back on (``g.kept_form``, set on a GET only), every
+    form the view builds without form data of its own (from the request, or none) is filled
+    from the kept fields: what the person typed, shown and not sent or checked until they
+    send it again. The CSRF token is always this page's own."""
     from flask import g, has_request_context
     from flask_wtf import FlaskForm
     from flask_wtf.form import _Auto
@@ -74,8 +74,8 @@ def _forms_take_kept_fields() -> None:
 
     def wrap_formdata(self, form, formdata):
         kept = g.get("kept_form") if has_request_context() else None
-        if kept is not None and formdata is _Auto:
-            return kept
+        if kept is not None and (formdata is _Auto or formdata is None):
+            return kept  # only ever on a GET (``pages.restore_kept_form``)
         return original(self, form, formdata)
 
     wrap_formdata.takes_kept_fields = True  # type: ignore[attr-defined]
