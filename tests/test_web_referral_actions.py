@@ -179,3 +179,9 @@ def test_a_redirect_without_a_service_and_an_empty_note_are_errors_on_their_fiel
     empty = post_form(worker, f"{path}/notes", {"text": ""}, form_page=path)
     assert empty.status_code == 400 and 'href="#text"' in empty.text
     assert "Enter the note" in empty.text
+
+
+def test_the_menu_marks_funding_on_a_project_page(app, ids):
+    page = signed_in(app, "opcc.staff").get("/projects", headers=HTML).text
+    current = re.findall(r'item--active">\s*<a[^>]*href="([^"]+)"', page)
+    assert current == ["/funding"], current

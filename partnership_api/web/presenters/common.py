@@ -38,6 +38,10 @@ NAVIGATION = (
 )
 
 
+# Pages under another path that belong to a menu item.
+SECTIONS = {"/funding": ("/projects", "/exports"), "/beds": ("/refuges/",)}
+
+
 def page_title(what: str, has_errors: bool = False) -> str:
     """ "What – Partnership", with "Error: " first when a form came back with errors."""
     return f"{'Error: ' if has_errors else ''}{what} – {SERVICE_NAME}"
@@ -49,6 +53,8 @@ def layout(actor: Actor | None, what: str, path: str, has_errors: bool = False) 
         for href, text, needs in NAVIGATION:
             if needs is None or adapter.can(actor, needs):
                 current = path == href or (href != "/" and path.startswith(href + "/"))
+                # Projects belong to Funding, users' pages to Users.
+                current = current or any(path.startswith(p) for p in SECTIONS.get(href, ()))
                 navigation.append({"href": href, "text": text, "active": current or path == href})
     return Layout(
         title=page_title(what, has_errors),
