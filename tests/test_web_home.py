@@ -353,3 +353,34 @@ def test_a_kept_form_expires_after_an_hour(app, ids):
     sign_in(officer, "police.officer", next_page="/referrals/new")
     form = officer.get("/referrals/new", headers=HTML)
     assert "Kept Draft Person" not in form.text and "We kept what you typed" not in form.text
+
+
+def test_a_form_of_another_page_sent_after_the_sign_out_leads_back_to_that_page(
+    app, client, login, ids
+):
+    from partnership_api.extensions import db
+    from partnership_api.models.pages import KeptForm
+
+    referral = _refer(client, login, ids)
+    officer = signed_in(app, "police.officer")
+    page = officer.get(f"/referrals/{referral['id']}", headers=HTML)
+    _go_idle(app, officer)
+    # A note is sent to its own address (no page of its own there): not kept, but after
+    # signing in she is back on the referral she was reading.
+    sent = officer.post(
+        f"/referrals/{referral['id']}/notes",
+        data={"text": "A note", "csrf_token": csrf_token(page.text)},
+        headers={**HTML, "Referer": f"http://localhost/referrals/{referral['id']}"},
+    )
+    assert sent.status_code == 303
+    assert sent.headers["Location"] == f"/sign-in?next=/referrals/{referral['id']}"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(KeptForm)) == 0
+        db.session.remove()
+    # A Referer from another site is never followed.
+    elsewhere = officer.post(
+        f"/referrals/{referral['id']}/notes",
+        data={"text": "A note"},
+        headers={**HTML, "Referer": "https://evil.example/referrals/x"},
+    )
+    assert elsewhere.headers["Location"] == "/sign-in"
