@@ -123,7 +123,15 @@ def test_an_officer_refers_and_holds_from_the_bed_board_and_the_refuge_admits_he
     assert "Admitted to the held space" in visit.html
     worker.screenshot("journey-referral-accepted")
     wpage.context.close()
-    officer.page.context.close()
+
+    # Back on the officer's Home: the refuge's answer, without her looking for it.
+    opage = officer.page
+    opage.get_by_role("link", name="Go to your Home page").click()
+    visit = officer.settled()
+    main = opage.locator("main").inner_text()
+    assert reference in main and "Accepted" in main
+    officer.screenshot("journey-officer-home-accepted")
+    opage.context.close()
 
 
 def test_an_officer_refers_and_holds_at_360_px(browser, live_server):
