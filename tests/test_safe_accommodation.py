@@ -642,3 +642,28 @@ def test_the_demo_year_makes_a_return_that_adds_up(app, client, login, monkeypat
     finally:
         app.config["APP_ENV"] = "development"
     assert refused.exit_code != 0 and "production" in refused.output
+
+
+def test_placement_and_endings_belong_to_refuge_stays(client, login, ids, db_session):
+    """New Era's victim support is not safe accommodation: no placement, no stay to end."""
+    body = victim_referral(ids.service["New Era victim support"])
+    made = client.post("/api/v1/referrals", json=body, headers=login("police.officer"))
+    assert made.status_code == 201, made.get_json()
+    rid = made.get_json()["id"]
+    url = f"/api/v1/referrals/{rid}/transitions"
+    newera = login("newera.staff")
+    placed = client.post(url, json={"action": "accept", "placement_area": STOKE}, headers=newera)
+    assert placed.status_code == 422
+    assert (
+        client.get(f"/api/v1/referrals/{rid}", headers=newera).get_json()["status"] == "submitted"
+    )
+    assert client.post(url, json={"action": "accept"}, headers=newera).status_code == 200
+    assert client.get(f"/api/v1/referrals/{rid}/stay", headers=newera).status_code == 404
+    ended = client.post(
+        url,
+        json={"action": "close", "outcome": "Supported.", "destination": "own_tenancy"},
+        headers=newera,
+    )
+    assert ended.status_code == 422
+    closed = client.post(url, json={"action": "close", "outcome": "Supported."}, headers=newera)
+    assert closed.status_code == 200

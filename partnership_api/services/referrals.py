@@ -301,7 +301,7 @@ def transition(actor: Actor, referral_id: uuid.UUID, data: dict) -> dict:
         values["decline_reason"] = data["reason_code"]
     if action == "close":
         values["outcome"] = data["outcome"]
-    values.update(safe_accommodation.transition_values(action, data))
+    values.update(safe_accommodation.transition_values(referral, action, data))
     changed = db.session.execute(
         sa.update(Referral)
         .where(Referral.id == referral.id, Referral.status == expected)

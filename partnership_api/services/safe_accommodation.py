@@ -76,8 +76,24 @@ def followed(actor: Actor, referral_id: uuid.UUID) -> Referral:
     return earlier
 
 
-def transition_values(action: str, data: dict) -> dict:
-    """The return's columns a transition writes with its status."""
+def transition_values(referral: Referral, action: str, data: dict) -> dict:
+    """The return's columns a transition writes with its status, once its fields are checked
+    against what the referral is: a placement or a stay's end only for a refuge (422, before
+    anything is written)."""
+    refuge = db.session.scalar(sa.select(Service.kind).where(Service.id == referral.to_service_id))
+    if action == "accept" and data.get("placement_area") and refuge != "refuge":
+        raise Invalid.on(
+            "placement_area",
+            "placement_area: only a referral to a refuge is placed somewhere.",
+            "Only when a refuge accepts.",
+        )
+    ending = [f for f in ("end_reason", "end_reason_text", "destination") if data.get(f)]
+    if action == "close" and ending and db.session.get(Stay, referral.id) is None:
+        raise Invalid.on(
+            ending[0],
+            f"{ending[0]}: only the close of a stay in a refuge takes it.",
+            "Only when a refuge closes a stay.",
+        )
     code = data.get("reason_code")
     if action in ("decline", "redirect") and code:
         reason = reason_of(code, data.get("reason_text"))

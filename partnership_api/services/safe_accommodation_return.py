@@ -44,6 +44,7 @@ from partnership_api.models.safe_accommodation import (
     STAY_END_REASONS,
     TRANS_STATUSES,
     UNMET_NEEDS,
+    CommissionedSpacesReport,
     Stay,
 )
 from partnership_api.policy import Actor
@@ -243,9 +244,7 @@ def _stays_section(start: datetime, end: datetime) -> tuple[dict, dict]:
 def _bed_spaces(end: datetime) -> dict:
     active = sa.select(Service.id).where(Service.kind == "refuge", Service.active.is_(True))
     rows = db.session.scalars(
-        latest_reports(end).where(
-            sa.literal_column("commissioned_spaces_reports.refuge_id").in_(active.scalar_subquery())
-        )
+        latest_reports(end).where(CommissionedSpacesReport.refuge_id.in_(active.scalar_subquery()))
     )
     totals: Counter = Counter()
     for row in rows:
