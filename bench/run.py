@@ -7,8 +7,10 @@ What one run does (about five minutes on two cores; everything on 127.0.0.1):
    create every table and column the models declare, and runs ``flask seed-demo``;
 2. loads 50 more refuges (each with its own provider organisation and staff user) and
    10,000 referrals with server-side SQL (``bench/load_data.py``), ``VACUUM (ANALYZE)``, and
-   copies that database as ``partnership_bench_small`` for the scale step;
-3. grows the main database to 100,000 referrals and adds 200 funding projects;
+   copies that database as ``partnership_bench_small`` for the scale step; times the
+   safe-accommodation return of the last whole financial year (``bench/safe_accommodation.py``);
+3. grows the main database to 100,000 referrals (and times the return again) and adds 200
+   funding projects;
 4. starts the API (gunicorn, sync workers, ``2 × cores + 1``, ``APP_ENV=production``, at the
    production log level ``INFO``: one JSON access-log line per request, written to a file as
    in production) and the bare Flask app (``bench/bare_app.py``) the same way, and signs in

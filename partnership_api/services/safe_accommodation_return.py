@@ -96,46 +96,55 @@ def _months(start: datetime) -> list[str]:
 def households(start: datetime, end: datetime) -> list[dict]:
     """Every household whose first referral to a refuge was made in [start, end), with its
     outcome: ``supported``, ``not_supported`` (with the last refusal's reason and need) or
-    ``in_progress``; its first month, its size (adults and children) and where she fled from."""
+    ``in_progress``; its first month, its size (adults and children) and where she fled from.
+
+    One statement: window functions give each referral its household's first and last
+    referral, their count and whether any was admitted; one row per household comes back."""
     refuges = sa.select(Service.id).where(Service.kind == "refuge").scalar_subquery()
-    stmt = (
+    household = sa.func.coalesce(Referral.household_id, Referral.id)
+    oldest = (Referral.created_at, Referral.id)
+    newest = (Referral.created_at.desc(), Referral.id.desc())
+
+    def first(column, order):
+        typed = sa.func.first_value(column, type_=column.type)
+        return typed.over(partition_by=household, order_by=order)
+
+    admitted = sa.case((Referral.status.in_(("accepted", "closed")), 1), else_=0)
+    each = (
         sa.select(
-            Referral.household_id,
-            Referral.id,
-            Referral.created_at,
-            Referral.status,
-            Referral.not_supported_reason,
-            Referral.not_supported_need,
+            # The household's first referral is the row ranked 1: its own columns describe it.
+            sa.func.row_number().over(partition_by=household, order_by=oldest).label("rank"),
+            Referral.created_at.label("first_at"),
             Referral.fleeing_from,
-            Referral.household,
+            Referral.household["children"].as_integer().label("children"),
+            first(Referral.status, newest).label("last_status"),
+            first(Referral.not_supported_reason, newest).label("last_reason"),
+            first(Referral.not_supported_need, newest).label("last_need"),
+            sa.func.count().over(partition_by=household).label("referrals"),
+            sa.func.max(admitted).over(partition_by=household).label("admitted"),
         )
         .where(Referral.to_service_id.in_(refuges), Referral.created_at >= start)
-        .order_by(Referral.created_at, Referral.id)
+        .subquery()
     )
-    grouped: dict = defaultdict(list)
-    for row in db.session.execute(stmt):
-        grouped[row.household_id or row.id].append(row)
+    stmt = sa.select(each).where(each.c.rank == 1, each.c.first_at < end)
     found = []
-    for rows in grouped.values():
-        first, last = rows[0], rows[-1]
-        if first.created_at >= end:
-            continue
-        if any(row.status in ("accepted", "closed") for row in rows):
+    for row in db.session.execute(stmt):
+        if row.admitted:
             outcome = "supported"
-        elif last.status in ("declined", "withdrawn"):
+        elif row.last_status in ("declined", "withdrawn"):
             outcome = "not_supported"
         else:
             outcome = "in_progress"
-        children = int((first.household or {}).get("children") or 0)
+        refused = outcome == "not_supported"
         found.append(
             {
-                "month": _month(first.created_at),
-                "referrals": len(rows),
+                "month": _month(row.first_at),
+                "referrals": row.referrals,
                 "outcome": outcome,
-                "reason": last.not_supported_reason if outcome == "not_supported" else None,
-                "need": last.not_supported_need if outcome == "not_supported" else None,
-                "household_size": 1 + children,
-                "fleeing_from": first.fleeing_from,
+                "reason": row.last_reason if refused else None,
+                "need": row.last_need if refused else None,
+                "household_size": 1 + int(row.children or 0),
+                "fleeing_from": row.fleeing_from,
             }
         )
     return found
@@ -146,18 +155,24 @@ def _referrals_section(found: list[dict], start: datetime) -> dict:
     refused = [h for h in found if h["outcome"] == "not_supported"]
     reasons = Counter(h["reason"] for h in refused)
     needs = Counter(h["need"] for h in refused if h["reason"] == "needs_not_met")
+    per_month: dict = defaultdict(Counter)
+    for h in found:
+        tally = per_month[h["month"]]
+        tally["referred"] += 1
+        tally[h["outcome"]] += 1
+        if h["outcome"] == "not_supported":
+            tally[("reason", h["reason"])] += 1
     by_month = []
     for month in _months(start):
-        of_month = [h for h in found if h["month"] == month]
-        month_reasons = Counter(h["reason"] for h in of_month if h["outcome"] == "not_supported")
+        tally = per_month[month]
         by_month.append(
             {
                 "month": month,
-                "households_referred": cell(len(of_month)),
-                "supported": cell(sum(h["outcome"] == "supported" for h in of_month)),
-                "not_supported": cell(sum(h["outcome"] == "not_supported" for h in of_month)),
+                "households_referred": cell(tally["referred"]),
+                "supported": cell(tally["supported"]),
+                "not_supported": cell(tally["not_supported"]),
                 "not_supported_by_reason": [
-                    {"reason": reason, **cell(month_reasons[reason])}
+                    {"reason": reason, **cell(tally[("reason", reason)])}
                     for reason in NOT_SUPPORTED_REASONS
                 ],
             }
@@ -180,10 +195,22 @@ def _referrals_section(found: list[dict], start: datetime) -> dict:
 
 
 def _stays_section(start: datetime, end: datetime) -> tuple[dict, dict]:
-    stmt = sa.select(Stay).where(
+    columns = (
+        Stay.admitted_at,
+        Stay.ended_at,
+        Stay.end_reason,
+        Stay.destination,
+        Stay.adults,
+        Stay.children,
+        Stay.characteristics_consent,
+        Stay.characteristics,
+        Stay.fleeing_from,
+        Stay.placement_area,
+    )
+    stmt = sa.select(*columns).where(
         Stay.admitted_at < end, sa.or_(Stay.ended_at.is_(None), Stay.ended_at >= start)
     )
-    stays = list(db.session.scalars(stmt))
+    stays = db.session.execute(stmt).all()
     adults: Counter = Counter()
     characteristics: Counter = Counter()
     placed: Counter = Counter()
