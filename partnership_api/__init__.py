@@ -78,7 +78,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     _configure(app)
     _trust_proxies(app)
 
-    from partnership_api import auth, errors, observability
+    from partnership_api import auth, errors, observability, replica
     from partnership_api.docs_assets import init_docs_assets
     from partnership_api.extensions import api, db, jwt, limiter, migrate
     from partnership_api.metrics_endpoint import init_metrics
@@ -88,6 +88,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     load_all()
 
     observability.configure_logging(str(app.config["LOG_LEVEL"]))
+    replica.configure(app)  # DATABASE_REPLICA_URL: an engine for the read-only lists
     db.init_app(app)
     _tune_database(app, db)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
@@ -97,6 +98,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     with app.app_context():
         init_metrics(app, db.engine)  # /metrics, and every request and pooled connection counted
     auth.init_auth(app)
+    replica.init_routing(app)  # after sign-in: who is reading decides where
     _init_json_bodies(app)
     init_docs_assets(app)
     api.init_app(app, spec_kwargs=_spec_kwargs())

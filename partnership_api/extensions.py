@@ -8,12 +8,16 @@ from flask_sqlalchemy import SQLAlchemy
 
 from partnership_api.models.base import Base
 from partnership_api.ratelimits import limiter
+from partnership_api.replica_session import RoutingSession
 from partnership_api.smorest import Api
 
 __all__ = ["api", "db", "jwt", "limiter", "migrate"]
 
 
-db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+# RoutingSession: a replica-marked request reads from DATABASE_REPLICA_URL (replica.py).
+db = SQLAlchemy(
+    model_class=Base, session_options={"expire_on_commit": False, "class_": RoutingSession}
+)
 
 
 def _render_item(type_, obj, autogen_context):

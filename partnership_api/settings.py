@@ -210,6 +210,19 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("SMTP_FROM", "partnership@localhost", "the sender of those emails"),
     Setting(
+        "DATABASE_REPLICA_URL",
+        None,
+        "optional; a read replica of `DATABASE_URL` for the read-only lists (refuges, "
+        "organisations, services, funds, projects, the funding summary, `/oruk`); a user who "
+        "has just written reads from the primary for `REPLICA_STICKY_SECONDS`",
+    ),
+    Setting(
+        "REPLICA_STICKY_SECONDS",
+        30,
+        "how long after a user's write their reads stay on the primary (longer than the "
+        "replica's lag)",
+    ),
+    Setting(
         "METRICS_TOKEN",
         None,
         "bearer token Prometheus sends to read `/metrics` (compared in constant time); unset: "
@@ -230,6 +243,13 @@ def _database_url() -> str:
         INSTANCE_DIR.mkdir(exist_ok=True)
         return f"sqlite:///{INSTANCE_DIR / 'partnership.db'}"
     if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def _replica_url() -> str | None:
+    url = _str("DATABASE_REPLICA_URL", None)
+    if url and url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return url
 
@@ -285,6 +305,8 @@ def load_settings() -> dict[str, object]:
         "EVENT_RETENTION_DAYS": _int("EVENT_RETENTION_DAYS", 30),
         "SMTP_URL": _str("SMTP_URL", None),
         "SMTP_FROM": _str("SMTP_FROM", "partnership@localhost"),
+        "DATABASE_REPLICA_URL": _replica_url(),
+        "REPLICA_STICKY_SECONDS": _int("REPLICA_STICKY_SECONDS", 30),
         "METRICS_TOKEN": _str("METRICS_TOKEN", None),
         "WORKER_METRICS_ADDRESS": _str("WORKER_METRICS_ADDRESS", None),
     }
