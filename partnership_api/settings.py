@@ -209,31 +209,11 @@ SETTINGS: tuple[Setting, ...] = (
         "content-free emails for new referrals and vacancy alerts",
     ),
     Setting("SMTP_FROM", "partnership@localhost", "the sender of those emails"),
-    Setting(
-        "DATABASE_REPLICA_URL",
-        None,
-        "optional; a read replica of `DATABASE_URL` for the read-only lists (refuges, "
-        "organisations, services, funds, projects, the funding summary, `/oruk`); a user who "
-        "has just written reads from the primary for `REPLICA_STICKY_SECONDS`",
-    ),
-    Setting(
-        "REPLICA_STICKY_SECONDS",
-        30,
-        "how long after a user's write their reads stay on the primary (longer than the "
-        "replica's lag)",
-    ),
-    Setting(
-        "METRICS_TOKEN",
-        None,
-        "bearer token Prometheus sends to read `/metrics` (compared in constant time); unset: "
-        "`/metrics` answers 404; at least 32 characters in production",
-    ),
-    Setting(
-        "WORKER_METRICS_ADDRESS",
-        None,
-        "`host:port` where each delivery worker (`flask deliver`) serves its own `/metrics` "
-        "(the same `METRICS_TOKEN` rule); unset: not served",
-    ),
+    # Documented in full in README (Read replica, Metrics).
+    Setting("DATABASE_REPLICA_URL", None, "optional read replica for the read-only lists"),
+    Setting("REPLICA_STICKY_SECONDS", 30, "a writer's reads stay on the primary this long"),
+    Setting("METRICS_TOKEN", None, "bearer token for `/metrics` (unset: 404)"),
+    Setting("WORKER_METRICS_ADDRESS", None, "`host:port` of each delivery worker's `/metrics`"),
 )
 
 

@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import runpy
+import secrets
 import shutil
 import signal
 import subprocess
@@ -253,25 +254,25 @@ def test_the_image_layout_migrates_and_serves_as_its_cmd_says(tmp_path):
             else:
                 destination.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy(origin, destination)
-    secrets = tmp_path / "secrets"
-    secrets.mkdir()
+    secret_dir = tmp_path / "secrets"
+    secret_dir.mkdir()
     for name, text in {
         "database_url": f"sqlite:///{tmp_path}/partnership.db",
-        "jwt_secret_key": "j" * 48,
-        "webhook_secret_key": "w" * 48,
+        "jwt_secret_key": secrets.token_urlsafe(48),
+        "webhook_secret_key": secrets.token_urlsafe(48),
         "metrics_token": "m" * 48,
     }.items():
-        (secrets / name).write_text(text + "\n")
+        (secret_dir / name).write_text(text + "\n")
     port = free_port()
     env = {
         "PATH": os.environ["PATH"],
         "PYTHONPATH": str(app_dir),
         "PYTHONDONTWRITEBYTECODE": "1",
         "APP_ENV": "production",
-        "DATABASE_URL_FILE": str(secrets / "database_url"),
-        "JWT_SECRET_KEY_FILE": str(secrets / "jwt_secret_key"),
-        "WEBHOOK_SECRET_KEY_FILE": str(secrets / "webhook_secret_key"),
-        "METRICS_TOKEN_FILE": str(secrets / "metrics_token"),
+        "DATABASE_URL_FILE": str(secret_dir / "database_url"),
+        "JWT_SECRET_KEY_FILE": str(secret_dir / "jwt_secret_key"),
+        "WEBHOOK_SECRET_KEY_FILE": str(secret_dir / "webhook_secret_key"),
+        "METRICS_TOKEN_FILE": str(secret_dir / "metrics_token"),
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": "1",
@@ -468,10 +469,9 @@ def _compose_environment(tmp_path: Path, name: str) -> dict[str, str]:
         if value.startswith("/run/secrets/"):
             secret = tmp_path / value.removeprefix("/run/secrets/")
             made = {
-                "database_url": "postgresql://partnership:pw@postgres:5432/partnership\n",
-                "metrics_token": "m" * 40 + "\n",
-            }.get(secret.name, secret.name + "-" + "s" * 40 + "\n")
-            secret.write_text(made)
+                "database_url": "postgresql://partnership:pw@postgres:5432/partnership",
+            }.get(secret.name, secrets.token_urlsafe(48))  # as `make deploy-secrets` makes them
+            secret.write_text(made + "\n")
             value = str(secret)
         env[variable] = value
     return env
@@ -488,8 +488,9 @@ def test_the_app_servers_settings_load_from_their_secret_files(tmp_path, monkeyp
     config = load_settings()
     check_settings(config)  # production accepts them
     assert config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://partnership:pw@")
-    assert config["METRICS_TOKEN"] == "m" * 40  # the file's final newline dropped
-    assert config["JWT_SECRET_KEY"].startswith("jwt_secret_key-")
+    written = (tmp_path / "metrics_token").read_text()
+    assert config["METRICS_TOKEN"] == written.removesuffix("\n")  # its final newline dropped
+    assert config["JWT_SECRET_KEY"] == (tmp_path / "jwt_secret_key").read_text().strip()
     assert config["TRUSTED_PROXIES"] == 1
 
 

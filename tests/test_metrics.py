@@ -5,6 +5,7 @@ watches, and never a person, an id or anything a caller typed in any label."""
 from __future__ import annotations
 
 import re
+import secrets
 import urllib.error
 import urllib.request
 import uuid
@@ -98,13 +99,13 @@ def test_production_wants_a_long_metrics_token():
 
     production = {
         "APP_ENV": "production",
-        "JWT_SECRET_KEY": "j" * 40,
-        "WEBHOOK_SECRET_KEY": "w" * 40,
+        "JWT_SECRET_KEY": secrets.token_urlsafe(48),
+        "WEBHOOK_SECRET_KEY": secrets.token_urlsafe(48),
         "METRICS_TOKEN": "short",
     }
     with pytest.raises(ConfigError, match="METRICS_TOKEN"):
         check_settings(production)
-    check_settings({**production, "METRICS_TOKEN": "m" * 32})
+    check_settings({**production, "METRICS_TOKEN": secrets.token_urlsafe(32)})
     check_settings({**production, "METRICS_TOKEN": None})  # off: /metrics is a 404
 
 
