@@ -327,6 +327,70 @@ def test_invisible_and_direction_characters_are_refused_in_every_text_field(
 # --- people only within their own organisation ---------------------------------------------------
 
 
+def test_referral_timelines_show_other_organisations_people_as_their_organisation(
+    app, client, login, ids
+):
+    # Issue 25, point 5: the police officer reads the timelines of her referral and of its
+    # onward referral; SWA's worker redirected it (a third party to the onward one) and
+    # Glow's worker added a note. She learns which organisation did what, never who.
+    from tests import pagelib
+
+    officer, swa_staff, glow_staff = (
+        login("police.officer"),
+        login("swa.staff"),
+        login("glow.staff"),
+    )
+    first = refer(client, officer, ids.service[SWA]).get_json()["id"]
+    redirected = client.post(
+        f"{URL}/{first}/transitions",
+        json={
+            "action": "redirect",
+            "to_service_id": ids.service[GLOW],
+            "reason_code": "no_capacity",
+            "note": "Glow has a family room.",
+        },
+        headers=swa_staff,
+    )
+    assert redirected.status_code == 200, redirected.get_json()
+    onward = redirected.get_json()["redirected_to"]
+    noted = {"text": "Room ready from six."}
+    assert client.post(f"{URL}/{onward}/notes", json=noted, headers=glow_staff).status_code == 201
+
+    def shown(headers, referral_id) -> list[dict]:
+        answer = client.get(f"{URL}/{referral_id}/events", headers=headers)
+        assert answer.status_code == 200
+        return answer.get_json()
+
+    people = {name: str(ids.user[name]) for name in ("police.officer", "swa.staff", "glow.staff")}
+    for reader, referral_id, own_org in (
+        ("police.officer", first, "Staffordshire Police"),
+        ("police.officer", onward, "Staffordshire Police"),
+        ("swa.staff", first, "Staffordshire Women's Aid"),
+        ("glow.staff", onward, "Glow"),
+    ):
+        for event in shown(login(reader), referral_id):
+            own = event["organisation_id"] == ids.org[own_org]
+            if own:
+                assert event["username"] in (reader, None) or event["username"] in people
+            else:
+                assert event["username"] is None and event["user_id"] is None, (reader, event)
+                assert event["organisation_id"] is not None
+        text = client.get(f"{URL}/{referral_id}/events", headers=login(reader)).get_data(True)
+        strangers = [name for name in people if not name.startswith(reader.split(".")[0])]
+        for name in strangers:
+            assert name not in text and people[name] not in text, (reader, name)
+    # Her own organisation's people she still sees by name.
+    own = [e for e in shown(officer, first) if e["kind"] == "created"]
+    assert own[0]["username"] == "police.officer"
+    # The pages say the same: the organisation, not the person.
+    page = pagelib.signed_in(app, "police.officer").get(
+        f"/referrals/{onward}", headers=pagelib.HTML
+    )
+    assert page.status_code == 200
+    assert "swa.staff" not in page.text and "glow.staff" not in page.text
+    assert "Glow" in page.text
+
+
 def test_other_organisations_see_who_reported_beds_as_the_organisation(client, login, ids):
     swa_staff, officer = login("swa.staff"), login("police.officer")
     refuge = ids.service[SWA]

@@ -173,11 +173,12 @@ def test_a_high_risk_victim_goes_from_the_police_via_swa_to_glow(client, login, 
     assert closed.get_json()["outcome"] == "Moved on to a tenancy."
     assert_outsiders_see_nothing(client, login, first["id"], onward_id)
 
-    # The timelines tell who did what, when and why.
+    # The timelines tell who did what, when and why: another organisation's people as their
+    # organisation (issue 25).
     first_events = client.get(f"{URL}/{first['id']}/events", headers=police).get_json()
-    assert [(e["kind"], e["username"]) for e in first_events] == [
-        ("created", "police.officer"),
-        ("redirected", "swa.staff"),
+    assert [(e["kind"], e["username"], e["organisation_id"]) for e in first_events] == [
+        ("created", "police.officer", ids.org["Staffordshire Police"]),
+        ("redirected", None, ids.org["Staffordshire Women's Aid"]),
     ]
     assert first_events[1]["reason_code"] == "no_capacity"
     assert first_events[1]["details"]["redirected_to"] == onward_id

@@ -348,8 +348,17 @@ class ReferralEventSchema(ResponseSchema):
             "or a hold's hold_… event"
         },
     )
-    user_id = ma.fields.UUID(allow_none=True)
-    username = ma.fields.String(allow_none=True)
+    user_id = ma.fields.UUID(
+        allow_none=True,
+        metadata={
+            "description": "who took the step; null when they act for another organisation "
+            "than the reader's (`organisation_id` says which)"
+        },
+    )
+    username = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "null, as `user_id`, for another organisation's users"},
+    )
     organisation_id = ma.fields.Integer(allow_none=True)
     from_status = ma.fields.String(allow_none=True)
     to_status = ma.fields.String(allow_none=True)

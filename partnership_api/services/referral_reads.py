@@ -211,17 +211,21 @@ def events(actor: Actor, referral_id: uuid.UUID) -> list[dict]:
         "referral.read", "referral", referral.id, details={"view": "events"}, **parties(referral)
     )
     db.session.commit()
-    return [event_shown(event, username) for event, username in rows]
+    return [event_shown(event, username, actor) for event, username in rows]
 
 
-def event_shown(event: ReferralEvent, username: str | None) -> dict:
+def event_shown(event: ReferralEvent, username: str | None, reader: Actor | None = None) -> dict:
+    """One step of a timeline. Who took it (user id and username) is shown only within the
+    organisation they acted for (``policy.sees_person``); others, a third party to an onward
+    referral included, see the organisation (issue 25)."""
+    person = reader is None or policy.sees_person(reader, event.organisation_id)
     return {
         "id": event.id,
         "referral_id": event.referral_id,
         "at": event.at,
         "kind": event.kind,
-        "user_id": event.user_id,
-        "username": username,
+        "user_id": event.user_id if person else None,
+        "username": username if person else None,
         "organisation_id": event.organisation_id,
         "from_status": event.from_status,
         "to_status": event.to_status,
