@@ -1,6 +1,7 @@
 """The policy's rules against a partner misusing what it may call (issue 18), as plain
 decisions: each answers why not (a message for the caller), or None. ``policy.py`` names them
-as rules (``referral.create``, ``bed_hold.place``, ``refuge.holds``) and refuses with them, and
+as rules (``referral.create``, ``bed_hold.place``, ``refuge.holds``, ``user.create``,
+``user.reset_password``) and refuses with them, and
 offers ``sees_address`` and ``sees_person`` as its own; callers ask the policy, never this
 module. No web framework, no database.
 """
@@ -57,6 +58,43 @@ def hold_at(actor: Actor, attempt: HoldAttempt) -> str | None:
             "This referral held a space here until "
             f"{attempt.earlier_hold_lasts_until.isoformat()}; only the refuge can hold one "
             "again before then."
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class NewUser:
+    """A user about to be made: the organisation asked for (None: the actor's own), whether
+    they would be a partnership admin, their role, and whether that organisation has no active
+    admin yet (they would be its first)."""
+
+    organisation_id: int | None
+    partnership_admin: bool
+    role: str = "staff"
+    first_admin: bool = False
+
+
+def first_admin_only(actor: Actor, new: NewUser) -> str | None:
+    """The partnership admin makes the first admin of another organisation, and nobody else
+    there: that organisation's admins make its other users (else the partnership admin could
+    make a refuge worker, sign in as her, and read the refuge's address and referrals)."""
+    if new.organisation_id in (None, actor.org_id):
+        return None
+    if new.role == "admin" and new.first_admin and not new.partnership_admin:
+        return None
+    return (
+        "The partnership admin makes only an organisation's first admin; its admins make its "
+        "other users."
+    )
+
+
+def reset_password(actor: Actor, user: Any) -> str | None:
+    """Another organisation's user's password is reset by that organisation's admins, never by
+    the partnership admin (who could then sign in as them); a refusal is told to them."""
+    if actor.partnership_admin and user.organisation_id != actor.org_id:
+        return (
+            "Only the user's own organisation's admins reset their password; its admins have "
+            "been told of this attempt."
         )
     return None
 

@@ -15,7 +15,6 @@ rules in ``policy_events``, safe accommodation's in ``policy_safe_accommodation`
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,7 +23,12 @@ from partnership_api import misuse_rules
 from partnership_api import policy_safe_accommodation as safe_accommodation
 from partnership_api.actors import Actor
 from partnership_api.domain_errors import RefusalRecord, Refused
-from partnership_api.misuse_rules import HoldAttempt, sees_address, sees_person  # noqa: F401
+from partnership_api.misuse_rules import (  # noqa: F401
+    HoldAttempt,
+    NewUser,
+    sees_address,
+    sees_person,
+)
 
 # --- function-level rules (403) -------------------------------------------------------------
 
@@ -216,17 +220,10 @@ def _rule_user_manage(actor: Actor, user: Any) -> None:
         _forbid("Only the partnership admin manages a partnership admin.")
 
 
-@dataclass(frozen=True)
-class NewUser:
-    """A user about to be made: the organisation asked for (None: the actor's own) and whether
-    they would be a partnership admin."""
-
-    organisation_id: int | None
-    partnership_admin: bool
-
-
 def _rule_user_create(actor: Actor, new: NewUser) -> None:
-    if actor.partnership_admin:
+    if actor.partnership_admin:  # another organisation: its first admin only (issue 25)
+        if (why := misuse_rules.first_admin_only(actor, new)) is not None:
+            raise _Deny(why, details={"reason": "not_first_admin"}, subject=new.organisation_id)
         return
     if new.organisation_id not in (None, actor.org_id):
         raise _Deny(
@@ -281,6 +278,9 @@ OBJECT_RULES: dict[str, Callable[[Actor, Any], None]] = {
     "user.create": _rule_user_create,
     "user.read": _rule_user_manage,
     "user.update": _rule_user_manage,
+    "user.reset_password": lambda a, user: (
+        _rule_user_manage(a, user) or _refuse_if(misuse_rules.reset_password(a, user))
+    ),
     "project.change": _rule_project_change,
     "project.progress": _rule_project_progress,
     "stay.read": lambda a, stay: None if safe_accommodation.own_stay(a, stay) else _hide(),

@@ -30,18 +30,24 @@ class Listener:
     org_kind: str
     reads_referrals: bool
     partnership_admin: bool = False
+    admin: bool = False
 
 
 def listener_of(actor: Actor) -> Listener:
     """The caller as a reader of the feed: their organisation, with their role's reach."""
     return Listener(
-        actor.org_id, actor.org_kind, policy.can(actor, "referral.read"), actor.partnership_admin
+        actor.org_id,
+        actor.org_kind,
+        policy.can(actor, "referral.read"),
+        actor.partnership_admin,
+        actor.role == "admin",
     )
 
 
 def organisation_listener(org_id: int, org_kind: str) -> Listener:
-    """An organisation's webhook endpoints hear what its staff may read."""
-    return Listener(org_id, org_kind, org_kind in READS_REFERRALS)
+    """An organisation's webhook endpoints hear what its staff may read, and what is told to
+    its admins (who set them up)."""
+    return Listener(org_id, org_kind, org_kind in READS_REFERRALS, admin=True)
 
 
 def scope_events(listener: Listener, stmt: sa.Select) -> sa.Select:
@@ -53,7 +59,8 @@ def scope_events(listener: Listener, stmt: sa.Select) -> sa.Select:
     - ``everyone``: bed availability, which every signed-in user reads;
     - ``projects``: the commissioner's office, and the project's lead and delivery partners;
     - ``hold_caps``: an organisation reached a cap on bed holds, heard by the refuge it held
-      at and by the partnership admins (reading the feed).
+      at and by the partnership admins (reading the feed);
+    - ``organisation_admins``: told to an organisation's admins (and its webhooks) only.
     """
     from partnership_api.models.events import Event, EventOrganisation
 
@@ -65,6 +72,8 @@ def scope_events(listener: Listener, stmt: sa.Select) -> sa.Select:
     heard = [Event.audience == "everyone", sa.and_(Event.audience == "hold_caps", party)]
     if listener.partnership_admin:
         heard.append(Event.audience == "hold_caps")
+    if listener.admin:
+        heard.append(sa.and_(Event.audience == "organisation_admins", party))
     if listener.reads_referrals:
         heard.append(sa.and_(Event.audience == "referral", party))
     if listener.org_kind == "commissioner":

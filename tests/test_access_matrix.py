@@ -6,7 +6,8 @@ organisations (BOLA): a referral from the police to Glow's refuge, Glow's refuge
 availability, a Glow user, a project New Era and Glow deliver, its milestones, spend and
 outputs. Only the sender and the receiver of a referral may see it (others: 404); only
 Glow's staff report Glow's beds (others: 403); only the partnership admin manages another
-organisation's users (org admins: 404, everyone else: 403).
+organisation's users (org admins: 404, everyone else: 403), and since issue 25 it makes there
+only the organisation's first admin and resets no password (``test_partnership_access.py``).
 
 A new operation in the document without a row here fails the suite: no endpoint ships
 without a decision. Every answer must also be a status the document lists for the operation.
@@ -112,7 +113,9 @@ MATRIX: dict[str, str] = {
     "PATCH /api/v1/organisations/{organisation_id}":                "200 403 403 403 403 403 403 403 403 403 403 403 401",  # noqa: E501
     "POST /api/v1/services":                                        "201 403 403 403 403 403 403 403 403 403 403 403 401",  # noqa: E501
     "PATCH /api/v1/services/{service_id}":                          "200 403 403 403 403 403 403 403 403 403 403 403 401",  # noqa: E501
-    "POST /api/v1/users":                                           "201 403 403 403 403 403 403 403 403 403 403 403 401",  # noqa: E501
+    # Issue 25: the partnership admin makes only an organisation's first admin (Glow's staff
+    # user asked for here is Glow's admins' to make): 201 became 403 (rule user.create).
+    "POST /api/v1/users":                                           "403 403 403 403 403 403 403 403 403 403 403 403 401",  # noqa: E501
     "PATCH /api/v1/users/{user_id}":                                "200 403 404 403 403 403 403 404 403 404 403 403 401",  # noqa: E501
     "POST /api/v1/referrals":                                       "403 201 201 403 403 403 201 201 201 201 403 201 401",  # noqa: E501
     "POST /api/v1/referrals/{referral_id}/notes":                   "403 201 201 403 403 403 404 404 404 404 201 404 401",  # noqa: E501

@@ -355,18 +355,19 @@ def test_only_the_partnership_admin_makes_a_partnership_admin(client, login, ids
 
 
 def test_a_password_reset_ends_the_users_sessions(client, login, ids, db_session):
-    worker = login("pathway.staff")
+    # By the worker's own organisation's admin (the partnership admin may not: issue 25).
+    worker = login("swa.staff")
     reset = client.patch(
-        f"/api/v1/users/{ids.user['pathway.staff']}",
+        f"/api/v1/users/{ids.user['swa.staff']}",
         json={"password": "a-brand-new-password"},
-        headers=login("partnership.admin"),
+        headers=login("swa.admin"),
     )
     assert reset.status_code == 200
     assert client.get("/api/v1/me", headers=worker).status_code == 401
     from partnership_api.models.partnership import User
 
     stored = db_session.scalar(
-        sa.select(User.password_hash).where(User.username == "pathway.staff")
+        sa.select(User.password_hash).where(User.username == "swa.staff")
     )
     assert stored.startswith("$argon2")
 
@@ -410,3 +411,89 @@ def test_a_refused_cross_organisation_user_creation_is_audited(client, login, id
     assert [(e.username, e.subject_organisation_id) for e in events] == [
         ("swa.admin", ids.org["Staffordshire Police"])
     ]
+
+
+# --- issue 25, point 4: the partnership admin cannot become a refuge worker -----------------------
+
+NEW_PASSWORD = "a-long-enough-password"
+SWA_ORG = "Staffordshire Women's Aid"
+
+
+def _make(client, headers, **body):
+    return client.post(
+        "/api/v1/users", json={"password": NEW_PASSWORD, "role": "staff", **body}, headers=headers
+    )
+
+
+def _feed(client, headers) -> list[dict]:
+    answer = client.get("/api/v1/events?page_size=100", headers=headers)
+    assert answer.status_code == 200
+    return [e for e in answer.get_json() if e["type"] == "user.password_reset_refused"]
+
+
+def test_the_partnership_admin_makes_only_an_organisations_first_admin(client, login, ids):
+    admin = login("partnership.admin")
+    # A worker in a refuge, to sign in as and read its address and referrals: refused.
+    worker = _make(client, admin, username="glow.nightcover", organisation_id=ids.org["Glow"])
+    assert worker.status_code == 403
+    assert "first admin" in worker.get_json()["message"]
+    # SWA has an admin already: a second one is SWA's to make.
+    second = _make(
+        client, admin, username="swa.second", role="admin", organisation_id=ids.org[SWA_ORG]
+    )
+    assert second.status_code == 403
+    # Glow has no admin yet: its first is the partnership admin's job ...
+    first = _make(
+        client, admin, username="glow.manager", role="admin", organisation_id=ids.org["Glow"]
+    )
+    assert first.status_code == 201
+    again = _make(
+        client, admin, username="glow.deputy", role="admin", organisation_id=ids.org["Glow"]
+    )
+    assert again.status_code == 403
+    # ... and Glow's admin makes Glow's other users.
+    glow_admin = login("glow.manager", NEW_PASSWORD)
+    assert _make(client, glow_admin, username="glow.nightcover").status_code == 201
+    # In its own organisation the partnership admin is an ordinary admin.
+    assert _make(client, admin, username="opcc.newstarter").status_code == 201
+
+
+def test_the_partnership_admin_cannot_reset_a_refuge_workers_password(
+    client, login, ids, db_session
+):
+    from partnership_api.models.audit import AuditEvent
+
+    admin = login("partnership.admin")
+    url = f"/api/v1/users/{ids.user['swa.staff']}"
+    reset = client.patch(url, json={"password": "now-i-know-her-password"}, headers=admin)
+    assert reset.status_code == 403
+    assert "own organisation's admins" in reset.get_json()["message"]
+    # Her password is unchanged, and nobody signs in with the new one.
+    wrong = client.post(
+        "/api/v1/auth/login",
+        json={"username": "swa.staff", "password": "now-i-know-her-password"},
+    )
+    assert wrong.status_code == 401
+    assert login("swa.staff").get("Authorization")
+    # SWA's admins are told (the feed, and SWA's webhooks); nobody else is.
+    (told,) = _feed(client, login("swa.admin"))
+    assert told["data"] == {
+        "organisation_id": ids.org[SWA_ORG],
+        "user_id": str(ids.user["swa.staff"]),
+    }
+    for outsider in ("swa.staff", "police.admin", "partnership.admin", "newera.admin"):
+        assert _feed(client, login(outsider)) == [], outsider
+    db_session.rollback()
+    refused = db_session.scalars(
+        sa.select(AuditEvent).where(
+            AuditEvent.action == "user.reset_password", AuditEvent.outcome == "refused"
+        )
+    ).all()
+    assert [e.username for e in refused] == ["partnership.admin"]
+    # SWA's own admin resets it; the partnership admin still resets her own office's users.
+    assert (
+        client.patch(url, json={"password": NEW_PASSWORD}, headers=login("swa.admin")).status_code
+        == 200
+    )
+    own = f"/api/v1/users/{ids.user['opcc.staff']}"
+    assert client.patch(own, json={"password": NEW_PASSWORD}, headers=admin).status_code == 200

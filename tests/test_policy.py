@@ -97,6 +97,10 @@ THE_PARTNERSHIP_ADMIN = SimpleNamespace(
 PROJECT = SimpleNamespace(id=7, lead_organisation_id=OPCC, delivery_organisation_ids=[NEW_ERA])
 OWN_ORG_USER = NewUser(organisation_id=None, partnership_admin=False)
 SWA_USER = NewUser(organisation_id=SWA, partnership_admin=False)
+# Issue 25: the partnership admin makes only an organisation's first admin.
+GLOWS_FIRST_ADMIN = NewUser(GLOW, partnership_admin=False, role="admin", first_admin=True)
+SWAS_SECOND_ADMIN = NewUser(SWA, partnership_admin=False, role="admin", first_admin=False)
+OPCC_WORKER = SimpleNamespace(id=uuid.uuid4(), organisation_id=OPCC, partnership_admin=False)
 NEW_PARTNERSHIP_ADMIN = NewUser(organisation_id=None, partnership_admin=True)
 
 REFERRAL_PARTIES = frozenset({"police.officer", "police.admin", "glow.staff"})
@@ -169,7 +173,24 @@ OBJECTS: dict[tuple[str, str], tuple[object, dict]] = {
     ("user.create", "own organisation"): (OWN_ORG_USER, outcomes(EVERYONE)),
     ("user.create", "in SWA"): (
         SWA_USER,
-        forbidden_unless(frozenset({"partnership.admin", "swa.staff", "swa.admin"})),
+        forbidden_unless(frozenset({"swa.staff", "swa.admin"})),
+    ),
+    ("user.create", "Glow's first admin"): (
+        GLOWS_FIRST_ADMIN,
+        forbidden_unless(frozenset({"partnership.admin", "glow.staff"})),
+    ),
+    ("user.create", "a second admin of SWA"): (
+        SWAS_SECOND_ADMIN,
+        forbidden_unless(frozenset({"swa.staff", "swa.admin"})),
+    ),
+    # Issue 25: another organisation's passwords are its own admins' to reset.
+    ("user.reset_password", "SWA worker"): (
+        SWA_WORKER,
+        outcomes(frozenset({"swa.admin"}), frozenset({"partnership.admin"})),
+    ),
+    ("user.reset_password", "the commissioner's office's worker"): (
+        OPCC_WORKER,
+        outcomes(frozenset({"partnership.admin"})),
     ),
     ("user.create", "a partnership admin"): (
         NEW_PARTNERSHIP_ADMIN,
@@ -277,12 +298,17 @@ def test_a_refused_report_is_recorded_against_the_refuge_and_its_organisation():
 
 
 @pytest.mark.parametrize(
-    ("new", "reason", "subject"),
-    [(SWA_USER, "other_organisation", SWA), (NEW_PARTNERSHIP_ADMIN, "partnership_admin", NEW_ERA)],
+    ("who", "new", "reason", "subject"),
+    [
+        ("newera.admin", SWA_USER, "other_organisation", SWA),
+        ("newera.admin", NEW_PARTNERSHIP_ADMIN, "partnership_admin", NEW_ERA),
+        ("partnership.admin", SWA_USER, "not_first_admin", SWA),
+        ("partnership.admin", SWAS_SECOND_ADMIN, "not_first_admin", SWA),
+    ],
 )
-def test_a_refused_user_creation_records_why(new, reason, subject):
+def test_a_refused_user_creation_records_why(who, new, reason, subject):
     with pytest.raises(Refused) as refused:
-        policy.authorize(ACTORS["newera.admin"], "user.create", new)
+        policy.authorize(ACTORS[who], "user.create", new)
     record = refused.value.record
     assert (record.action, record.resource_type, record.resource_id) == (
         "user.create",

@@ -81,6 +81,7 @@ FIELD_KINDS = {
     "redirected_to": _uuid,
     "hold_id": _uuid,
     "alert_id": _uuid,
+    "user_id": _uuid,
     "refuge_id": _id,
     "to_service_id": _id,
     "from_organisation_id": _id,
@@ -132,6 +133,12 @@ EVENT_TYPES: dict[str, EventType] = {
         "an organisation's holds reached a cap (`cap`: `user`, `organisation` or "
         "`refuge_share`) with a hold at this refuge: heard by the refuge and the partnership "
         "admins",
+    ),
+    "user.password_reset_refused": EventType(
+        "organisation_admins",
+        ("organisation_id", "user_id"),
+        "the partnership admin tried to reset the password of one of this organisation's "
+        "users and was refused: heard by the organisation's admins",
     ),
     "availability.reported": EventType(
         "everyone", ("refuge_id", "organisation_id"), "a refuge reported its bed spaces"

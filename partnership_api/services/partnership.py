@@ -6,7 +6,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from partnership_api import audit, auth, policy
+from partnership_api import audit, auth, events, policy
 from partnership_api.domain_errors import Conflict, Invalid, NotFound
 from partnership_api.extensions import db
 from partnership_api.models.partnership import Organisation, Service, ServiceArea, User
@@ -159,7 +159,14 @@ def create_user(actor: Actor, data: dict) -> User:
     policy.require(actor, "user.manage")
     org_id = data.pop("organisation_id", None)
     make_partnership_admin = data.pop("partnership_admin", None)
-    policy.authorize(actor, "user.create", policy.NewUser(org_id, bool(make_partnership_admin)))
+    target = org_id or actor.org_id
+    first_admin = not db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(User)
+        .where(User.organisation_id == target, User.role == "admin", User.active.is_(True))
+    )
+    new = policy.NewUser(org_id, bool(make_partnership_admin), data["role"], first_admin)
+    policy.authorize(actor, "user.create", new)
     return _add_user(
         data,
         org_id or actor.org_id,
@@ -262,6 +269,16 @@ def organisation_named(name: str) -> Organisation | None:
 
 def update_user(actor: Actor, user: User, data: dict) -> User:
     policy.authorize(actor, "user.update", user)
+    if "password" in data and not policy.may(actor, "user.reset_password", user):
+        # The organisation's admins hear of the attempt, whatever follows (issue 25).
+        events.emit(
+            "user.password_reset_refused",
+            [user.organisation_id],
+            organisation_id=user.organisation_id,
+            user_id=user.id,
+        )
+        db.session.commit()
+        policy.authorize(actor, "user.reset_password", user)  # refused: 403, audited
     reason = data.pop("reason", None)
     _keeps_an_admin(user, data)
     changed = sorted(key for key in data if key != "password")
