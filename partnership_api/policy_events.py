@@ -60,7 +60,7 @@ def scope_events(listener: Listener, stmt: sa.Select) -> sa.Select:
     - ``projects``: the commissioner's office, and the project's lead and delivery partners;
     - ``hold_caps``: an organisation reached a cap on bed holds, heard by the refuge it held
       at and by the partnership admins (reading the feed);
-    - ``organisation_admins``: told to an organisation's admins (and its webhooks) only.
+    - ``org_admins``: told to an organisation's admins (and its webhooks) only.
     """
     from partnership_api.models.events import Event, EventOrganisation
 
@@ -73,7 +73,7 @@ def scope_events(listener: Listener, stmt: sa.Select) -> sa.Select:
     if listener.partnership_admin:
         heard.append(Event.audience == "hold_caps")
     if listener.admin:
-        heard.append(sa.and_(Event.audience == "organisation_admins", party))
+        heard.append(sa.and_(Event.audience == "org_admins", party))
     if listener.reads_referrals:
         heard.append(sa.and_(Event.audience == "referral", party))
     if listener.org_kind == "commissioner":

@@ -368,7 +368,7 @@ def may_hear(client, headers, event, projects) -> bool:
             == 200
         )
     me = client.get("/api/v1/me", headers=headers).get_json()["organisation"]
-    if event["audience"] == "organisation_admins":
+    if event["audience"] == "org_admins":
         caller = client.get("/api/v1/me", headers=headers).get_json()
         return caller["role"] == "admin" and data["organisation_id"] == me["id"]
     if event["audience"] == "hold_caps":  # the refuge held at, and the partnership admins

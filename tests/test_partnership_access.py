@@ -466,7 +466,7 @@ def test_the_partnership_admin_cannot_reset_a_refuge_workers_password(
     admin = login("partnership.admin")
     url = f"/api/v1/users/{ids.user['swa.staff']}"
     reset = client.patch(url, json={"password": "now-i-know-her-password"}, headers=admin)
-    assert reset.status_code == 403
+    assert reset.status_code == 403, reset.get_json()
     assert "own organisation's admins" in reset.get_json()["message"]
     # Her password is unchanged, and nobody signs in with the new one.
     wrong = client.post(

@@ -135,7 +135,7 @@ EVENT_TYPES: dict[str, EventType] = {
         "admins",
     ),
     "user.password_reset_refused": EventType(
-        "organisation_admins",
+        "org_admins",
         ("organisation_id", "user_id"),
         "the partnership admin tried to reset the password of one of this organisation's "
         "users and was refused: heard by the organisation's admins",
