@@ -305,3 +305,37 @@ def test_an_admin_gives_a_new_user_an_email_for_notices_and_a_bad_one_writes_not
     assert made.status_code == 303
     emails = _query(app, sa.select(User.email).where(User.username == "swa.night"))
     assert emails == ["night@swa.example"]
+
+
+# --- issue 25, point 7: text people typed cannot reorder the page around it ---------------------
+
+
+def test_person_entered_text_is_shown_isolated_from_the_page_around_it(app, client, login, ids):
+    # A name and a note in a right-to-left script: each is isolated (<bdi>, or a cell whose
+    # direction its own text decides), so it cannot carry the words and numbers next to it
+    # into its own direction.
+    from tests.test_holds import victim_referral
+
+    name = "\u0641\u0627\u0637\u0645\u0629 \u0639\u0644\u064a"
+    note = "\u0627\u062a\u0635\u0644\u062a 07700 900123"
+    officer = login("police.officer")
+    body = victim_referral(ids.service["Glow refuge"])
+    body["subject"] = {**body["subject"], "name": name}
+    made = client.post("/api/v1/referrals", json=body, headers=officer)
+    assert made.status_code == 201
+    referral = made.get_json()["id"]
+    noted = client.post(f"/api/v1/referrals/{referral}/notes", json={"text": note}, headers=officer)
+    assert noted.status_code == 201
+    pages = signed_in(app, "police.officer")
+    page = pages.get(f"/referrals/{referral}", headers=HTML)
+    assert page.status_code == 200
+    assert f"<bdi>{note}</bdi>" in page.text
+    assert re.search(r"by <bdi>[^<]+</bdi>", page.text)
+    listed = pages.get("/referrals?tab=sent", headers=HTML)
+    assert f"<bdi>{name}</bdi>" in listed.text
+    # Summary lists and tables (names, safe times, summaries, titles) take their direction
+    # from their own text.
+    css = pages.get("/assets/application.css").text
+    assert re.search(
+        r"\.govuk-summary-list__value, \.govuk-table__cell \{[^}]*unicode-bidi: plaintext", css
+    )

@@ -100,7 +100,10 @@ def referral_page(
         {
             "when": on_day(e["at"]),
             "what": EVENT_WORDS.get(e["kind"]) or in_words(e["kind"] or "").capitalize(),
-            "who": f"{e.get('username') or 'someone'} ({names.get(e['organisation_id'], '')})",
+            # Another organisation's people are their organisation (issue 25).
+            "who": f"{e['username']} ({names.get(e['organisation_id'], '')})"
+            if e.get("username")
+            else names.get(e["organisation_id"], "someone"),
             "note": e.get("note") or "",
             "reason": reason_words(e.get("reason_code")),
         }
