@@ -225,6 +225,7 @@ class SpendByPeriod(MethodView):
 
 @blp.route("/<int:project_id>/spend/<string:period>/history")
 class SpendHistory(MethodView):
+    @blp.rate_limited  # it reads the audit trail
     @blp.response(200, SpendHistorySchema(many=True))
     @blp.alt_response(401, description="Not signed in")
     @blp.alt_response(404, description="No such project or no line for that quarter")

@@ -214,8 +214,9 @@ HOLD_RELEASE_REASONS = (
 class HoldHouseholdSchema(ResponseSchema):
     children = ma.fields.Integer(required=True, metadata={"description": "children coming"})
     son_ages = ma.fields.List(
-        ma.fields.Integer(),
+        ma.fields.Integer(validate=validate.Range(min=0, max=25)),
         required=True,
+        validate=validate.Length(max=20),  # a household has at most 20 children
         metadata={"description": "the sons' ages, youngest first"},
     )
 

@@ -283,7 +283,9 @@ class SpendLineSchema(ResponseSchema):
 class SpendHistorySchema(ResponseSchema):
     at = ma.fields.AwareDateTime(required=True)
     change = ma.fields.String(
-        required=True, metadata={"description": "reported (first figures) or corrected"}
+        required=True,
+        validate=validate.OneOf(("reported", "corrected")),
+        metadata={"description": "reported (first figures) or corrected"},
     )
     organisation_id = ma.fields.Integer(
         allow_none=True, required=True, metadata={"description": "whose user made the change"}
