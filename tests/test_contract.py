@@ -35,6 +35,10 @@ def test_every_operation_answers_errors_in_the_documented_shape(spec):
                     assert schema == {"$ref": "#/components/schemas/Error"}, f"{method} {path}"
 
 
+def _items(answer):
+    return answer["items"] if isinstance(answer, dict) else answer
+
+
 def test_the_rate_limit_headers_the_document_promises_are_sent(client, login, spec):
     officer, admin = login("police.officer"), login("police.admin")
     promised = [
@@ -53,14 +57,29 @@ def test_the_rate_limit_headers_the_document_promises_are_sent(client, login, sp
         "/api/v1/events",  # the catch-up feed (issue 15)
         "/api/v1/stats/safe-accommodation-return",  # the annual return (issue 26)
         "/api/v1/stats/unmet-need",
+        "/api/v1/projects/{project_id}/spend/{period}/history",  # read from the audit trail
     }
     analyst = login("opcc.analyst")
     asked = {"/api/v1/stats/safe-accommodation-return": "?year=2025"}
+    opcc = login("opcc.staff")
+    history = "/api/v1/projects/{project_id}/spend/{period}/history"
+    line = next(
+        (project["id"], spend[0]["period"])
+        for project in _items(client.get("/api/v1/projects", headers=opcc).get_json())
+        if (
+            spend := _items(
+                client.get(f"/api/v1/projects/{project['id']}/spend", headers=opcc).get_json()
+            )
+        )
+    )
     for path in promised:
         headers = admin if path == "/api/v1/audit-events" else officer
         if path.startswith(("/api/v1/stats/safe", "/api/v1/stats/unmet")):
             headers = analyst
-        answer = client.get(path + asked.get(path, ""), headers=headers)
+        target = path
+        if path == history:
+            headers, target = opcc, path.format(project_id=line[0], period=line[1])
+        answer = client.get(target + asked.get(path, ""), headers=headers)
         assert answer.status_code == 200, path
         for name in RATE_LIMIT_HEADERS:
             assert int(answer.headers[name]) >= 0, (path, name)
