@@ -37,6 +37,9 @@ def test_a_refuge_worker_confirms_and_the_report_is_fresh_again(
     row = db_session.get(RefugeAvailability, glow)
     row.updated_at = utcnow() - app.config["AVAILABILITY_STALE_AFTER"] - timedelta(minutes=5)
     db_session.commit()
+    # The test's app context is shared by the client's requests (Flask pushes none of its own
+    # when one is active): start them on a fresh session, as every real request is.
+    db_session.remove()
     before = _read(client, h, glow)
     assert before.get_json()["stale"] is True
     history_before = client.get(_url(glow, "availability/history"), headers=h).get_json()
