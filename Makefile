@@ -8,7 +8,7 @@ NPM_STAMP := node_modules/.installed-stamp
 CHROMIUM ?= /usr/bin/chromium
 PORT ?= 8000
 
-.PHONY: demo-password install npm assets browser lock run worker test test-sqlite test-postgres test-faults lint lint-spec openapi bench screenshots clean deploy-secrets deploy-up deploy-down
+.PHONY: demo-password install npm assets browser lock run worker test test-sqlite test-postgres test-faults lint lint-spec openapi bench bench-national screenshots clean deploy-secrets deploy-up deploy-down
 
 # Python packages: exactly the versions (and hashes) of requirements.lock, then the project itself.
 $(STAMP): requirements.lock pyproject.toml
@@ -96,6 +96,12 @@ screenshots: install assets browser
 # The benchmark (README: Performance); BENCH_ARGS=--quick for a smoke run.
 bench: install
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+# National size (43 forces, 300 refuges, 2,000 users, 150,000 referrals a year, 300 webhook
+# endpoints) against county size, side by side (README: Performance); BENCH_ARGS=--scale=0.1
+# for a quicker run with a tenth of the referrals.
+bench-national: install
+	$(PY) -m bench.national $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules instance/*.db*

@@ -105,40 +105,48 @@ def bench_organisations(conninfo: str, refuges: list[dict], count: int) -> list[
 def register_endpoints(settings: dict, organisations: list[tuple[int, str]], receiver) -> int:
     """One endpoint per organisation, hearing every type, made by the webhooks service (its
     secret sealed as in production) under a development configuration allowing loopback."""
+    from partnership_api import create_app
+    from partnership_api.extensions import db
+
+    app = create_app({**settings, "APP_ENV": "development", "WEBHOOKS_ALLOW_PRIVATE": True})
+    with app.app_context():
+        made = register_in_app(organisations, receiver)
+        db.session.remove()
+    return made
+
+
+def register_in_app(organisations: list[tuple[int, str]], receiver) -> int:
+    """``register_endpoints`` inside an app context the caller set up (loopback allowed)."""
     import uuid
 
-    from partnership_api import create_app
     from partnership_api.actors import Actor
     from partnership_api.events import webhooks
     from partnership_api.events.outbox import EVENT_TYPES
     from partnership_api.extensions import db
     from partnership_api.models.partnership import Organisation
 
-    app = create_app({**settings, "APP_ENV": "development", "WEBHOOKS_ALLOW_PRIVATE": True})
     made = 0
-    with app.app_context():
-        for org_id, user_id in organisations:
-            org = db.session.get(Organisation, org_id)
-            admin = Actor(
-                user_id=uuid.UUID(user_id),
-                username="bench",
-                org_id=org.id,
-                org_kind=org.kind,
-                org_name=org.name,
-                role="admin",
-                partnership_admin=False,
-                session_id=uuid.uuid4(),
-            )
-            webhooks.create(
-                admin,
-                {
-                    "url": receiver.url(f"/org-{org_id}"),
-                    "event_types": sorted(EVENT_TYPES),
-                    "description": "make bench",
-                },
-            )
-            made += 1
-        db.session.remove()
+    for org_id, user_id in organisations:
+        org = db.session.get(Organisation, org_id)
+        admin = Actor(
+            user_id=uuid.UUID(user_id),
+            username="bench",
+            org_id=org.id,
+            org_kind=org.kind,
+            org_name=org.name,
+            role="admin",
+            partnership_admin=False,
+            session_id=uuid.uuid4(),
+        )
+        webhooks.create(
+            admin,
+            {
+                "url": receiver.url(f"/org-{org_id}"),
+                "event_types": sorted(EVENT_TYPES),
+                "description": "make bench",
+            },
+        )
+        made += 1
     return made
 
 

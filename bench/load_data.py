@@ -38,6 +38,8 @@ LANGUAGES = ["Urdu", "Polish", "Punjabi", "Romanian", "Arabic", "Bengali", "Guja
 SPACE_TYPES = ("single", "family", "accessible")
 BENCH_REFUGE_PREFIX = "Bench refuge provider"
 BENCH_USER_PREFIX = "bench.refuge"
+BENCH_FORCE_PREFIX = "Bench police force"
+BENCH_STAFF_PREFIX = "bench.user"
 
 
 class LoadError(RuntimeError):
@@ -369,6 +371,7 @@ DEMO_SENDER_WEIGHTS = {
     "Pathway": 3,
 }
 BENCH_SENDER_WEIGHT = 7
+SENDER_BUCKETS = 1000  # GENERATE_SQL draws a sender bucket in [0, 1000)
 
 
 def _buckets(weights: list[tuple[object, int]], size: int) -> list[object]:
@@ -426,6 +429,15 @@ def _prepare_targets(conn: psycopg.Connection) -> None:
     ]
     bench_orgs = [oid for name, oid in orgs.items() if name.startswith(BENCH_REFUGE_PREFIX)]
     senders.extend((oid, BENCH_SENDER_WEIGHT / len(bench_orgs)) for oid in bench_orgs)
+    forces = [oid for name, oid in orgs.items() if name.startswith(BENCH_FORCE_PREFIX)]
+    if forces and "Staffordshire Police" in orgs:
+        # The national world: the police's share is spread over every force alike.
+        share = DEMO_SENDER_WEIGHTS["Staffordshire Police"] / (len(forces) + 1)
+        senders = [
+            (oid, share if oid == orgs["Staffordshire Police"] else weight)
+            for oid, weight in senders
+        ]
+        senders.extend((oid, share) for oid in forces)
     police = orgs.get("Staffordshire Police") or senders[0][0]
 
     conn.execute("DROP TABLE IF EXISTS bench_targets, bench_senders")
@@ -446,7 +458,7 @@ def _prepare_targets(conn: psycopg.Connection) -> None:
             "INSERT INTO bench_senders VALUES (%s, %s, %s, %s, %s)",
             [
                 (i, org, users.get(org), police, users.get(police))
-                for i, org in enumerate(_buckets(senders, 100))
+                for i, org in enumerate(_buckets(senders, SENDER_BUCKETS))
             ],
         )
     conn.execute("ANALYZE bench_targets")
@@ -459,8 +471,8 @@ CREATE TEMP TABLE bench_gen AS
 WITH raw AS MATERIALIZED (
     SELECT g AS n,
            floor(random() * 1000)::int AS tb,
-           floor(random() * 100)::int AS sb,
-           date_trunc('second', now() - random() * interval '1095 days') AS created_at,
+           floor(random() * 1000)::int AS sb,
+           date_trunc('second', now() - random() * interval '{days} days') AS created_at,
            random() AS r_status, random() AS r_risk, random() AS r_area, random() AS r_misc,
            random() AS r_kids, random() AS r_hours
     FROM generate_series(1, {n}) AS g
@@ -637,9 +649,14 @@ def _drop_secondary(conn: psycopg.Connection, tables: tuple[str, ...]) -> list[s
 
 
 def add_referrals(
-    conn: psycopg.Connection, n: int, seed: float = 0.42, bulk: bool | None = None
+    conn: psycopg.Connection,
+    n: int,
+    seed: float = 0.42,
+    bulk: bool | None = None,
+    days: int = 1095,
 ) -> float:
-    """Add ``n`` referrals (and their timeline events) in one transaction; returns seconds.
+    """Add ``n`` referrals (and their timeline events) made over the last ``days`` days, in one
+    transaction; returns seconds.
 
     ``bulk`` (default: for 50,000 rows or more) drops the two tables' plain indexes and foreign
     keys for the insert and recreates them from their own definitions afterwards.
@@ -654,7 +671,7 @@ def add_referrals(
     conn.execute("SELECT setseed(%s)", (seed,))
     _prepare_targets(conn)
     conn.execute("DROP TABLE IF EXISTS bench_gen")
-    conn.execute(sql.SQL(GENERATE_SQL).format(n=sql.Literal(int(n))))
+    conn.execute(sql.SQL(GENERATE_SQL).format(n=sql.Literal(int(n)), days=sql.Literal(int(days))))
     restore = _drop_secondary(conn, ("referrals", "referral_events")) if bulk else []
     conn.execute(INSERT_REFERRALS_SQL)
     conn.execute(INSERT_EVENTS_SQL)
@@ -846,3 +863,182 @@ def load_funding(conn: psycopg.Connection, n: int = 200) -> str:
     message = ", ".join(parts)
     log(message)
     return message
+
+
+# --- the national world (bench/national.py) --------------------------------------------------
+
+# The users table's columns for a set-based insert of many staff users (``load_staff``).
+STAFF_VALUES = {
+    "id": "gen_random_uuid()",
+    "username": "%(prefix)s || lpad(g::text, 5, '0')",
+    "full_name": "'Bench Staff Member ' || g",
+    "organisation_id": "(%(orgs)s::int[])[1 + (g - 1) %% cardinality(%(orgs)s::int[])]",
+    "role": "'staff'",
+    "partnership_admin": "false",
+    "active": "true",
+    "password_hash": "%(hash)s",
+    "failed_logins": "0",
+    "created_at": "now()",
+    "updated_at": "now()",
+}
+
+
+def police_forces(conn: psycopg.Connection) -> list[int]:
+    rows = conn.execute("SELECT id FROM organisations WHERE kind = 'police' ORDER BY id").fetchall()
+    return [oid for (oid,) in rows]
+
+
+def load_forces(conn: psycopg.Connection, total: int) -> list[int]:
+    """Police forces (``BENCH_FORCE_PREFIX`` NN) until there are ``total`` police
+    organisations in all (the demo has one); returns the new ones' ids."""
+    _session(conn)
+    check_insertable(conn, "organisations", ORG_COLUMNS)
+    missing = max(0, total - len(police_forces(conn)))
+    rows = conn.execute(
+        """
+        INSERT INTO organisations (name, kind, areas, public_id, created_at, updated_at)
+        SELECT %(prefix)s || ' ' || lpad(g::text, 2, '0'), 'police',
+               json_build_array((%(areas)s::text[])[1 + g %% cardinality(%(areas)s::text[])]),
+               gen_random_uuid(), now(), now()
+        FROM generate_series(1, %(n)s) AS g
+        RETURNING id
+        """,
+        {"prefix": BENCH_FORCE_PREFIX, "areas": AREAS, "n": missing},
+    ).fetchall()
+    conn.commit()
+    log(f"{missing} police forces ({total} in all)")
+    return [oid for (oid,) in rows]
+
+
+def load_staff(conn: psycopg.Connection, total: int, password_hash: str) -> int:
+    """Staff users (``bench.userNNNNN``) until the users table holds ``total``: in the bench's
+    police forces (four shares each: officers) and refuges' providers (one share each).
+    Returns how many were added."""
+    _session(conn)
+    have = existing_columns(conn, "users")
+    columns = [c for c in STAFF_VALUES if c in have]
+    check_insertable(conn, "users", columns)
+    missing = max(0, total - conn.execute("SELECT count(*) FROM users").fetchone()[0])
+    orgs = [
+        oid
+        for (oid, name) in conn.execute(
+            "SELECT id, name FROM organisations WHERE name LIKE %s OR name LIKE %s ORDER BY id",
+            (f"{BENCH_FORCE_PREFIX}%", f"{BENCH_REFUGE_PREFIX}%"),
+        ).fetchall()
+        for _ in range(4 if name.startswith(BENCH_FORCE_PREFIX) else 1)
+    ]
+    if missing and not orgs:
+        raise LoadError("no bench force or refuge to give users to: load them first")
+    statement = sql.SQL(
+        "INSERT INTO users ({}) SELECT {} FROM generate_series(1, %(n)s) AS g"
+    ).format(
+        sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+        sql.SQL(", ").join(sql.SQL(STAFF_VALUES[c]) for c in columns),
+    )
+    if missing:
+        conn.execute(
+            statement,
+            {"prefix": BENCH_STAFF_PREFIX, "orgs": orgs, "hash": password_hash, "n": missing},
+        )
+    conn.commit()
+    log(f"{missing} staff users ({total} users in all)")
+    return missing
+
+
+AVAILABILITY_HISTORY_SQL = """
+INSERT INTO availability_reports (service_id, reported_at, reported_by_user_id, reported_by,
+                                  spaces, version)
+SELECT s.id,
+       now() - make_interval(days => d) - random() * interval '20 hours',
+       u.id, coalesce(u.username, 'seed'), sp.spaces, 1
+FROM services s
+CROSS JOIN generate_series(1, %(days)s) AS d
+JOIN LATERAL (SELECT json_agg(json_build_object('space_type', b.space_type, 'total', b.total,
+                                                'vacant', (b.vacant + d) %% (b.total + 1))
+                              ORDER BY b.space_type) AS spaces
+              FROM bed_spaces b WHERE b.service_id = s.id) sp ON sp.spaces IS NOT NULL
+LEFT JOIN LATERAL (SELECT id, username FROM users WHERE organisation_id = s.organisation_id
+                   ORDER BY username LIMIT 1) u ON true
+WHERE s.kind = 'refuge'
+"""
+
+
+def add_availability_history(conn: psycopg.Connection, days: int) -> int:
+    """One availability report a day for each refuge over the last ``days`` days."""
+    _session(conn)
+    check_insertable(
+        conn,
+        "availability_reports",
+        ("service_id", "reported_at", "reported_by_user_id", "reported_by", "spaces", "version"),
+    )
+    added = conn.execute(AVAILABILITY_HISTORY_SQL, {"days": days}).rowcount
+    conn.commit()
+    log(f"{added:,} availability reports over {days} days")
+    return added
+
+
+# The outbox as the events' retention leaves it: every referral's steps and every availability
+# report of the last ``days`` days, in time order, after any event already there.
+OUTBOX_SQL = """
+CREATE TEMP TABLE bench_outbox AS
+WITH happened AS (
+    SELECT r.created_at AS at, 'referral.created' AS type, 'referral' AS audience,
+           json_build_object('referral_id', r.id, 'from_organisation_id', r.from_organisation_id,
+                             'to_organisation_id', r.to_organisation_id,
+                             'to_service_id', r.to_service_id) AS data,
+           r.from_organisation_id AS party_a, r.to_organisation_id AS party_b
+    FROM referrals r WHERE r.created_at > now() - make_interval(days => %(days)s)
+    UNION ALL
+    SELECT r.status_changed_at, 'referral.' || r.status, 'referral',
+           json_build_object('referral_id', r.id, 'from_organisation_id', r.from_organisation_id,
+                             'to_organisation_id', r.to_organisation_id),
+           r.from_organisation_id, r.to_organisation_id
+    FROM referrals r
+    WHERE r.status <> 'submitted'
+      AND r.status_changed_at > now() - make_interval(days => %(days)s)
+    UNION ALL
+    SELECT a.reported_at, 'availability.reported', 'everyone',
+           json_build_object('refuge_id', s.id, 'organisation_id', s.organisation_id),
+           NULL, NULL
+    FROM availability_reports a JOIN services s ON s.id = a.service_id
+    WHERE a.reported_at > now() - make_interval(days => %(days)s)
+)
+SELECT (SELECT coalesce(max(last_position), 0) FROM event_head)
+           + row_number() OVER (ORDER BY at, type) AS position,
+       gen_random_uuid() AS id, type, at, audience, data, party_a, party_b
+FROM happened
+"""
+
+
+def add_outbox(conn: psycopg.Connection, days: int) -> int:
+    """The events of the last ``days`` days (``EVENT_RETENTION_DAYS``: older ones are pruned),
+    with their parties, and the head moved past them; returns how many."""
+    _session(conn)
+    check_insertable(conn, "events", ("position", "id", "type", "occurred_at", "audience", "data"))
+    check_insertable(conn, "event_organisations", ("position", "organisation_id"))
+    check_insertable(conn, "event_head", ("id", "last_position"))
+    conn.execute("DROP TABLE IF EXISTS bench_outbox")
+    conn.execute(OUTBOX_SQL, {"days": days})
+    added = conn.execute(
+        "INSERT INTO events (position, id, type, occurred_at, audience, data) "
+        "SELECT position, id, type, at, audience, data FROM bench_outbox"
+    ).rowcount
+    conn.execute(
+        """
+        INSERT INTO event_organisations (position, organisation_id)
+        SELECT position, party_a FROM bench_outbox WHERE party_a IS NOT NULL
+        UNION
+        SELECT position, party_b FROM bench_outbox WHERE party_b IS NOT NULL
+        """
+    )
+    conn.execute(
+        """
+        INSERT INTO event_head (id, last_position)
+        SELECT 1, coalesce(max(position), 0) FROM events
+        ON CONFLICT (id) DO UPDATE SET last_position = excluded.last_position
+        """
+    )
+    conn.execute("DROP TABLE bench_outbox")
+    conn.commit()
+    log(f"{added:,} events of the last {days} days in the outbox")
+    return added

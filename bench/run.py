@@ -286,6 +286,32 @@ def wait_until_up(procs: Processes, name: str, port: int, path: str, seconds: fl
     raise BenchError(f"{name} did not answer {path} with 200 ({last}):\n{procs.log_tail(name)}")
 
 
+def alternate_requests(
+    servers: dict[str, tuple[int, str]], path: str, warmup: int, requests: int
+) -> tuple[dict[str, list[float]], dict[str, dict[int, int]]]:
+    """Sequential GETs of ``path``, alternating between the servers (``{size: (port, token)}``)
+    in alternating order, so that whatever else the machine does weighs on each alike; the
+    first ``warmup`` rounds are not kept. Returns each size's latencies (ms) and statuses."""
+    names = list(servers)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    statuses: dict[str, dict[int, int]] = {name: {} for name in names}
+    for i in range(warmup + requests):
+        for name in names if i % 2 == 0 else reversed(names):
+            port, token = servers[name]
+            t0 = time.perf_counter()
+            status, _, _ = call(port, "GET", path, token)
+            elapsed = (time.perf_counter() - t0) * 1000
+            if i >= warmup:
+                samples[name].append(elapsed)
+                statuses[name][status] = statuses[name].get(status, 0) + 1
+    return samples, statuses
+
+
+def percentile(ordered: list[float], p: float) -> float:
+    """The ``p``-th percentile of sorted samples (nearest rank)."""
+    return ordered[max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered))) - 1))]
+
+
 def login(port: int, username: str, password: str) -> str:
     status, _, body = call(
         port, "POST", "/api/v1/auth/login", body={"username": username, "password": password}
@@ -851,18 +877,12 @@ class Bench:
             ("inbox", "swa.staff", INBOX_PATH),
             ("bed_search", "police.officer", BED_SEARCH_PATH),
         ):
-            samples: dict[str, list[float]] = {"small": [], "large": []}
-            statuses: dict[str, dict[int, int]] = {"small": {}, "large": {}}
-            for i in range(self.args.scale_warmup + self.args.scale_requests):
-                order = ("small", "large") if i % 2 == 0 else ("large", "small")
-                for size in order:
-                    _, port, tokens = sizes[size]
-                    t0 = time.perf_counter()
-                    status, _, _ = call(port, "GET", path, tokens[user])
-                    elapsed = (time.perf_counter() - t0) * 1000
-                    if i >= self.args.scale_warmup:
-                        samples[size].append(elapsed)
-                        statuses[size][status] = statuses[size].get(status, 0) + 1
+            samples, statuses = alternate_requests(
+                {size: (port, tokens[user]) for size, (_, port, tokens) in sizes.items()},
+                path,
+                self.args.scale_warmup,
+                self.args.scale_requests,
+            )
             entry = self.results["scale"].setdefault(key, {"path": path, "user": user})
             for size in ("small", "large"):
                 ordered = sorted(samples[size])
@@ -1626,6 +1646,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--keep-db", action="store_true", help="keep the databases afterwards")
     parser.add_argument(
+        "--national",
+        action="store_true",
+        help="run the national simulation instead (bench/national.py; its own options follow)",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="a smoke run: 3 s scenarios, 1 s warm-up, 200,000 referrals at most",
@@ -1641,6 +1666,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--national" in argv:  # the national simulation (bench/national.py) instead
+        from bench import national
+
+        return national.main([a for a in argv if a != "--national"])
     args = parse_args(argv)
     bench = Bench(args)
     bench.results["skip_scale"] = args.skip_scale
