@@ -449,6 +449,7 @@ class NationalBench(Bench):
             organisations,
             self.receiver,
         )
+        self.results["worlds"]["national"]["counts"]["webhook_endpoints"] = made
         step(
             f"delivery: {made} webhook endpoints, 2 delivery workers, {args.event_rate:g} "
             f"availability updates a second for {args.event_seconds} s"
