@@ -74,6 +74,10 @@ def test_a_refuge_releases_a_hold_with_a_reason(browser, live_server):
     worker.settled()
     row = page.locator("#holds + table tr", has_text=referral["reference"])
     assert "Staffordshire Police" in row.inner_text()
+    # Held until: UK time with its date ("4 December 2026 at 9:30pm"), not the stored UTC.
+    from partnership_api.web.presenters.common import on_day
+
+    assert on_day(referral["hold"]["expires_at"]) in row.inner_text()
     row.get_by_role("link", name=re.compile("Release")).click()
     worker.settled()
     worker.screenshot("hold-release")
