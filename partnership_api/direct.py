@@ -3,7 +3,7 @@ every inbox page and every availability report make.
 
 SQLAlchemy builds, caches and compiles a statement, then processes every value of every row;
 for a page of twenty referrals that costs several times what PostgreSQL spends answering it
-(the profile is in the README). Here a statement built once, with named bind parameters for
+(the profile is in docs/performance.md). Here a statement built once, with named bind parameters for
 what varies, is compiled once per engine and run on the session's own connection, so it shares
 the request's transaction (or its absence: ``transactions.begin_read``). Rows come back as named
 tuples, read by attribute like SQLAlchemy's rows. PostgreSQL sessions run in UTC and read
