@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from cachetools import LRUCache
 
 from partnership_api import metrics, policy
 from partnership_api.extensions import db
@@ -38,6 +39,7 @@ FACILITY_KEYS = (
 )
 # However quiet the partnership, a process rebuilds its search cache at least this often.
 SEARCH_CACHE_MAX_AGE = timedelta(seconds=60)
+# A snapshot keeps its answers to this many searches, dropping the least recently used.
 SEARCH_ANSWERS_KEPT = 512
 
 
@@ -94,6 +96,7 @@ def _build_snapshot(generation: int | None, now: datetime) -> Snapshot:
         valid_until=valid_until,
         stale_after=ttl,
         refuges=tuple(entries),
+        answers=LRUCache(maxsize=SEARCH_ANSWERS_KEPT),
     )
 
 
@@ -305,10 +308,10 @@ def _snapshot() -> Snapshot:
 
 def _answer_from(snapshot: Snapshot, args: dict) -> SearchAnswer:
     key = _search_key(args)
-    answer = snapshot.answers.get(key)
+    with snapshot.answers_lock:
+        answer = snapshot.answers.get(key)
     if answer is None:
         answer = _answer(snapshot, args)
-        if len(snapshot.answers) >= SEARCH_ANSWERS_KEPT:
-            snapshot.answers.clear()
-        snapshot.answers[key] = answer
+        with snapshot.answers_lock:
+            snapshot.answers[key] = answer
     return answer

@@ -8,9 +8,11 @@ filters and the same row and live-hold clauses as the single read (``referral_re
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 
 import sqlalchemy as sa
+from cachetools import LRUCache, cached
 
 from partnership_api import audit, direct, policy
 from partnership_api.domain_errors import Invalid
@@ -141,19 +143,21 @@ def _build_page_statement(actor: Actor, args: dict, now, order: tuple) -> sa.Sel
 
 # Built once per policy scope (``policy.referral_scope_key``), direction and filters (their
 # values are part of the statement), and reused: building and compiling it cost more than
-# running it.
-_PAGE_STATEMENTS: dict[tuple, sa.Select] = {}
+# running it. The least recently used goes when the cache is full.
 PAGE_STATEMENTS_KEPT = 1024
 
 
-def _page_statement(actor: Actor, args: dict, now: datetime, order: tuple[str, str]) -> sa.Select:
-    key = (policy.referral_scope_key(actor), tuple(sorted(args.items())), order)
-    stmt = _PAGE_STATEMENTS.get(key)
-    if stmt is None:
-        if len(_PAGE_STATEMENTS) >= PAGE_STATEMENTS_KEPT:
-            _PAGE_STATEMENTS.clear()
-        stmt = _PAGE_STATEMENTS[key] = _build_page_statement(actor, args, NOW, ORDERS[order])
-    return stmt
+@cached(
+    LRUCache(maxsize=PAGE_STATEMENTS_KEPT),
+    key=lambda actor, args, order: (
+        policy.referral_scope_key(actor),
+        tuple(sorted(args.items())),
+        order,
+    ),
+    lock=threading.Lock(),
+)
+def _page_statement(actor: Actor, args: dict, order: tuple[str, str]) -> sa.Select:
+    return _build_page_statement(actor, args, NOW, ORDERS[order])
 
 
 def list_referrals(
@@ -177,7 +181,7 @@ def list_referrals(
     if order not in ORDERS:
         raise Invalid.on("sort", "sort: by received or due, asc or desc.", location="query")
     rows = direct.rows(
-        _page_statement(actor, args, now, order),
+        _page_statement(actor, args, order),
         {"now": now, "window": start + size, "cap": cap, "size": size, "offset": start},
     )
     if 0 < len(rows) < size or (not rows and start == 0):

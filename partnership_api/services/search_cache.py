@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -119,7 +120,9 @@ class Snapshot:
     valid_until: datetime
     stale_after: timedelta
     refuges: tuple[RefugeEntry, ...]
-    answers: dict[tuple, object] = field(default_factory=dict)  # bed_search.SearchAnswer
+    # bed_search.SearchAnswer per search; bed_search gives it a cachetools.LRUCache
+    answers: MutableMapping[tuple, object] = field(default_factory=dict)
+    answers_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class SearchCache:
