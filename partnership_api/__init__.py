@@ -202,7 +202,10 @@ def _configure(app: Flask) -> None:
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         RATELIMIT_KEY_PREFIX="partnership-api",
         PROPAGATE_EXCEPTIONS=False,
-        MAX_CONTENT_LENGTH=1024 * 1024,  # the largest referral is a few tens of kilobytes
+        # The largest referral is a few tens of kilobytes. Flask answers 413 when a body over
+        # this is read (a JSON body: by _init_json_bodies' hook, after sign-in; a form: by the
+        # page's view), so nothing larger is ever read into memory.
+        MAX_CONTENT_LENGTH=1024 * 1024,
         JSON_SORT_KEYS=False,
         ETAG_DISABLED=False,
     )
@@ -260,7 +263,8 @@ def _tune_database(app: Flask, db) -> None:
 
 
 def _init_json_bodies(app: Flask) -> None:
-    """A body that is not JSON: 415; JSON nested too deeply to parse: 400 (both after sign-in)."""
+    """The one check of an API request's body, after sign-in: not JSON, 415; over
+    ``MAX_CONTENT_LENGTH``, 413 (Flask's, as the body is read); nested too deeply to parse, 400."""
     from flask import request
     from flask_smorest import abort
 

@@ -1,4 +1,4 @@
-"""Request ids, one JSON log line per request, security headers and body limits."""
+"""Request ids, one JSON log line per request, and security headers."""
 
 from __future__ import annotations
 
@@ -10,11 +10,7 @@ import uuid
 
 import orjson
 from flask import Flask, Response, g, request
-from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
-from partnership_api.smorest import is_page_endpoint
-
-MAX_BODY_BYTES = 1024 * 1024
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 access_log = logging.getLogger("partnership_api.access")
@@ -135,22 +131,11 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 
 def init_request_hooks(app: Flask) -> None:
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-
     @app.before_request
     def start_request() -> None:
         g.started = time.perf_counter()
         sent = request.headers.get("X-Request-ID", "")
         g.request_id = sent if _REQUEST_ID_RE.match(sent) else uuid.uuid4().hex
-        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-            raise RequestEntityTooLarge("The request body is larger than 1 MiB.")
-        if (
-            request.method in ("POST", "PUT", "PATCH")
-            and (request.content_length or 0) > 0
-            and not is_page_endpoint(request.endpoint)  # the pages take HTML forms
-        ):
-            if not request.is_json:
-                raise UnsupportedMediaType("Request bodies must be JSON (application/json).")
 
     @app.after_request
     def finish_request(response: Response) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import subprocess
@@ -35,6 +36,20 @@ def test_a_two_mebibyte_body_is_a_json_413(client):
 
 def test_a_body_that_is_not_json_is_a_415(client):
     response = client.post("/api/v1/auth/login", data="username=a", content_type="text/plain")
+    assert response.status_code == 415
+    assert response.get_json()["code"] == 415
+
+
+def test_a_chunked_body_that_is_not_json_is_a_415_too(client):
+    """A body sent in chunks (no Content-Length, as gunicorn passes it on) meets the same one
+    check as a body with a length."""
+    response = client.post(
+        "/api/v1/auth/login",
+        input_stream=io.BytesIO(b"<login/>"),
+        content_type="application/xml",
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
     assert response.status_code == 415
     assert response.get_json()["code"] == 415
 
