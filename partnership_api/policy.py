@@ -8,7 +8,8 @@ audit trail keeps of it (``RefusalRecord``); whoever catches it writes that: thi
 imports no web framework and writes nothing. ``FUNCTION_RULES`` names every function, defaults
 included; lists are filtered by ``scope_*`` and ``referral_scope_sides``, with the same rule as
 the single read. Rules follow ``shared/domain.md``; misuse rules are in ``misuse_rules``, event
-rules in ``policy_events``, safe accommodation's in ``policy_safe_accommodation``. Roles:
+rules in ``policy_events``, safe accommodation's in ``policy_safe_accommodation``, referrals'
+(their reads and their lifecycle, ``TRANSITIONS``) in ``policy_referrals``. Roles:
 ``staff`` works, ``analyst`` reads figures only, ``admin`` also manages its users.
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from partnership_api import misuse_rules
+from partnership_api import policy_referrals as referrals
 from partnership_api import policy_safe_accommodation as safe_accommodation
 from partnership_api.actors import Actor
 from partnership_api.domain_errors import RefusalRecord, Refused
@@ -28,6 +30,12 @@ from partnership_api.misuse_rules import (  # noqa: F401
     NewUser,
     sees_address,
     sees_person,
+)
+from partnership_api.policy_referrals import (  # noqa: F401
+    TRANSITIONS,
+    referral_scope_key,
+    referral_scope_sides,
+    scope_referral_statistics,
 )
 
 # --- function-level rules (403) -------------------------------------------------------------
@@ -38,8 +46,7 @@ def _everyone(actor: Actor) -> bool:
     return True
 
 
-def _can_handle_referrals(actor: Actor) -> bool:
-    return actor.is_worker and actor.org_kind in ("police", "provider")
+_can_handle_referrals = referrals.handles_referrals
 
 
 def _manages_users(actor: Actor) -> bool:
@@ -173,25 +180,18 @@ def _hide() -> None:
     raise _Deny("Not found.", hidden=True)
 
 
-def _referral_parties(referral: Any) -> tuple[int, int]:
-    return referral.from_organisation_id, referral.to_organisation_id
+def _deny_if(no: referrals.No | None) -> None:
+    if no is not None:
+        raise _Deny(no.message, hidden=no.hidden)
 
 
 def _rule_referral_read(actor: Actor, referral: Any) -> None:
-    if not _can_handle_referrals(actor) or actor.org_id not in _referral_parties(referral):
-        _hide()
+    _deny_if(referrals.read(actor, referral))
 
 
-def _rule_referral_receive(actor: Actor, referral: Any) -> None:
-    _rule_referral_read(actor, referral)
-    if actor.org_id != referral.to_organisation_id:
-        _forbid("Only the receiving organisation can do this.")
-
-
-def _rule_referral_send(actor: Actor, referral: Any) -> None:
-    _rule_referral_read(actor, referral)
-    if actor.org_id != referral.from_organisation_id:
-        _forbid("Only the sending organisation can withdraw a referral.")
+def _rule_referral_step(action: str) -> Callable[[Actor, Any], None]:
+    """A step of the referral's lifecycle (``policy_referrals.TRANSITIONS``): from its side."""
+    return lambda actor, referral: _deny_if(referrals.take(actor, action, referral))
 
 
 def _refuse_if(why: str | None) -> None:
@@ -268,11 +268,7 @@ OBJECT_RULES: dict[str, Callable[[Actor, Any], None]] = {
         _rule_referral_read(a, hold.referral) or _refuse_if(misuse_rules.hold_at(a, hold))
     ),
     "refuge.holds": lambda a, refuge: _refuse_if(misuse_rules.refuge_holds(a, refuge)),
-    "referral.accept": _rule_referral_receive,
-    "referral.decline": _rule_referral_receive,
-    "referral.redirect": _rule_referral_receive,
-    "referral.close": _rule_referral_receive,
-    "referral.withdraw": _rule_referral_send,
+    **{f"referral.{action}": _rule_referral_step(action) for action in TRANSITIONS},
     "service.update": _rule_own_service,
     "availability.update": _rule_availability_update,
     "user.create": _rule_user_create,
@@ -290,12 +286,15 @@ OBJECT_RULES: dict[str, Callable[[Actor, Any], None]] = {
 
 
 def may(actor: Actor, action: str, item: Any) -> bool:
-    """Whether the actor may do ``action`` to ``item`` (``authorize`` without raising)."""
+    """Whether the actor may do ``action`` to ``item`` now: ``authorize`` without raising and,
+    for a step of a referral's lifecycle, the referral's status is the one the step needs
+    (``policy_referrals.TRANSITIONS``; the service answers 409 otherwise). What a page offers
+    is this answer."""
     try:
         OBJECT_RULES[action](actor, item)
     except _Deny:
         return False
-    return True
+    return referrals.fits(action, item)
 
 
 def authorize(actor: Actor, action: str, item: Any) -> None:
@@ -333,30 +332,7 @@ def _organisations_of(item: Any) -> tuple[int | None, int | None]:
     return None, None
 
 
-# --- list scopes (the same rules as the single reads above) ----------------------------------
-
-
-def referral_scope_sides(actor: Actor) -> dict[str, sa.ColumnElement[bool]]:
-    """The referrals an actor may read, as the two sides of one rule: those their organisation
-    received and those it sent. Empty when their role reads none.
-
-    A list reads one side at a time (along its own index); together the sides are exactly the
-    single read's rule (``_rule_referral_read``).
-    """
-    from partnership_api.models.referrals import Referral
-
-    if not _can_handle_referrals(actor):
-        return {}
-    return {
-        "received": Referral.to_organisation_id == actor.org_id,
-        "sent": Referral.from_organisation_id == actor.org_id,
-    }
-
-
-def referral_scope_key(actor: Actor) -> tuple:
-    """Everything ``referral_scope_sides`` depends on: statements built from the scope may be
-    reused for any actor with the same key. Change both together."""
-    return (_can_handle_referrals(actor), actor.org_id)
+# --- list scopes (the same rules as the single reads above; referrals': ``policy_referrals``) --
 
 
 def scope_users(actor: Actor, stmt: sa.Select) -> sa.Select:
@@ -381,19 +357,5 @@ def scope_audit_events(actor: Actor, stmt: sa.Select) -> sa.Select:
             AuditEvent.organisation_id == actor.org_id,
             AuditEvent.subject_organisation_id == actor.org_id,
             AuditEvent.related_organisation_id == actor.org_id,
-        )
-    )
-
-
-def scope_referral_statistics(actor: Actor, stmt: sa.Select) -> sa.Select:
-    """Counts: the commissioner's office sees the partnership; others their own organisation."""
-    from partnership_api.models.referrals import Referral
-
-    if actor.is_commissioner:
-        return stmt
-    return stmt.where(
-        sa.or_(
-            Referral.from_organisation_id == actor.org_id,
-            Referral.to_organisation_id == actor.org_id,
         )
     )

@@ -13,12 +13,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from partnership_api import policy
+from partnership_api import policy, policy_referrals
 from partnership_api.actors import Actor
 from partnership_api.domain_errors import RefusalRecord, Refused
 
-# The kinds of organisation whose workers read referrals (``policy._can_handle_referrals``).
-READS_REFERRALS = ("police", "provider")
+READS_REFERRALS = policy_referrals.READS_REFERRALS  # the kinds whose workers read referrals
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +54,7 @@ def scope_events(listener: Listener, stmt: sa.Select) -> sa.Select:
 
     - ``referral``: about a referral (its steps, its hold, an alert set for it), heard by the
       organisations it concerns when they may read referrals at all (the rule of
-      ``policy._rule_referral_read``);
+      ``policy_referrals.read``);
     - ``everyone``: bed availability, which every signed-in user reads;
     - ``projects``: the commissioner's office, and the project's lead and delivery partners;
     - ``hold_caps``: an organisation reached a cap on bed holds, heard by the refuge it held

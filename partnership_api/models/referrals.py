@@ -39,6 +39,8 @@ RECEIVING_SERVICE_KINDS = {
     "victim": ("refuge", "victim_support"),
     "perpetrator": ("perpetrator_programme",),
 }
+# Every kind of service that receives some referral (the police only send them).
+RECEIVING_KINDS = tuple(dict.fromkeys(k for ks in RECEIVING_SERVICE_KINDS.values() for k in ks))
 
 
 class Referral(db.Model):

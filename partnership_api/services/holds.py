@@ -36,17 +36,22 @@ from partnership_api.models.beds import (
     live_hold,
 )
 from partnership_api.models.partnership import Service
-from partnership_api.models.referrals import OPEN_STATUSES, Referral, ReferralEvent
+from partnership_api.models.referrals import (
+    FINISHED_STATUSES,
+    OPEN_STATUSES,
+    Referral,
+    ReferralEvent,
+)
 from partnership_api.policy import Actor
 from partnership_api.services import hold_caps
 from partnership_api.services.availability import held_by_type
 from partnership_api.services.search_cache import mark_changed
 
+# The steps that finish a referral (declined, withdrawn, redirected, closed) release its hold.
 RELEASING_ACTIONS = {
-    "decline": "declined",
-    "withdraw": "withdrawn",
-    "redirect": "redirected",
-    "close": "closed",
+    action: step.leads_to
+    for action, step in policy.TRANSITIONS.items()
+    if step.leads_to in FINISHED_STATUSES
 }
 
 

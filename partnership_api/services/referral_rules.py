@@ -10,7 +10,11 @@ from zoneinfo import ZoneInfo
 from partnership_api.domain_errors import Invalid
 from partnership_api.extensions import db
 from partnership_api.models.partnership import Service
-from partnership_api.models.referrals import RECEIVING_SERVICE_KINDS, Referral
+from partnership_api.models.referrals import (  # noqa: F401 (RECEIVING_KINDS: for the pages)
+    RECEIVING_KINDS,
+    RECEIVING_SERVICE_KINDS,
+    Referral,
+)
 
 WORKING_TIME = ZoneInfo("Europe/London")
 HIGH_RISK_RESPONSE = timedelta(hours=24)
@@ -45,14 +49,18 @@ def next_reference(year: int) -> str:
     return f"REF-{year}-{code}"
 
 
+def may_receive(kind: str, service_kind: str) -> bool:
+    """Whether a service of ``service_kind`` may receive a referral of this ``kind``."""
+    return service_kind in RECEIVING_SERVICE_KINDS.get(kind, ())
+
+
 def receiving_service(kind: str, service_id: int, field: str = "to_service_id") -> Service:
     """The service a referral of this kind may go to, or a 422 naming ``field``."""
     service = db.session.get(Service, service_id)
     if service is None or not service.active:
         raise Invalid.on(field, f"{field}: no such service.", "No such service.")
-    allowed = RECEIVING_SERVICE_KINDS[kind]
-    if service.kind not in allowed:
-        wanted = " or ".join(allowed)
+    if not may_receive(kind, service.kind):
+        wanted = " or ".join(RECEIVING_SERVICE_KINDS[kind])
         raise Invalid.on(
             field,
             f"{field}: a {kind} referral can only go to a {wanted} service, not a {service.kind}.",

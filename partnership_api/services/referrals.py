@@ -35,16 +35,6 @@ from partnership_api.services import holds, referral_reads, safe_accommodation
 from partnership_api.services.referral_reads import event_shown, parties, visible
 from partnership_api.services.referral_rules import next_reference, receiving_service, response_due
 
-# action → (the status it needs, the status it leads to)
-TRANSITIONS = {
-    "accept": ("submitted", "accepted"),
-    "decline": ("submitted", "declined"),
-    "redirect": ("submitted", "redirected"),
-    "withdraw": ("submitted", "withdrawn"),
-    "close": ("accepted", "closed"),
-}
-
-
 # --- making a referral ------------------------------------------------------------------------
 
 
@@ -261,7 +251,7 @@ def add_note(actor: Actor, referral_id: uuid.UUID, text: str) -> dict:
 
 
 def _conflict(action: str, status: str) -> None:
-    needed = TRANSITIONS[action][0]
+    needed = policy.TRANSITIONS[action].needs
     raise Conflict(
         f"The referral is {status}: only a {needed} referral can be "
         f"{'closed' if action == 'close' else action + 'ed'}."
@@ -278,7 +268,7 @@ def transition(actor: Actor, referral_id: uuid.UUID, data: dict) -> dict:
     policy.require(actor, "referral.act")
     action = data["action"]
     referral = visible(actor, referral_id, f"referral.{action}")
-    expected, new_status = TRANSITIONS[action]
+    expected, new_status, _side = policy.TRANSITIONS[action]
     if referral.status != expected:
         _conflict(action, referral.status)
     target = None

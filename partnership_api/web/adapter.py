@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from marshmallow import ValidationError
@@ -26,6 +27,7 @@ from partnership_api.services import (
     partnership,
     referral_lists,
     referral_reads,
+    referral_rules,
     referrals,
     signin,
 )
@@ -76,6 +78,12 @@ def can(actor: Actor, action: str) -> bool:
     """Whether the policy lets this actor's kind and role use a function at all (for what
     a page offers: the service still decides when it is used)."""
     return policy.can(actor, action)
+
+
+def may(actor: Actor, action: str, item: Any) -> bool:
+    """The policy's ``may`` (the object's rule and, for a referral's step, its status) on a
+    service's result as the page has it: a dict is read as the policy reads an object."""
+    return policy.may(actor, action, SimpleNamespace(**item) if isinstance(item, dict) else item)
 
 
 def require(actor: Actor, action: str) -> None:
@@ -135,11 +143,9 @@ def services_detail(actor: Actor) -> list[dict]:
 def receives_referrals(actor: Actor) -> bool:
     """Whether the actor's organisation runs a service that receives referrals (the police
     only send them: their referral list opens on what they sent)."""
-    from partnership_api.models.referrals import RECEIVING_SERVICE_KINDS
-
-    kinds = {kind for kinds in RECEIVING_SERVICE_KINDS.values() for kind in kinds}
     return any(
-        s["organisation_id"] == actor.org_id and s["kind"] in kinds for s in services_detail(actor)
+        s["organisation_id"] == actor.org_id and s["kind"] in referral_rules.RECEIVING_KINDS
+        for s in services_detail(actor)
     )
 
 
@@ -225,8 +231,6 @@ HOME_ROWS = 10  # referrals in each of Home's tables (the referrals page has the
 def home_facts(actor: Actor) -> dict:
     """What the start page needs, each fact from the service the API uses for it (the same
     policy checks, scopes and audit events)."""
-    from types import SimpleNamespace
-
     from partnership_api.services import changes, refuge_holds
 
     facts: dict[str, Any] = {}

@@ -250,8 +250,7 @@ def close_referral(referral_id):
 def _confirmed(referral_id, action: str, form_class):
     shown, _events = adapter.read_referral(g.actor, referral_id)
     if action not in presenters.actions_offered(g.actor, shown):
-        waiting = "accepted" if action == "close" else "submitted"
-        abort(409 if shown["status"] != waiting else 403)
+        abort(presenters.not_offered_status(action, shown))
     stay = action == "close" and presenters.is_refuge_stay(shown, adapter.services_detail(g.actor))
     form = form_class(stay=stay) if action == "close" else form_class()
     status = 200

@@ -3,7 +3,7 @@ body the API is sent, "Check your answers" and the confirmation."""
 
 from __future__ import annotations
 
-from partnership_api.models.referrals import RECEIVING_SERVICE_KINDS
+from partnership_api.services.referral_rules import RECEIVING_KINDS
 from partnership_api.web.presenters.common import AREAS, dataclass, day, on_day, tel_link, time_left
 from partnership_api.web.presenters.referrals import _yes, children_words, needs_words
 from partnership_api.web.presenters.words import SERVICE_KIND_WORDS
@@ -71,8 +71,6 @@ def referral_data(form) -> dict:
 
 # --- making a referral: the form, "Check your answers", the confirmation -------------------------
 
-RECEIVING = tuple(dict.fromkeys(k for kinds in RECEIVING_SERVICE_KINDS.values() for k in kinds))
-
 
 def referral_form_data(args) -> dict:
     """The form's first values from a bed search's "Refer and hold here" (query arguments):
@@ -105,7 +103,7 @@ def offer_services(form, services: list[dict]) -> None:
             f"{s['name']} ({SERVICE_KIND_WORDS.get(s['kind'], s['kind'])}, {s['organisation']})",
         )
         for s in services
-        if s["kind"] in RECEIVING
+        if s["kind"] in RECEIVING_KINDS
     ]
 
 

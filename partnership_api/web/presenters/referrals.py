@@ -5,7 +5,9 @@ from __future__ import annotations
 from markupsafe import Markup
 
 import partnership_api.web.adapter as adapter
-from partnership_api.models.referrals import RECEIVING_SERVICE_KINDS
+from partnership_api.models.referrals import OPEN_STATUSES
+from partnership_api.policy import TRANSITIONS
+from partnership_api.services.referral_rules import may_receive
 from partnership_api.web.presenters.common import (
     AREAS,
     Actor,
@@ -113,8 +115,9 @@ def referral_page(
     bed_search = None
     if (
         r["kind"] == "victim"
-        and r["status"] in ("submitted", "accepted")
+        and r["status"] in OPEN_STATUSES
         and adapter.can(actor, "bed.hold")
+        and adapter.may(actor, "referral.hold", r)
     ):
         # The bed search for this referral fills the board from its household and needs
         # (``bed_search.filters_of``: the oldest son's age from children_detail).
@@ -137,26 +140,29 @@ def referral_page(
         actions=actions,
         bed_search=bed_search,
         hold=hold_words,
-        can_note=adapter.can(actor, "referral.act") and r["status"] in ("submitted", "accepted"),
+        # The page takes notes while the referral is open (the API takes them after too).
+        can_note=adapter.can(actor, "referral.act")
+        and adapter.may(actor, "referral.note", r)
+        and r["status"] in OPEN_STATUSES,
         services=onward,
         not_offered=not_offered,
     )
 
 
 def actions_offered(actor: Actor, r: dict) -> list[str]:
-    """What the page offers on a referral: its receiver accepts, declines or redirects a new
-    one and closes an accepted one; its sender withdraws a new one (the service decides)."""
-    receiver = actor.org_id == r["to_organisation_id"]
-    sender = actor.org_id == r["from_organisation_id"]
-    actions = []
-    if adapter.can(actor, "referral.act"):
-        if r["status"] == "submitted" and receiver:
-            actions += ["accept", "decline", "redirect"]
-        if r["status"] == "accepted" and receiver:
-            actions.append("close")
-        if r["status"] == "submitted" and sender:
-            actions.append("withdraw")
-    return actions
+    """The steps of its lifecycle the policy lets this actor take on the referral now
+    (``policy.TRANSITIONS``: which status each needs, and which side takes it)."""
+    return [
+        action
+        for action in TRANSITIONS
+        if adapter.can(actor, "referral.act") and adapter.may(actor, f"referral.{action}", r)
+    ]
+
+
+def not_offered_status(action: str, r: dict) -> int:
+    """The answer to a step the page does not offer: 409 when the referral's status is not
+    the one the step needs (as the API answers), else 403."""
+    return 409 if r["status"] != TRANSITIONS[action].needs else 403
 
 
 def is_refuge_stay(r: dict, services: list[dict]) -> bool:
@@ -211,11 +217,10 @@ def onward_services(
 ) -> tuple[list[tuple[str, str]], list[str]]:
     """Where a receiver may pass a referral on: services of the kinds that may receive it,
     never a refuge serving an area she must avoid (those are named with the reason)."""
-    kinds = RECEIVING_SERVICE_KINDS.get(r["kind"], ())
     offered, kept_out = [], []
     avoid = set(excluded_areas)
     for s in services:
-        if s["id"] == r["to_service_id"] or s["kind"] not in kinds:
+        if s["id"] == r["to_service_id"] or not may_receive(r["kind"], s["kind"]):
             continue
         danger = avoid.intersection(s["areas"]) if s["kind"] == "refuge" else set()
         if danger:
