@@ -13,7 +13,7 @@ import threading
 import pytest
 
 from tests.conftest import is_postgres
-from tests.test_referrals_concurrency import at_once
+from tests.factories import at_once
 
 pytestmark = [
     pytest.mark.postgres_only,

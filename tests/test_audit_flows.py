@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.test_referrals import SWA_REFUGE, URL, act, make, victim_referral
+from tests.factories import REFERRALS_URL, SWA_REFUGE, make_referral, transition, victim_referral
 
 
 def trail(client, headers, **params):
@@ -33,15 +33,17 @@ def test_a_nights_work_is_on_the_trail_for_both_organisations_and_no_one_else(cl
     police, swa, glow = login("police.officer"), login("swa.staff"), login("glow.staff")
     refuge = ids.service[SWA_REFUGE]
     report_availability(client, swa, refuge)
-    referral = make(client, police, victim_referral(refuge))["id"]
+    referral = make_referral(client, police, victim_referral(refuge))["id"]
     held = client.post(
-        f"{URL}/{referral}/hold", json={"refuge_id": refuge, "space_type": "family"}, headers=police
+        f"{REFERRALS_URL}/{referral}/hold",
+        json={"refuge_id": refuge, "space_type": "family"},
+        headers=police,
     )
     assert held.status_code == 201, held.get_json()
-    assert client.get(f"{URL}/{referral}", headers=swa).status_code == 200
-    assert client.get(URL, headers=swa).status_code == 200
-    assert act(client, swa, referral, action="accept").status_code == 200
-    assert client.get(f"{URL}/{referral}", headers=glow).status_code == 404  # not Glow's
+    assert client.get(f"{REFERRALS_URL}/{referral}", headers=swa).status_code == 200
+    assert client.get(REFERRALS_URL, headers=swa).status_code == 200
+    assert transition(client, swa, referral, action="accept").status_code == 200
+    assert client.get(f"{REFERRALS_URL}/{referral}", headers=glow).status_code == 404  # not Glow's
 
     swa_admin = trail(client, login("swa.admin"))
     # SWA's admin sees SWA's people by name; the police and Glow as organisations.
@@ -91,41 +93,43 @@ def test_years_on_the_referral_is_pseudonymised_and_its_figures_and_trail_stay(
     from partnership_api.services.retention import purge_expired
 
     police, swa = login("police.officer"), login("swa.staff")
-    referral = make(client, police, victim_referral(ids.service[SWA_REFUGE]))["id"]
-    assert act(client, swa, referral, action="accept").status_code == 200
+    referral = make_referral(client, police, victim_referral(ids.service[SWA_REFUGE]))["id"]
+    assert transition(client, swa, referral, action="accept").status_code == 200
     note = client.post(
-        f"{URL}/{referral}/notes", json={"text": "Safe at her sister's."}, headers=swa
+        f"{REFERRALS_URL}/{referral}/notes", json={"text": "Safe at her sister's."}, headers=swa
     )
     assert note.status_code == 201, note.get_json()
-    closed = act(client, swa, referral, action="close", outcome="Moved on to her own tenancy.")
+    closed = transition(
+        client, swa, referral, action="close", outcome="Moved on to her own tenancy."
+    )
     assert closed.status_code == 200, closed.get_json()
-    open_one = make(client, police, victim_referral(ids.service[SWA_REFUGE]))["id"]
+    open_one = make_referral(client, police, victim_referral(ids.service[SWA_REFUGE]))["id"]
     figures = {"group_by": ["month", "status", "risk_level", "area", "to_organisation"]}
     analyst = login("opcc.analyst")
     before = client.get("/api/v1/stats/referrals", query_string=figures, headers=analyst)
 
-    timeline_before = client.get(f"{URL}/{referral}/events", headers=swa).get_json()
+    timeline_before = client.get(f"{REFERRALS_URL}/{referral}/events", headers=swa).get_json()
     assert "sister" in str(timeline_before)
     finished_at = db_session.scalar(
         sa.select(Referral.status_changed_at).where(Referral.id == uuid.UUID(referral))
     )
     assert purge_expired(now=finished_at + timedelta(days=2191)) == 1
 
-    shown = client.get(f"{URL}/{referral}", headers=police)
+    shown = client.get(f"{REFERRALS_URL}/{referral}", headers=police)
     assert shown.status_code == 200, shown.get_json()
     text = str(shown.get_json())
     for personal in ("Jane Example", "1990-04-02", "07700 900123", "Attended", "tenancy"):
         assert personal not in text, personal
     body = shown.get_json()
     assert body["status"] == "closed" and body["risk_level"] == "high"
-    timeline = client.get(f"{URL}/{referral}/events", headers=swa)
+    timeline = client.get(f"{REFERRALS_URL}/{referral}/events", headers=swa)
     assert timeline.status_code == 200
     assert "sister" not in str(timeline.get_json())
     # The timeline keeps what happened and when, without the words.
     assert [(e["kind"], e["at"]) for e in timeline.get_json()] == [
         (e["kind"], e["at"]) for e in timeline_before
     ]
-    still_open = client.get(f"{URL}/{open_one}", headers=police).get_json()
+    still_open = client.get(f"{REFERRALS_URL}/{open_one}", headers=police).get_json()
     assert still_open["subject"]["name"] == "Jane Example"
 
     after = client.get("/api/v1/stats/referrals", query_string=figures, headers=analyst)
@@ -172,16 +176,18 @@ def test_every_transition_and_what_it_does_to_a_hold_is_audited(
 
     police = login("police.officer")
     refuge = ids.service[SWA_REFUGE]
-    referral = make(client, police, victim_referral(refuge))["id"]
+    referral = make_referral(client, police, victim_referral(refuge))["id"]
     held = client.post(
-        f"{URL}/{referral}/hold", json={"refuge_id": refuge, "space_type": "family"}, headers=police
+        f"{REFERRALS_URL}/{referral}/hold",
+        json={"refuge_id": refuge, "space_type": "family"},
+        headers=police,
     )
     assert held.status_code == 201
     before = db_session.scalar(sa.select(sa.func.max(AuditEvent.id)))
     for username, body in steps:
         if "to_service_id" in body:
             body = {**body, "to_service_id": ids.service[body["to_service_id"]]}
-        response = act(client, login(username), referral, **body)
+        response = transition(client, login(username), referral, **body)
         assert response.status_code == 200, response.get_json()
     db_session.expire_all()
     actions = db_session.scalars(

@@ -17,16 +17,18 @@ from partnership_api.models.beds import (
     RefugeAvailability,
 )
 from tests.conftest import is_postgres
+from tests.factories import GLOW_REFUGE, PATHWAY_REFUGE, SWA_REFUGE, bed_search, refuge_names
 
-SWA = "Staffordshire Women's Aid refuge"
-GLOW = "Glow refuge"
-PATHWAY = "Pathway refuge"
 ADDRESSES = {
-    SWA: "14 Demo Secret Row",
-    GLOW: "3 Hidden Demo Lane",
-    PATHWAY: "27 Confidential Demo Close",
+    SWA_REFUGE: "14 Demo Secret Row",
+    GLOW_REFUGE: "3 Hidden Demo Lane",
+    PATHWAY_REFUGE: "27 Confidential Demo Close",
 }
-REFUGE_ORG = {SWA: "Staffordshire Women's Aid", GLOW: "Glow", PATHWAY: "Pathway"}
+REFUGE_ORG = {
+    SWA_REFUGE: "Staffordshire Women's Aid",
+    GLOW_REFUGE: "Glow",
+    PATHWAY_REFUGE: "Pathway",
+}
 
 
 def availability(client, headers, refuge_id):
@@ -39,17 +41,6 @@ def space(body, space_type):
     return next(s for s in body["spaces"] if s["space_type"] == space_type)
 
 
-def search(client, headers, query=""):
-    response = client.get(f"/api/v1/beds/search{query}", headers=headers)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
-
-
-def names(results, ids):
-    by_id = {v: k for k, v in ids.service.items()}
-    return [by_id[r["refuge_id"]] for r in results]
-
-
 # --- reading availability ------------------------------------------------------------------------
 
 
@@ -58,8 +49,8 @@ def test_anyone_signed_in_sees_every_refuge_with_its_availability(client, login,
     response = client.get("/api/v1/refuges", headers=login(username))
     assert response.status_code == 200
     refuges = {r["name"]: r for r in response.get_json()}
-    assert set(refuges) == {SWA, GLOW, PATHWAY}
-    glow = refuges[GLOW]
+    assert set(refuges) == {SWA_REFUGE, GLOW_REFUGE, PATHWAY_REFUGE}
+    glow = refuges[GLOW_REFUGE]
     assert glow["facilities"]["max_children"] == 3
     assert space(glow["availability"], "family") == {
         "space_type": "family",
@@ -75,12 +66,12 @@ def test_anyone_signed_in_sees_every_refuge_with_its_availability(client, login,
 
 def test_refuges_filter_by_area(client, login):
     response = client.get("/api/v1/refuges?area=E07000199", headers=login("police.officer"))
-    assert [r["name"] for r in response.get_json()] == [PATHWAY]
+    assert [r["name"] for r in response.get_json()] == [PATHWAY_REFUGE]
 
 
 def test_signed_out_callers_see_nothing(client, ids):
     assert client.get("/api/v1/refuges").status_code == 401
-    assert client.get(f"/api/v1/refuges/{ids.service[GLOW]}/availability").status_code == 401
+    assert client.get(f"/api/v1/refuges/{ids.service[GLOW_REFUGE]}/availability").status_code == 401
     assert client.get("/api/v1/beds/search").status_code == 401
 
 
@@ -97,7 +88,7 @@ def test_availability_of_something_that_is_not_a_refuge_is_not_found(client, log
 
 def test_refuge_staff_report_with_the_etag_they_read(client, login, ids, db_session):
     h = login("swa.staff")
-    refuge = ids.service[SWA]
+    refuge = ids.service[SWA_REFUGE]
     before = availability(client, h, refuge)
     etag = before.headers["ETag"]
     report = {
@@ -145,7 +136,7 @@ def test_refuge_staff_report_with_the_etag_they_read(client, login, ids, db_sess
 
 def test_an_org_admin_reports_too(client, login, ids):
     h = login("swa.admin")
-    refuge = ids.service[SWA]
+    refuge = ids.service[SWA_REFUGE]
     etag = availability(client, h, refuge).headers["ETag"]
     response = client.put(
         f"/api/v1/refuges/{refuge}/availability",
@@ -157,7 +148,7 @@ def test_an_org_admin_reports_too(client, login, ids):
 
 def test_a_report_without_if_match_is_refused_with_428(client, login, ids):
     h = login("swa.staff")
-    refuge = ids.service[SWA]
+    refuge = ids.service[SWA_REFUGE]
     body = {"spaces": [{"space_type": "family", "total": 3, "vacant": 3}]}
     assert (
         client.put(f"/api/v1/refuges/{refuge}/availability", json=body, headers=h).status_code
@@ -171,7 +162,7 @@ def test_a_report_without_if_match_is_refused_with_428(client, login, ids):
 
 def test_a_report_on_a_stale_etag_is_refused_with_412(client, login, ids):
     h = login("swa.staff")
-    refuge = ids.service[SWA]
+    refuge = ids.service[SWA_REFUGE]
     etag = availability(client, h, refuge).headers["ETag"]
     body = {"spaces": [{"space_type": "family", "total": 3, "vacant": 2}]}
     url = f"/api/v1/refuges/{refuge}/availability"
@@ -179,14 +170,14 @@ def test_a_report_on_a_stale_etag_is_refused_with_412(client, login, ids):
     again = client.put(url, json=body, headers={**h, "If-Match": etag})
     assert again.status_code == 412
     # Another refuge's ETag of the same version does not fit either.
-    glow_etag = availability(client, h, ids.service[GLOW]).headers["ETag"]
+    glow_etag = availability(client, h, ids.service[GLOW_REFUGE]).headers["ETag"]
     assert client.put(url, json=body, headers={**h, "If-Match": glow_etag}).status_code == 412
     assert client.put(url, json=body, headers={**h, "If-Match": '"nonsense"'}).status_code == 412
 
 
 def test_a_refused_report_writes_nothing_at_all(client, login, ids, db_session):
     h = login("swa.staff")
-    refuge = ids.service[SWA]
+    refuge = ids.service[SWA_REFUGE]
     url = f"/api/v1/refuges/{refuge}/availability"
     etag = availability(client, h, refuge).headers["ETag"]
     body = {"spaces": [{"space_type": "single", "total": 5, "vacant": 5}]}
@@ -203,7 +194,7 @@ def test_a_refused_report_writes_nothing_at_all(client, login, ids, db_session):
 
 def test_a_refuge_reports_having_no_spaces_at_all(client, login, ids):
     h = login("swa.staff")
-    refuge = ids.service[SWA]
+    refuge = ids.service[SWA_REFUGE]
     etag = availability(client, h, refuge).headers["ETag"]
     response = client.put(
         f"/api/v1/refuges/{refuge}/availability",
@@ -220,7 +211,7 @@ def test_a_refuges_first_report_uses_the_etag_of_no_report(client, login, ids, d
     db_session.execute(sa.delete(RefugeAvailability))
     db_session.commit()
     h = login("glow.staff")
-    refuge = ids.service[GLOW]
+    refuge = ids.service[GLOW_REFUGE]
     etag = availability(client, h, refuge).headers["ETag"]
     assert etag.endswith('-v0"')
     body = {"spaces": [{"space_type": "family", "total": 2, "vacant": 1}]}
@@ -242,7 +233,7 @@ def test_a_refuges_first_report_uses_the_etag_of_no_report(client, login, ids, d
     ],
 )
 def test_only_the_refuges_own_staff_report_its_availability(client, login, ids, username, status):
-    refuge = ids.service[SWA]
+    refuge = ids.service[SWA_REFUGE]
     h = login(username)
     etag = availability(client, h, refuge).headers["ETag"]
     response = client.put(
@@ -271,7 +262,7 @@ def test_only_the_refuges_own_staff_report_its_availability(client, login, ids, 
 )
 def test_impossible_figures_are_refused_with_422(client, login, ids, spaces):
     h = login("glow.staff")
-    refuge = ids.service[GLOW]
+    refuge = ids.service[GLOW_REFUGE]
     etag = availability(client, h, refuge).headers["ETag"]
     response = client.put(
         f"/api/v1/refuges/{refuge}/availability",
@@ -284,19 +275,19 @@ def test_impossible_figures_are_refused_with_422(client, login, ids, spaces):
 
 def test_a_report_older_than_the_limit_is_stale(client, login, ids, db_session, app):
     h = login("police.officer")
-    glow = ids.service[GLOW]
-    assert search(client, h, "?nrpf=true")[0]["stale"] is False
+    glow = ids.service[GLOW_REFUGE]
+    assert bed_search(client, h, "?nrpf=true")[0]["stale"] is False
     limit = app.config["AVAILABILITY_STALE_AFTER"]
     report = db_session.get(RefugeAvailability, glow)
     report.updated_at = utcnow() - limit - timedelta(minutes=1)
     db_session.commit()
     assert availability(client, h, glow).get_json()["stale"] is True
     refuges = {r["name"]: r for r in client.get("/api/v1/refuges", headers=h).get_json()}
-    assert refuges[GLOW]["availability"]["stale"] is True
-    assert refuges[SWA]["availability"]["stale"] is False
+    assert refuges[GLOW_REFUGE]["availability"]["stale"] is True
+    assert refuges[SWA_REFUGE]["availability"]["stale"] is False
     # Search still shows it, flagged, after the fresher refuges.
-    results = search(client, h, "?space_type=family")
-    assert names(results, ids) == [SWA, GLOW]
+    results = bed_search(client, h, "?space_type=family")
+    assert refuge_names(results, ids) == [SWA_REFUGE, GLOW_REFUGE]
     assert [r["stale"] for r in results] == [False, True]
 
 
@@ -304,10 +295,10 @@ def test_search_notices_a_report_turning_stale_with_no_change_at_all(
     client, login, ids, app, monkeypatch
 ):
     h = login("police.officer")
-    assert [r["stale"] for r in search(client, h, "?space_type=family")] == [False, False]
+    assert [r["stale"] for r in bed_search(client, h, "?space_type=family")] == [False, False]
     later = utcnow() + app.config["AVAILABILITY_STALE_AFTER"] + timedelta(minutes=1)
     monkeypatch.setattr("partnership_api.services.bed_search.utcnow", lambda: later)
-    assert [r["stale"] for r in search(client, h, "?space_type=family")] == [True, True]
+    assert [r["stale"] for r in bed_search(client, h, "?space_type=family")] == [True, True]
 
 
 def test_a_refuge_that_never_reported_is_stale(client, login, ids, db_session):
@@ -315,14 +306,14 @@ def test_a_refuge_that_never_reported_is_stale(client, login, ids, db_session):
         db_session.delete(row)
     db_session.execute(sa.delete(AvailabilityReport))
     db_session.commit()
-    body = availability(client, login("police.officer"), ids.service[GLOW]).get_json()
+    body = availability(client, login("police.officer"), ids.service[GLOW_REFUGE]).get_json()
     assert body["stale"] is True and body["updated_at"] is None
 
 
 @pytest.mark.skipif(not is_postgres(), reason="real concurrent writers need PostgreSQL")
 def test_ten_reports_with_the_same_etag_make_exactly_one_change(app, client, login, ids):
     h = login("swa.staff")
-    refuge = ids.service[SWA]
+    refuge = ids.service[SWA_REFUGE]
     etag = availability(client, h, refuge).headers["ETag"]
     barrier = threading.Barrier(10)
     statuses: list[int] = []
@@ -355,9 +346,9 @@ def test_ten_reports_with_the_same_etag_make_exactly_one_change(app, client, log
 
 
 def test_search_without_filters_shows_every_refuge_with_a_space_free(client, login, ids):
-    results = search(client, login("opcc.analyst"))
-    assert sorted(names(results, ids)) == sorted([SWA, GLOW, PATHWAY])
-    pathway = next(r for r in results if r["refuge_id"] == ids.service[PATHWAY])
+    results = bed_search(client, login("opcc.analyst"))
+    assert sorted(refuge_names(results, ids)) == sorted([SWA_REFUGE, GLOW_REFUGE, PATHWAY_REFUGE])
+    pathway = next(r for r in results if r["refuge_id"] == ids.service[PATHWAY_REFUGE])
     assert pathway["spaces"] == [
         {"space_type": "single", "available": 2},
         {"space_type": "accessible", "available": 1},
@@ -376,58 +367,64 @@ def test_search_without_filters_shows_every_refuge_with_a_space_free(client, log
 
 def test_search_by_area_one_or_several(client, login, ids):
     h = login("police.officer")
-    assert names(search(client, h, "?area=E07000194"), ids) == [PATHWAY]
-    both = search(client, h, "?area=E07000194&area=E06000021")
-    assert sorted(names(both, ids)) == sorted([PATHWAY, GLOW])
-    assert search(client, h, "?area=E07000193") == []  # East Staffordshire has no refuge
+    assert refuge_names(bed_search(client, h, "?area=E07000194"), ids) == [PATHWAY_REFUGE]
+    both = bed_search(client, h, "?area=E07000194&area=E06000021")
+    assert sorted(refuge_names(both, ids)) == sorted([PATHWAY_REFUGE, GLOW_REFUGE])
+    assert bed_search(client, h, "?area=E07000193") == []  # East Staffordshire has no refuge
 
 
 def test_search_keeps_out_the_perpetrators_area(client, login, ids):
     h = login("police.officer")
-    results = names(search(client, h, "?exclude_area=E07000197"), ids)
-    assert SWA not in results and sorted(results) == sorted([GLOW, PATHWAY])
-    results = names(search(client, h, "?exclude_area=E07000197&exclude_area=E07000199"), ids)
-    assert results == [GLOW]
+    results = refuge_names(bed_search(client, h, "?exclude_area=E07000197"), ids)
+    assert SWA_REFUGE not in results and sorted(results) == sorted([GLOW_REFUGE, PATHWAY_REFUGE])
+    results = refuge_names(
+        bed_search(client, h, "?exclude_area=E07000197&exclude_area=E07000199"), ids
+    )
+    assert results == [GLOW_REFUGE]
 
 
 def test_search_by_space_type(client, login, ids):
     h = login("police.officer")
-    family = search(client, h, "?space_type=family")
-    assert sorted(names(family, ids)) == sorted([SWA, GLOW])
+    family = bed_search(client, h, "?space_type=family")
+    assert sorted(refuge_names(family, ids)) == sorted([SWA_REFUGE, GLOW_REFUGE])
     assert all(r["spaces"] == [{"space_type": "family", "available": 1}] for r in family)
-    assert names(search(client, h, "?space_type=accessible"), ids) == [PATHWAY]
+    assert refuge_names(bed_search(client, h, "?space_type=accessible"), ids) == [PATHWAY_REFUGE]
 
 
 def test_a_family_with_three_children_and_a_son_of_fourteen(client, login, ids):
     h = login("police.officer")
-    assert sorted(names(search(client, h, "?children=3"), ids)) == sorted([SWA, GLOW])
-    assert names(search(client, h, "?children=4"), ids) == [SWA]
-    assert sorted(names(search(client, h, "?children=3&oldest_son_age=14"), ids)) == sorted(
-        [SWA, GLOW]
+    assert sorted(refuge_names(bed_search(client, h, "?children=3"), ids)) == sorted(
+        [SWA_REFUGE, GLOW_REFUGE]
     )
-    assert names(search(client, h, "?children=3&oldest_son_age=15"), ids) == [SWA]
-    assert search(client, h, "?children=1&oldest_son_age=17") == []
+    assert refuge_names(bed_search(client, h, "?children=4"), ids) == [SWA_REFUGE]
+    assert sorted(
+        refuge_names(bed_search(client, h, "?children=3&oldest_son_age=14"), ids)
+    ) == sorted([SWA_REFUGE, GLOW_REFUGE])
+    assert refuge_names(bed_search(client, h, "?children=3&oldest_son_age=15"), ids) == [SWA_REFUGE]
+    assert bed_search(client, h, "?children=1&oldest_son_age=17") == []
 
 
 def test_search_for_a_wheelchair_user(client, login, ids):
     h = login("police.officer")
     # SWA is accessible but its one accessible space is taken; Glow is not accessible.
-    results = search(client, h, "?wheelchair=true")
-    assert names(results, ids) == [PATHWAY]
+    results = bed_search(client, h, "?wheelchair=true")
+    assert refuge_names(results, ids) == [PATHWAY_REFUGE]
     assert results[0]["spaces"] == [{"space_type": "accessible", "available": 1}]
-    assert names(search(client, h, "?wheelchair=true&space_type=family"), ids) == [SWA]
+    assert refuge_names(bed_search(client, h, "?wheelchair=true&space_type=family"), ids) == [
+        SWA_REFUGE
+    ]
 
 
 def test_search_for_nrpf_and_pets(client, login, ids):
     h = login("police.officer")
-    assert names(search(client, h, "?nrpf=true"), ids) == [GLOW]
-    assert names(search(client, h, "?pets=true"), ids) == [GLOW]
-    assert len(search(client, h, "?nrpf=false&pets=false")) == 3
+    assert refuge_names(bed_search(client, h, "?nrpf=true"), ids) == [GLOW_REFUGE]
+    assert refuge_names(bed_search(client, h, "?pets=true"), ids) == [GLOW_REFUGE]
+    assert len(bed_search(client, h, "?nrpf=false&pets=false")) == 3
 
 
 def test_search_shows_the_freshest_reports_first(client, login, ids):
     h = login("pathway.staff")
-    refuge = ids.service[PATHWAY]
+    refuge = ids.service[PATHWAY_REFUGE]
     etag = availability(client, h, refuge).headers["ETag"]
     response = client.put(
         f"/api/v1/refuges/{refuge}/availability",
@@ -435,30 +432,30 @@ def test_search_shows_the_freshest_reports_first(client, login, ids):
         headers={**h, "If-Match": etag},
     )
     assert response.status_code == 200
-    results = search(client, login("police.officer"), "?space_type=family")
-    assert names(results, ids)[0] == PATHWAY
+    results = bed_search(client, login("police.officer"), "?space_type=family")
+    assert refuge_names(results, ids)[0] == PATHWAY_REFUGE
     assert results[0]["spaces"] == [{"space_type": "family", "available": 2}]
 
 
 def test_a_full_refuge_drops_out_of_search_at_once(client, login, ids):
     officer = login("police.officer")
-    assert GLOW in names(search(client, officer, "?space_type=family"), ids)
+    assert GLOW_REFUGE in refuge_names(bed_search(client, officer, "?space_type=family"), ids)
     h = login("glow.staff")
-    refuge = ids.service[GLOW]
+    refuge = ids.service[GLOW_REFUGE]
     etag = availability(client, h, refuge).headers["ETag"]
     client.put(
         f"/api/v1/refuges/{refuge}/availability",
         json={"spaces": [{"space_type": "family", "total": 2, "vacant": 0}]},
         headers={**h, "If-Match": etag},
     )
-    assert names(search(client, officer, "?space_type=family"), ids) == [SWA]
+    assert refuge_names(bed_search(client, officer, "?space_type=family"), ids) == [SWA_REFUGE]
 
 
 def test_a_changed_facility_shows_in_search_at_once(client, login, ids):
     officer = login("police.officer")
-    assert names(search(client, officer, "?pets=true"), ids) == [GLOW]
+    assert refuge_names(bed_search(client, officer, "?pets=true"), ids) == [GLOW_REFUGE]
     admin = login("swa.admin")
-    url = f"/api/v1/services/{ids.service[SWA]}"
+    url = f"/api/v1/services/{ids.service[SWA_REFUGE]}"
     changed = client.patch(
         url,
         json={
@@ -475,24 +472,26 @@ def test_a_changed_facility_shows_in_search_at_once(client, login, ids):
         headers={**admin, "If-Match": client.get(url, headers=admin).headers["ETag"]},
     )
     assert changed.status_code == 200
-    assert sorted(names(search(client, officer, "?pets=true"), ids)) == sorted([GLOW, SWA])
+    assert sorted(refuge_names(bed_search(client, officer, "?pets=true"), ids)) == sorted(
+        [GLOW_REFUGE, SWA_REFUGE]
+    )
 
 
 def test_a_change_committed_by_another_app_server_shows_at_once(client, login, ids, db_session):
     # Another server's transaction changes the spaces and bumps the generation number with
     # them; this process's cached answer must not survive it.
     officer = login("police.officer")
-    assert GLOW in names(search(client, officer, "?space_type=family"), ids)
+    assert GLOW_REFUGE in refuge_names(bed_search(client, officer, "?space_type=family"), ids)
     db_session.execute(
         sa.update(BedSpace)
-        .where(BedSpace.service_id == ids.service[GLOW], BedSpace.space_type == "family")
+        .where(BedSpace.service_id == ids.service[GLOW_REFUGE], BedSpace.space_type == "family")
         .values(vacant=0)
     )
     db_session.execute(
         sa.update(BedSearchGeneration).values(generation=BedSearchGeneration.generation + 1)
     )
     db_session.commit()
-    assert names(search(client, officer, "?space_type=family"), ids) == [SWA]
+    assert refuge_names(bed_search(client, officer, "?space_type=family"), ids) == [SWA_REFUGE]
 
 
 @pytest.mark.parametrize(
@@ -516,7 +515,7 @@ def test_no_answer_carries_another_refuges_address(client, login, ids, username)
     org = client.get("/api/v1/me", headers=h).get_json()["organisation"]["name"]
     urls = ["/api/v1/refuges", "/api/v1/beds/search", "/api/v1/services?kind=refuge"]
     urls += ["/api/v1/services", "/api/v1/beds/search?children=1"]
-    for refuge in (SWA, GLOW, PATHWAY):
+    for refuge in (SWA_REFUGE, GLOW_REFUGE, PATHWAY_REFUGE):
         rid = ids.service[refuge]
         urls += [
             f"/api/v1/refuges/{rid}/availability",
@@ -540,4 +539,4 @@ def test_the_refuges_list_pages(client, login):
     first = client.get("/api/v1/refuges?page=1&page_size=2", headers=h)
     assert first.status_code == 200 and len(first.get_json()) == 2
     second = client.get("/api/v1/refuges?page=2&page_size=2", headers=h)
-    assert [r["name"] for r in second.get_json()] == [SWA]
+    assert [r["name"] for r in second.get_json()] == [SWA_REFUGE]

@@ -9,19 +9,27 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.test_beds import GLOW, PATHWAY, SWA, names, search
-from tests.test_funding import EDUCATION, audit_events, patch, project_id, read
-from tests.test_funding_summary import giving_validator, new_fund, start
-from tests.test_funding_summary import new_project as new_summary_project
-from tests.test_referrals import (
+from tests.factories import (
+    EDUCATION,
     GLOW_REFUGE,
     NEW_ERA_PERPETRATORS,
+    PATHWAY_REFUGE,
     SWA_REFUGE,
-    act,
-    counts,
+    audit_events,
+    bed_search,
+    giving_validator,
+    make_referral,
+    new_fund,
+    new_project,
+    patch_with_etag,
+    project_id,
+    read_with_etag,
+    referral_counts,
+    refuge_names,
+    start_delivery,
+    transition,
     victim_referral,
 )
-from tests.test_referrals import make as make_referral
 
 REFERRALS = "/api/v1/referrals"
 STOKE, STAFFORD = "E06000021", "E07000197"
@@ -94,13 +102,13 @@ def test_a_detail_that_contradicts_the_count_is_refused_and_nothing_is_written(
     client, login, ids, db_session, household, field, message
 ):
     officer = login("police.officer")
-    before = counts(db_session)
+    before = referral_counts(db_session)
     body = victim_referral(ids.service[SWA_REFUGE], household=household)
     refused = client.post(REFERRALS, json=body, headers=officer)
     assert refused.status_code == 422
     assert field in refused.get_json()["errors"]["json"]["household"]
     assert refused.get_json()["message"] == message
-    assert counts(db_session) == before
+    assert referral_counts(db_session) == before
 
 
 # --- search for this referral --------------------------------------------------------------------
@@ -118,10 +126,12 @@ def test_an_officer_searches_beds_for_her_referral_without_retyping_it(client, l
     officer = login("police.officer")
     referral = stoke_referral(client, officer, ids)
     # By hand: two children, so family spaces: SWA and Glow have one each.
-    assert sorted(names(search(client, officer, "?children=2"), ids)) == sorted([SWA, GLOW])
+    assert sorted(refuge_names(bed_search(client, officer, "?children=2"), ids)) == sorted(
+        [SWA_REFUGE, GLOW_REFUGE]
+    )
     # For her referral: Glow serves Stoke, where the risk is, and takes sons only up to 14.
-    found = search(client, officer, f"?for_referral={referral['id']}")
-    assert names(found, ids) == [SWA]
+    found = bed_search(client, officer, f"?for_referral={referral['id']}")
+    assert refuge_names(found, ids) == [SWA_REFUGE]
     assert found[0]["spaces"] == [{"space_type": "family", "available": 1}]
 
 
@@ -130,11 +140,11 @@ def test_filters_given_explicitly_win_and_areas_to_keep_out_add_up(client, login
     referral = stoke_referral(client, officer, ids)
     for_her = f"?for_referral={referral['id']}"
     # She would take a single room: the officer says so, and the referral fills the rest.
-    single = search(client, officer, f"{for_her}&space_type=single")
-    assert names(single, ids) == [SWA]
+    single = bed_search(client, officer, f"{for_her}&space_type=single")
+    assert refuge_names(single, ids) == [SWA_REFUGE]
     assert single[0]["spaces"] == [{"space_type": "single", "available": 1}]
     # Keeping Stafford out too leaves nothing: Stoke stays out as well.
-    assert search(client, officer, f"{for_her}&exclude_area={STAFFORD}") == []
+    assert bed_search(client, officer, f"{for_her}&exclude_area={STAFFORD}") == []
 
 
 def test_her_needs_fill_the_search_too(client, login, ids):
@@ -147,13 +157,15 @@ def test_her_needs_fill_the_search_too(client, login, ids):
         "interpreter_language": "punjabi",
     }
     referral = make_referral(client, officer, body)
-    assert names(search(client, officer, f"?for_referral={referral['id']}"), ids) == [GLOW]
+    assert refuge_names(bed_search(client, officer, f"?for_referral={referral['id']}"), ids) == [
+        GLOW_REFUGE
+    ]
 
 
 def test_searching_for_a_referral_reads_it_and_is_audited(client, login, ids, db_session):
     officer = login("police.officer")
     referral = stoke_referral(client, officer, ids)
-    search(client, officer, f"?for_referral={referral['id']}")
+    bed_search(client, officer, f"?for_referral={referral['id']}")
     reads = audit_events(
         db_session, action="referral.read", resource_id=str(referral["id"]), outcome="allowed"
     )
@@ -194,13 +206,13 @@ def test_a_perpetrators_referral_does_not_search_refuges(client, login, ids):
 
 def test_an_officer_searches_by_language_and_for_women_only_refuges(client, login, ids):
     officer = login("police.officer")
-    assert names(search(client, officer, "?language=URDU"), ids) == [SWA]
-    assert names(search(client, officer, "?language=Punjabi"), ids) == [GLOW]
-    assert search(client, officer, "?language=Tigrinya") == []
-    assert len(search(client, officer, "?women_only=true")) == 3
+    assert refuge_names(bed_search(client, officer, "?language=URDU"), ids) == [SWA_REFUGE]
+    assert refuge_names(bed_search(client, officer, "?language=Punjabi"), ids) == [GLOW_REFUGE]
+    assert bed_search(client, officer, "?language=Tigrinya") == []
+    assert len(bed_search(client, officer, "?women_only=true")) == 3
     # Pathway's refuge now takes men too: it drops out of a women-only search.
     admin = login("partnership.admin")
-    pathway = ids.service[PATHWAY]
+    pathway = ids.service[PATHWAY_REFUGE]
     read = client.get(f"/api/v1/services/{pathway}", headers=admin)
     changed = client.patch(
         f"/api/v1/services/{pathway}",
@@ -208,8 +220,8 @@ def test_an_officer_searches_by_language_and_for_women_only_refuges(client, logi
         headers={**admin, "If-Match": read.headers["ETag"]},
     )
     assert changed.status_code == 200, changed.get_json()
-    assert PATHWAY not in names(search(client, officer, "?women_only=true"), ids)
-    assert PATHWAY in names(search(client, officer, ""), ids)
+    assert PATHWAY_REFUGE not in refuge_names(bed_search(client, officer, "?women_only=true"), ids)
+    assert PATHWAY_REFUGE in refuge_names(bed_search(client, officer, ""), ids)
 
 
 # --- redirect with its reason --------------------------------------------------------------------
@@ -219,7 +231,7 @@ def test_glow_sees_that_swa_redirected_her_and_why(client, login, ids):
     police, swa, glow = login("police.officer"), login("swa.staff"), login("glow.staff")
     first = make_referral(client, police, victim_referral(ids.service[SWA_REFUGE]))
     note = "Our family room is taken until Friday; Glow has one tonight."
-    redirected = act(
+    redirected = transition(
         client,
         swa,
         first["id"],
@@ -390,7 +402,7 @@ def test_everything_made_answers_where_it_is(client, login, ids):
         opcc,
     )
     assert where == f"/api/v1/funds/{fund['id']}"
-    pid = new_summary_project(client, opcc, ids, fund["id"], 100_000)
+    pid = new_project(client, opcc, ids, fund["id"], 100_000)
     base = f"/api/v1/projects/{pid}"
     follow(
         client.post(
@@ -429,7 +441,7 @@ def test_refuges_carry_refuge_id_as_bed_search_does(client, login, ids):
     officer = login("police.officer")
     refuges = client.get("/api/v1/refuges", headers=officer).get_json()
     assert refuges and all(r["refuge_id"] == r["id"] for r in refuges)
-    found = {r["refuge_id"] for r in search(client, officer, "")}
+    found = {r["refuge_id"] for r in bed_search(client, officer, "")}
     assert found <= {r["refuge_id"] for r in refuges}
 
 
@@ -459,9 +471,9 @@ def test_a_delivery_partner_cannot_report_an_actual_before_the_quarter_ends(
     )
     assert ahead.status_code == 201
     # …and its actual cannot be slipped in with a correction either.
-    slipped = patch(client, glow, f"{url}/{quarter(-2)}", {"actual_pence": 0})
+    slipped = patch_with_etag(client, glow, f"{url}/{quarter(-2)}", {"actual_pence": 0})
     assert slipped.status_code == 422
-    assert read(client, glow, f"{url}/{quarter(-2)}")[0]["actual_pence"] is None
+    assert read_with_etag(client, glow, f"{url}/{quarter(-2)}")[0]["actual_pence"] is None
     # A quarter that is over takes its actual.
     past = client.post(url, json={"period": quarter(3), "actual_pence": 0}, headers=glow)
     assert past.status_code == 201
@@ -475,7 +487,7 @@ def test_zeros_typed_into_future_quarters_no_longer_hide_the_forecast(
 
     opcc = login("opcc.staff")
     fund_id = new_fund(client, opcc, "Forecast Fund")
-    pid = new_summary_project(client, opcc, ids, fund_id, 24_000_000, title="Forecast")
+    pid = new_project(client, opcc, ids, fund_id, 24_000_000, title="Forecast")
     for period, actual in ((quarter(2), 2_500_000), (quarter(1), 2_500_000)):
         answer = client.post(
             f"/api/v1/projects/{pid}/spend",
@@ -507,10 +519,10 @@ def test_no_actual_yet_is_not_zero_in_the_summary(client, login, ids):
     fund_id = new_fund(client, opcc, "Reporting Fund")
     began = (TODAY - timedelta(days=300)).isoformat()
     window = {"planned_start": began, "planned_end": (TODAY + timedelta(days=65)).isoformat()}
-    silent = new_summary_project(client, opcc, ids, fund_id, 1_000_000, title="Silent", **window)
-    nothing = new_summary_project(client, opcc, ids, fund_id, 1_000_000, title="Nothing", **window)
+    silent = new_project(client, opcc, ids, fund_id, 1_000_000, title="Silent", **window)
+    nothing = new_project(client, opcc, ids, fund_id, 1_000_000, title="Nothing", **window)
     for pid, actual in ((silent, None), (nothing, 0)):
-        start(client, opcc, pid, began)
+        start_delivery(client, opcc, pid, began)
         answer = client.post(
             f"/api/v1/projects/{pid}/spend",
             json={"period": quarter(1), "actual_pence": actual, "forecast_pence": 250_000},
@@ -630,15 +642,13 @@ def test_only_the_partnership_admin_sets_registered_numbers(
 def test_the_grants_officer_records_a_project_already_in_delivery(client, login, ids):
     opcc = login("opcc.staff")
     fund_id = new_fund(client, opcc, "Status Fund")
-    planned = new_summary_project(client, opcc, ids, fund_id, 1_000, title="Default")
+    planned = new_project(client, opcc, ids, fund_id, 1_000, title="Default")
     assert client.get(f"/api/v1/projects/{planned}", headers=opcc).get_json()["status"] == "planned"
-    running = new_summary_project(
-        client, opcc, ids, fund_id, 1_000, title="Running", status="in_delivery"
-    )
+    running = new_project(client, opcc, ids, fund_id, 1_000, title="Running", status="in_delivery")
     shown = client.get(f"/api/v1/projects/{running}", headers=opcc).get_json()
     assert shown["status"] == "in_delivery"
     assert shown["actual_start"] == TODAY.isoformat()
-    began = new_summary_project(
+    began = new_project(
         client,
         opcc,
         ids,

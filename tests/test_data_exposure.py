@@ -24,9 +24,8 @@ import re
 import pytest
 
 from partnership_api import demo
-from tests.test_access_matrix import (
+from tests.factories import (
     ANONYMOUS,
-    MATRIX,
     SPEC,
     STAY_CHARACTERISTICS,
     USERS,
@@ -35,9 +34,10 @@ from tests.test_access_matrix import (
     VICTIM_PHONE,
     VICTIM_SAFE_TIMES,
     build_world,
+    calls_for,
     request_for,
     send,
-    sign_in,
+    session_tokens,
 )
 
 VICTIM_SECRETS = (VICTIM_NAME, VICTIM_DATE_OF_BIRTH, VICTIM_PHONE, VICTIM_SAFE_TIMES)
@@ -57,7 +57,6 @@ SESSION_OPERATIONS = (
     "POST /api/v1/auth/refresh",
     "POST /api/v1/auth/logout",
 )
-WRITES = [op for op in MATRIX if not op.startswith("GET ") and op not in SESSION_OPERATIONS]
 # Extra reads beyond the matrix's own: filters, largest pages, every referral of the fixture.
 EXTRA_READS = (
     "/api/v1/referrals?direction=received&page_size=100",
@@ -135,18 +134,19 @@ class Seen:
 @pytest.mark.parametrize("username", [u for u in USERS if u != ANONYMOUS])  # 401s: matrix
 def test_each_role_sees_only_the_fields_and_secrets_it_may(client, login, ids, username):
     world = build_world(client, login, ids)
-    tokens = sign_in(client, username)
+    tokens = session_tokens(client, username)
     seen = Seen()
-    for operation in WRITES:
-        call = request_for(operation, world)
+    calls = calls_for(world)  # in the access matrix's order
+    writes = [op for op in calls if not op.startswith("GET ") and op not in SESSION_OPERATIONS]
+    for operation in writes:
+        call = calls[operation]
         if operation == "POST /api/v1/referrals":
             # Their own referral carries someone else: its answer is theirs to see.
             call.json = {**call.json, "subject": {"name": "Own Referral", "area": "E06000021"}}
             call.json["safe_contact"] = {"phone": "07700 900999"}
         seen.add(operation, send(client, call, username, tokens))
-    for operation in MATRIX:
+    for operation, call in calls_for(world).items():
         if operation.startswith("GET "):
-            call = request_for(operation, world)
             if "page_size" in json.dumps(SPEC["paths"][operation[4:]]["get"]):
                 call.url += ("&" if "?" in call.url else "?") + "page_size=100"
             seen.add(operation, send(client, call, username, tokens))

@@ -13,79 +13,26 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.test_access_matrix import (
+from tests.factories import (
     ANONYMOUS,
     USERS,
     VICTIM_DATE_OF_BIRTH,
     VICTIM_NAME,
     VICTIM_PHONE,
     VICTIM_SAFE_TIMES,
-    victim_referral,
+    act,
+    all_events,
+    named_victim_referral,
+    refer,
+    report,
+    run_worker,
 )
 
 NOTE_TEXT = "She asked us to ring only from a withheld number"
 
 
-def all_events(app) -> list:
-    from partnership_api.extensions import db
-    from partnership_api.models.events import Event, EventOrganisation
-
-    with app.app_context():
-        events = db.session.scalars(sa.select(Event).order_by(Event.position)).all()
-        parties = {}
-        for row in db.session.execute(sa.select(EventOrganisation)).scalars():
-            parties.setdefault(row.position, set()).add(row.organisation_id)
-        shown = [
-            {
-                "id": str(e.id),
-                "type": e.type,
-                "position": e.position,
-                "data": e.data,
-                "audience": e.audience,
-                "parties": parties.get(e.position, set()),
-            }
-            for e in events
-        ]
-        db.session.remove()
-    return shown
-
-
 def types_of(events) -> list[str]:
     return [e["type"] for e in events]
-
-
-def run_worker(app, now=None):
-    from partnership_api.events.delivery import Worker
-    from partnership_api.extensions import db
-
-    with app.app_context():
-        Worker("test-worker").run_once(now)
-        db.session.remove()
-
-
-def refer(client, login, to_service_id, who="police.officer") -> str:
-    response = client.post(
-        "/api/v1/referrals", json=victim_referral(to_service_id), headers=login(who)
-    )
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()["id"]
-
-
-def act(client, login, who, referral_id, **body):
-    response = client.post(
-        f"/api/v1/referrals/{referral_id}/transitions", json=body, headers=login(who)
-    )
-    return response
-
-
-def report(client, login, who, refuge_id, spaces):
-    headers = login(who)
-    etag = client.get(f"/api/v1/refuges/{refuge_id}/availability", headers=headers).headers["ETag"]
-    return client.put(
-        f"/api/v1/refuges/{refuge_id}/availability",
-        json={"spaces": spaces},
-        headers={**headers, "If-Match": etag},
-    )
 
 
 def every_kind_of_change(client, login, ids, app) -> dict:
@@ -290,7 +237,7 @@ def test_a_failed_change_writes_no_event(client, login, ids, app, monkeypatch):
 
     monkeypatch.setattr(referral_reads, "shown", broken)
     failed = client.post(
-        "/api/v1/referrals", json=victim_referral(glow), headers=login("police.officer")
+        "/api/v1/referrals", json=named_victim_referral(glow), headers=login("police.officer")
     )
     assert failed.status_code == 500
     assert all_events(app) == after_accept
@@ -441,7 +388,7 @@ def test_holds_placed_with_the_referral_or_released_by_the_refuge_write_their_ev
     on its beds with a reason, and a refused second hold: each writes its events, or none."""
     swa = ids.service["Staffordshire Women's Aid refuge"]
     officer = login("police.officer")
-    body = {**victim_referral(swa), "hold": {"space_type": "family"}}
+    body = {**named_victim_referral(swa), "hold": {"space_type": "family"}}
     made = client.post("/api/v1/referrals", json=body, headers=officer)
     assert made.status_code == 201, made.get_json()
     referral = made.get_json()

@@ -13,14 +13,21 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.test_access_matrix import (
+from tests.factories import (
     VICTIM_DATE_OF_BIRTH,
     VICTIM_NAME,
     VICTIM_PHONE,
     VICTIM_SAFE_TIMES,
+    all_events,
+    glow_family,
+    matched,
+    refer,
+    register,
+    run_worker,
+    set_alert,
+    swa_reports,
+    verified,
 )
-from tests.test_events_outbox import all_events, refer, run_worker
-from tests.test_webhooks import register, swa_reports, verified
 from tests.webhook_receiver import Receiver
 
 KEY_ONE = "first-webhook-sealing-key-0123456789abcdef"
@@ -269,7 +276,6 @@ def test_a_refuge_is_emailed_that_a_referral_arrived_once_and_without_personal_d
 def test_the_officer_who_set_a_vacancy_alert_is_emailed_when_it_fires(
     client, login, ids, app, mail
 ):
-    from tests.test_vacancy_alerts import glow_family, matched, set_alert
 
     give_email(client, login, "police.admin", "police.officer", "pc@police.example")
     referral = refer(client, login, ids.service["Glow refuge"])

@@ -17,6 +17,7 @@ import redis
 import sqlalchemy as sa
 
 from tests import faultlib
+from tests.factories import GLOW_REFUGE, consenting_victim_referral
 from tests.faultlib import request, sign_in
 
 pytestmark = [pytest.mark.faults, pytest.mark.no_demo]
@@ -390,7 +391,6 @@ def _family_spaces_available(server: faultlib.AppServer, token: str) -> dict[str
 def test_a_hold_made_on_one_server_is_seen_by_search_on_the_other_at_once(
     fault_db, private_redis, start_api
 ):
-    from tests.test_holds import GLOW, victim_referral
 
     url, _engine = fault_db
     env = faultlib.app_environment(url, REDIS_URL=private_redis.url)
@@ -399,11 +399,14 @@ def test_a_hold_made_on_one_server_is_seen_by_search_on_the_other_at_once(
     officer = sign_in(one, "police.officer")["access_token"]
 
     before = _family_spaces_available(two, officer)  # search on two: now cached there
-    assert before.get(GLOW, 0) >= 1, before
+    assert before.get(GLOW_REFUGE, 0) >= 1, before
     status, services = request("GET", one.url("/api/v1/services?kind=refuge"), token=officer)
-    glow = next(s["id"] for s in services.json if s["name"] == GLOW)
+    glow = next(s["id"] for s in services.json if s["name"] == GLOW_REFUGE)
     status, referral = request(
-        "POST", one.url("/api/v1/referrals"), json_body=victim_referral(glow), token=officer
+        "POST",
+        one.url("/api/v1/referrals"),
+        json_body=consenting_victim_referral(glow),
+        token=officer,
     )
     assert status == 201, referral
     status, held = request(
@@ -415,7 +418,7 @@ def test_a_hold_made_on_one_server_is_seen_by_search_on_the_other_at_once(
     assert status == 201, held
 
     after = _family_spaces_available(two, officer)
-    assert after.get(GLOW, 0) == before[GLOW] - 1
+    assert after.get(GLOW_REFUGE, 0) == before[GLOW_REFUGE] - 1
 
 
 # --- (d) the delivery worker lives through PostgreSQL restarting --------------------------------

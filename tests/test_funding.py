@@ -4,10 +4,10 @@ report progress on their own projects only, analysts and the police only read.""
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
+
+from tests.factories import EDUCATION, audit_events, patch_with_etag, project_id, read_with_etag
 
 CCTV = "CCTV for Stafford and Cannock town centres"  # led by the police, no delivery partner
-EDUCATION = "Education campaign: healthy relationships"  # delivered by New Era and Glow
 SAFE_SPACE = "Safe space in Hanley for women at night"  # led and delivered by Glow
 READERS = [
     "police.officer",
@@ -19,40 +19,6 @@ READERS = [
     "pathway.staff",
     "partnership.admin",
 ]
-
-
-def project_id(client, headers, title: str) -> int:
-    listed = client.get("/api/v1/projects", query_string={"page_size": 100}, headers=headers)
-    assert listed.status_code == 200
-    (found,) = [p["id"] for p in listed.get_json() if p["title"] == title]
-    return found
-
-
-def read(client, headers, url: str):
-    """GET ``url``; returns (body, ETag header as sent back in If-Match)."""
-    response = client.get(url, headers=headers)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json(), response.headers["ETag"]
-
-
-def patch(client, headers, url: str, body: dict, etag: str | None = "read"):
-    """PATCH with the current ETag (read first), a given one, or none (etag=None)."""
-    if etag == "read":
-        etag = read(client, headers, url)[1]
-    extra = {"If-Match": etag} if etag else {}
-    return client.patch(url, json=body, headers={**headers, **extra})
-
-
-def audit_events(db_session, **where):
-    from partnership_api.models.audit import AuditEvent
-
-    db_session.expire_all()
-    stmt = sa.select(AuditEvent).order_by(AuditEvent.id)
-    for name, value in where.items():
-        stmt = stmt.where(getattr(AuditEvent, name) == value)
-    found = db_session.scalars(stmt).all()
-    db_session.rollback()  # never hold SQLite's write lock while the app works
-    return found
 
 
 def new_project(client, headers, ids, **overrides) -> dict:
@@ -89,7 +55,7 @@ def test_every_signed_in_user_reads_funds_projects_and_progress(client, login, u
         "Safety of Women at Night Fund",
     }
     pid = project_id(client, h, CCTV)
-    project, etag = read(client, h, f"/api/v1/projects/{pid}")
+    project, etag = read_with_etag(client, h, f"/api/v1/projects/{pid}")
     assert etag == f'"{project["version"]}"'
     for part in ("milestones", "spend", "outputs"):
         assert client.get(f"/api/v1/projects/{pid}/{part}", headers=h).status_code == 200
@@ -104,7 +70,7 @@ def test_nobody_reads_funding_without_signing_in(client):
 
 def test_a_project_answers_with_the_contracted_fields(client, login):
     h = login("opcc.analyst")
-    project, _ = read(client, h, f"/api/v1/projects/{project_id(client, h, EDUCATION)}")
+    project, _ = read_with_etag(client, h, f"/api/v1/projects/{project_id(client, h, EDUCATION)}")
     assert {
         "id",
         "fund_id",
@@ -159,15 +125,17 @@ def test_commissioner_staff_run_a_project_from_planned_to_completed(client, logi
     assert project["spent_pence"] == project["forecast_pence"] == 0
 
     # Without If-Match: 428; with an old ETag: 412.
-    assert patch(client, h, url, {"status": "in_delivery"}, etag=None).status_code == 428
-    assert patch(client, h, url, {"status": "in_delivery"}, etag='"0"').status_code == 412
+    assert patch_with_etag(client, h, url, {"status": "in_delivery"}, etag=None).status_code == 428
+    assert patch_with_etag(client, h, url, {"status": "in_delivery"}, etag='"0"').status_code == 412
 
     # planned cannot jump to completed: 409 naming where it is.
-    jumped = patch(client, h, url, {"status": "completed"})
+    jumped = patch_with_etag(client, h, url, {"status": "completed"})
     assert jumped.status_code == 409
     assert "planned" in jumped.get_json()["message"]
 
-    started = patch(client, h, url, {"status": "in_delivery", "rag": {"delivery": "green"}})
+    started = patch_with_etag(
+        client, h, url, {"status": "in_delivery", "rag": {"delivery": "green"}}
+    )
     assert started.status_code == 200, started.get_json()
     assert started.get_json()["status"] == "in_delivery"
     assert started.get_json()["actual_start"] is not None
@@ -175,15 +143,15 @@ def test_commissioner_staff_run_a_project_from_planned_to_completed(client, logi
     assert started.headers["ETag"] == f'"{started.get_json()["version"]}"'
 
     # The ETag of the previous version no longer works.
-    stale = patch(client, h, url, {"title": "Renamed"}, etag=f'"{project["version"]}"')
+    stale = patch_with_etag(client, h, url, {"title": "Renamed"}, etag=f'"{project["version"]}"')
     assert stale.status_code == 412
 
-    done = patch(client, h, url, {"status": "completed"}, etag=started.headers["ETag"])
+    done = patch_with_etag(client, h, url, {"status": "completed"}, etag=started.headers["ETag"])
     assert done.status_code == 200
     assert done.get_json()["status"] == "completed"
     assert done.get_json()["actual_end"] is not None
 
-    reopened = patch(client, h, url, {"status": "in_delivery"})
+    reopened = patch_with_etag(client, h, url, {"status": "in_delivery"})
     assert reopened.status_code == 409
     assert "completed" in reopened.get_json()["message"]
 
@@ -199,20 +167,22 @@ def test_commissioner_staff_run_a_project_from_planned_to_completed(client, logi
 def test_cancelling_a_project_needs_a_reason_and_is_final(client, login, ids):
     h = login("opcc.staff")
     url = f"/api/v1/projects/{new_project(client, h, ids)['id']}"
-    assert patch(client, h, url, {"status": "cancelled"}).status_code == 422
-    cancelled = patch(
+    assert patch_with_etag(client, h, url, {"status": "cancelled"}).status_code == 422
+    cancelled = patch_with_etag(
         client, h, url, {"status": "cancelled", "cancellation_reason": "Partner withdrew."}
     )
     assert cancelled.status_code == 200
     assert cancelled.get_json()["cancellation_reason"] == "Partner withdrew."
-    again = patch(client, h, url, {"status": "in_delivery"})
+    again = patch_with_etag(client, h, url, {"status": "in_delivery"})
     assert again.status_code == 409 and "cancelled" in again.get_json()["message"]
 
 
 def test_a_reason_without_cancelling_is_refused(client, login, ids):
     h = login("opcc.staff")
     url = f"/api/v1/projects/{new_project(client, h, ids)['id']}"
-    assert patch(client, h, url, {"cancellation_reason": "Just because"}).status_code == 422
+    assert (
+        patch_with_etag(client, h, url, {"cancellation_reason": "Just because"}).status_code == 422
+    )
 
 
 def test_commissioner_staff_change_a_fund_with_if_match(client, login, db_session):
@@ -230,10 +200,10 @@ def test_commissioner_staff_change_a_fund_with_if_match(client, login, db_sessio
     )
     assert created.status_code == 201
     url = f"/api/v1/funds/{created.get_json()['id']}"
-    assert patch(client, h, url, {"round": "2"}, etag=None).status_code == 428
-    changed = patch(client, h, url, {"round": "2"}, etag=created.headers["ETag"])
+    assert patch_with_etag(client, h, url, {"round": "2"}, etag=None).status_code == 428
+    changed = patch_with_etag(client, h, url, {"round": "2"}, etag=created.headers["ETag"])
     assert changed.status_code == 200 and changed.get_json()["round"] == "2"
-    assert patch(client, h, url, {"ends_on": "2020-01-01"}).status_code == 422
+    assert patch_with_etag(client, h, url, {"ends_on": "2020-01-01"}).status_code == 422
     duplicate = client.post(
         "/api/v1/funds",
         json={"name": "Safer Streets Fund round 4", "funder": "Home Office"},
@@ -279,7 +249,7 @@ def test_a_delivery_partner_reports_spend_and_outputs_on_its_own_project(
 ):
     h = login("glow.staff")
     pid = project_id(client, h, EDUCATION)  # New Era leads; Glow delivers too
-    before, _ = read(client, h, f"/api/v1/projects/{pid}")
+    before, _ = read_with_etag(client, h, f"/api/v1/projects/{pid}")
 
     spend = client.post(
         f"/api/v1/projects/{pid}/spend",
@@ -298,14 +268,16 @@ def test_a_delivery_partner_reports_spend_and_outputs_on_its_own_project(
     )
     assert forecast_only.status_code == 201
 
-    after, _ = read(client, h, f"/api/v1/projects/{pid}")
+    after, _ = read_with_etag(client, h, f"/api/v1/projects/{pid}")
     assert after["spent_pence"] == before["spent_pence"] + 1_234_567
     assert after["forecast_pence"] == before["forecast_pence"] + 1_234_567 + 500_001
 
     # The quarter's actual arrives: correct the line with its ETag.
-    corrected = patch(client, h, f"/api/v1/projects/{pid}/spend/2024-Q4", {"actual_pence": 499_999})
+    corrected = patch_with_etag(
+        client, h, f"/api/v1/projects/{pid}/spend/2024-Q4", {"actual_pence": 499_999}
+    )
     assert corrected.status_code == 200, corrected.get_json()
-    final, _ = read(client, h, f"/api/v1/projects/{pid}")
+    final, _ = read_with_etag(client, h, f"/api/v1/projects/{pid}")
     assert final["spent_pence"] == after["spent_pence"] + 499_999
     assert final["forecast_pence"] == after["forecast_pence"] - 500_001 + 499_999
 
@@ -316,8 +288,10 @@ def test_a_delivery_partner_reports_spend_and_outputs_on_its_own_project(
     )
     assert output.status_code == 201
     output_url = f"/api/v1/projects/{pid}/outputs/{output.get_json()['id']}"
-    assert patch(client, h, output_url, {"actual": 240}).get_json()["actual"] == 240
-    assert patch(client, h, output_url, {"target": 10}).status_code == 403  # targets are set
+    assert patch_with_etag(client, h, output_url, {"actual": 240}).get_json()["actual"] == 240
+    assert (
+        patch_with_etag(client, h, output_url, {"target": 10}).status_code == 403
+    )  # targets are set
 
     milestone = client.post(
         f"/api/v1/projects/{pid}/milestones",
@@ -326,11 +300,11 @@ def test_a_delivery_partner_reports_spend_and_outputs_on_its_own_project(
     )
     assert milestone.status_code == 201
     milestone_url = f"/api/v1/projects/{pid}/milestones/{milestone.get_json()['id']}"
-    done = patch(client, h, milestone_url, {"completed_on": "2030-01-30"})
+    done = patch_with_etag(client, h, milestone_url, {"completed_on": "2030-01-30"})
     assert done.status_code == 200 and done.get_json()["overdue"] is False
-    assert patch(client, h, milestone_url, {"due_on": "2031-01-01"}).status_code == 403
+    assert patch_with_etag(client, h, milestone_url, {"due_on": "2031-01-01"}).status_code == 403
 
-    rated = patch(
+    rated = patch_with_etag(
         client,
         h,
         f"/api/v1/projects/{pid}",
@@ -345,7 +319,9 @@ def test_a_delivery_partner_reports_spend_and_outputs_on_its_own_project(
         {"delivery_organisation_ids": [ids.org["Glow"]]},
         {"rag": {"risk": "green"}, "title": "Sneaked in"},
     ):
-        assert patch(client, h, f"/api/v1/projects/{pid}", not_progress).status_code == 403
+        assert (
+            patch_with_etag(client, h, f"/api/v1/projects/{pid}", not_progress).status_code == 403
+        )
 
     kinds = {(e.resource_type, e.action) for e in audit_events(db_session, username="glow.staff")}
     assert {
@@ -365,7 +341,7 @@ def test_a_delivery_partner_gets_403_on_another_organisations_project(client, lo
     h = login("glow.staff")
     pid = project_id(client, h, CCTV)
     opcc = login("opcc.staff")
-    _, project_etag = read(client, opcc, f"/api/v1/projects/{pid}")
+    _, project_etag = read_with_etag(client, opcc, f"/api/v1/projects/{pid}")
     milestones = client.get(f"/api/v1/projects/{pid}/milestones", headers=h).get_json()
     outputs = client.get(f"/api/v1/projects/{pid}/outputs", headers=h).get_json()
     spend = client.get(f"/api/v1/projects/{pid}/spend", headers=h).get_json()
@@ -386,18 +362,20 @@ def test_a_delivery_partner_gets_403_on_another_organisations_project(client, lo
             json={"title": "x", "due_on": "2030-01-01"},
             headers=h,
         ),
-        patch(client, h, f"/api/v1/projects/{pid}", {"rag": {"spend": "green"}}, project_etag),
-        patch(
+        patch_with_etag(
+            client, h, f"/api/v1/projects/{pid}", {"rag": {"spend": "green"}}, project_etag
+        ),
+        patch_with_etag(
             client,
             h,
             f"/api/v1/projects/{pid}/milestones/{milestones[0]['id']}",
             {"completed_on": "2026-01-01"},
             m_etag,
         ),
-        patch(
+        patch_with_etag(
             client, h, f"/api/v1/projects/{pid}/outputs/{outputs[0]['id']}", {"actual": 1}, o_etag
         ),
-        patch(
+        patch_with_etag(
             client,
             h,
             f"/api/v1/projects/{pid}/spend/{spend[0]['period']}",
@@ -406,7 +384,7 @@ def test_a_delivery_partner_gets_403_on_another_organisations_project(client, lo
         ),
     ]
     assert [a.status_code for a in attempts] == [403] * len(attempts)
-    unchanged, _ = read(client, h, f"/api/v1/projects/{pid}")
+    unchanged, _ = read_with_etag(client, h, f"/api/v1/projects/{pid}")
     assert unchanged["rag"]["spend"] == "red"
     # Every attempt was refused by the policy's rule on the project; the audit trail keeps one
     # refusal per actor, object and window (issue 25, point 8), not one row per attempt.
@@ -424,14 +402,14 @@ def test_analysts_and_the_police_only_read(client, login, ids, username):
     h = login(username)
     pid = project_id(client, opcc, CCTV)  # the police lead it, but deliver nothing themselves
     fund_id = client.get("/api/v1/funds", headers=h).get_json()[0]["id"]
-    _, fund_etag = read(client, h, f"/api/v1/funds/{fund_id}")
-    _, project_etag = read(client, h, f"/api/v1/projects/{pid}")
+    _, fund_etag = read_with_etag(client, h, f"/api/v1/funds/{fund_id}")
+    _, project_etag = read_with_etag(client, h, f"/api/v1/projects/{pid}")
     milestone = client.get(f"/api/v1/projects/{pid}/milestones", headers=h).get_json()[0]
     output = client.get(f"/api/v1/projects/{pid}/outputs", headers=h).get_json()[0]
     line = client.get(f"/api/v1/projects/{pid}/spend", headers=h).get_json()[0]
     writes = [
         client.post("/api/v1/funds", json={"name": "Mine", "funder": "Me"}, headers=h),
-        patch(client, h, f"/api/v1/funds/{fund_id}", {"round": "9"}, fund_etag),
+        patch_with_etag(client, h, f"/api/v1/funds/{fund_id}", {"round": "9"}, fund_etag),
         client.post(
             "/api/v1/projects",
             json={
@@ -444,14 +422,18 @@ def test_analysts_and_the_police_only_read(client, login, ids, username):
             },
             headers=h,
         ),
-        patch(client, h, f"/api/v1/projects/{pid}", {"rag_commentary": "fine"}, project_etag),
-        patch(client, h, f"/api/v1/projects/{pid}", {"status": "completed"}, project_etag),
+        patch_with_etag(
+            client, h, f"/api/v1/projects/{pid}", {"rag_commentary": "fine"}, project_etag
+        ),
+        patch_with_etag(
+            client, h, f"/api/v1/projects/{pid}", {"status": "completed"}, project_etag
+        ),
         client.post(
             f"/api/v1/projects/{pid}/milestones",
             json={"title": "x", "due_on": "2030-01-01"},
             headers=h,
         ),
-        patch(
+        patch_with_etag(
             client,
             h,
             f"/api/v1/projects/{pid}/milestones/{milestone['id']}",
@@ -459,7 +441,7 @@ def test_analysts_and_the_police_only_read(client, login, ids, username):
             f'"{milestone["version"]}"',
         ),
         client.post(f"/api/v1/projects/{pid}/spend", json={"period": "2030-Q1"}, headers=h),
-        patch(
+        patch_with_etag(
             client,
             h,
             f"/api/v1/projects/{pid}/spend/{line['period']}",
@@ -469,7 +451,7 @@ def test_analysts_and_the_police_only_read(client, login, ids, username):
         client.post(
             f"/api/v1/projects/{pid}/outputs", json={"metric": "x", "unit": "y"}, headers=h
         ),
-        patch(
+        patch_with_etag(
             client,
             h,
             f"/api/v1/projects/{pid}/outputs/{output['id']}",
@@ -477,7 +459,9 @@ def test_analysts_and_the_police_only_read(client, login, ids, username):
             f'"{output["version"]}"',
         ),
         # Refused before the ETag handshake: no If-Match still answers 403, not 428.
-        patch(client, h, f"/api/v1/projects/{pid}", {"rag_commentary": "fine"}, etag=None),
+        patch_with_etag(
+            client, h, f"/api/v1/projects/{pid}", {"rag_commentary": "fine"}, etag=None
+        ),
     ]
     assert [w.status_code for w in writes] == [403] * len(writes)
 
@@ -490,12 +474,12 @@ def test_two_partners_with_the_same_etag_one_wins_the_other_gets_412(client, log
     pid = project_id(client, swa, "Vulnerability training for night-time-economy staff")
     outputs = client.get(f"/api/v1/projects/{pid}/outputs", headers=swa).get_json()
     url = f"/api/v1/projects/{pid}/outputs/{outputs[0]['id']}"
-    _, etag = read(client, swa, url)
-    first = patch(client, swa, url, {"actual": 330}, etag)
-    second = patch(client, pathway, url, {"actual": 320}, etag)
+    _, etag = read_with_etag(client, swa, url)
+    first = patch_with_etag(client, swa, url, {"actual": 330}, etag)
+    second = patch_with_etag(client, pathway, url, {"actual": 320}, etag)
     assert (first.status_code, second.status_code) == (200, 412)
-    assert read(client, swa, url)[0]["actual"] == 330
-    assert patch(client, swa, url, {"actual": 1}, "*").status_code == 428
+    assert read_with_etag(client, swa, url)[0]["actual"] == 330
+    assert patch_with_etag(client, swa, url, {"actual": 1}, "*").status_code == 428
 
 
 @pytest.mark.parametrize(
@@ -536,7 +520,7 @@ def test_the_police_never_change_a_project_even_one_they_deliver(client, login, 
     """domain.md: police staff read funds and projects but change nothing."""
     opcc = login("opcc.staff")
     cctv = project_id(client, opcc, CCTV)
-    made_partner = patch(
+    made_partner = patch_with_etag(
         client,
         opcc,
         f"/api/v1/projects/{cctv}",
@@ -550,7 +534,7 @@ def test_the_police_never_change_a_project_even_one_they_deliver(client, login, 
         headers=officer,
     )
     assert spend.status_code == 403
-    rag = patch(
+    rag = patch_with_etag(
         client,
         officer,
         f"/api/v1/projects/{cctv}",

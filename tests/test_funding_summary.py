@@ -3,20 +3,14 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
-from tests.test_funding import patch
+from tests.factories import giving_validator, new_fund, new_project, patch_with_etag, start_delivery
 
-SCHEMAS = Path(__file__).resolve().parent / "data" / "360giving"
 TODAY = datetime.now(UTC).date()
 
 
@@ -24,51 +18,10 @@ def day(offset: int) -> str:
     return (TODAY + timedelta(days=offset)).isoformat()
 
 
-def giving_validator() -> Draft202012Validator:
-    """The package schema, its $ref to the grant schema resolved to the file beside it."""
-    package = json.loads((SCHEMAS / "360-giving-package-schema.json").read_text())
-    grant = json.loads((SCHEMAS / "360-giving-schema.json").read_text())
-    grant_resource = Resource(contents=grant, specification=DRAFT202012)
-    ref = package["properties"]["grants"]["items"]["$ref"]
-    registry = Registry().with_resources([(ref, grant_resource), (grant["$id"], grant_resource)])
-    return Draft202012Validator(
-        package, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER
-    )
-
-
-def new_fund(client, h, name: str) -> int:
-    created = client.post("/api/v1/funds", json={"name": name, "funder": "Home Office"}, headers=h)
-    assert created.status_code == 201
-    return created.get_json()["id"]
-
-
-def new_project(client, h, ids, fund_id: int, award: int, **extra) -> int:
-    body = {
-        "fund_id": fund_id,
-        "title": extra.pop("title", f"Project awarded {award}"),
-        "category": "other",
-        "lead_organisation_id": ids.org["Glow"],
-        "delivery_organisation_ids": [ids.org["Glow"]],
-        "areas": ["E06000021"],
-        "amount_awarded_pence": award,
-        "awarded_on": extra.pop("awarded_on", "2026-01-15"),
-        **extra,
-    }
-    created = client.post("/api/v1/projects", json=body, headers=h)
-    assert created.status_code == 201, created.get_json()
-    return created.get_json()["id"]
-
-
 def add_spend(client, h, pid: int, period: str, actual=None, forecast=None) -> None:
     body = {"period": period, "actual_pence": actual, "forecast_pence": forecast}
     answer = client.post(f"/api/v1/projects/{pid}/spend", json=body, headers=h)
     assert answer.status_code == 201, answer.get_json()
-
-
-def start(client, h, pid: int, actual_start: str) -> None:
-    url = f"/api/v1/projects/{pid}"
-    started = patch(client, h, url, {"status": "in_delivery", "actual_start": actual_start})
-    assert started.status_code == 200, started.get_json()
 
 
 def summary(client, h) -> dict:
@@ -154,17 +107,17 @@ def test_projects_needing_attention_are_listed_with_their_reasons(client, login,
     assert overdue.status_code == 201
     window = {"planned_start": day(-10), "planned_end": day(90)}  # 10% of the time gone
     ahead = new_project(client, h, ids, fund_id, 1_000_000, title="Ahead", **window)
-    start(client, h, ahead, day(-10))
+    start_delivery(client, h, ahead, day(-10))
     add_spend(client, h, ahead, "2026-Q1", actual=900_000)  # 90% spent
     late_window = {"planned_start": day(-90), "planned_end": day(10)}  # 90% gone
     behind = new_project(client, h, ids, fund_id, 1_000_000, title="Behind", **late_window)
-    start(client, h, behind, day(-90))
+    start_delivery(client, h, behind, day(-90))
     add_spend(client, h, behind, "2026-Q1", actual=100_000)  # 10% spent
     half = {"planned_start": day(-50), "planned_end": day(50)}
     healthy = new_project(
         client, h, ids, fund_id, 1_000_000, title="Healthy", rag={"delivery": "green"}, **half
     )
-    start(client, h, healthy, day(-50))
+    start_delivery(client, h, healthy, day(-50))
     add_spend(client, h, healthy, "2026-Q1", actual=480_000)
     quiet = new_project(client, h, ids, fund_id, 1_000_000, title="Quiet")
 
@@ -192,7 +145,7 @@ def test_projects_needing_attention_are_listed_with_their_reasons(client, login,
 
     # Completing the milestone takes the project off the list.
     milestone_url = f"/api/v1/projects/{late}/milestones/{overdue.get_json()['id']}"
-    assert patch(client, h, milestone_url, {"completed_on": day(0)}).status_code == 200
+    assert patch_with_etag(client, h, milestone_url, {"completed_on": day(0)}).status_code == 200
     after = summary(client, h)
     assert late not in {a["project_id"] for a in after["attention"]}
 
@@ -226,7 +179,7 @@ def test_the_360giving_export_validates_against_the_standard(client, login, ids)
     )
     dropped = new_project(client, h, ids, fund_id, 500, title="Withdrawn")
     assert (
-        patch(
+        patch_with_etag(
             client,
             h,
             f"/api/v1/projects/{dropped}",

@@ -14,11 +14,20 @@ import uuid
 from datetime import timedelta
 
 from partnership_api.models.beds import BedHold
-from tests.test_holds import GLOW, PATHWAY, SWA, URL, hold, victim_referral
+from tests.factories import (
+    GLOW_REFUGE,
+    PATHWAY_REFUGE,
+    REFERRALS_URL,
+    SWA_REFUGE,
+    consenting_victim_referral,
+    hold,
+)
 
 
 def refer(client, headers, service_id) -> str:
-    response = client.post(URL, json=victim_referral(service_id), headers=headers)
+    response = client.post(
+        REFERRALS_URL, json=consenting_victim_referral(service_id), headers=headers
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()["id"]
 
@@ -38,7 +47,7 @@ def test_one_officer_cannot_hold_every_free_bed_in_the_county(client, login, ids
     # at most MAX_ACTIVE_HOLDS_PER_USER (3) at once.
     monkeypatch.setitem(app.config, "HOLD_SHARE_PER_REFUGE_PERCENT", 100)
     officer = login("police.officer")
-    swa, pathway = ids.service[SWA], ids.service[PATHWAY]
+    swa, pathway = ids.service[SWA_REFUGE], ids.service[PATHWAY_REFUGE]
     answers = [
         refer_and_hold(client, officer, swa, "single"),
         refer_and_hold(client, officer, swa, "family"),
@@ -53,7 +62,7 @@ def test_one_officer_cannot_hold_every_free_bed_in_the_county(client, login, ids
 
 def test_an_organisation_holds_only_its_share_of_one_refuges_free_spaces(client, login, ids):
     # Pathway has 3 vacant spaces: one organisation may hold half, and at least one: 1.
-    pathway = ids.service[PATHWAY]
+    pathway = ids.service[PATHWAY_REFUGE]
     officer, colleague = login("police.officer"), login("police.admin")
     assert refer_and_hold(client, officer, pathway, "single").status_code == 201
     second = refer_and_hold(client, colleague, pathway, "single")
@@ -68,7 +77,7 @@ def test_a_space_the_refuge_released_cannot_be_held_again_at_once_with_a_new_mad
     client, login, ids, db_session
 ):
     officer, swa_staff = login("police.officer"), login("swa.staff")
-    swa = ids.service[SWA]
+    swa = ids.service[SWA_REFUGE]
     placed = refer_and_hold(client, officer, swa, "family").get_json()
     release = f"/api/v1/refuges/{swa}/holds/{placed['id']}/release"
     body = {"reason_code": "referral_not_genuine"}
@@ -78,7 +87,7 @@ def test_a_space_the_refuge_released_cannot_be_held_again_at_once_with_a_new_mad
     assert again.status_code == 409
     assert "can hold a space there again from" in again.get_json()["message"]
     # Other refuges are not barred, nor are other partners at SWA.
-    assert refer_and_hold(client, officer, ids.service[GLOW], "family").status_code == 201
+    assert refer_and_hold(client, officer, ids.service[GLOW_REFUGE], "family").status_code == 201
     assert refer_and_hold(client, login("newera.staff"), swa, "family").status_code == 201
     # Once the cool-down (HOLD_COOLDOWN_MINUTES) has passed, the police may hold there again.
     db_session.rollback()
@@ -91,7 +100,7 @@ def test_a_space_the_refuge_released_cannot_be_held_again_at_once_with_a_new_mad
 def test_reaching_a_cap_alerts_the_refuge_and_the_partnership_admin_and_nobody_else(
     client, login, ids
 ):
-    glow = ids.service[GLOW]
+    glow = ids.service[GLOW_REFUGE]
     officer = login("police.officer")
     # Glow has one vacant space: the police's first hold there reaches their share.
     assert refer_and_hold(client, officer, glow, "family").status_code == 201

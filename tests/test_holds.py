@@ -13,72 +13,28 @@ from partnership_api.models.audit import AuditEvent
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import BedHold, BedSpace
 from tests.conftest import is_postgres
-
-URL = "/api/v1/referrals"
-SWA = "Staffordshire Women's Aid refuge"
-GLOW = "Glow refuge"
-PATHWAY = "Pathway refuge"
-
-
-def victim_referral(to_service_id: int, **changes) -> dict:
-    body = {
-        "kind": "victim",
-        "to_service_id": to_service_id,
-        "risk_level": "high",
-        "dash_score": 16,
-        "marac": True,
-        "subject": {
-            "name": "Jane Example",
-            "date_of_birth": "1990-04-02",
-            "gender": "female",
-            "area": "E07000197",
-        },
-        "safe_contact": {
-            "phone": "07700 900123",
-            "safe_to_call": True,
-            "may_leave_message": False,
-            "safe_times": "weekdays 10:00-12:00",
-            "do_not_contact": False,
-        },
-        "household": {"children": 2, "child_ages": [4, 13]},
-        "needs": {"wheelchair": False, "interpreter_language": None, "nrpf": False},
-        "consent": {"given": True},
-        "summary": "She and her two children need a refuge place tonight.",
-    }
-    body.update(changes)
-    return body
+from tests.factories import (
+    GLOW_REFUGE,
+    REFERRALS_URL,
+    SWA_REFUGE,
+    consenting_victim_referral,
+    figures,
+    hold,
+    timeline,
+)
 
 
 @pytest.fixture
 def refer(client, login, ids):
     """``refer(GLOW)`` → the id of a new police referral of a victim to that service."""
 
-    def make(service: str = GLOW, username: str = "police.officer", **changes) -> str:
-        body = victim_referral(ids.service[service], **changes)
-        response = client.post(URL, json=body, headers=login(username))
+    def make(service: str = GLOW_REFUGE, username: str = "police.officer", **changes) -> str:
+        body = consenting_victim_referral(ids.service[service], **changes)
+        response = client.post(REFERRALS_URL, json=body, headers=login(username))
         assert response.status_code == 201, response.get_json()
         return response.get_json()["id"]
 
     return make
-
-
-def hold(client, headers, referral_id, refuge_id, space_type="family"):
-    return client.post(
-        f"{URL}/{referral_id}/hold",
-        json={"refuge_id": refuge_id, "space_type": space_type},
-        headers=headers,
-    )
-
-
-def figures(client, headers, refuge_id, space_type="family") -> dict:
-    body = client.get(f"/api/v1/refuges/{refuge_id}/availability", headers=headers).get_json()
-    return next(s for s in body["spaces"] if s["space_type"] == space_type)
-
-
-def timeline(client, headers, referral_id) -> list[str]:
-    response = client.get(f"{URL}/{referral_id}/events", headers=headers)
-    assert response.status_code == 200
-    return [event["kind"] for event in response.get_json()]
 
 
 def family_in_search(client, headers, refuge_id) -> int:
@@ -87,7 +43,7 @@ def family_in_search(client, headers, refuge_id) -> int:
 
 
 def act(client, headers, referral_id, **body):
-    return client.post(f"{URL}/{referral_id}/transitions", json=body, headers=headers)
+    return client.post(f"{REFERRALS_URL}/{referral_id}/transitions", json=body, headers=headers)
 
 
 # --- the officer holds the last family room ------------------------------------------------------
@@ -97,8 +53,8 @@ def test_an_officer_holds_the_last_family_room_and_nobody_else_gets_it(
     client, login, ids, refer, db_session
 ):
     officer = login("police.officer")
-    glow = ids.service[GLOW]
-    first, second = refer(GLOW), refer(GLOW)
+    glow = ids.service[GLOW_REFUGE]
+    first, second = refer(GLOW_REFUGE), refer(GLOW_REFUGE)
     assert family_in_search(client, officer, glow) == 1
 
     response = hold(client, officer, first, glow)
@@ -117,7 +73,10 @@ def test_an_officer_holds_the_last_family_room_and_nobody_else_gets_it(
         "overcommitted": 0,
     }
     assert family_in_search(client, officer, glow) == 0
-    assert client.get(f"{URL}/{first}", headers=officer).get_json()["hold"]["id"] == body["id"]
+    assert (
+        client.get(f"{REFERRALS_URL}/{first}", headers=officer).get_json()["hold"]["id"]
+        == body["id"]
+    )
 
     taken = hold(client, officer, second, glow)
     assert taken.status_code == 409
@@ -136,17 +95,17 @@ def test_an_officer_holds_the_last_family_room_and_nobody_else_gets_it(
 
 def test_releasing_a_hold_gives_the_space_back_at_once(client, login, ids, refer, db_session):
     officer = login("police.officer")
-    glow = ids.service[GLOW]
-    referral = refer(GLOW)
+    glow = ids.service[GLOW_REFUGE]
+    referral = refer(GLOW_REFUGE)
     assert hold(client, officer, referral, glow).status_code == 201
     assert family_in_search(client, officer, glow) == 0
 
-    response = client.delete(f"{URL}/{referral}/hold", headers=officer)
+    response = client.delete(f"{REFERRALS_URL}/{referral}/hold", headers=officer)
     assert response.status_code == 204
     assert figures(client, officer, glow)["available"] == 1
     assert family_in_search(client, officer, glow) == 1
-    assert client.get(f"{URL}/{referral}", headers=officer).get_json()["hold"] is None
-    assert client.delete(f"{URL}/{referral}/hold", headers=officer).status_code == 404
+    assert client.get(f"{REFERRALS_URL}/{referral}", headers=officer).get_json()["hold"] is None
+    assert client.delete(f"{REFERRALS_URL}/{referral}/hold", headers=officer).status_code == 404
     assert timeline(client, officer, referral)[-2:] == ["hold_placed", "hold_released"]
     assert db_session.scalar(
         sa.select(sa.func.count()).where(AuditEvent.action == "bed_hold.release")
@@ -160,18 +119,21 @@ def test_releasing_a_hold_gives_the_space_back_at_once(client, login, ids, refer
 
 
 def test_the_receiving_refuge_may_hold_and_release_too(client, login, ids, refer):
-    referral = refer(GLOW)
+    referral = refer(GLOW_REFUGE)
     glow_staff = login("glow.staff")
-    assert hold(client, glow_staff, referral, ids.service[GLOW]).status_code == 201
+    assert hold(client, glow_staff, referral, ids.service[GLOW_REFUGE]).status_code == 201
     assert (
-        client.delete(f"{URL}/{referral}/hold", headers=login("police.officer")).status_code == 204
+        client.delete(
+            f"{REFERRALS_URL}/{referral}/hold", headers=login("police.officer")
+        ).status_code
+        == 204
     )
 
 
 def test_a_lapsed_hold_frees_its_space_without_any_job(client, login, ids, refer, db_session):
     officer = login("police.officer")
-    glow = ids.service[GLOW]
-    first, second = refer(GLOW), refer(GLOW)
+    glow = ids.service[GLOW_REFUGE]
+    first, second = refer(GLOW_REFUGE), refer(GLOW_REFUGE)
     assert hold(client, officer, first, glow).status_code == 201
     assert family_in_search(client, officer, glow) == 0
 
@@ -182,12 +144,12 @@ def test_a_lapsed_hold_frees_its_space_without_any_job(client, login, ids, refer
 
     assert figures(client, officer, glow)["available"] == 1
     assert family_in_search(client, officer, glow) == 1
-    assert client.get(f"{URL}/{first}", headers=officer).get_json()["hold"] is None
-    assert client.delete(f"{URL}/{first}/hold", headers=officer).status_code == 404
+    assert client.get(f"{REFERRALS_URL}/{first}", headers=officer).get_json()["hold"] is None
+    assert client.delete(f"{REFERRALS_URL}/{first}/hold", headers=officer).status_code == 404
     assert hold(client, officer, second, glow).status_code == 201
     # Once the space is free again, the first referral may hold again (its hold ended by
     # itself: that is no renewal); its lapsed hold is tidied away.
-    assert client.delete(f"{URL}/{second}/hold", headers=officer).status_code == 204
+    assert client.delete(f"{REFERRALS_URL}/{second}/hold", headers=officer).status_code == 204
     assert hold(client, officer, first, glow).status_code == 201
     db_session.rollback()
     states = db_session.scalars(
@@ -202,8 +164,8 @@ def test_search_drops_a_lapsed_hold_when_its_time_comes(
     client, login, ids, refer, app, monkeypatch
 ):
     officer = login("police.officer")
-    glow = ids.service[GLOW]
-    assert hold(client, officer, refer(GLOW), glow).status_code == 201
+    glow = ids.service[GLOW_REFUGE]
+    assert hold(client, officer, refer(GLOW_REFUGE), glow).status_code == 201
     assert family_in_search(client, officer, glow) == 0  # the cached answer
     later = utcnow() + app.config["HOLD_TTL"] + timedelta(seconds=1)
     monkeypatch.setattr("partnership_api.services.bed_search.utcnow", lambda: later)
@@ -215,8 +177,8 @@ def test_search_drops_a_lapsed_hold_when_its_time_comes(
 
 def test_an_accepted_referral_turns_its_hold_into_an_admission(client, login, ids, refer):
     officer, glow_staff = login("police.officer"), login("glow.staff")
-    glow = ids.service[GLOW]
-    referral = refer(GLOW)
+    glow = ids.service[GLOW_REFUGE]
+    referral = refer(GLOW_REFUGE)
     assert hold(client, officer, referral, glow).status_code == 201
     response = act(client, glow_staff, referral, action="accept")
     assert response.status_code == 200, response.get_json()
@@ -238,8 +200,8 @@ def test_a_refuge_that_already_accepted_cannot_hold_for_the_same_referral(
 ):
     """Once the refuge accepted, the family is its admission, not a hold that would lapse."""
     glow_staff = login("glow.staff")
-    glow = ids.service[GLOW]
-    referral = refer(GLOW)
+    glow = ids.service[GLOW_REFUGE]
+    referral = refer(GLOW_REFUGE)
     assert act(client, glow_staff, referral, action="accept").status_code == 200
     response = hold(client, glow_staff, referral, glow)
     assert response.status_code == 409
@@ -250,11 +212,11 @@ def test_a_refuge_that_already_accepted_cannot_hold_for_the_same_referral(
 def test_an_admission_makes_an_earlier_availability_etag_stale(client, login, ids, refer):
     """A report made from figures read before an admission must not undo it."""
     officer, glow_staff = login("police.officer"), login("glow.staff")
-    glow = ids.service[GLOW]
+    glow = ids.service[GLOW_REFUGE]
     url = f"/api/v1/refuges/{glow}/availability"
     before = client.get(url, headers=glow_staff)
     etag, old_spaces = before.headers["ETag"], before.get_json()["spaces"]
-    referral = refer(GLOW)
+    referral = refer(GLOW_REFUGE)
     assert hold(client, officer, referral, glow).status_code == 201
     assert act(client, glow_staff, referral, action="accept").status_code == 200
     stale = client.put(
@@ -271,15 +233,18 @@ def test_an_admission_makes_an_earlier_availability_etag_stale(client, login, id
     [
         ("glow.staff", {"action": "decline", "reason_code": "no_capacity"}),
         ("police.officer", {"action": "withdraw", "note": "safe now"}),
-        ("glow.staff", {"action": "redirect", "reason_code": "no_capacity", "to_service_id": SWA}),
+        (
+            "glow.staff",
+            {"action": "redirect", "reason_code": "no_capacity", "to_service_id": SWA_REFUGE},
+        ),
     ],
 )
 def test_a_declined_withdrawn_or_redirected_referral_gives_the_space_back(
     client, login, ids, refer, actor, body
 ):
     officer = login("police.officer")
-    glow = ids.service[GLOW]
-    referral = refer(GLOW)
+    glow = ids.service[GLOW_REFUGE]
+    referral = refer(GLOW_REFUGE)
     assert hold(client, officer, referral, glow).status_code == 201
     if "to_service_id" in body:
         body = {**body, "to_service_id": ids.service[body["to_service_id"]]}
@@ -305,18 +270,22 @@ def test_a_redirected_referral_gives_its_space_back_and_holds_at_its_new_refuge(
     client, login, ids, refer
 ):
     officer = login("police.officer")
-    referral = refer(SWA)
-    assert hold(client, officer, referral, ids.service[SWA]).status_code == 201
+    referral = refer(SWA_REFUGE)
+    assert hold(client, officer, referral, ids.service[SWA_REFUGE]).status_code == 201
     redirected = act(
-        client, login("swa.staff"), referral, action="redirect", to_service_id=ids.service[GLOW]
+        client,
+        login("swa.staff"),
+        referral,
+        action="redirect",
+        to_service_id=ids.service[GLOW_REFUGE],
     )
     assert redirected.status_code == 200
-    assert figures(client, officer, ids.service[SWA])["available"] == 1
+    assert figures(client, officer, ids.service[SWA_REFUGE])["available"] == 1
     onward = redirected.get_json()["redirected_to"]
     # The onward referral is addressed to Glow: a space is held there, and no longer at SWA.
-    assert hold(client, officer, onward, ids.service[SWA]).status_code == 403
-    assert hold(client, officer, onward, ids.service[GLOW]).status_code == 201
-    assert figures(client, officer, ids.service[GLOW])["available"] == 0
+    assert hold(client, officer, onward, ids.service[SWA_REFUGE]).status_code == 403
+    assert hold(client, officer, onward, ids.service[GLOW_REFUGE]).status_code == 201
+    assert figures(client, officer, ids.service[GLOW_REFUGE])["available"] == 0
 
 
 # --- a refuge's report smaller than its holds ----------------------------------------------------
@@ -324,8 +293,8 @@ def test_a_redirected_referral_gives_its_space_back_and_holds_at_its_new_refuge(
 
 def test_a_refuge_reporting_fewer_vacancies_than_holds_is_told_so(client, login, ids, refer):
     officer, glow_staff = login("police.officer"), login("glow.staff")
-    glow = ids.service[GLOW]
-    assert hold(client, officer, refer(GLOW), glow).status_code == 201
+    glow = ids.service[GLOW_REFUGE]
+    assert hold(client, officer, refer(GLOW_REFUGE), glow).status_code == 201
     url = f"/api/v1/refuges/{glow}/availability"
     etag = client.get(url, headers=glow_staff).headers["ETag"]
     response = client.put(
@@ -339,7 +308,7 @@ def test_a_refuge_reporting_fewer_vacancies_than_holds_is_told_so(client, login,
     assert family["available"] == 0 and family["held"] == 1 and family["overcommitted"] == 1
     assert body["warnings"] and "overcommitted" in body["warnings"][0]
     assert family_in_search(client, officer, glow) == 0
-    assert hold(client, officer, refer(GLOW), glow).status_code == 409
+    assert hold(client, officer, refer(GLOW_REFUGE), glow).status_code == 409
 
 
 # --- what a hostile or mistaken partner tries ---------------------------------------------------
@@ -356,31 +325,33 @@ def test_a_refuge_reporting_fewer_vacancies_than_holds_is_told_so(client, login,
     ],
 )
 def test_outsiders_cannot_hold_or_release(client, login, ids, refer, username, status):
-    referral = refer(GLOW)
+    referral = refer(GLOW_REFUGE)
     h = login(username)
-    assert hold(client, h, referral, ids.service[GLOW]).status_code == status
-    assert client.delete(f"{URL}/{referral}/hold", headers=h).status_code == status
-    assert figures(client, h, ids.service[GLOW])["held"] == 0
+    assert hold(client, h, referral, ids.service[GLOW_REFUGE]).status_code == status
+    assert client.delete(f"{REFERRALS_URL}/{referral}/hold", headers=h).status_code == status
+    assert figures(client, h, ids.service[GLOW_REFUGE])["held"] == 0
 
 
 def test_a_hold_for_a_referral_that_does_not_exist_is_not_found(client, login, ids):
-    response = hold(client, login("police.officer"), uuid.uuid4(), ids.service[GLOW])
+    response = hold(client, login("police.officer"), uuid.uuid4(), ids.service[GLOW_REFUGE])
     assert response.status_code == 404
 
 
 def test_holds_are_only_for_a_victims_open_referral_at_a_refuge(client, login, ids, refer):
     officer = login("police.officer")
-    glow = ids.service[GLOW]
+    glow = ids.service[GLOW_REFUGE]
     perpetrator = client.post(
-        URL,
-        json=victim_referral(ids.service["Glow perpetrator service"], kind="perpetrator"),
+        REFERRALS_URL,
+        json=consenting_victim_referral(
+            ids.service["Glow perpetrator service"], kind="perpetrator"
+        ),
         headers=officer,
     )
     assert perpetrator.status_code == 201, perpetrator.get_json()
     response = hold(client, officer, perpetrator.get_json()["id"], glow)
     assert response.status_code == 409
 
-    referral = refer(GLOW)
+    referral = refer(GLOW_REFUGE)
     not_a_refuge = hold(client, officer, referral, ids.service["New Era victim support"])
     assert not_a_refuge.status_code == 422
     assert hold(client, officer, referral, 999999).status_code == 422
@@ -388,7 +359,7 @@ def test_holds_are_only_for_a_victims_open_referral_at_a_refuge(client, login, i
     assert no_such_type.status_code == 409
     assert hold(client, officer, referral, glow, space_type="suite").status_code == 422
     extra = client.post(
-        f"{URL}/{referral}/hold",
+        f"{REFERRALS_URL}/{referral}/hold",
         json={"refuge_id": glow, "space_type": "family", "expires_at": "2099-01-01T00:00:00Z"},
         headers=officer,
     )
@@ -404,9 +375,9 @@ def test_holds_are_only_for_a_victims_open_referral_at_a_refuge(client, login, i
 def test_twenty_officers_race_for_the_last_family_room_and_one_gets_it(
     app, client, login, ids, refer, db_session
 ):
-    glow = ids.service[GLOW]
+    glow = ids.service[GLOW_REFUGE]
     officer = login("police.officer")
-    referrals = [refer(GLOW) for _ in range(20)]
+    referrals = [refer(GLOW_REFUGE) for _ in range(20)]
     barrier = threading.Barrier(20)
     statuses: list[int] = []
 

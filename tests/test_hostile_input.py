@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from partnership_api.extensions import db
 from partnership_api.models.audit import AuditEvent
-from tests.test_access_matrix import victim_referral
+from tests.factories import named_victim_referral
 
 AUDIT_TABLES = {"audit_events", "audit_chain_head"}
 
@@ -46,7 +46,7 @@ def scene(client, login, ids):
     """One referral from the police to Glow's refuge, and the people who will misuse the API."""
     officer = login("police.officer")
     referral = client.post(
-        "/api/v1/referrals", json=victim_referral(ids.service["Glow refuge"]), headers=officer
+        "/api/v1/referrals", json=named_victim_referral(ids.service["Glow refuge"]), headers=officer
     )
     assert referral.status_code == 201
     return {
@@ -133,7 +133,7 @@ def test_bodies_that_are_not_json_or_not_the_right_shape(client, scene, counts):
 
 def test_unknown_fields_wrong_types_and_oversized_values(client, scene, counts):
     h, admin = scene["officer"], scene["admin"]
-    body = victim_referral(scene["glow_refuge"])
+    body = named_victim_referral(scene["glow_refuge"])
     note = f"/api/v1/referrals/{scene['referral']}/notes"
 
     def referral(**changes):
@@ -264,7 +264,7 @@ NUL = "\u0000"
 def test_nul_and_control_characters_are_refused_in_bodies_and_query_strings(client, scene, counts):
     """PostgreSQL cannot store NUL: it must never get as far as the database (422, not 503)."""
     h = scene["officer"]
-    body = victim_referral(scene["glow_refuge"])
+    body = named_victim_referral(scene["glow_refuge"])
     note = f"/api/v1/referrals/{scene['referral']}/notes"
     cases = [
         ("NUL in a note", 422, "POST", note, {"json": {"text": f"a{NUL}b"}, "headers": h}),
@@ -428,7 +428,7 @@ def test_ids_that_do_not_exist_or_are_not_ids_are_not_found(client, scene, count
 
 def test_over_long_idempotency_keys_and_if_match_headers(client, scene, counts):
     h = scene["officer"]
-    body = victim_referral(scene["glow_refuge"])
+    body = named_victim_referral(scene["glow_refuge"])
     glow = scene["glow"]
     availability = f"/api/v1/refuges/{scene['glow_refuge']}/availability"
     spaces = {"spaces": [{"space_type": "single", "total": 2, "vacant": 1}]}
@@ -509,7 +509,7 @@ def test_sql_and_script_fragments_are_stored_and_returned_literally(
     made = client.post(
         "/api/v1/referrals",
         json={
-            **victim_referral(scene["glow_refuge"]),
+            **named_victim_referral(scene["glow_refuge"]),
             "subject": {"name": name, "area": "E06000021"},
             "summary": FRAGMENTS[1],
         },

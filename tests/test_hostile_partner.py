@@ -16,7 +16,16 @@ import sqlalchemy as sa
 from partnership_api.models.audit import AuditEvent
 from partnership_api.models.beds import BedHold
 from partnership_api.models.referrals import Referral
-from tests.test_holds import GLOW, PATHWAY, SWA, URL, figures, hold, timeline, victim_referral
+from tests.factories import (
+    GLOW_REFUGE,
+    PATHWAY_REFUGE,
+    REFERRALS_URL,
+    SWA_REFUGE,
+    consenting_victim_referral,
+    figures,
+    hold,
+    timeline,
+)
 
 
 def referral_count(db_session) -> int:
@@ -25,7 +34,9 @@ def referral_count(db_session) -> int:
 
 
 def refer(client, headers, service_id, **changes):
-    return client.post(URL, json=victim_referral(service_id, **changes), headers=headers)
+    return client.post(
+        REFERRALS_URL, json=consenting_victim_referral(service_id, **changes), headers=headers
+    )
 
 
 # --- holds: any provider could take the county's beds -------------------------------------------
@@ -34,7 +45,7 @@ def refer(client, headers, service_id, **changes):
 def test_a_provider_cannot_refer_a_made_up_person_to_its_own_refuge(client, login, ids, db_session):
     glow = login("glow.staff")
     before = referral_count(db_session)
-    response = refer(client, glow, ids.service[GLOW])
+    response = refer(client, glow, ids.service[GLOW_REFUGE])
     assert response.status_code == 403
     assert "own services" in response.get_json()["message"]
     assert referral_count(db_session) == before
@@ -42,9 +53,9 @@ def test_a_provider_cannot_refer_a_made_up_person_to_its_own_refuge(client, logi
 
 def test_a_provider_cannot_hold_another_refuges_last_family_space(client, login, ids):
     glow, officer = login("glow.staff"), login("police.officer")
-    swa = ids.service[SWA]
+    swa = ids.service[SWA_REFUGE]
     # Glow refers someone onward to Pathway (allowed), then tries to take SWA's last family room.
-    onward = refer(client, glow, ids.service[PATHWAY])
+    onward = refer(client, glow, ids.service[PATHWAY_REFUGE])
     assert onward.status_code == 201
     taken = hold(client, glow, onward.get_json()["id"], swa)
     assert taken.status_code == 403
@@ -59,9 +70,9 @@ def test_an_organisation_holds_no_more_than_its_cap(client, login, ids, app, mon
     monkeypatch.setitem(app.config, "MAX_ACTIVE_HOLDS_PER_ORGANISATION", 2)
     officer = login("police.officer")
     made = [
-        (ids.service[SWA], "single"),
-        (ids.service[PATHWAY], "single"),
-        (ids.service[PATHWAY], "accessible"),
+        (ids.service[SWA_REFUGE], "single"),
+        (ids.service[PATHWAY_REFUGE], "single"),
+        (ids.service[PATHWAY_REFUGE], "accessible"),
     ]
     answers = []
     for refuge, space_type in made:
@@ -71,17 +82,17 @@ def test_an_organisation_holds_no_more_than_its_cap(client, login, ids, app, mon
     assert "most it may hold at once (2)" in answers[2].get_json()["message"]
     # Another organisation's cap is its own.
     newera = login("newera.staff")
-    referral = refer(client, newera, ids.service[SWA]).get_json()["id"]
-    assert hold(client, newera, referral, ids.service[SWA], "family").status_code == 201
+    referral = refer(client, newera, ids.service[SWA_REFUGE]).get_json()["id"]
+    assert hold(client, newera, referral, ids.service[SWA_REFUGE], "family").status_code == 201
 
 
 def test_a_hold_cannot_be_renewed_by_releasing_and_holding_again(client, login, ids):
     officer = login("police.officer")
-    glow_refuge = ids.service[GLOW]
+    glow_refuge = ids.service[GLOW_REFUGE]
     referral = refer(client, officer, glow_refuge).get_json()["id"]
     first = hold(client, officer, referral, glow_refuge)
     assert first.status_code == 201
-    assert client.delete(f"{URL}/{referral}/hold", headers=officer).status_code == 204
+    assert client.delete(f"{REFERRALS_URL}/{referral}/hold", headers=officer).status_code == 204
     renewed = hold(client, officer, referral, glow_refuge)
     assert renewed.status_code == 403
     assert first.get_json()["expires_at"][:16] in renewed.get_json()["message"]
@@ -91,7 +102,7 @@ def test_the_refuge_sees_every_hold_on_its_beds_and_releases_one_with_a_reason(
     client, login, ids, db_session
 ):
     officer, swa_staff = login("police.officer"), login("swa.staff")
-    swa = ids.service[SWA]
+    swa = ids.service[SWA_REFUGE]
     made = refer(client, officer, swa).get_json()
     placed = hold(client, officer, made["id"], swa).get_json()
 
@@ -120,7 +131,7 @@ def test_the_refuge_sees_every_hold_on_its_beds_and_releases_one_with_a_reason(
     assert client.get(f"/api/v1/refuges/{swa}/holds", headers=swa_staff).get_json() == []
 
     # On the timeline (both sides see why) and in the audit trail (the reason code).
-    events = client.get(f"{URL}/{made['id']}/events", headers=officer).get_json()
+    events = client.get(f"{REFERRALS_URL}/{made['id']}/events", headers=officer).get_json()
     last = events[-1]
     assert last["kind"] == "hold_released" and last["reason_code"] == "referral_not_genuine"
     assert last["note"] == "Nobody by that name called us."
@@ -136,27 +147,33 @@ def test_the_refuge_sees_every_hold_on_its_beds_and_releases_one_with_a_reason(
 
 def test_refer_here_and_hold_a_space_in_one_call_both_or_neither(client, login, ids, db_session):
     officer = login("police.officer")
-    swa = ids.service[SWA]
-    body = victim_referral(swa, hold={"space_type": "family"})
-    first = client.post(URL, json=body, headers={**officer, "Idempotency-Key": "tonight-1"})
+    swa = ids.service[SWA_REFUGE]
+    body = consenting_victim_referral(swa, hold={"space_type": "family"})
+    first = client.post(
+        REFERRALS_URL, json=body, headers={**officer, "Idempotency-Key": "tonight-1"}
+    )
     assert first.status_code == 201, first.get_json()
     made = first.get_json()
     assert made["hold"]["refuge_id"] == swa and made["hold"]["space_type"] == "family"
     assert figures(client, officer, swa)["available"] == 0
     assert timeline(client, officer, made["id"]) == ["created", "hold_placed"]
     # A retry returns the same referral and hold.
-    again = client.post(URL, json=body, headers={**officer, "Idempotency-Key": "tonight-1"})
+    again = client.post(
+        REFERRALS_URL, json=body, headers={**officer, "Idempotency-Key": "tonight-1"}
+    )
     assert again.status_code == 200 and again.get_json()["hold"]["id"] == made["hold"]["id"]
 
     # The last family space has gone: 409, and no referral was made either.
     before = referral_count(db_session)
-    gone = client.post(URL, json=body, headers=officer)
+    gone = client.post(REFERRALS_URL, json=body, headers=officer)
     assert gone.status_code == 409
     assert "No family space is available" in gone.get_json()["message"]
     assert referral_count(db_session) == before
     # A hold needs a refuge to go to.
-    support = victim_referral(ids.service["New Era victim support"], hold={"space_type": "single"})
-    refused = client.post(URL, json=support, headers=officer)
+    support = consenting_victim_referral(
+        ids.service["New Era victim support"], hold={"space_type": "single"}
+    )
+    refused = client.post(REFERRALS_URL, json=support, headers=officer)
     assert refused.status_code == 422 and "hold" in refused.get_json()["errors"]["json"]
     assert referral_count(db_session) == before
     db_session.rollback()
@@ -168,7 +185,7 @@ def test_refer_here_and_hold_a_space_in_one_call_both_or_neither(client, login, 
 
 def test_if_match_with_a_list_of_every_version_is_refused(client, login, ids):
     glow = login("glow.staff")
-    refuge = ids.service[GLOW]
+    refuge = ids.service[GLOW_REFUGE]
     url = f"/api/v1/refuges/{refuge}/availability"
     current = client.get(url, headers=glow).headers["ETag"]
     every = ", ".join(f'"refuge-{refuge}-v{v}"' for v in range(0, 60))
@@ -192,7 +209,7 @@ def test_if_match_with_a_list_of_every_version_is_refused(client, login, ids):
 
 def test_a_facilities_patch_changes_one_field_and_keeps_the_others(client, login, ids):
     admin, officer = login("swa.admin"), login("police.officer")
-    url = f"/api/v1/services/{ids.service[SWA]}"
+    url = f"/api/v1/services/{ids.service[SWA_REFUGE]}"
     before = client.get(url, headers=admin)
     # Without If-Match: 428, nothing changed.
     blind = client.patch(url, json={"facilities": {"max_children": 5}}, headers=admin)
@@ -208,7 +225,7 @@ def test_a_facilities_patch_changes_one_field_and_keeps_the_others(client, login
     assert facilities["wheelchair_accessible"] is True and "Urdu" in facilities["languages"]
     # Still found by the searches it was found by.
     found = client.get("/api/v1/beds/search?wheelchair=true&space_type=family", headers=officer)
-    assert ids.service[SWA] in [r["refuge_id"] for r in found.get_json()]
+    assert ids.service[SWA_REFUGE] in [r["refuge_id"] for r in found.get_json()]
     # The ETag read before the change is stale now.
     lost = client.patch(
         url, json={"hours": "9-5"}, headers={**admin, "If-Match": before.headers["ETag"]}
@@ -259,15 +276,17 @@ def test_creating_a_user_does_not_tell_which_names_other_organisations_use(clien
 
 def test_bidirectional_overrides_are_refused_in_notes_and_names(client, login, ids, db_session):
     officer = login("police.officer")
-    referral = refer(client, officer, ids.service[SWA]).get_json()["id"]
+    referral = refer(client, officer, ids.service[SWA_REFUGE]).get_json()["id"]
     before = referral_count(db_session)
     for char in ("\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2069"):
         note = client.post(
-            f"{URL}/{referral}/notes", json={"text": f"call {char}0770 back"}, headers=officer
+            f"{REFERRALS_URL}/{referral}/notes",
+            json={"text": f"call {char}0770 back"},
+            headers=officer,
         )
         assert note.status_code == 422, repr(char)
         subject = {"name": f"Jane{char} Example", "area": "E07000197"}
-        named = refer(client, officer, ids.service[SWA], subject=subject)
+        named = refer(client, officer, ids.service[SWA_REFUGE], subject=subject)
         assert named.status_code == 422, repr(char)
     assert referral_count(db_session) == before
     assert timeline(client, officer, referral) == ["created"]
@@ -294,9 +313,9 @@ def test_invisible_and_direction_characters_are_refused_in_every_text_field(
     client, login, ids, db_session
 ):
     officer, opcc, admin = login("police.officer"), login("opcc.staff"), login("police.admin")
-    swa = ids.service[SWA]
+    swa = ids.service[SWA_REFUGE]
     referral = refer(client, officer, swa).get_json()["id"]
-    body = victim_referral(swa)
+    body = consenting_victim_referral(swa)
     before = referral_count(db_session)
     for char in INVISIBLE:
         # The safe phone a refuge worker will dial, read backwards.
@@ -306,7 +325,9 @@ def test_invisible_and_direction_characters_are_refused_in_every_text_field(
         assert refer(client, officer, swa, subject=subject).status_code == 422, repr(char)
         summary = f"Call{char} after six."
         assert refer(client, officer, swa, summary=summary).status_code == 422, repr(char)
-        note = client.post(f"{URL}/{referral}/notes", json={"text": f"ok{char}"}, headers=officer)
+        note = client.post(
+            f"{REFERRALS_URL}/{referral}/notes", json={"text": f"ok{char}"}, headers=officer
+        )
         assert note.status_code == 422, repr(char)
         fund = {"name": f"Safer{char} Streets 6", "funder": "Home Office"}
         assert client.post("/api/v1/funds", json=fund, headers=opcc).status_code == 422
@@ -320,7 +341,9 @@ def test_invisible_and_direction_characters_are_refused_in_every_text_field(
     # Text in other scripts, and emoji, are not format characters: still accepted.
     named = {**body["subject"], "name": "فاطمة علي"}
     assert refer(client, officer, swa, subject=named).status_code == 201
-    note = client.post(f"{URL}/{referral}/notes", json={"text": "Okay 👍"}, headers=officer)
+    note = client.post(
+        f"{REFERRALS_URL}/{referral}/notes", json={"text": "Okay 👍"}, headers=officer
+    )
     assert note.status_code == 201
 
 
@@ -340,12 +363,12 @@ def test_referral_timelines_show_other_organisations_people_as_their_organisatio
         login("swa.staff"),
         login("glow.staff"),
     )
-    first = refer(client, officer, ids.service[SWA]).get_json()["id"]
+    first = refer(client, officer, ids.service[SWA_REFUGE]).get_json()["id"]
     redirected = client.post(
-        f"{URL}/{first}/transitions",
+        f"{REFERRALS_URL}/{first}/transitions",
         json={
             "action": "redirect",
-            "to_service_id": ids.service[GLOW],
+            "to_service_id": ids.service[GLOW_REFUGE],
             "reason_code": "no_capacity",
             "note": "Glow has a family room.",
         },
@@ -354,10 +377,13 @@ def test_referral_timelines_show_other_organisations_people_as_their_organisatio
     assert redirected.status_code == 200, redirected.get_json()
     onward = redirected.get_json()["redirected_to"]
     noted = {"text": "Room ready from six."}
-    assert client.post(f"{URL}/{onward}/notes", json=noted, headers=glow_staff).status_code == 201
+    assert (
+        client.post(f"{REFERRALS_URL}/{onward}/notes", json=noted, headers=glow_staff).status_code
+        == 201
+    )
 
     def shown(headers, referral_id) -> list[dict]:
-        answer = client.get(f"{URL}/{referral_id}/events", headers=headers)
+        answer = client.get(f"{REFERRALS_URL}/{referral_id}/events", headers=headers)
         assert answer.status_code == 200
         return answer.get_json()
 
@@ -375,7 +401,9 @@ def test_referral_timelines_show_other_organisations_people_as_their_organisatio
             else:
                 assert event["username"] is None and event["user_id"] is None, (reader, event)
                 assert event["organisation_id"] is not None
-        text = client.get(f"{URL}/{referral_id}/events", headers=login(reader)).get_data(True)
+        text = client.get(f"{REFERRALS_URL}/{referral_id}/events", headers=login(reader)).get_data(
+            True
+        )
         strangers = [name for name in people if not name.startswith(reader.split(".")[0])]
         for name in strangers:
             assert name not in text and people[name] not in text, (reader, name)
@@ -393,7 +421,7 @@ def test_referral_timelines_show_other_organisations_people_as_their_organisatio
 
 def test_other_organisations_see_who_reported_beds_as_the_organisation(client, login, ids):
     swa_staff, officer = login("swa.staff"), login("police.officer")
-    refuge = ids.service[SWA]
+    refuge = ids.service[SWA_REFUGE]
     url = f"/api/v1/refuges/{refuge}/availability"
     etag = client.get(url, headers=swa_staff).headers["ETag"]
     body = {"spaces": [{"space_type": "family", "total": 3, "vacant": 2}]}
@@ -415,8 +443,10 @@ def test_the_audit_trail_shows_another_organisations_officers_as_their_organisat
     client, login, ids
 ):
     officer = login("police.officer")
-    referral = refer(client, officer, ids.service[SWA]).get_json()["id"]
-    client.get(f"{URL}/{referral}", headers=officer, environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    referral = refer(client, officer, ids.service[SWA_REFUGE]).get_json()["id"]
+    client.get(
+        f"{REFERRALS_URL}/{referral}", headers=officer, environ_base={"REMOTE_ADDR": "10.1.2.3"}
+    )
     trail = client.get(
         "/api/v1/audit-events",
         query_string={"resource_id": referral, "page_size": 100},

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from tests.test_referrals import SWA_REFUGE, URL, make, victim_referral
+from tests.factories import REFERRALS_URL, SWA_REFUGE, make_referral, victim_referral
 
 
 def test_a_referral_read_and_list_equal_the_schema_dump(app, client, login, ids):
@@ -16,16 +16,16 @@ def test_a_referral_read_and_list_equal_the_schema_dump(app, client, login, ids)
     from partnership_api.services import referral_reads
 
     police = login("police.officer")
-    made = make(client, police, victim_referral(ids.service[SWA_REFUGE]))
+    made = make_referral(client, police, victim_referral(ids.service[SWA_REFUGE]))
     held = client.post(
-        f"{URL}/{made['id']}/hold",
+        f"{REFERRALS_URL}/{made['id']}/hold",
         json={"refuge_id": ids.service[SWA_REFUGE], "space_type": "family"},
         headers=police,
     )
     assert held.status_code == 201
 
-    single = client.get(f"{URL}/{made['id']}", headers=police)
-    listed = client.get(URL, headers=police)
+    single = client.get(f"{REFERRALS_URL}/{made['id']}", headers=police)
+    listed = client.get(REFERRALS_URL, headers=police)
     assert single.status_code == listed.status_code == 200
     assert single.mimetype == listed.mimetype == "application/json"
     assert "X-Pagination" in listed.headers

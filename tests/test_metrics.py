@@ -14,9 +14,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import DEMO_PASSWORD
-from tests.test_events_outbox import refer, run_worker
-from tests.test_vacancy_alerts import glow_family, set_alert
-from tests.test_webhooks import register
+from tests.factories import glow_family, refer, register, run_worker, set_alert, swa_reports
 from tests.webhook_receiver import Receiver
 
 TOKEN = "metrics-token-for-the-tests-0123456789abcdef"
@@ -218,7 +216,6 @@ def test_a_method_nobody_uses_is_not_a_new_label_value(client, metrics_on):
 
 
 def test_the_operator_finds_which_endpoint_is_behind_with_the_cli(client, login, ids, app):
-    from tests.test_webhooks import swa_reports
 
     with Receiver() as receiver:
         hook = register(client, login, receiver.url("/partner"))

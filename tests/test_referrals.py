@@ -10,89 +10,45 @@ import pytest
 import sqlalchemy as sa
 
 from partnership_api.models.audit import AuditEvent
-from partnership_api.models.referrals import IdempotencyKey, Referral, ReferralEvent
+from partnership_api.models.referrals import Referral
+from tests.factories import (
+    GLOW_REFUGE,
+    NEW_ERA_PERPETRATORS,
+    NEW_ERA_SUPPORT,
+    REFERRALS_URL,
+    SWA_REFUGE,
+    make_referral,
+    referral_counts,
+    transition,
+    victim_referral,
+)
 
-URL = "/api/v1/referrals"
-SWA_REFUGE = "Staffordshire Women's Aid refuge"
-GLOW_REFUGE = "Glow refuge"
-NEW_ERA_PERPETRATORS = "New Era perpetrator service"
-NEW_ERA_SUPPORT = "New Era victim support"
 # Everyone who must never see a referral between the police, SWA and Glow.
 OTHER_PROVIDERS = ["pathway.staff", "newera.staff", "newera.admin"]
 NEVER_READERS = ["opcc.staff", "opcc.analyst", "police.analyst", "partnership.admin"]
 
 
-def victim_referral(to_service_id: int, **changes) -> dict:
-    """A high-risk victim with two children, shared without consent to keep her safe."""
-    body = {
-        "kind": "victim",
-        "to_service_id": to_service_id,
-        "risk_level": "high",
-        "dash_score": 16,
-        "marac": True,
-        "subject": {
-            "name": "Jane Example",
-            "date_of_birth": "1990-04-02",
-            "gender": "female",
-            "area": "E07000197",
-        },
-        "safe_contact": {
-            "phone": "07700 900123",
-            "safe_to_call": True,
-            "may_leave_message": False,
-            "safe_times": "weekdays 10:00-12:00",
-            "do_not_contact": True,
-        },
-        "household": {"children": 2, "child_ages": [4, 13]},
-        "needs": {"wheelchair": False, "interpreter_language": None, "nrpf": False},
-        "consent": {
-            "given": False,
-            "lawful_basis": "safeguarding",
-            "rationale": "High risk of serious harm; the abuser monitors her phone.",
-        },
-        "summary": "Attended a domestic incident at 01:40; she needs a refuge place tonight.",
-    }
-    body.update(changes)
-    return body
-
-
-def make(client, headers, body, **kwargs):
-    response = client.post(URL, json=body, headers=headers, **kwargs)
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
-def act(client, headers, referral_id, **body):
-    return client.post(f"{URL}/{referral_id}/transitions", json=body, headers=headers)
-
-
 def listed_ids(client, headers, query: str = "") -> list[str]:
-    response = client.get(f"{URL}?{query}", headers=headers)
+    response = client.get(f"{REFERRALS_URL}?{query}", headers=headers)
     assert response.status_code == 200, response.get_json()
     return [r["id"] for r in response.get_json()]
-
-
-def counts(db_session) -> tuple[int, int, int]:
-    db_session.rollback()
-    return (
-        db_session.scalar(sa.select(sa.func.count()).select_from(Referral)),
-        db_session.scalar(sa.select(sa.func.count()).select_from(ReferralEvent)),
-        db_session.scalar(sa.select(sa.func.count()).select_from(IdempotencyKey)),
-    )
 
 
 def assert_outsiders_see_nothing(client, login, *referral_ids):
     for username in OTHER_PROVIDERS:
         headers = login(username)
         for referral_id in referral_ids:
-            assert client.get(f"{URL}/{referral_id}", headers=headers).status_code == 404
-            assert client.get(f"{URL}/{referral_id}/events", headers=headers).status_code == 404
+            assert client.get(f"{REFERRALS_URL}/{referral_id}", headers=headers).status_code == 404
+            assert (
+                client.get(f"{REFERRALS_URL}/{referral_id}/events", headers=headers).status_code
+                == 404
+            )
         assert not set(referral_ids) & set(listed_ids(client, headers))
     for username in NEVER_READERS:
         headers = login(username)
-        assert client.get(URL, headers=headers).status_code == 403
+        assert client.get(REFERRALS_URL, headers=headers).status_code == 403
         for referral_id in referral_ids:
-            assert client.get(f"{URL}/{referral_id}", headers=headers).status_code == 403
+            assert client.get(f"{REFERRALS_URL}/{referral_id}", headers=headers).status_code == 403
 
 
 # --- the whole story ------------------------------------------------------------------------
@@ -102,7 +58,7 @@ def test_a_high_risk_victim_goes_from_the_police_via_swa_to_glow(client, login, 
     police, swa, glow = login("police.officer"), login("swa.staff"), login("glow.staff")
 
     # The officer refers her to Staffordshire Women's Aid's refuge.
-    first = make(client, police, victim_referral(ids.service[SWA_REFUGE]))
+    first = make_referral(client, police, victim_referral(ids.service[SWA_REFUGE]))
     assert re.fullmatch(r"REF-\d{4}-[0-9A-HJKMNP-TV-Z]{8}", first["reference"])
     assert first["status"] == "submitted"
     assert first["do_not_contact"] is True and first["safe_contact"]["do_not_contact"] is True
@@ -118,15 +74,18 @@ def test_a_high_risk_victim_goes_from_the_police_via_swa_to_glow(client, login, 
     # SWA sees it in its inbox, and not as something it sent.
     assert listed_ids(client, swa, "direction=received") == [first["id"]]
     assert listed_ids(client, swa, "direction=sent") == []
-    assert client.get(f"{URL}/{first['id']}", headers=swa).get_json()["do_not_contact"] is True
+    assert (
+        client.get(f"{REFERRALS_URL}/{first['id']}", headers=swa).get_json()["do_not_contact"]
+        is True
+    )
 
     # SWA has no space: it passes her on to Glow's refuge, not to a perpetrator programme.
-    refused = act(
+    refused = transition(
         client, swa, first["id"], action="redirect", to_service_id=ids.service[NEW_ERA_PERPETRATORS]
     )
     assert refused.status_code == 422
     assert "to_service_id" in refused.get_json()["errors"]["json"]
-    redirected = act(
+    redirected = transition(
         client,
         swa,
         first["id"],
@@ -140,9 +99,9 @@ def test_a_high_risk_victim_goes_from_the_police_via_swa_to_glow(client, login, 
     onward_id = redirected.get_json()["redirected_to"]
 
     # The officer sees the chain: where it went, and that it came from the first referral.
-    original = client.get(f"{URL}/{first['id']}", headers=police).get_json()
+    original = client.get(f"{REFERRALS_URL}/{first['id']}", headers=police).get_json()
     assert original["status"] == "redirected" and original["redirected_to"] == onward_id
-    onward = client.get(f"{URL}/{onward_id}", headers=police).get_json()
+    onward = client.get(f"{REFERRALS_URL}/{onward_id}", headers=police).get_json()
     assert onward["status"] == "submitted"
     assert onward["redirected_from"] == first["id"]
     assert onward["reference"] != first["reference"]
@@ -155,19 +114,21 @@ def test_a_high_risk_victim_goes_from_the_police_via_swa_to_glow(client, login, 
     assert set(listed_ids(client, police)) == {first["id"], onward_id}
 
     # SWA still reads what it redirected, but not the new referral to Glow.
-    assert client.get(f"{URL}/{first['id']}", headers=swa).status_code == 200
-    assert client.get(f"{URL}/{onward_id}", headers=swa).status_code == 404
+    assert client.get(f"{REFERRALS_URL}/{first['id']}", headers=swa).status_code == 200
+    assert client.get(f"{REFERRALS_URL}/{onward_id}", headers=swa).status_code == 404
     assert listed_ids(client, swa) == [first["id"]]
     # Glow sees only its own referral.
-    assert client.get(f"{URL}/{first['id']}", headers=glow).status_code == 404
+    assert client.get(f"{REFERRALS_URL}/{first['id']}", headers=glow).status_code == 404
     assert listed_ids(client, glow, "direction=received") == [onward_id]
     assert_outsiders_see_nothing(client, login, first["id"], onward_id)
 
     # Glow accepts, and later closes with an outcome.
-    accepted = act(client, glow, onward_id, action="accept", note="Family room from tonight.")
+    accepted = transition(
+        client, glow, onward_id, action="accept", note="Family room from tonight."
+    )
     assert accepted.status_code == 200 and accepted.get_json()["status"] == "accepted"
-    assert act(client, glow, onward_id, action="close").status_code == 422
-    closed = act(client, glow, onward_id, action="close", outcome="Moved on to a tenancy.")
+    assert transition(client, glow, onward_id, action="close").status_code == 422
+    closed = transition(client, glow, onward_id, action="close", outcome="Moved on to a tenancy.")
     assert closed.status_code == 200
     assert closed.get_json()["status"] == "closed"
     assert closed.get_json()["outcome"] == "Moved on to a tenancy."
@@ -175,14 +136,14 @@ def test_a_high_risk_victim_goes_from_the_police_via_swa_to_glow(client, login, 
 
     # The timelines tell who did what, when and why: another organisation's people as their
     # organisation (issue 25).
-    first_events = client.get(f"{URL}/{first['id']}/events", headers=police).get_json()
+    first_events = client.get(f"{REFERRALS_URL}/{first['id']}/events", headers=police).get_json()
     assert [(e["kind"], e["username"], e["organisation_id"]) for e in first_events] == [
         ("created", "police.officer", ids.org["Staffordshire Police"]),
         ("redirected", None, ids.org["Staffordshire Women's Aid"]),
     ]
     assert first_events[1]["reason_code"] == "no_capacity"
     assert first_events[1]["details"]["redirected_to"] == onward_id
-    onward_events = client.get(f"{URL}/{onward_id}/events", headers=glow).get_json()
+    onward_events = client.get(f"{REFERRALS_URL}/{onward_id}/events", headers=glow).get_json()
     assert [(e["kind"], e["organisation_id"]) for e in onward_events] == [
         ("created", ids.org["Staffordshire Women's Aid"]),
         ("accepted", ids.org["Glow"]),
@@ -197,12 +158,12 @@ def test_the_swa_admin_and_the_police_admin_see_the_audit_of_a_referral(
     client, login, ids, db_session
 ):
     police, swa = login("police.officer"), login("swa.staff")
-    referral = make(client, police, victim_referral(ids.service[SWA_REFUGE]))
-    client.get(f"{URL}/{referral['id']}", headers=swa)
-    client.get(f"{URL}/{referral['id']}", headers=swa)
+    referral = make_referral(client, police, victim_referral(ids.service[SWA_REFUGE]))
+    client.get(f"{REFERRALS_URL}/{referral['id']}", headers=swa)
+    client.get(f"{REFERRALS_URL}/{referral['id']}", headers=swa)
     listed_ids(client, swa)
-    act(client, swa, referral["id"], action="accept")
-    client.post(f"{URL}/{referral['id']}/notes", json={"text": "Arrived."}, headers=swa)
+    transition(client, swa, referral["id"], action="accept")
+    client.post(f"{REFERRALS_URL}/{referral['id']}/notes", json={"text": "Arrived."}, headers=swa)
 
     events = db_session.scalars(
         sa.select(AuditEvent)
@@ -230,13 +191,13 @@ def test_the_swa_admin_and_the_police_admin_see_the_audit_of_a_referral(
 
 def test_swa_declines_with_a_reason_and_nothing_more_can_happen_to_it(client, login, ids):
     police, swa = login("police.officer"), login("swa.staff")
-    referral = make(client, police, victim_referral(ids.service[SWA_REFUGE]))
-    no_reason = act(client, swa, referral["id"], action="decline")
+    referral = make_referral(client, police, victim_referral(ids.service[SWA_REFUGE]))
+    no_reason = transition(client, swa, referral["id"], action="decline")
     assert no_reason.status_code == 422
     assert "reason_code" in no_reason.get_json()["errors"]["json"]
-    bad_reason = act(client, swa, referral["id"], action="decline", reason_code="busy")
+    bad_reason = transition(client, swa, referral["id"], action="decline", reason_code="busy")
     assert bad_reason.status_code == 422
-    declined = act(client, swa, referral["id"], action="decline", reason_code="no_capacity")
+    declined = transition(client, swa, referral["id"], action="decline", reason_code="no_capacity")
     assert declined.status_code == 200
     assert declined.get_json()["decline_reason"] == "no_capacity"
 
@@ -246,38 +207,47 @@ def test_swa_declines_with_a_reason_and_nothing_more_can_happen_to_it(client, lo
         ("swa.staff", "close", {"outcome": "Done."}),
         ("police.officer", "withdraw", {}),
     ]:
-        again = act(client, login(username), referral["id"], action=action, **extra)
+        again = transition(client, login(username), referral["id"], action=action, **extra)
         assert again.status_code == 409, (action, again.get_json())
         assert "declined" in again.get_json()["message"]
 
 
 def test_only_the_receiver_acts_and_only_the_sender_withdraws(client, login, ids, db_session):
     police, swa = login("police.officer"), login("swa.staff")
-    referral = make(client, police, victim_referral(ids.service[SWA_REFUGE]))
-    before = counts(db_session)
-    assert act(client, police, referral["id"], action="accept").status_code == 403
-    assert act(client, swa, referral["id"], action="withdraw").status_code == 403
-    assert act(client, login("glow.staff"), referral["id"], action="accept").status_code == 404
-    assert act(client, login("opcc.staff"), referral["id"], action="accept").status_code == 403
-    assert counts(db_session) == before
-    withdrawn = act(client, police, referral["id"], action="withdraw", note="She is safe now.")
+    referral = make_referral(client, police, victim_referral(ids.service[SWA_REFUGE]))
+    before = referral_counts(db_session)
+    assert transition(client, police, referral["id"], action="accept").status_code == 403
+    assert transition(client, swa, referral["id"], action="withdraw").status_code == 403
+    assert (
+        transition(client, login("glow.staff"), referral["id"], action="accept").status_code == 404
+    )
+    assert (
+        transition(client, login("opcc.staff"), referral["id"], action="accept").status_code == 403
+    )
+    assert referral_counts(db_session) == before
+    withdrawn = transition(
+        client, police, referral["id"], action="withdraw", note="She is safe now."
+    )
     assert withdrawn.status_code == 200 and withdrawn.get_json()["status"] == "withdrawn"
-    assert act(client, swa, referral["id"], action="accept").status_code == 409
+    assert transition(client, swa, referral["id"], action="accept").status_code == 409
 
 
 def test_a_submitted_referral_cannot_be_closed_and_a_closed_one_cannot_be_withdrawn(
     client, login, ids, db_session
 ):
     police, swa = login("police.officer"), login("swa.staff")
-    referral = make(client, police, victim_referral(ids.service[SWA_REFUGE]))
-    before = counts(db_session)
-    early = act(client, swa, referral["id"], action="close", outcome="Nothing yet.")
+    referral = make_referral(client, police, victim_referral(ids.service[SWA_REFUGE]))
+    before = referral_counts(db_session)
+    early = transition(client, swa, referral["id"], action="close", outcome="Nothing yet.")
     assert early.status_code == 409 and "submitted" in early.get_json()["message"]
-    assert counts(db_session) == before
-    assert act(client, swa, referral["id"], action="accept").status_code == 200
-    assert act(client, swa, referral["id"], action="accept").status_code == 409
-    assert act(client, swa, referral["id"], action="close", outcome="Housed.").status_code == 200
-    late = act(client, police, referral["id"], action="withdraw")
+    assert referral_counts(db_session) == before
+    assert transition(client, swa, referral["id"], action="accept").status_code == 200
+    assert transition(client, swa, referral["id"], action="accept").status_code == 409
+    assert (
+        transition(client, swa, referral["id"], action="close", outcome="Housed.").status_code
+        == 200
+    )
+    late = transition(client, police, referral["id"], action="withdraw")
     assert late.status_code == 409 and "closed" in late.get_json()["message"]
 
 
@@ -298,56 +268,69 @@ def test_a_submitted_referral_cannot_be_closed_and_a_closed_one_cannot_be_withdr
 def test_a_transition_body_that_does_not_fit_its_action_is_refused(
     client, login, ids, db_session, body, field
 ):
-    referral = make(client, login("police.officer"), victim_referral(ids.service[SWA_REFUGE]))
-    before = counts(db_session)
-    response = act(client, login("swa.staff"), referral["id"], **body)
+    referral = make_referral(
+        client, login("police.officer"), victim_referral(ids.service[SWA_REFUGE])
+    )
+    before = referral_counts(db_session)
+    response = transition(client, login("swa.staff"), referral["id"], **body)
     assert response.status_code == 422
     assert field in response.get_json()["errors"]["json"]
-    assert counts(db_session) == before
+    assert referral_counts(db_session) == before
 
 
 def test_swa_cannot_redirect_to_itself_nor_to_a_service_that_does_not_exist(client, login, ids):
-    referral = make(client, login("police.officer"), victim_referral(ids.service[SWA_REFUGE]))
+    referral = make_referral(
+        client, login("police.officer"), victim_referral(ids.service[SWA_REFUGE])
+    )
     swa = login("swa.staff")
-    same = act(
+    same = transition(
         client, swa, referral["id"], action="redirect", to_service_id=ids.service[SWA_REFUGE]
     )
     assert same.status_code == 422
-    missing = act(client, swa, referral["id"], action="redirect", to_service_id=999999)
+    missing = transition(client, swa, referral["id"], action="redirect", to_service_id=999999)
     assert missing.status_code == 422 and "to_service_id" in missing.get_json()["errors"]["json"]
 
 
 def test_nothing_edits_or_deletes_a_referral_or_its_timeline(client, login, ids):
     police = login("police.officer")
-    referral = make(client, police, victim_referral(ids.service[SWA_REFUGE]))
+    referral = make_referral(client, police, victim_referral(ids.service[SWA_REFUGE]))
     for method in ("put", "patch", "delete"):
         call = getattr(client, method)
-        assert call(f"{URL}/{referral['id']}", json={}, headers=police).status_code == 405
-        assert call(f"{URL}/{referral['id']}/events", json={}, headers=police).status_code == 405
+        assert call(f"{REFERRALS_URL}/{referral['id']}", json={}, headers=police).status_code == 405
+        assert (
+            call(f"{REFERRALS_URL}/{referral['id']}/events", json={}, headers=police).status_code
+            == 405
+        )
 
 
 def test_notes_go_on_the_timeline_for_both_organisations_only(client, login, ids):
     police, swa = login("police.officer"), login("swa.staff")
-    referral = make(client, police, victim_referral(ids.service[SWA_REFUGE]))
+    referral = make_referral(client, police, victim_referral(ids.service[SWA_REFUGE]))
     note = client.post(
-        f"{URL}/{referral['id']}/notes", json={"text": "Called at 10:15; safe."}, headers=swa
+        f"{REFERRALS_URL}/{referral['id']}/notes",
+        json={"text": "Called at 10:15; safe."},
+        headers=swa,
     )
     assert note.status_code == 201
     assert note.get_json()["kind"] == "note" and note.get_json()["username"] == "swa.staff"
     outsider = client.post(
-        f"{URL}/{referral['id']}/notes", json={"text": "Hello"}, headers=login("glow.staff")
+        f"{REFERRALS_URL}/{referral['id']}/notes",
+        json={"text": "Hello"},
+        headers=login("glow.staff"),
     )
     assert outsider.status_code == 404
     analyst = client.post(
-        f"{URL}/{referral['id']}/notes", json={"text": "Hi"}, headers=login("police.analyst")
+        f"{REFERRALS_URL}/{referral['id']}/notes",
+        json={"text": "Hi"},
+        headers=login("police.analyst"),
     )
     assert analyst.status_code == 403
-    empty = client.post(f"{URL}/{referral['id']}/notes", json={"text": ""}, headers=swa)
+    empty = client.post(f"{REFERRALS_URL}/{referral['id']}/notes", json={"text": ""}, headers=swa)
     assert empty.status_code == 422
-    timeline = client.get(f"{URL}/{referral['id']}/events", headers=police).get_json()
+    timeline = client.get(f"{REFERRALS_URL}/{referral['id']}/events", headers=police).get_json()
     assert [e["kind"] for e in timeline] == ["created", "note"]
     assert timeline[1]["note"] == "Called at 10:15; safe."
-    after = client.get(f"{URL}/{referral['id']}", headers=police).get_json()
+    after = client.get(f"{REFERRALS_URL}/{referral['id']}", headers=police).get_json()
     assert after["updated_at"] > referral["updated_at"]
 
 
@@ -356,16 +339,18 @@ def test_notes_go_on_the_timeline_for_both_organisations_only(client, login, ids
 
 def test_a_perpetrator_programme_never_receives_a_victims_details(client, login, ids, db_session):
     police = login("police.officer")
-    before = counts(db_session)
+    before = referral_counts(db_session)
     for service in (NEW_ERA_PERPETRATORS, "Glow perpetrator service"):
-        response = client.post(URL, json=victim_referral(ids.service[service]), headers=police)
+        response = client.post(
+            REFERRALS_URL, json=victim_referral(ids.service[service]), headers=police
+        )
         assert response.status_code == 422
         assert "to_service_id" in response.get_json()["errors"]["json"]
         assert "to_service_id" in response.get_json()["message"]
     perpetrator_to_refuge = victim_referral(ids.service[GLOW_REFUGE], kind="perpetrator")
-    assert client.post(URL, json=perpetrator_to_refuge, headers=police).status_code == 422
-    assert counts(db_session) == before
-    perpetrator = make(
+    assert client.post(REFERRALS_URL, json=perpetrator_to_refuge, headers=police).status_code == 422
+    assert referral_counts(db_session) == before
+    perpetrator = make_referral(
         client,
         police,
         victim_referral(ids.service[NEW_ERA_PERPETRATORS], kind="perpetrator", risk_level="high"),
@@ -377,10 +362,10 @@ def test_a_perpetrator_programme_never_receives_a_victims_details(client, login,
 def test_who_may_make_a_referral(client, login, ids):
     body = victim_referral(ids.service[NEW_ERA_SUPPORT])
     for username in NEVER_READERS:
-        assert client.post(URL, json=body, headers=login(username)).status_code == 403
-    onward = make(client, login("swa.staff"), body)
+        assert client.post(REFERRALS_URL, json=body, headers=login(username)).status_code == 403
+    onward = make_referral(client, login("swa.staff"), body)
     assert onward["from_organisation_id"] == ids.org["Staffordshire Women's Aid"]
-    assert client.post(URL, json=body).status_code == 401
+    assert client.post(REFERRALS_URL, json=body).status_code == 401
 
 
 # --- validation: the right 4xx, naming the problem, and nothing written -------------------------
@@ -419,13 +404,15 @@ BROKEN_BODIES = {
 @pytest.mark.parametrize("case", sorted(BROKEN_BODIES))
 def test_a_broken_referral_is_refused_naming_the_problem(client, login, ids, db_session, case):
     change, fields = BROKEN_BODIES[case]
-    before = counts(db_session)
-    response = client.post(URL, json=_broken(ids, change), headers=login("police.officer"))
+    before = referral_counts(db_session)
+    response = client.post(
+        REFERRALS_URL, json=_broken(ids, change), headers=login("police.officer")
+    )
     assert response.status_code == 422, response.get_json()
     errors = response.get_json()["errors"]["json"]
     for field in fields:
         assert field in errors, errors
-    assert counts(db_session) == before
+    assert referral_counts(db_session) == before
 
 
 def test_the_nested_errors_name_the_exact_field(client, login, ids):
@@ -433,7 +420,7 @@ def test_the_nested_errors_name_the_exact_field(client, login, ids):
 
     def errors_for(change):
         body = _broken(ids, change)
-        return client.post(URL, json=body, headers=police).get_json()["errors"]["json"]
+        return client.post(REFERRALS_URL, json=body, headers=police).get_json()["errors"]["json"]
 
     missing = errors_for(lambda b: b["consent"].update(lawful_basis=None, rationale=None))
     assert set(missing["consent"]) == {"lawful_basis", "rationale"}
@@ -445,11 +432,11 @@ def test_the_nested_errors_name_the_exact_field(client, login, ids):
 
 def test_professional_judgement_may_raise_the_level_above_the_score(client, login, ids):
     police = login("police.officer")
-    raised = make(
+    raised = make_referral(
         client, police, victim_referral(ids.service[SWA_REFUGE], dash_score=6, risk_level="high")
     )
     assert raised["risk_level"] == "high" and raised["dash_score"] == 6
-    standard = make(
+    standard = make_referral(
         client,
         police,
         victim_referral(ids.service[SWA_REFUGE], dash_score=13, risk_level="standard"),
@@ -460,7 +447,7 @@ def test_professional_judgement_may_raise_the_level_above_the_score(client, logi
 
 def test_consent_given_needs_no_lawful_basis(client, login, ids):
     body = victim_referral(ids.service[SWA_REFUGE], consent={"given": True})
-    made = make(client, login("police.officer"), body)
+    made = make_referral(client, login("police.officer"), body)
     assert made["consent"]["given"] is True
 
 
@@ -479,7 +466,7 @@ def test_consent_given_needs_no_lawful_basis(client, login, ids):
     ],
 )
 def test_a_bad_filter_is_refused(client, login, query):
-    response = client.get(f"{URL}?{query}", headers=login("police.officer"))
+    response = client.get(f"{REFERRALS_URL}?{query}", headers=login("police.officer"))
     assert response.status_code == 422, response.get_json()
     assert response.get_json()["errors"]
 
@@ -487,9 +474,9 @@ def test_a_bad_filter_is_refused(client, login, query):
 def test_a_referral_that_does_not_exist_is_not_found(client, login):
     police = login("police.officer")
     missing = uuid.uuid4()
-    assert client.get(f"{URL}/{missing}", headers=police).status_code == 404
-    assert act(client, police, missing, action="withdraw").status_code == 404
-    assert client.get(f"{URL}/not-a-uuid", headers=police).status_code == 404
+    assert client.get(f"{REFERRALS_URL}/{missing}", headers=police).status_code == 404
+    assert transition(client, police, missing, action="withdraw").status_code == 404
+    assert client.get(f"{REFERRALS_URL}/not-a-uuid", headers=police).status_code == 404
 
 
 # --- Idempotency-Key ----------------------------------------------------------------------------
@@ -501,37 +488,41 @@ def test_a_retry_with_the_same_key_returns_the_original_and_makes_nothing(
     police = login("police.officer")
     body = victim_referral(ids.service[SWA_REFUGE])
     key = {"Idempotency-Key": str(uuid.uuid4())}
-    first = client.post(URL, json=body, headers={**police, **key})
+    first = client.post(REFERRALS_URL, json=body, headers={**police, **key})
     assert first.status_code == 201
-    after_first = counts(db_session)
-    again = client.post(URL, json=body, headers={**police, **key})
+    after_first = referral_counts(db_session)
+    again = client.post(REFERRALS_URL, json=body, headers={**police, **key})
     assert again.status_code == 200
     assert again.get_json() == first.get_json()
-    assert counts(db_session) == after_first
+    assert referral_counts(db_session) == after_first
 
     changed = client.post(
-        URL, json={**body, "summary": "Another person altogether."}, headers={**police, **key}
+        REFERRALS_URL,
+        json={**body, "summary": "Another person altogether."},
+        headers={**police, **key},
     )
     assert changed.status_code == 422
     assert "Idempotency-Key" in changed.get_json()["errors"]["headers"]
-    assert counts(db_session) == after_first
+    assert referral_counts(db_session) == after_first
 
     # Without a key, or with a new one, a second post is a second referral.
-    make(client, police, body)
-    fresh = client.post(URL, json=body, headers={**police, "Idempotency-Key": str(uuid.uuid4())})
+    make_referral(client, police, body)
+    fresh = client.post(
+        REFERRALS_URL, json=body, headers={**police, "Idempotency-Key": str(uuid.uuid4())}
+    )
     assert fresh.status_code == 201
-    assert counts(db_session)[0] == after_first[0] + 2
+    assert referral_counts(db_session)[0] == after_first[0] + 2
 
 
 def test_a_key_is_the_users_own(client, login, ids, db_session):
     body = victim_referral(ids.service[SWA_REFUGE])
     key = {"Idempotency-Key": "shared-key-0001"}
-    mine = client.post(URL, json=body, headers={**login("police.officer"), **key})
-    theirs = client.post(URL, json=body, headers={**login("police.admin"), **key})
+    mine = client.post(REFERRALS_URL, json=body, headers={**login("police.officer"), **key})
+    theirs = client.post(REFERRALS_URL, json=body, headers={**login("police.admin"), **key})
     assert mine.status_code == theirs.status_code == 201
     assert mine.get_json()["id"] != theirs.get_json()["id"]
     too_long = client.post(
-        URL, json=body, headers={**login("police.officer"), "Idempotency-Key": "k" * 101}
+        REFERRALS_URL, json=body, headers={**login("police.officer"), "Idempotency-Key": "k" * 101}
     )
     assert too_long.status_code == 422
 
@@ -542,10 +533,10 @@ def test_a_partner_cannot_count_other_organisations_referrals_from_its_own_refer
     # New Era refers twice, the police refer in between: New Era's two references must not
     # say how many referrals the partnership made between them.
     newera, police = login("newera.staff"), login("police.officer")
-    first = make(client, newera, victim_referral(ids.service[SWA_REFUGE]))
+    first = make_referral(client, newera, victim_referral(ids.service[SWA_REFUGE]))
     for _ in range(3):
-        make(client, police, victim_referral(ids.service[SWA_REFUGE]))
-    second = make(client, newera, victim_referral(ids.service[SWA_REFUGE]))
+        make_referral(client, police, victim_referral(ids.service[SWA_REFUGE]))
+    second = make_referral(client, newera, victim_referral(ids.service[SWA_REFUGE]))
     year = datetime.fromisoformat(first["created_at"]).year
     shape = rf"REF-{year}-[0-9A-HJKMNP-TV-Z]{{8}}"
     assert re.fullmatch(shape, first["reference"]) and re.fullmatch(shape, second["reference"])
@@ -568,13 +559,13 @@ def caseload(client, login, ids, db_session):
     """Police referrals to SWA, Glow and New Era, in order; SWA accepts one, declines one."""
     police, swa = login("police.officer"), login("swa.staff")
     made = {
-        "swa_high": make(client, police, victim_referral(ids.service[SWA_REFUGE])),
-        "swa_standard": make(
+        "swa_high": make_referral(client, police, victim_referral(ids.service[SWA_REFUGE])),
+        "swa_standard": make_referral(
             client,
             police,
             victim_referral(ids.service[SWA_REFUGE], risk_level="standard", dash_score=3),
         ),
-        "glow_medium": make(
+        "glow_medium": make_referral(
             client,
             police,
             victim_referral(
@@ -584,15 +575,17 @@ def caseload(client, login, ids, db_session):
                 subject={"name": "A. Person", "area": "E06000021"},
             ),
         ),
-        "newera_perp": make(
+        "newera_perp": make_referral(
             client,
             police,
             victim_referral(ids.service[NEW_ERA_PERPETRATORS], kind="perpetrator"),
         ),
-        "swa_onward": make(client, swa, victim_referral(ids.service[NEW_ERA_SUPPORT])),
+        "swa_onward": make_referral(client, swa, victim_referral(ids.service[NEW_ERA_SUPPORT])),
     }
-    assert act(client, swa, made["swa_high"]["id"], action="accept").status_code == 200
-    declined = act(client, swa, made["swa_standard"]["id"], action="decline", reason_code="other")
+    assert transition(client, swa, made["swa_high"]["id"], action="accept").status_code == 200
+    declined = transition(
+        client, swa, made["swa_standard"]["id"], action="decline", reason_code="other"
+    )
     assert declined.status_code == 200
     # Glow's referral has waited past its due time.
     db_session.execute(
@@ -621,7 +614,7 @@ def test_the_officer_filters_their_referrals(client, login, caseload, ids):
     assert listed_ids(client, police, "area=E06000021") == [c["glow_medium"]]
     assert listed_ids(client, police, "overdue=true") == [c["glow_medium"]]
     assert c["glow_medium"] not in listed_ids(client, police, "overdue=false")
-    overdue = client.get(f"{URL}/{c['glow_medium']}", headers=police).get_json()
+    overdue = client.get(f"{REFERRALS_URL}/{c['glow_medium']}", headers=police).get_json()
     assert overdue["overdue"] is True
 
 
@@ -657,14 +650,14 @@ def test_swa_sees_what_it_sent_and_received_and_no_more(client, login, caseload)
     assert listed_ids(client, newera) == [c["swa_onward"], c["newera_perp"]]
     assert listed_ids(client, login("pathway.staff")) == []
     for username in NEVER_READERS:
-        assert client.get(URL, headers=login(username)).status_code == 403
+        assert client.get(REFERRALS_URL, headers=login(username)).status_code == 403
 
 
 def test_pages_are_newest_first_and_counted(client, login, caseload):
     police = login("police.officer")
-    first = client.get(f"{URL}?page_size=3", headers=police)
-    second = client.get(f"{URL}?page_size=3&page=2", headers=police)
-    beyond = client.get(f"{URL}?page_size=3&page=5", headers=police)
+    first = client.get(f"{REFERRALS_URL}?page_size=3", headers=police)
+    second = client.get(f"{REFERRALS_URL}?page_size=3&page=2", headers=police)
+    beyond = client.get(f"{REFERRALS_URL}?page_size=3&page=5", headers=police)
     pages = [r.get_json() for r in (first, second)]
     assert [len(p) for p in pages] == [3, 1]
     assert [r["id"] for r in pages[0] + pages[1]] == listed_ids(client, police)
@@ -681,10 +674,10 @@ def test_a_long_history_is_counted_only_so_far(client, login, ids, monkeypatch):
     monkeypatch.setattr(referral_lists, "COUNT_LIMIT", 3)
     police = login("police.officer")
     for _ in range(6):
-        make(client, police, victim_referral(ids.service[SWA_REFUGE]))
+        make_referral(client, police, victim_referral(ids.service[SWA_REFUGE]))
 
     def header(page):
-        response = client.get(f"{URL}?page_size=2&page={page}", headers=police)
+        response = client.get(f"{REFERRALS_URL}?page_size=2&page={page}", headers=police)
         return json.loads(response.headers["X-Pagination"])
 
     assert header(1)["total"] == 3 and header(1)["next_page"] == 2
@@ -720,14 +713,14 @@ def test_the_response_is_due_in_24_hours_for_high_risk_otherwise_two_working_day
 
 def test_a_held_bed_shows_on_the_referral_until_the_referral_moves_on(client, login, ids):
     police, swa = login("police.officer"), login("swa.staff")
-    referral = make(client, police, victim_referral(ids.service[SWA_REFUGE]))
+    referral = make_referral(client, police, victim_referral(ids.service[SWA_REFUGE]))
     held = client.post(
-        f"{URL}/{referral['id']}/hold",
+        f"{REFERRALS_URL}/{referral['id']}/hold",
         json={"refuge_id": ids.service[SWA_REFUGE], "space_type": "family"},
         headers=police,
     )
     assert held.status_code == 201, held.get_json()
-    shown = client.get(f"{URL}/{referral['id']}", headers=swa).get_json()["hold"]
+    shown = client.get(f"{REFERRALS_URL}/{referral['id']}", headers=swa).get_json()["hold"]
     assert shown == {
         "id": held.get_json()["id"],
         "referral_id": referral["id"],
@@ -735,10 +728,10 @@ def test_a_held_bed_shows_on_the_referral_until_the_referral_moves_on(client, lo
         "space_type": "family",
         "expires_at": shown["expires_at"],
     }
-    listed = client.get(f"{URL}?direction=received", headers=swa).get_json()
+    listed = client.get(f"{REFERRALS_URL}?direction=received", headers=swa).get_json()
     assert listed[0]["hold"]["id"] == held.get_json()["id"]
 
-    redirected = act(
+    redirected = transition(
         client,
         swa,
         referral["id"],
@@ -747,5 +740,8 @@ def test_a_held_bed_shows_on_the_referral_until_the_referral_moves_on(client, lo
         to_service_id=ids.service[GLOW_REFUGE],
     )
     assert redirected.status_code == 200 and redirected.get_json()["hold"] is None
-    kinds = [e["kind"] for e in client.get(f"{URL}/{referral['id']}/events", headers=police).json]
+    kinds = [
+        e["kind"]
+        for e in client.get(f"{REFERRALS_URL}/{referral['id']}/events", headers=police).json
+    ]
     assert kinds[0] == "created" and "redirected" in kinds and "hold_released" in kinds

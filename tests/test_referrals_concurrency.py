@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections import Counter
 
@@ -11,7 +10,14 @@ import sqlalchemy as sa
 
 from partnership_api.models.referrals import IdempotencyKey, Referral
 from tests.conftest import is_postgres
-from tests.test_referrals import GLOW_REFUGE, SWA_REFUGE, URL, make, victim_referral
+from tests.factories import (
+    GLOW_REFUGE,
+    REFERRALS_URL,
+    SWA_REFUGE,
+    at_once,
+    make_referral,
+    victim_referral,
+)
 
 pytestmark = [
     pytest.mark.postgres_only,
@@ -19,31 +25,11 @@ pytestmark = [
 ]
 
 
-def at_once(app, calls):
-    """Run each ``(method, url, kwargs)`` in its own thread with its own client, together."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, method, url, kwargs):
-        client = app.test_client()
-        barrier.wait()
-        response = getattr(client, method)(url, **kwargs)
-        results[i] = (response.status_code, response.get_json())
-
-    threads = [threading.Thread(target=run, args=(i, *call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert all(r is not None for r in results), "a request did not finish"
-    return results
-
-
 def test_one_key_from_eight_retries_at_once_makes_one_referral(app, login, ids, db_session):
     police = login("police.officer")
     headers = {**police, "Idempotency-Key": str(uuid.uuid4())}
     body = victim_referral(ids.service[SWA_REFUGE])
-    results = at_once(app, [("post", URL, {"json": body, "headers": headers})] * 8)
+    results = at_once(app, [("post", REFERRALS_URL, {"json": body, "headers": headers})] * 8)
 
     statuses = Counter(status for status, _ in results)
     assert statuses == {201: 1, 200: 7}, results
@@ -56,7 +42,7 @@ def test_one_key_from_eight_retries_at_once_makes_one_referral(app, login, ids, 
 def test_eight_officers_referring_at_once_get_eight_different_references(app, login, ids):
     police = login("police.officer")
     body = victim_referral(ids.service[SWA_REFUGE])
-    results = at_once(app, [("post", URL, {"json": body, "headers": police})] * 8)
+    results = at_once(app, [("post", REFERRALS_URL, {"json": body, "headers": police})] * 8)
     assert [status for status, _ in results] == [201] * 8
     assert len({answer["reference"] for _, answer in results}) == 8
 
@@ -64,8 +50,8 @@ def test_eight_officers_referring_at_once_get_eight_different_references(app, lo
 def test_accept_and_withdraw_at_once_exactly_one_wins(app, client, login, ids, db_session):
     police, swa = login("police.officer"), login("swa.staff")
     for _ in range(3):
-        referral = make(client, police, victim_referral(ids.service[SWA_REFUGE]))
-        url = f"{URL}/{referral['id']}/transitions"
+        referral = make_referral(client, police, victim_referral(ids.service[SWA_REFUGE]))
+        url = f"{REFERRALS_URL}/{referral['id']}/transitions"
         results = at_once(
             app,
             [
@@ -77,17 +63,17 @@ def test_accept_and_withdraw_at_once_exactly_one_wins(app, client, login, ids, d
         winner = next(answer for status, answer in results if status == 200)
         loser = next(answer for status, answer in results if status == 409)
         assert winner["status"] in loser["message"]
-        final = client.get(f"{URL}/{referral['id']}", headers=police).get_json()
+        final = client.get(f"{REFERRALS_URL}/{referral['id']}", headers=police).get_json()
         assert final["status"] == winner["status"]
-        events = client.get(f"{URL}/{referral['id']}/events", headers=police).get_json()
+        events = client.get(f"{REFERRALS_URL}/{referral['id']}/events", headers=police).get_json()
         assert [e["kind"] for e in events] == ["created", winner["status"]]
 
 
 def test_two_redirects_at_once_make_one_onward_referral(app, client, login, ids, db_session):
     police, swa = login("police.officer"), login("swa.staff")
-    referral = make(client, police, victim_referral(ids.service[SWA_REFUGE]))
+    referral = make_referral(client, police, victim_referral(ids.service[SWA_REFUGE]))
     body = {"action": "redirect", "to_service_id": ids.service[GLOW_REFUGE]}
-    url = f"{URL}/{referral['id']}/transitions"
+    url = f"{REFERRALS_URL}/{referral['id']}/transitions"
     results = at_once(app, [("post", url, {"json": body, "headers": swa})] * 2)
     assert sorted(status for status, _ in results) == [200, 409], results
     db_session.rollback()
@@ -101,10 +87,10 @@ def test_sixteen_audited_reads_at_once_keep_the_trail_one_unbroken_line(
     from partnership_api.models.audit import AuditEvent
 
     police = login("police.officer")
-    made = make(client, police, victim_referral(ids.service[SWA_REFUGE]))
+    made = make_referral(client, police, victim_referral(ids.service[SWA_REFUGE]))
     before = db_session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
-    reads = [("get", f"{URL}/{made['id']}", {"headers": police})] * 12
-    inboxes = [("get", f"{URL}?direction=sent", {"headers": police})] * 4
+    reads = [("get", f"{REFERRALS_URL}/{made['id']}", {"headers": police})] * 12
+    inboxes = [("get", f"{REFERRALS_URL}?direction=sent", {"headers": police})] * 4
     results = at_once(app, reads + inboxes)
 
     assert [status for status, _ in results] == [200] * 16

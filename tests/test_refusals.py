@@ -16,12 +16,16 @@ import sqlalchemy as sa
 
 from partnership_api.models.audit import AuditEvent
 from partnership_api.models.partnership import AuthCounter
-from tests.test_holds import SWA, URL, victim_referral
+from tests.factories import REFERRALS_URL, SWA_REFUGE, consenting_victim_referral
 
 
 @pytest.fixture
 def police_referral(client, login, ids) -> str:
-    made = client.post(URL, json=victim_referral(ids.service[SWA]), headers=login("police.officer"))
+    made = client.post(
+        REFERRALS_URL,
+        json=consenting_victim_referral(ids.service[SWA_REFUGE]),
+        headers=login("police.officer"),
+    )
     assert made.status_code == 201
     return made.get_json()["id"]
 
@@ -41,7 +45,8 @@ def test_reading_another_organisations_referral_300_times_writes_one_refusal_and
     monkeypatch.setitem(app.config, "REFUSAL_LIMIT", 30)
     glow = login("glow.staff")
     statuses = [
-        client.get(f"{URL}/{police_referral}", headers=glow).status_code for _ in range(300)
+        client.get(f"{REFERRALS_URL}/{police_referral}", headers=glow).status_code
+        for _ in range(300)
     ]
     assert statuses[:30] == [404] * 30
     assert statuses[30:] == [429] * 270
@@ -51,11 +56,14 @@ def test_reading_another_organisations_referral_300_times_writes_one_refusal_and
     (throttled,) = refusals(db_session, "refusals.throttled")
     assert throttled.username == "glow.staff" and throttled.details["limit"] == 30
     # Throttled, a missing referral reads the same as a hidden one: 429, not 404.
-    missing = client.get(f"{URL}/{uuid.uuid4()}", headers=glow)
+    missing = client.get(f"{REFERRALS_URL}/{uuid.uuid4()}", headers=glow)
     assert missing.status_code == 429 and "Retry-After" in missing.headers
     # Her own organisation's work goes on, and a colleague is not throttled.
-    assert client.get(f"{URL}?page_size=10", headers=glow).status_code == 200
-    assert client.get(f"{URL}/{police_referral}", headers=login("pathway.staff")).status_code == 404
+    assert client.get(f"{REFERRALS_URL}?page_size=10", headers=glow).status_code == 200
+    assert (
+        client.get(f"{REFERRALS_URL}/{police_referral}", headers=login("pathway.staff")).status_code
+        == 404
+    )
 
 
 def test_each_object_is_recorded_once_per_window_and_again_in_the_next(
@@ -63,14 +71,16 @@ def test_each_object_is_recorded_once_per_window_and_again_in_the_next(
 ):
     glow = login("glow.staff")
     other = client.post(
-        URL, json=victim_referral(ids.service[SWA]), headers=login("police.officer")
+        REFERRALS_URL,
+        json=consenting_victim_referral(ids.service[SWA_REFUGE]),
+        headers=login("police.officer"),
     ).get_json()["id"]
     for _ in range(5):
-        assert client.get(f"{URL}/{police_referral}", headers=glow).status_code == 404
-        assert client.get(f"{URL}/{other}", headers=glow).status_code == 404
+        assert client.get(f"{REFERRALS_URL}/{police_referral}", headers=glow).status_code == 404
+        assert client.get(f"{REFERRALS_URL}/{other}", headers=glow).status_code == 404
     assert sorted(e.resource_id for e in refusals(db_session)) == sorted([police_referral, other])
     # The window ends: the next refusal of the same object is written again.
     db_session.execute(sa.delete(AuthCounter).where(AuthCounter.key.like("refused:%")))
     db_session.commit()
-    assert client.get(f"{URL}/{police_referral}", headers=glow).status_code == 404
+    assert client.get(f"{REFERRALS_URL}/{police_referral}", headers=glow).status_code == 404
     assert len(refusals(db_session)) == 3

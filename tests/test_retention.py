@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.test_stats import GLOW_REFUGE, NEW_ERA_SUPPORT, add_referrals
+from tests.factories import GLOW_REFUGE, NEW_ERA_SUPPORT, add_referrals
 
 SIX_YEARS = timedelta(days=2190)
 CLOSED_AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from partnership_api.services import safe_accommodation_return
-from tests.test_access_matrix import victim_referral
+from tests.factories import named_victim_referral
 
 SWA = "Staffordshire Women's Aid refuge"
 GLOW = "Glow refuge"
@@ -37,7 +37,7 @@ class Year:
         self.client, self.login, self.ids, self.db = client, login, ids, db_session
 
     def refer(self, service: str, when: datetime, *, fleeing_from=None, follows=None, **extra):
-        body = victim_referral(self.ids.service[service])
+        body = named_victim_referral(self.ids.service[service])
         body.update(extra)
         if fleeing_from:
             body["fleeing_from"] = fleeing_from
@@ -522,7 +522,7 @@ def test_reasons_are_coded_and_old_codes_still_work(client, login, ids, db_sessi
     )
     assert bad.status_code == 422
     # A district outside England, or not a district at all, is refused; any English one is not.
-    body = victim_referral(ids.service[SWA])
+    body = named_victim_referral(ids.service[SWA])
     for code, status in (("W06000015", 422), ("E10000028", 422), ("E06000066", 201)):
         body["fleeing_from"] = code
         assert (
@@ -534,7 +534,7 @@ def test_reasons_are_coded_and_old_codes_still_work(client, login, ids, db_sessi
 def test_a_follow_up_must_be_a_refused_referral_the_caller_may_see(client, login, ids, db_session):
     year = Year(client, login, ids, db_session)
     open_one = year.refer(SWA, at(2025, 5, 1))
-    body = victim_referral(ids.service[PATHWAY])
+    body = named_victim_referral(ids.service[PATHWAY])
     body["follows_referral_id"] = open_one
     assert (
         client.post("/api/v1/referrals", json=body, headers=login("police.officer")).status_code
@@ -646,7 +646,7 @@ def test_the_demo_year_makes_a_return_that_adds_up(app, client, login, monkeypat
 
 def test_placement_and_endings_belong_to_refuge_stays(client, login, ids, db_session):
     """New Era's victim support is not safe accommodation: no placement, no stay to end."""
-    body = victim_referral(ids.service["New Era victim support"])
+    body = named_victim_referral(ids.service["New Era victim support"])
     made = client.post("/api/v1/referrals", json=body, headers=login("police.officer"))
     assert made.status_code == 201, made.get_json()
     rid = made.get_json()["id"]

@@ -14,21 +14,9 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
-from schemathesis.checks import (
-    content_type_conformance,
-    not_a_server_error,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
-from tests.conftest import DEMO_PASSWORD
+from tests.factories import schemathesis_checks, schemathesis_headers
 
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
 ROLES = ["police.officer", "swa.staff", "opcc.staff", "partnership.admin"]
 SPEC = json.loads((Path(__file__).resolve().parent.parent / "openapi" / "openapi.json").read_text())
 OPERATIONS = [
@@ -42,25 +30,6 @@ OPERATIONS = [
 @pytest.fixture(scope="module")
 def live_schema(app):
     return schemathesis.openapi.from_wsgi("/openapi.json", app)
-
-
-def _signed_in(app, username: str, fresh: bool = False) -> dict:
-    tokens = app.config.setdefault("_schemathesis_tokens", {})
-    if fresh or username not in tokens:
-        from partnership_api.extensions import db, limiter
-        from partnership_api.models.partnership import AuthCounter
-
-        # Signing in again and again here is the harness, not an attack: forget the counts.
-        limiter.reset()
-        with app.app_context():
-            db.session.execute(AuthCounter.__table__.delete())
-            db.session.commit()
-        response = app.test_client().post(
-            "/api/v1/auth/login", json={"username": username, "password": DEMO_PASSWORD}
-        )
-        assert response.status_code == 200
-        tokens[username] = response.get_json()["access_token"]
-    return {"Authorization": f"Bearer {tokens[username]}"}
 
 
 @pytest.mark.parametrize(
@@ -80,10 +49,10 @@ def test_operation_conforms_to_the_document(app, live_schema, path, method):
     )
     def run(case):
         for username in ROLES:
-            response = case.call(headers=_signed_in(app, username))
+            response = case.call(headers=schemathesis_headers(app, username))
             if response.status_code == 401 and path != "/api/v1/auth/login":
                 # Logout or a data reset ended the session: sign in again once.
-                response = case.call(headers=_signed_in(app, username, fresh=True))
-            case.validate_response(response, checks=CHECKS)
+                response = case.call(headers=schemathesis_headers(app, username, fresh=True))
+            case.validate_response(response, checks=schemathesis_checks())
 
     run()

@@ -15,7 +15,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from tests.test_schemathesis import CHECKS, _signed_in
+from tests.factories import schemathesis_checks, schemathesis_headers
 
 ROLES = ["police.officer", "swa.staff"]
 
@@ -28,24 +28,24 @@ def stateful_schema(app):
 
 @pytest.mark.parametrize("username", ROLES)
 def test_call_sequences_conform_to_the_document(app, stateful_schema, username):
-    _signed_in(app, username, fresh=True)  # this test's own session
+    schemathesis_headers(app, username, fresh=True)  # this test's own session
     machine = stateful_schema.as_state_machine()
     assert stateful_schema.statistic.transitions.total > 100  # links were inferred
 
     class SignedIn(machine):
         def get_call_kwargs(self, case):
-            return {"headers": _signed_in(app, username)}
+            return {"headers": schemathesis_headers(app, username)}
 
         def call(self, case, **kwargs):
             response = case.call(**kwargs)
             if response.status_code == 401 and case.operation.path != "/api/v1/auth/login":
                 # A password reset or deactivation by the machine ended the session.
-                kwargs["headers"] = _signed_in(app, username, fresh=True)
+                kwargs["headers"] = schemathesis_headers(app, username, fresh=True)
                 response = case.call(**kwargs)
             return response
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
-            case.validate_response(response, checks=CHECKS)
+            case.validate_response(response, checks=schemathesis_checks())
 
     SignedIn.run(
         settings=settings(

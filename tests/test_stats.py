@@ -4,69 +4,16 @@ numbers suppressed, and no total that gives a suppressed count away."""
 from __future__ import annotations
 
 import itertools
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 
 from partnership_api.services.stats import SUPPRESSION_THRESHOLD, published
+from tests.factories import GLOW_REFUGE, NEW_ERA_SUPPORT, ROW_CREATED_AT, SWA_REFUGE, add_referrals
 
-POLICE = "Staffordshire Police"
-SWA_REFUGE = "Staffordshire Women's Aid refuge"
-GLOW_REFUGE = "Glow refuge"
-NEW_ERA_SUPPORT = "New Era victim support"
-NOV = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
+NOV = ROW_CREATED_AT  # a row's creation time unless it is given
 OCT = datetime(2026, 10, 12, 9, 0, tzinfo=UTC)
-
-
-def make_referral(ids, org_of_service, *, to=SWA_REFUGE, sender=POLICE, **fields):
-    """A referral row with personal data in every personal field (inserted behind the API)."""
-    from partnership_api.models.referrals import Referral
-
-    created = fields.pop("created_at", NOV)
-    values = dict(
-        reference=f"REF-T-{uuid.uuid4().hex[:12]}",
-        kind="victim",
-        status="submitted",
-        risk_level="high",
-        dash_score=15,
-        marac=True,
-        subject_area="E07000197",
-        subject={
-            "name": "Jane Example",
-            "date_of_birth": "1990-04-02",
-            "gender": "female",
-            "area": fields.get("subject_area", "E07000197"),
-        },
-        safe_contact={"phone": "07700 900123", "safe_times": "weekdays 10:00-12:00"},
-        household={"children": 2, "child_ages": [4, 13]},
-        needs={"wheelchair": False, "interpreter_language": "Polish", "nrpf": False},
-        consent={"given": True, "lawful_basis": "consent", "rationale": "Agreed at the scene."},
-        summary="Ex-partner broke in last night; she fears for the children.",
-        from_organisation_id=ids.org[sender],
-        to_service_id=ids.service[to],
-        to_organisation_id=org_of_service[ids.service[to]],
-        created_at=created,
-        updated_at=created,
-        status_changed_at=created,
-        response_due_at=created + timedelta(hours=24),
-    )
-    values.update(fields)
-    return Referral(**values)
-
-
-def add_referrals(db_session, ids, *specs):
-    """Insert referrals: each spec is (how many, fields). Returns their ids."""
-    from partnership_api.models.partnership import Service
-
-    org_of_service = dict(db_session.execute(sa.select(Service.id, Service.organisation_id)).all())
-    made = []
-    for count, fields in specs:
-        made.extend(make_referral(ids, org_of_service, **fields) for _ in range(count))
-    db_session.add_all(made)
-    db_session.commit()
-    return [r.id for r in made]
 
 
 def stats(client, headers, *group_by, **params):

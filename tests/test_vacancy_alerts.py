@@ -9,33 +9,17 @@ from datetime import timedelta
 
 import pytest
 
-from tests.test_events_outbox import act, all_events, refer, report, run_worker
-
-STOKE = "E06000021"
-
-
-def matched(app) -> list[dict]:
-    return [e for e in all_events(app) if e["type"] == "vacancy.matched"]
-
-
-def glow_family(client, login, ids, vacant: int):
-    response = report(
-        client,
-        login,
-        "glow.staff",
-        ids.service["Glow refuge"],
-        [{"space_type": "family", "total": 2, "vacant": vacant}],
-    )
-    assert response.status_code == 200, response.get_json()
-
-
-def set_alert(client, login, referral_id=None, **criteria) -> dict:
-    body = {"area": [STOKE], "space_type": "family", **criteria}
-    if referral_id:
-        body["referral_id"] = referral_id
-    response = client.post("/api/v1/vacancy-alerts", json=body, headers=login("police.officer"))
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
+from tests.factories import (
+    STOKE,
+    act,
+    all_events,
+    glow_family,
+    matched,
+    refer,
+    report,
+    run_worker,
+    set_alert,
+)
 
 
 def test_an_alert_fires_once_per_opening_and_only_for_a_fitting_space(client, login, ids, app):

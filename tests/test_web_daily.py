@@ -10,8 +10,8 @@ import re
 import sqlalchemy as sa
 
 from partnership_api.web.presenters import quarter_words
+from tests.factories import PAGE_REFERRAL, quarter_from_now, query_db, referral_form_fields
 from tests.pagelib import HTML, post_form, signed_in
-from tests.test_web_pages import REFERRAL, _quarter, _query
 
 GLOW = "Glow refuge"
 
@@ -104,7 +104,7 @@ def test_another_refuge_has_no_still_accurate_button_and_cannot_forge_one(app, c
 
 def _referral_from_stafford(client, login, ids) -> str:
     """A woman from Stafford (the risk is at home) with a daughter of 4 and a son of 13."""
-    body = {**REFERRAL, "to_service_id": ids.service["Staffordshire Women's Aid refuge"]}
+    body = {**PAGE_REFERRAL, "to_service_id": ids.service["Staffordshire Women's Aid refuge"]}
     made = client.post("/api/v1/referrals", json=body, headers=login("police.officer"))
     assert made.status_code == 201, made.get_json()
     return made.get_json()["id"]
@@ -133,7 +133,7 @@ def test_the_bed_search_from_a_referral_uses_her_sons_age_and_keeps_her_area_out
     assert "an area she must avoid" in not_fitting  # SWA's refuge serves Stafford
     assert "takes sons up to 12" in not_fitting  # Pathway
     assert f'name="referral" type="hidden" value="{referral}"' in board.text  # kept for her
-    reads = _query(
+    reads = query_db(
         app,
         sa.select(AuditEvent.details).where(
             AuditEvent.action == "referral.read",
@@ -157,11 +157,10 @@ def test_nobody_outside_the_referral_fills_a_bed_search_from_it(app, client, log
 
 
 def test_a_referral_made_on_the_page_keeps_each_childs_age_and_sex(app, client, login, ids):
-    from tests.test_web_pages import _form_fields
 
     officer = signed_in(app, "police.officer")
     fields = {
-        **_form_fields(app, ids),
+        **referral_form_fields(app, ids),
         "idempotency_key": "0f2a6c1e-4f7d-4a55-9a0b-2b1d3c4e5f60",
         "step": "send",
     }
@@ -195,7 +194,7 @@ def test_a_refuge_worker_sorts_her_inbox_by_response_due_and_received(app, clien
     officer = login("police.officer")
     made = []
     for risk in ("high", "standard", "high"):  # due in 24 hours, 2 working days, 24 hours
-        body = {key: value for key, value in REFERRAL.items() if key != "dash_score"}
+        body = {key: value for key, value in PAGE_REFERRAL.items() if key != "dash_score"}
         body.update(
             risk_level=risk,
             marac=risk == "high",
@@ -232,7 +231,7 @@ def test_a_refuge_worker_sorts_her_inbox_by_response_due_and_received(app, clien
 
 def test_the_inbox_order_is_kept_across_pages(app, client, login, ids):
     officer = login("police.officer")
-    body = {**REFERRAL, "to_service_id": ids.service["Glow refuge"]}
+    body = {**PAGE_REFERRAL, "to_service_id": ids.service["Glow refuge"]}
     for _ in range(21):
         assert client.post("/api/v1/referrals", json=body, headers=officer).status_code == 201
     worker = signed_in(app, "glow.staff")
@@ -274,7 +273,7 @@ def test_a_delivery_partner_cannot_report_an_actual_for_a_quarter_not_over(app, 
     delivered = next(p for p in projects if newera in p["delivery_organisation_ids"])
     path = f"/projects/{delivered['id']}"
     partner = signed_in(app, "newera.staff")
-    early = _quarter(+1)
+    early = quarter_from_now(+1)
     answer = post_form(partner, f"{path}/spend", {"period": early, "actual": "10"}, form_page=path)
     assert answer.status_code == 400
     assert "There is a problem" in answer.text

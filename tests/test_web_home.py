@@ -12,8 +12,8 @@ import uuid
 
 import sqlalchemy as sa
 
+from tests.factories import consenting_victim_referral, referral_form_fields
 from tests.pagelib import HTML, csrf_token, post_form, sign_in, signed_in
-from tests.test_holds import victim_referral
 
 URL = "/api/v1/referrals"
 SWA = "Staffordshire Women's Aid refuge"
@@ -21,7 +21,9 @@ GLOW = "Glow refuge"
 
 
 def _refer(client, login, ids, service: str = SWA, username: str = "police.officer") -> dict:
-    made = client.post(URL, json=victim_referral(ids.service[service]), headers=login(username))
+    made = client.post(
+        URL, json=consenting_victim_referral(ids.service[service]), headers=login(username)
+    )
     assert made.status_code == 201, made.get_json()
     return made.get_json()
 
@@ -229,9 +231,8 @@ def _go_idle(app, page_client) -> None:
 
 
 def _half_written_referral(app, ids) -> dict:
-    from tests.test_web_pages import _form_fields
 
-    return _form_fields(
+    return referral_form_fields(
         app,
         ids,
         subject_name="Kept Draft Person",
@@ -240,7 +241,7 @@ def _half_written_referral(app, ids) -> dict:
     )
 
 
-def _referral_count(app) -> int:
+def referral_total(app) -> int:
     from partnership_api.extensions import db
     from partnership_api.models.referrals import Referral
 
@@ -263,7 +264,7 @@ def test_a_referral_sent_after_an_idle_sign_out_is_kept_and_given_back_to_her(ap
     )
     assert sent.status_code == 303
     assert sent.headers["Location"].startswith("/sign-in?next=/referrals/new")
-    assert _referral_count(app) == 0  # nothing was done with it
+    assert referral_total(app) == 0  # nothing was done with it
     with app.app_context():
         kept = db.session.scalars(sa.select(KeptForm)).all()
         assert len(kept) == 1 and kept[0].user_id == ids.user["police.officer"]
@@ -287,7 +288,7 @@ def test_a_referral_sent_after_an_idle_sign_out_is_kept_and_given_back_to_her(ap
     assert "Kept Draft Person" not in officer.get("/referrals/new", headers=HTML).text
     # She sends it herself now, and it is made.
     made = post_form(officer, "/referrals/new", {**fields, "step": "send"})
-    assert made.status_code == 303 and _referral_count(app) == 1
+    assert made.status_code == 303 and referral_total(app) == 1
 
 
 def test_someone_else_signing_in_on_that_browser_never_gets_the_kept_form(app, ids):

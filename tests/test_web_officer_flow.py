@@ -11,8 +11,8 @@ import uuid
 
 import sqlalchemy as sa
 
+from tests.factories import query_db, referral_total
 from tests.pagelib import HTML, csrf_token, post_form, signed_in
-from tests.test_web_pages import _query, _referral_count
 
 GLOW, PATHWAY = "Glow refuge", "Pathway refuge"
 
@@ -75,11 +75,11 @@ def test_an_officer_refers_and_holds_from_a_result_checks_her_answers_and_sends(
     assert check.status_code == 200
     assert "Check your answers before sending the referral" in check.text
     assert "Night Person" in check.text and "A family space at Glow refuge" in check.text
-    assert _referral_count(app) == 0  # nothing is sent before she says so
+    assert referral_total(app) == 0  # nothing is sent before she says so
 
     changed = officer.post("/referrals/new", data={**fields, "step": "change"}, headers=HTML)
     assert changed.status_code == 200 and 'value="Night Person"' in changed.text
-    assert _referral_count(app) == 0
+    assert referral_total(app) == 0
 
     sent = officer.post(
         "/referrals/new", data={**fields, "step": "send", "csrf_token": csrf_token(check.text)}
@@ -90,11 +90,11 @@ def test_an_officer_refers_and_holds_from_a_result_checks_her_answers_and_sends(
     assert "Referral sent" in confirmation.text and "What happens next" in confirmation.text
     assert re.search(r"REF-\d{4}-[0-9A-Z]{8}", confirmation.text)
     assert "A family space is held for her at Glow refuge until" in confirmation.text
-    assert _referral_count(app) == 1
+    assert referral_total(app) == 1
 
     from partnership_api.models.beds import BedHold
 
-    holds = _query(app, sa.select(BedHold.service_id).where(BedHold.state == "active"))
+    holds = query_db(app, sa.select(BedHold.service_id).where(BedHold.state == "active"))
     assert holds == [glow]  # referred and held in one step
 
 
@@ -109,10 +109,10 @@ def test_a_refuge_that_cannot_take_her_son_is_refused_before_anything_is_sent(ap
     assert answer.status_code == 400
     assert "Pathway refuge does not fit her household: takes sons up to 12" in answer.text
     assert 'href="#to_service_id"' in answer.text
-    assert _referral_count(app) == 0
+    assert referral_total(app) == 0
     # Even sent straight past "Check your answers", it is refused and nothing is written.
     straight = officer.post("/referrals/new", data={**fields, "step": "send"}, headers=HTML)
-    assert straight.status_code == 400 and _referral_count(app) == 0
+    assert straight.status_code == 400 and referral_total(app) == 0
 
 
 def test_an_api_rule_is_on_its_field_before_check_your_answers(app, ids):
@@ -121,7 +121,7 @@ def test_an_api_rule_is_on_its_field_before_check_your_answers(app, ids):
     fields = {**opened["fields"], "risk_level": "standard", "dash_score": "20"}
     answer = officer.post("/referrals/new", data=fields, headers=HTML)
     assert answer.status_code == 400
-    assert "Check your answers" not in answer.text and _referral_count(app) == 0
+    assert "Check your answers" not in answer.text and referral_total(app) == 0
 
 
 def test_only_the_sender_reads_the_confirmation(app, client, login, ids):

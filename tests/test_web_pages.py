@@ -9,73 +9,22 @@ import uuid
 
 import sqlalchemy as sa
 
+from tests.factories import (
+    PAGE_REFERRAL,
+    consenting_victim_referral,
+    quarter_from_now,
+    query_db,
+    referral_form_fields,
+    referral_total,
+)
 from tests.pagelib import HTML, csrf_token, post_form, signed_in
-
-REFERRAL = {
-    "kind": "victim",
-    "risk_level": "high",
-    "dash_score": 16,
-    "marac": True,
-    "subject": {"name": "Page Test Person", "date_of_birth": "1990-04-02", "area": "E07000197"},
-    "safe_contact": {"phone": "07700 900999", "safe_to_call": True, "safe_times": "Mon 9-10"},
-    "household": {
-        "children_detail": [{"age": 4, "sex": "female"}, {"age": 13, "sex": "male"}],
-    },
-    "needs": {"risk_from_home": True},
-    "consent": {"given": True},
-    "summary": "A page test referral.",
-}
-
-
-def _query(app, statement):
-    """Look behind the pages in a context of its own (a test-wide app context would make the
-    test client's requests share one ``g``, and with it one CSRF token)."""
-    from partnership_api.extensions import db
-
-    with app.app_context():
-        try:
-            return db.session.execute(statement).scalars().all()
-        finally:
-            db.session.remove()
-
-
-def _referral_count(app) -> int:
-    from partnership_api.models.referrals import Referral
-
-    return _query(app, sa.select(sa.func.count()).select_from(Referral))[0]
 
 
 def _referral_to_swa(client, login, ids) -> str:
-    body = {**REFERRAL, "to_service_id": ids.service["Staffordshire Women's Aid refuge"]}
+    body = {**PAGE_REFERRAL, "to_service_id": ids.service["Staffordshire Women's Aid refuge"]}
     made = client.post("/api/v1/referrals", json=body, headers=login("police.officer"))
     assert made.status_code == 201
     return made.get_json()["id"]
-
-
-def _quarter(step: int) -> str:
-    """The quarter ``step`` quarters from this one, like 2026-Q3."""
-    from datetime import date
-
-    today = date.today()
-    index = today.year * 4 + (today.month - 1) // 3 + step
-    return f"{index // 4}-Q{index % 4 + 1}"
-
-
-def _form_fields(app, ids, **changes) -> dict:
-    fields = {
-        "kind": "victim",
-        "to_service_id": str(ids.service["Staffordshire Women's Aid refuge"]),
-        "subject_name": "Form Person",
-        "subject_area": "E07000197",
-        "risk_level": "medium",
-        "children": "2",
-        "daughter_ages": "4",
-        "son_ages": "13",
-        "consent_given": "yes",
-        "summary": "Made through the page.",
-    }
-    fields.update(changes)
-    return fields
 
 
 def test_an_officer_makes_one_referral_however_often_the_form_is_sent(app, ids):
@@ -83,7 +32,7 @@ def test_an_officer_makes_one_referral_however_often_the_form_is_sent(app, ids):
     page = officer.get("/referrals/new", headers=HTML)
     key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page.text).group(1)
     fields = {
-        **_form_fields(app, ids),
+        **referral_form_fields(app, ids),
         "idempotency_key": key,
         "csrf_token": csrf_token(page.text),
         "step": "send",  # "Send referral" on "Check your answers"
@@ -92,7 +41,7 @@ def test_an_officer_makes_one_referral_however_often_the_form_is_sent(app, ids):
     again = officer.post("/referrals/new", data=fields, headers=HTML)
     assert first.status_code == again.status_code == 303
     assert first.headers["Location"] == again.headers["Location"]
-    assert _referral_count(app) == 1
+    assert referral_total(app) == 1
     shown = officer.get(first.headers["Location"], headers=HTML)
     assert "was already sent" in shown.text  # the second send said so, and made nothing
 
@@ -100,18 +49,18 @@ def test_an_officer_makes_one_referral_however_often_the_form_is_sent(app, ids):
 def test_a_referral_the_api_refuses_comes_back_with_everything_typed(app, ids):
     officer = signed_in(app, "police.officer")
     # A DASH score of 14 or more needs the high risk level: the API's own rule, in the form.
-    fields = _form_fields(app, ids, dash_score="20", risk_level="standard")
+    fields = referral_form_fields(app, ids, dash_score="20", risk_level="standard")
     fields["idempotency_key"] = str(uuid.uuid4())
     answer = post_form(officer, "/referrals/new", fields)
     assert answer.status_code == 400
     assert "There is a problem" in answer.text
     assert 'value="Form Person"' in answer.text and 'value="13"' in answer.text
-    assert _referral_count(app) == 0
+    assert referral_total(app) == 0
 
 
 def test_without_consent_the_lawful_basis_is_asked_for(app, ids):
     officer = signed_in(app, "police.officer")
-    fields = _form_fields(app, ids, consent_given="no")
+    fields = referral_form_fields(app, ids, consent_given="no")
     fields["idempotency_key"] = str(uuid.uuid4())
     answer = post_form(officer, "/referrals/new", fields)
     assert answer.status_code == 400
@@ -135,7 +84,7 @@ def test_a_referral_page_is_for_its_parties_only_and_each_read_is_audited(app, c
         assert answer.status_code == status, username
         assert ("Page Test Person" in answer.text) == (status == 200), username
         assert ("07700 900999" in answer.text) == (status == 200), username
-    reads = _query(
+    reads = query_db(
         app,
         sa.select(AuditEvent.username).where(
             AuditEvent.action == "referral.read",
@@ -144,7 +93,7 @@ def test_a_referral_page_is_for_its_parties_only_and_each_read_is_audited(app, c
         ),
     )
     assert {"police.officer", "swa.staff"} <= set(reads)
-    refused = _query(
+    refused = query_db(
         app,
         sa.select(AuditEvent.username).where(
             AuditEvent.action == "referral.read", AuditEvent.outcome == "refused"
@@ -176,7 +125,7 @@ def test_a_refuge_worker_accepts_and_the_sender_cannot(app, client, login, ids):
 
 def test_an_officer_holds_a_family_space_from_the_bed_board(app, client, login, ids):
     refuge = ids.service["Glow refuge"]
-    body = {**REFERRAL, "to_service_id": refuge}
+    body = {**PAGE_REFERRAL, "to_service_id": refuge}
     made = client.post("/api/v1/referrals", json=body, headers=login("police.officer"))
     referral = made.get_json()["id"]
     officer = signed_in(app, "police.officer")
@@ -256,13 +205,16 @@ def test_a_delivery_partner_reports_spend_and_the_police_cannot(app, client, log
     path = f"/projects/{delivered['id']}"
     partner = signed_in(app, "newera.staff")
     answer = post_form(
-        partner, f"{path}/spend", {"period": _quarter(-8), "actual": "1,000.50"}, form_page=path
+        partner,
+        f"{path}/spend",
+        {"period": quarter_from_now(-8), "actual": "1,000.50"},
+        form_page=path,
     )
     assert answer.status_code == 303
     assert "£1,000.50" in partner.get(path, headers=HTML).text
     police = signed_in(app, "police.officer")
     refused = post_form(
-        police, f"{path}/spend", {"period": _quarter(-9), "actual": "1"}, form_page=path
+        police, f"{path}/spend", {"period": quarter_from_now(-9), "actual": "1"}, form_page=path
     )
     assert refused.status_code == 403
 
@@ -299,11 +251,11 @@ def test_an_admin_gives_a_new_user_an_email_for_notices_and_a_bad_one_writes_not
     bad = post_form(admin, "/users", {**form, "email": "not an address"})
     assert bad.status_code == 400
     assert "govuk-error-summary" in bad.text
-    assert not _query(app, sa.select(User).where(User.username == "swa.night"))
+    assert not query_db(app, sa.select(User).where(User.username == "swa.night"))
 
     made = post_form(admin, "/users", {**form, "email": "night@swa.example"})
     assert made.status_code == 303
-    emails = _query(app, sa.select(User.email).where(User.username == "swa.night"))
+    emails = query_db(app, sa.select(User.email).where(User.username == "swa.night"))
     assert emails == ["night@swa.example"]
 
 
@@ -314,12 +266,11 @@ def test_person_entered_text_is_shown_isolated_from_the_page_around_it(app, clie
     # A name and a note in a right-to-left script: each is isolated (<bdi>, or a cell whose
     # direction its own text decides), so it cannot carry the words and numbers next to it
     # into its own direction.
-    from tests.test_holds import victim_referral
 
     name = "\u0641\u0627\u0637\u0645\u0629 \u0639\u0644\u064a"
     note = "\u0627\u062a\u0635\u0644\u062a 07700 900123"
     officer = login("police.officer")
-    body = victim_referral(ids.service["Glow refuge"])
+    body = consenting_victim_referral(ids.service["Glow refuge"])
     body["subject"] = {**body["subject"], "name": name}
     made = client.post("/api/v1/referrals", json=body, headers=officer)
     assert made.status_code == 201

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import re
 
+from tests.factories import PAGE_REFERRAL
 from tests.pagelib import HTML, csrf_token, post_form, signed_in
-from tests.test_web_pages import REFERRAL
 
 GLOW, SWA = "Glow refuge", "Staffordshire Women's Aid refuge"
 
 
 def _referral_to(client, login, ids, service=GLOW) -> dict:
     # From Stafford, the risk coming from home (REFERRAL's needs): Stafford must be avoided.
-    body = {**REFERRAL, "to_service_id": ids.service[service]}
+    body = {**PAGE_REFERRAL, "to_service_id": ids.service[service]}
     made = client.post("/api/v1/referrals", json=body, headers=login("police.officer"))
     assert made.status_code == 201
     return made.get_json()

@@ -9,8 +9,8 @@ import uuid
 
 import sqlalchemy as sa
 
+from tests.factories import PAGE_REFERRAL, query_db
 from tests.pagelib import HTML, post_form, signed_in
-from tests.test_web_pages import REFERRAL, _query
 
 GLOW = "Glow refuge"
 
@@ -21,7 +21,7 @@ def _version(html: str) -> str:
 
 def _held_referral(client, login, ids, space_type="family") -> dict:
     body = {
-        **REFERRAL,
+        **PAGE_REFERRAL,
         "to_service_id": ids.service[GLOW],
         "hold": {"space_type": space_type},
     }
@@ -155,7 +155,7 @@ def test_times_on_the_refuge_page_are_uk_time(app, client, login, ids):
     from partnership_api.models.beds import BedHold
     from partnership_api.web.presenters import on_day
 
-    expires = _query(
+    expires = query_db(
         app, sa.select(BedHold.expires_at).where(BedHold.referral_id == uuid.UUID(referral["id"]))
     )
     page = signed_in(app, "glow.staff").get(f"/refuges/{glow}", headers=HTML)

@@ -18,7 +18,7 @@ import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from tests.conftest import is_postgres
-from tests.test_events_outbox import all_events, refer, report, run_worker
+from tests.factories import all_events, refer, register, run_worker, swa_reports, verified
 from tests.webhook_receiver import Receiver
 
 FAST_RETRIES = (1, 1, 1)
@@ -33,26 +33,6 @@ def receiver():
 @pytest.fixture
 def fast_retries(app, monkeypatch):
     monkeypatch.setitem(app.config, "WEBHOOK_RETRY_DELAYS", FAST_RETRIES)
-
-
-def register(client, login, url, types=("availability.reported",), who="swa.admin") -> dict:
-    response = client.post(
-        "/api/v1/webhooks", json={"url": url, "event_types": list(types)}, headers=login(who)
-    )
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
-def swa_reports(client, login, ids, vacant: int):
-    refuge = ids.service["Staffordshire Women's Aid refuge"]
-    response = report(
-        client, login, "swa.staff", refuge, [{"space_type": "single", "total": 4, "vacant": vacant}]
-    )
-    assert response.status_code == 200, response.get_json()
-
-
-def verified(secret: str, delivery) -> dict:
-    return Webhook(secret).verify(delivery.body, delivery.headers)
 
 
 def now_plus(seconds: float):
