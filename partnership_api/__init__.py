@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 from collections.abc import Mapping
 
 import orjson
@@ -286,22 +287,27 @@ def _init_json_bodies(app: Flask) -> None:
 
 
 def _init_cors(app: Flask) -> None:
-    origins = app.config.get("CORS_ORIGINS")
-    if not origins:
-        return
-    allowed = {o.strip() for o in str(origins).split(",") if o.strip()}
+    """CORS by flask-cors: the directory (/oruk) open to every origin; everything else only
+    to the origins ``CORS_ORIGINS`` lists (none unless set), never with credentials."""
+    from flask_cors import CORS
 
-    @app.after_request
-    def _cors(response):
-        from flask import request
+    from partnership_api.oruk.views import CORS_PATHS, CORS_RULE
 
-        origin = request.headers.get("Origin")
-        if origin in allowed:
-            response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Vary"] = "Origin"
-            response.headers["Access-Control-Allow-Headers"] = (
-                "Authorization, Content-Type, If-Match, Idempotency-Key, X-Request-ID"
-            )
-            response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE"
-            response.headers["Access-Control-Expose-Headers"] = "ETag, X-Pagination, X-Request-ID"
-        return response
+    rules: dict[str, dict] = {CORS_PATHS: CORS_RULE}  # the more specific path is tried first
+    origins = [o.strip() for o in str(app.config.get("CORS_ORIGINS") or "").split(",")]
+    if any(origins):
+        rules[".*"] = {
+            # Each exactly as written: flask-cors would read "*" or "$" in one as a regex.
+            "origins": [re.compile(re.escape(o) + r"\Z", re.IGNORECASE) for o in origins if o],
+            "always_send": False,  # no Origin, no CORS headers (the list is never sent)
+            "allow_headers": [
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "Idempotency-Key",
+                "X-Request-ID",
+            ],
+            "methods": ["GET", "POST", "PUT", "PATCH", "DELETE"],
+            "expose_headers": ["ETag", "X-Pagination", "X-Request-ID"],
+        }
+    CORS(app, resources=rules)

@@ -267,6 +267,27 @@ def test_any_other_origin_is_not_allowed_even_when_cors_is_on(client, login, cor
     assert "access-control-allow-methods" not in preflight.headers
 
 
+def test_a_configured_origin_is_matched_exactly_as_written(database):
+    """An origin written with a wildcard allows only that very text: it is not a pattern."""
+    from partnership_api import create_app
+
+    client = create_app(
+        {**TEST_SETTINGS, **database, "CORS_ORIGINS": f"https://*.example.org, {PARTNER}"}
+    ).test_client()
+
+    def allowed(origin: str) -> str | None:
+        return client.get("/healthz", headers={"Origin": origin}).headers.get(
+            "Access-Control-Allow-Origin"
+        )
+
+    assert allowed(PARTNER) == PARTNER
+    assert allowed("https://*.example.org") == "https://*.example.org"
+    for other in ("https://evil.example.org", "https://Xexample.org", "https://.example.org.x"):
+        assert allowed(other) is None, other
+    assert allowed(PARTNER + ".evil.example") is None
+    assert "Access-Control-Allow-Origin" not in client.get("/healthz").headers
+
+
 # --- issue 25, point 10: a careless admin's production settings -----------------------------------
 
 PRODUCTION = {

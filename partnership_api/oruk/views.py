@@ -20,21 +20,33 @@ blp = Blueprint("oruk", __name__, url_prefix=PREFIX)
 CACHE_CONTROL = "public, max-age=300"
 
 
+# The directory is open to any site's scripts (flask-cors, set up with the API's own rule in
+# ``partnership_api._init_cors``): the paths, and the rule for them.
+CORS_PATHS = r"/oruk(/.*)?$"
+CORS_RULE = {
+    "origins": "*",
+    "send_wildcard": True,
+    "methods": ["GET", "HEAD", "OPTIONS"],
+    "allow_headers": ["If-None-Match"],
+    "expose_headers": [
+        "ETag",
+        "Retry-After",
+        "X-RateLimit-Limit",
+        "X-RateLimit-Remaining",
+        "X-RateLimit-Reset",
+    ],
+    "max_age": 600,
+}
+
+
 def init_app(app: Flask) -> None:
-    """Register the directory's blueprint, and its CORS and caching rules on /oruk paths only."""
+    """Register the directory's blueprint, and its caching rules on /oruk paths only."""
     app.register_blueprint(blp)
 
     @app.after_request
     def _directory_headers(response: Response) -> Response:
         if request.path != PREFIX and not request.path.startswith(PREFIX + "/"):
             return response
-        response.headers["Access-Control-Allow-Origin"] = "*"
-        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "If-None-Match"
-        response.headers["Access-Control-Expose-Headers"] = (
-            "ETag, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
-        )
-        response.headers["Access-Control-Max-Age"] = "600"
         if response.status_code >= 400:
             response.headers["Cache-Control"] = "no-store"
         return response
