@@ -524,7 +524,12 @@ SELECT gen_random_uuid() AS id,
                                           ELSE interval '3 days' END AS response_due_at,
        coalesce(c.last_number, 0) AS year_offset
 FROM shaped sh
-LEFT JOIN reference_counters c ON c.year = extract(year FROM sh.created_at)::int
+-- Numbered after the year's highest numbered reference already there (the loader's own, from
+-- an earlier call); the app's references are random characters (REF-2026-7GQ2M9XK).
+LEFT JOIN (
+    SELECT substr(reference, 5, 4)::int AS year, max(substr(reference, 10)::bigint) AS last_number
+    FROM referrals WHERE reference ~ '^REF-[0-9][0-9][0-9][0-9]-[0-9]+$' GROUP BY 1
+) c ON c.year = extract(year FROM sh.created_at)::int
 """
 
 INSERT_REFERRALS_SQL = """
@@ -598,13 +603,6 @@ SELECT id, status_changed_at,
 FROM bench_gen WHERE status <> 'submitted'
 """
 
-COUNTERS_SQL = """
-INSERT INTO reference_counters (year, last_number)
-SELECT year, max(year_seq) FROM bench_gen GROUP BY year
-ON CONFLICT (year) DO UPDATE SET last_number = reference_counters.last_number
-                                             + excluded.last_number
-"""
-
 
 def _drop_secondary(conn: psycopg.Connection, tables: tuple[str, ...]) -> list[str]:
     """Drop the tables' foreign keys and plain indexes; return the DDL that puts them back.
@@ -665,7 +663,6 @@ def add_referrals(
     _session(conn)
     check_insertable(conn, "referrals", REFERRAL_COLUMNS)
     check_insertable(conn, "referral_events", EVENT_COLUMNS)
-    check_insertable(conn, "reference_counters", ("year", "last_number"))
     if bulk is None:
         bulk = n >= 50_000
     conn.execute("SELECT setseed(%s)", (seed,))
@@ -675,7 +672,6 @@ def add_referrals(
     restore = _drop_secondary(conn, ("referrals", "referral_events")) if bulk else []
     conn.execute(INSERT_REFERRALS_SQL)
     conn.execute(INSERT_EVENTS_SQL)
-    conn.execute(COUNTERS_SQL)
     conn.execute("DROP TABLE bench_gen")
     if restore:
         conn.execute("SET maintenance_work_mem = '512MB'")

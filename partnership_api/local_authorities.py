@@ -2,8 +2,8 @@
 
 Reference data shipped in the repository (``reference/english_local_authorities.json``: its
 source, date and notes are in the file). A referral's ``fleeing_from`` and a stay's placement
-authority may be any current English district, inside the county or not; superseded codes are
-kept only so that older records still name their area.
+authority may be any current English district, inside the county or not; the file also keeps
+superseded codes, with their names, for older records.
 """
 
 from __future__ import annotations
@@ -20,10 +20,3 @@ AS_AT: str = _DOCUMENT["as_at"]
 CURRENT: dict[str, str] = {
     row["code"]: row["name"] for row in _DOCUMENT["authorities"] if row["current"]
 }
-# Code → name of every district the file knows, superseded ones included.
-KNOWN: dict[str, str] = {row["code"]: row["name"] for row in _DOCUMENT["authorities"]}
-
-
-def name_of(code: str | None) -> str | None:
-    """The district's name, or None for an unknown code or none."""
-    return KNOWN.get(code) if code else None

@@ -43,7 +43,7 @@ def is_read_only(method: str) -> bool:
 
     On PostgreSQL such a request runs without a transaction (no BEGIN and ROLLBACK round
     trips); its audit events are still written atomically, by one statement. A guard in
-    ``audit.py`` refuses any other write made without a transaction.
+    ``transactions.py`` refuses any other write made without a transaction.
     """
     return method in READ_METHODS
 

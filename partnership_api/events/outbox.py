@@ -97,7 +97,7 @@ FIELD_KINDS = {
 
 @dataclass(frozen=True)
 class EventType:
-    """A type of event: who may hear it (``policy.scope_events``), what it carries, and what
+    """A type of event: who may hear it (``policy_events.scope_events``), what it carries, and what
     it means (shown in the API document)."""
 
     audience: str
@@ -196,7 +196,7 @@ def emit(
 ) -> None:
     """Write an event in the current transaction (the caller commits; a rollback drops it).
 
-    ``organisations`` are the ones it is about (its parties for ``policy.scope_events``);
+    ``organisations`` are the ones it is about (its parties for ``policy_events.scope_events``);
     ``data`` the ids it carries, checked against its type (``thin_data``); ``key`` makes an
     event that the sweep finds unique.
     """

@@ -23,7 +23,8 @@ class Event(db.Model):
     id: Mapped[uuid.UUID] = mapped_column(unique=True)
     type: Mapped[str] = mapped_column(sa.String(40))
     occurred_at: Mapped[datetime]
-    # Who may hear it (``policy.scope_events``): "referral", "everyone" or "projects".
+    # Who may hear it (``policy_events.scope_events``): "referral", "everyone", "projects",
+    # "org_admins" or "hold_caps".
     audience: Mapped[str] = mapped_column(sa.String(12))
     data: Mapped[dict] = mapped_column(sa.JSON)
     # Events found by the sweep (overdue, lapsed) carry a key so each is written once.
@@ -32,7 +33,7 @@ class Event(db.Model):
 
 class EventOrganisation(db.Model):
     """An organisation an event is about (a referral's sender and receiver, a project's
-    partners, an alert's organisation): the parties of ``policy.scope_events``.
+    partners, an alert's organisation): the parties of ``policy_events.scope_events``.
 
     Written by the same statement as its event (``outbox.APPEND_SQL``) and deleted with it
     (``prune``), so ``position`` needs no foreign key: the check it would run on every row

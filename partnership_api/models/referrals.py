@@ -126,15 +126,6 @@ class ReferralEvent(db.Model):
     details: Mapped[dict | None] = mapped_column(sa.JSON)
 
 
-class ReferenceCounter(db.Model):
-    """The last number used for a year's references (REF-2026-000123); locked to take the next."""
-
-    __tablename__ = "reference_counters"
-
-    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    last_number: Mapped[int] = mapped_column(default=0)
-
-
 class IdempotencyKey(db.Model):
     """A referral creation's ``Idempotency-Key``: the same key and body return the same referral."""
 

@@ -150,11 +150,3 @@ def after_transition(referral: Referral, action: str, data: dict, now: datetime)
 def length_of_stay_days(stay: Stay, now: datetime) -> int:
     """Whole days from admission to the end of the stay (or to now, while it goes on)."""
     return max(((stay.ended_at or now) - stay.admitted_at).days, 0)
-
-
-def stays_of(referral_ids) -> dict:
-    ids = list(referral_ids)
-    if not ids:
-        return {}
-    rows = db.session.scalars(sa.select(Stay).where(Stay.referral_id.in_(ids)))
-    return {stay.referral_id: stay for stay in rows}

@@ -103,10 +103,6 @@ def time_left(until: datetime | None, now: datetime | None = None) -> str:
     return f"overdue by {words}" if late else f"{words} left"
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 # Times are stored in UTC and shown as people in the county read them: UK time, with the date.
 UK = ZoneInfo("Europe/London")
 
