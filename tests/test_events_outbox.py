@@ -193,9 +193,8 @@ def test_every_listed_change_writes_its_event(client, login, ids, app):
     assert "referral.overdue" in by_referral[made["lapsing"]]
     redirected = [e for e in events if e["type"] == "referral.redirected"][0]
     onward = redirected["data"]["redirected_to"]
-    assert by_referral[onward] == ["referral.created"] + (
-        ["referral.overdue"] if "referral.overdue" in by_referral[onward] else []
-    )
+    # Nobody answers the onward referral either: two days on, it is overdue too.
+    assert by_referral[onward] == ["referral.created", "referral.overdue"]
     # Positions: one line, in commit order, without gaps.
     positions = [e["position"] for e in events]
     assert positions == list(range(positions[0], positions[0] + len(positions)))
@@ -227,7 +226,7 @@ def test_a_failed_change_writes_no_event(client, login, ids, app, monkeypatch):
         json={"spaces": [{"space_type": "family", "total": 2, "vacant": 2}]},
         headers={**headers, "If-Match": '"refuge-1-v999"'},
     )
-    assert stale.status_code in (412, 428)
+    assert stale.status_code == 412, stale.get_json()  # an If-Match, but not the current one
     assert all_events(app) == after_accept
     # A change that fails after its event was emitted, before commit: neither is kept.
     from partnership_api.services import referral_reads
