@@ -133,6 +133,30 @@ def hold_space(actor: Actor, referral: Referral, refuge_id: int, space_type: str
     """Hold a space for ``referral`` (locked by the caller, who commits): the rules above,
     then the count of live holds under the ``bed_spaces`` row's lock."""
     policy.require(actor, "bed.hold")
+    _check_holdable(referral, refuge_id)
+    refuge = _open_refuge(refuge_id)
+    now = utcnow()
+    policy.authorize(
+        actor,
+        "bed_hold.place",
+        policy.HoldAttempt(
+            referral=referral,
+            refuge_id=refuge.id,
+            refuge_organisation_id=refuge.organisation_id,
+            earlier_hold_lasts_until=_earlier_hold_lasts_until(referral.id, refuge.id, now),
+        ),
+    )
+    _check_no_live_hold(referral)
+    _tidy_expired(referral, now)
+    _check_space_free(refuge, space_type, now)
+    reached = hold_caps.check(actor, refuge, now)
+    hold = _new_hold(actor, referral, refuge, space_type, now)
+    hold_caps.alert_reached(actor, refuge, reached)
+    return hold
+
+
+def _check_holdable(referral: Referral, refuge_id: int) -> None:
+    """A victim's open referral, not already accepted by this refuge (409 otherwise)."""
     if referral.kind != "victim":
         raise Conflict("Bed spaces are held only for a victim's referral.")
     if referral.status not in OPEN_STATUSES:
@@ -145,28 +169,27 @@ def hold_space(actor: Actor, referral: Referral, refuge_id: int, space_type: str
             "This refuge has already accepted the referral: record the admission in "
             "its availability rather than holding a space."
         )
+
+
+def _open_refuge(refuge_id: int) -> Service:
     refuge = db.session.get(Service, refuge_id)
     if refuge is None or refuge.kind != "refuge" or not refuge.active:
         raise Invalid.on("refuge_id", "No such refuge.", "Not an open refuge service.")
-    now = utcnow()
-    policy.authorize(
-        actor,
-        "bed_hold.place",
-        policy.HoldAttempt(
-            referral=referral,
-            refuge_id=refuge.id,
-            refuge_organisation_id=refuge.organisation_id,
-            earlier_hold_lasts_until=_earlier_hold_lasts_until(referral.id, refuge.id, now),
-        ),
-    )
+    return refuge
+
+
+def _check_no_live_hold(referral: Referral) -> None:
     current = live_holds([referral.id]).get(referral.id)
     if current is not None:
         raise Conflict(
             f"This referral already holds a {current.space_type} space until "
             f"{current.expires_at.isoformat()}; release it first."
         )
-    # An expired hold of this referral is tidied away (its ``hold.lapsed`` event written, as
-    # the worker's sweep would) so that the one-active-hold index allows the new one.
+
+
+def _tidy_expired(referral: Referral, now) -> None:
+    """An expired hold of this referral is tidied away (its ``hold.lapsed`` event written, as
+    the worker's sweep would) so that the one-active-hold index allows the new one."""
     expired = db.session.scalars(
         sa.select(BedHold)
         .where(
@@ -179,6 +202,11 @@ def hold_space(actor: Actor, referral: Referral, refuge_id: int, space_type: str
     for old in expired:
         old.state, old.ended_at, old.end_reason = "lapsed", old.expires_at, "expired"
         emit_hold("hold.lapsed", referral, old, key=f"hold.lapsed:{old.id}")
+
+
+def _check_space_free(refuge: Service, space_type: str, now) -> None:
+    """A space of this type vacant and not held, counted under its ``bed_spaces`` row's lock
+    (two officers cannot take the last space at once)."""
     space = db.session.scalar(
         sa.select(BedSpace)
         .where(BedSpace.service_id == refuge.id, BedSpace.space_type == space_type)
@@ -197,7 +225,10 @@ def hold_space(actor: Actor, referral: Referral, refuge_id: int, space_type: str
             f"No {space_type} space is available at {refuge.name} now "
             f"({space.vacant} vacant, {held} held)."
         )
-    reached = hold_caps.check(actor, refuge, now)
+
+
+def _new_hold(actor: Actor, referral: Referral, refuge: Service, space_type: str, now) -> BedHold:
+    """The hold, on the referral's timeline, in the audit trail and the events."""
     hold = BedHold(
         id=uuid.uuid4(),
         referral_id=referral.id,
@@ -222,7 +253,6 @@ def hold_space(actor: Actor, referral: Referral, refuge_id: int, space_type: str
         expires_at=hold.expires_at.isoformat(),
     )
     emit_hold("hold.placed", referral, hold)
-    hold_caps.alert_reached(actor, refuge, reached)
     return hold
 
 

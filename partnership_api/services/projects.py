@@ -251,38 +251,62 @@ def create_project(actor: Actor, data: dict) -> Project:
 
 
 def update_project(actor: Actor, project_id: int, data: dict, if_match: IfMatch | None) -> Project:
+    """Change a project's plan or progress, and move its status along ``PROJECT_TRANSITIONS``;
+    audited, and heard by its lead and delivery partners when its status or ratings moved."""
     project = project_for_change(actor, project_id, "project", data)
     claim(Project, project, if_match)
-
     old_status = project.status
     new_status = data.pop("status", old_status)
     reason = data.pop("cancellation_reason", None)
     if new_status != old_status:
-        if new_status not in PROJECT_TRANSITIONS[old_status]:
-            raise Conflict.on(
-                "status",
-                f"The project is {old_status}; it cannot become {new_status}.",
-                f"Current status: {old_status}.",
-            )
-        if new_status == "cancelled" and not reason:
-            raise Invalid.on("cancellation_reason", "Say why the project is cancelled.")
-        if new_status == "in_delivery" and "actual_start" not in data and not project.actual_start:
-            data["actual_start"] = today()
-        if new_status == "completed" and "actual_end" not in data and not project.actual_end:
-            data["actual_end"] = today()
+        _check_move(project, old_status, new_status, reason, data)
+    if reason is not None and new_status != "cancelled":
+        raise Invalid.on(
+            "cancellation_reason", "Only a project being or already cancelled has a reason."
+        )
+    _check_references(data)
+    _check_dates(project, data)
+    fields = sorted(data) + (["status"] if new_status != old_status else [])
     if reason is not None:
-        if new_status != "cancelled":
-            raise Invalid.on(
-                "cancellation_reason", "Only a project being or already cancelled has a reason."
-            )
-        project.cancellation_reason = reason
+        fields.append("cancellation_reason")
+    changed = _apply(project, data, new_status, reason)
+    _record_update(project, old_status, fields, changed)
+    db.session.commit()
+    return project
 
+
+# The date a project's status fills in when the project enters it without one.
+_DATE_ON_ENTERING = {"in_delivery": "actual_start", "completed": "actual_end"}
+
+
+def _check_move(project: Project, old: str, new: str, reason: str | None, data: dict) -> None:
+    """A move ``PROJECT_TRANSITIONS`` allows (else 409); a cancellation says why; starting or
+    completing fills in its date when none is given."""
+    if new not in PROJECT_TRANSITIONS[old]:
+        raise Conflict.on(
+            "status",
+            f"The project is {old}; it cannot become {new}.",
+            f"Current status: {old}.",
+        )
+    if new == "cancelled" and not reason:
+        raise Invalid.on("cancellation_reason", "Say why the project is cancelled.")
+    field = _DATE_ON_ENTERING.get(new)
+    if field and field not in data and not getattr(project, field):
+        data[field] = today()
+
+
+def _check_references(data: dict) -> None:
+    """The fund and the organisations a change names exist (422 naming the field)."""
     if "fund_id" in data:
         check_fund(data["fund_id"])
     if "lead_organisation_id" in data:
         _check_organisations([data["lead_organisation_id"]], "lead_organisation_id")
     if "delivery_organisation_ids" in data:
         _check_organisations(data["delivery_organisation_ids"], "delivery_organisation_ids")
+
+
+def _check_dates(project: Project, data: dict) -> None:
+    """Nothing ends before it starts, planned or actual, counting the dates not changed."""
     for start_field, end_field in (
         ("planned_start", "planned_end"),
         ("actual_start", "actual_end"),
@@ -292,28 +316,33 @@ def update_project(actor: Actor, project_id: int, data: dict, if_match: IfMatch 
         if start and end and end < start:
             raise Invalid.on(end_field, "Ends before it starts.")
 
-    fields = sorted(data) + (["status"] if new_status != old_status else [])
+
+def _apply(project: Project, data: dict, new_status: str, reason: str | None) -> list[str]:
+    """The change written onto the project; what its partners hear moved (status, ratings)."""
+    moved_status, rag_before = new_status != project.status, project.rag
     if reason is not None:
-        fields.append("cancellation_reason")
-    rag_before = project.rag
+        project.cancellation_reason = reason
     _set_rag(project, data.pop("rag", None) or {})
     changed = [
         name
-        for name, moved in (
-            ("status", new_status != old_status),
-            ("rag", project.rag != rag_before),
-        )
+        for name, moved in (("status", moved_status), ("rag", project.rag != rag_before))
         if moved
     ]
     for key, value in data.items():
         setattr(project, key, value)
     project.status = new_status
     project.last_update_at = utcnow()
+    return changed
+
+
+def _record_update(project: Project, old_status: str, fields: list[str], changed: list[str]):
+    """The audit event (a transition when the status moved) and the partners' event."""
     details: dict = {"fields": sorted(set(fields))}
-    if new_status != old_status:
-        details["from_status"], details["to_status"] = old_status, new_status
+    moved = project.status != old_status
+    if moved:
+        details["from_status"], details["to_status"] = old_status, project.status
     audit.record(
-        "project.transition" if new_status != old_status else "project.update",
+        "project.transition" if moved else "project.update",
         "project",
         project.id,
         subject_organisation_id=project.lead_organisation_id,
@@ -326,5 +355,3 @@ def update_project(actor: Actor, project_id: int, data: dict, if_match: IfMatch 
             project_id=project.id,
             changed=changed,
         )
-    db.session.commit()
-    return project

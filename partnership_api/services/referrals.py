@@ -11,10 +11,10 @@ see them.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
+from collections.abc import Callable
 from datetime import datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -26,52 +26,16 @@ from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.partnership import Service
 from partnership_api.models.referrals import (
-    IdempotencyKey,
     Referral,
     ReferralEvent,
 )
 from partnership_api.policy import Actor
 from partnership_api.services import holds, referral_reads, safe_accommodation
+from partnership_api.services import referral_idempotency as idempotency
 from partnership_api.services.referral_reads import event_shown, parties, visible
 from partnership_api.services.referral_rules import next_reference, receiving_service, response_due
 
 # --- making a referral ------------------------------------------------------------------------
-
-
-def _stored(data: dict) -> dict:
-    """The loaded body in the form it is stored (and fingerprinted) in: JSON types only."""
-    return json.loads(json.dumps(data, default=str))
-
-
-def _fingerprint(body: dict) -> str:
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _replay(actor: Actor, key: str, fingerprint: str) -> dict | None:
-    """The referral an earlier request with this key made, if there was one."""
-    row = db.session.get(IdempotencyKey, (actor.user_id, key))
-    if row is None:
-        return None
-    if row.request_hash != fingerprint:
-        raise Invalid.on(
-            "Idempotency-Key",
-            "Idempotency-Key: this key was used for a different referral; "
-            "use a new key for a new referral.",
-            "Already used with a different body.",
-            location="headers",
-        )
-    referral = visible(actor, row.referral_id)
-    answer = referral_reads.shown(referral.id)
-    audit.record(
-        "referral.read",
-        "referral",
-        referral.id,
-        details={"idempotent_replay": True},
-        **parties(referral),
-    )
-    db.session.commit()
-    return answer
 
 
 def _new_referral(
@@ -157,10 +121,10 @@ def create(actor: Actor, data: dict, idempotency_key: str | None) -> tuple[dict,
     key's primary key lets exactly one commit and the other returns the winner's referral.
     """
     policy.require(actor, "referral.create")
-    body = _stored(data)
-    fingerprint = _fingerprint(body)
+    body = idempotency.stored(data)
+    fingerprint = idempotency.fingerprint(body)
     if idempotency_key is not None:
-        replayed = _replay(actor, idempotency_key, fingerprint)
+        replayed = idempotency.replay(actor, idempotency_key, fingerprint)
         if replayed is not None:
             return replayed, False
     service = receiving_service(body["kind"], body["to_service_id"])
@@ -186,21 +150,13 @@ def create(actor: Actor, data: dict, idempotency_key: str | None) -> tuple[dict,
         follows=follows,
     )
     if idempotency_key is not None:
-        db.session.add(
-            IdempotencyKey(
-                user_id=actor.user_id,
-                key=idempotency_key,
-                request_hash=fingerprint,
-                referral_id=referral.id,
-                created_at=now,
-            )
-        )
+        idempotency.remember(actor, idempotency_key, fingerprint, referral.id, now)
     try:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
         if idempotency_key is not None:
-            replayed = _replay(actor, idempotency_key, fingerprint)
+            replayed = idempotency.replay(actor, idempotency_key, fingerprint)
             if replayed is not None:
                 return replayed, False
         raise
@@ -261,36 +217,76 @@ def _conflict(action: str, status: str) -> None:
 def transition(actor: Actor, referral_id: uuid.UUID, data: dict) -> dict:
     """Accept, decline, redirect, withdraw or close a referral; exactly one of two racers wins.
 
-    The status changes with a conditional UPDATE (``WHERE status = <the status it needs>``):
-    whoever commits first wins, and the other finds no row to change and gets a 409 naming
-    the status the referral now has.
+    The step is the policy's (``policy.TRANSITIONS``: the status it needs and leads to); what
+    each action adds is its handler's (``STEPS``). The status changes with a conditional
+    UPDATE (``WHERE status = <the status it needs>``): whoever commits first wins, and the
+    other finds no row to change and gets a 409 naming the status the referral now has.
     """
     policy.require(actor, "referral.act")
     action = data["action"]
     referral = visible(actor, referral_id, f"referral.{action}")
-    expected, new_status, _side = policy.TRANSITIONS[action]
-    if referral.status != expected:
+    if referral.status != policy.TRANSITIONS[action].needs:
         _conflict(action, referral.status)
-    target = None
-    if action == "redirect":
-        target = receiving_service(referral.kind, data["to_service_id"])
-        if target.id == referral.to_service_id:
-            raise Invalid.on(
-                "to_service_id",
-                "to_service_id: the referral is already addressed to that service.",
-                "Already addressed to this service.",
-            )
+    handler = STEPS[action]
+    target = handler.target(referral, data)
     now = utcnow()
-    values: dict = {
+    _change_status(referral, action, handler.values(data), data, now)
+    safe_accommodation.after_transition(referral, action, data, now)
+    onward = _pass_on(actor, referral, target, data, now) if target is not None else None
+    _record_step(actor, referral, action, data, now, onward)
+    answer = referral_reads.shown(referral.id)
+    db.session.commit()
+    return answer
+
+
+class Onward(NamedTuple):
+    """Where a redirect passed the referral on: the new referral and the service it went to."""
+
+    referral: Referral
+    service: Service
+
+    def facts(self) -> dict:
+        return {"redirected_to": str(self.referral.id), "to_service_id": self.service.id}
+
+
+class Handler(NamedTuple):
+    """What one action adds to the step: the service it names, the columns it writes."""
+
+    target: Callable[[Referral, dict], Service | None] = lambda referral, data: None
+    values: Callable[[dict], dict] = lambda data: {}
+
+
+def _redirect_target(referral: Referral, data: dict) -> Service:
+    """The service a redirect passes the referral on to: one that may receive it, not its own."""
+    target = receiving_service(referral.kind, data["to_service_id"])
+    if target.id == referral.to_service_id:
+        raise Invalid.on(
+            "to_service_id",
+            "to_service_id: the referral is already addressed to that service.",
+            "Already addressed to this service.",
+        )
+    return target
+
+
+STEPS: dict[str, Handler] = {
+    "accept": Handler(),
+    "decline": Handler(values=lambda data: {"decline_reason": data["reason_code"]}),
+    "redirect": Handler(target=_redirect_target),
+    "withdraw": Handler(),
+    "close": Handler(values=lambda data: {"outcome": data["outcome"]}),
+}
+
+
+def _change_status(referral: Referral, action: str, values: dict, data: dict, now) -> None:
+    """The conditional UPDATE: only from the status the step needs, or a 409 naming the
+    status the referral has now (another request took a step first)."""
+    expected, new_status, _side = policy.TRANSITIONS[action]
+    values |= {
         "status": new_status,
         "version": Referral.version + 1,
         "updated_at": now,
         "status_changed_at": now,
     }
-    if action == "decline":
-        values["decline_reason"] = data["reason_code"]
-    if action == "close":
-        values["outcome"] = data["outcome"]
     values.update(safe_accommodation.transition_values(referral, action, data))
     changed = db.session.execute(
         sa.update(Referral)
@@ -303,24 +299,32 @@ def transition(actor: Actor, referral_id: uuid.UUID, data: dict) -> dict:
         current = db.session.scalar(sa.select(Referral.status).where(Referral.id == referral.id))
         _conflict(action, current or "gone")
     db.session.refresh(referral)
-    safe_accommodation.after_transition(referral, action, data, now)
-    details: dict = {}
-    onward = None
-    if target is not None:
-        onward = _new_referral(
-            actor,
-            _carried_over(referral),
-            target,
-            now,
-            from_organisation_id=referral.from_organisation_id,
-            from_user_id=referral.from_user_id,
-            redirected_from=referral,
-            reason_code=data.get("reason_code"),
-            note=data.get("note"),
-        )
-        db.session.flush()
-        referral.redirected_to_id = onward.id
-        details = {"redirected_to": str(onward.id), "to_service_id": target.id}
+
+
+def _pass_on(actor: Actor, referral: Referral, target: Service, data: dict, now) -> Onward:
+    """A redirect's new referral to ``target``: the same details, the same sender."""
+    onward = _new_referral(
+        actor,
+        _carried_over(referral),
+        target,
+        now,
+        from_organisation_id=referral.from_organisation_id,
+        from_user_id=referral.from_user_id,
+        redirected_from=referral,
+        reason_code=data.get("reason_code"),
+        note=data.get("note"),
+    )
+    db.session.flush()
+    referral.redirected_to_id = onward.id
+    return Onward(onward, target)
+
+
+def _record_step(
+    actor: Actor, referral: Referral, action: str, data: dict, now, onward: Onward | None
+) -> None:
+    """The step on the timeline, its events (and the onward referral's), the hold it releases
+    or admits, and the audit trail, in the step's transaction."""
+    expected, new_status, _side = policy.TRANSITIONS[action]
     db.session.add(
         ReferralEvent(
             referral_id=referral.id,
@@ -332,41 +336,50 @@ def transition(actor: Actor, referral_id: uuid.UUID, data: dict) -> dict:
             to_status=new_status,
             reason_code=data.get("reason_code"),
             note=data.get("note"),
-            details=details or None,
+            details=onward.facts() if onward else None,
         )
     )
-    if onward is None:
-        outbox.emit_for_referral(f"referral.{new_status}", referral)
-    else:
-        outbox.emit_for_referral(
-            "referral.redirected", referral, redirected_to=onward.id, to_service_id=target.id
-        )
-        outbox.emit_for_referral("referral.created", onward, to_service_id=target.id)
+    _announce(referral, new_status, onward)
     holds.on_referral_transition(actor, referral, action)
     db.session.flush()
     audit_details = {"from_status": expected, "to_status": new_status}
     if data.get("reason_code"):
         audit_details["reason_code"] = data["reason_code"]
-    if onward is not None:
-        audit_details.update(redirected_to=str(onward.id), to_service_id=target.id)
+    audit_details |= onward.facts() if onward else {}
     audit.record(
         f"referral.{action}", "referral", referral.id, details=audit_details, **parties(referral)
     )
     if onward is not None:
-        audit.record(
-            "referral.create",
-            "referral",
-            onward.id,
-            details={
-                "reference": onward.reference,
-                "to_service_id": target.id,
-                "redirected_from": str(referral.id),
-            },
-            **parties(onward),
-        )
-    answer = referral_reads.shown(referral.id)
-    db.session.commit()
-    return answer
+        _audit_onward(referral, onward)
+
+
+def _announce(referral: Referral, new_status: str, onward: Onward | None) -> None:
+    """The step's event for the referral's parties; a redirect's names the new referral, whose
+    own ``referral.created`` follows."""
+    if onward is None:
+        outbox.emit_for_referral(f"referral.{new_status}", referral)
+        return
+    outbox.emit_for_referral(
+        "referral.redirected",
+        referral,
+        redirected_to=onward.referral.id,
+        to_service_id=onward.service.id,
+    )
+    outbox.emit_for_referral("referral.created", onward.referral, to_service_id=onward.service.id)
+
+
+def _audit_onward(referral: Referral, onward: Onward) -> None:
+    audit.record(
+        "referral.create",
+        "referral",
+        onward.referral.id,
+        details={
+            "reference": onward.referral.reference,
+            "to_service_id": onward.service.id,
+            "redirected_from": str(referral.id),
+        },
+        **parties(onward.referral),
+    )
 
 
 def _carried_over(referral: Referral) -> dict:

@@ -153,7 +153,27 @@ class ProjectPage:
 def project_page(
     actor: Actor, shown: dict, names: dict, fund_names: dict, can_progress: bool, conflict=None
 ) -> ProjectPage:
+    """A project's page: its facts, milestones, spend (with its chart) and outputs; the links
+    to report progress only for those who may (``can_progress``, asked of the policy)."""
     p = shown["project"]
+    base = f"/projects/{p['id']}"
+    return ProjectPage(
+        project=p,
+        rows=[
+            {"key": {"text": k}, "value": {"text": v}}
+            for k, v in _project_rows(p, names, fund_names)
+        ],
+        milestones=[_milestone_row(m, base, can_progress) for m in shown["milestones"]],
+        spend=[_spend_row(line, base, can_progress) for line in shown["spend"]],
+        chart=_spend_chart(p, shown["spend"]),
+        outputs=[_output_row(o, base, can_progress) for o in shown["outputs"]],
+        can_progress=can_progress,
+        can_change=adapter.can(actor, "project.change"),
+        conflict=conflict,
+    )
+
+
+def _project_rows(p: dict, names: dict, fund_names: dict) -> list[tuple[str, str]]:
     rag = p.get("rag") or {}
     rows = [
         ("Fund", fund_names.get(p["fund_id"], "")),
@@ -183,40 +203,40 @@ def project_page(
     ]
     if p.get("rag_commentary"):
         rows.append(("Commentary", p["rag_commentary"]))
-    base = f"/projects/{p['id']}"
-    milestones = [
-        {
-            "title": m["title"],
-            "due": day(m["due_on"]),
-            "state": "Done " + day(m["completed_on"])
-            if m["completed_on"]
-            else ("Overdue" if m["overdue"] else "Not done"),
-            "colour": "green" if m["completed_on"] else ("red" if m["overdue"] else "grey"),
-            "href": f"{base}/milestones/{m['id']}"
-            if can_progress and not m["completed_on"]
-            else None,
-        }
-        for m in shown["milestones"]
-    ]
-    spend = [
-        {
-            "period": quarter_words(line["period"]),
-            "actual": money_or(line["actual_pence"], "Not reported"),
-            "forecast": money_or(line["forecast_pence"], NOT_GIVEN),
-            "href": f"{base}/spend/{line['period']}",
-            "link": "Correct" if can_progress else "See changes",
-        }
-        for line in shown["spend"]
-    ]
+    return rows
+
+
+def _milestone_row(m: dict, base: str, can_progress: bool) -> dict:
+    """A milestone, done (green), overdue (red) or not done (grey); its link to mark it done."""
+    done, overdue = m["completed_on"], m["overdue"]
+    return {
+        "title": m["title"],
+        "due": day(m["due_on"]),
+        "state": "Done " + day(done) if done else ("Overdue" if overdue else "Not done"),
+        "colour": "green" if done else ("red" if overdue else "grey"),
+        "href": f"{base}/milestones/{m['id']}" if can_progress and not done else None,
+    }
+
+
+def _spend_row(line: dict, base: str, can_progress: bool) -> dict:
+    return {
+        "period": quarter_words(line["period"]),
+        "actual": money_or(line["actual_pence"], "Not reported"),
+        "forecast": money_or(line["forecast_pence"], NOT_GIVEN),
+        "href": f"{base}/spend/{line['period']}",
+        "link": "Correct" if can_progress else "See changes",
+    }
+
+
+def _spend_chart(p: dict, lines: list[dict]):
+    """The award, then each quarter's spend and forecast to date (a quarter not yet reported
+    counts its forecast)."""
     groups = [("Award", [charts.Bar("Awarded", p["amount_awarded_pence"], "awarded")])]
     running_actual = running_forecast = 0
-    for line in shown["spend"]:
-        running_actual += line["actual_pence"] or 0
-        running_forecast += (
-            line["actual_pence"]
-            if line["actual_pence"] is not None
-            else (line["forecast_pence"] or 0)
-        )
+    for line in lines:
+        actual = line["actual_pence"]
+        running_actual += actual or 0
+        running_forecast += actual if actual is not None else (line["forecast_pence"] or 0)
         groups.append(
             (
                 f"{quarter_words(line['period']).split(' (')[0]}, to date",
@@ -226,33 +246,19 @@ def project_page(
                 ],
             )
         )
-    chart = charts.grouped_bars(
-        "Spend to date by quarter, against the award", groups, "spend-chart"
-    )
-    outputs = [
-        {
-            "metric": o["metric"],
-            "unit": o["unit"],
-            "target": f"{o['target']:,}" if o["target"] is not None else "No target set",
-            "actual": f"{o['actual']:,}",
-            "met": "No target"
-            if o["target"] is None
-            else ("Met" if o["actual"] >= o["target"] else "Not yet"),
-            "href": f"{base}/outputs/{o['id']}" if can_progress else None,
-        }
-        for o in shown["outputs"]
-    ]
-    return ProjectPage(
-        project=p,
-        rows=[{"key": {"text": k}, "value": {"text": v}} for k, v in rows],
-        milestones=milestones,
-        spend=spend,
-        chart=chart,
-        outputs=outputs,
-        can_progress=can_progress,
-        can_change=adapter.can(actor, "project.change"),
-        conflict=conflict,
-    )
+    return charts.grouped_bars("Spend to date by quarter, against the award", groups, "spend-chart")
+
+
+def _output_row(o: dict, base: str, can_progress: bool) -> dict:
+    target = o["target"]
+    return {
+        "metric": o["metric"],
+        "unit": o["unit"],
+        "target": f"{target:,}" if target is not None else "No target set",
+        "actual": f"{o['actual']:,}",
+        "met": "No target" if target is None else ("Met" if o["actual"] >= target else "Not yet"),
+        "href": f"{base}/outputs/{o['id']}" if can_progress else None,
+    }
 
 
 def money_or(pence: int | None, otherwise: str) -> str:

@@ -52,40 +52,59 @@ def referral_page(
     services: list[dict],
     excluded_areas: list[str] = (),
 ) -> ReferralPage:
-    subject, contact = r.get("subject") or {}, r.get("safe_contact") or {}
-    household, needs, consent = (
-        r.get("household") or {},
-        r.get("needs") or {},
-        r.get("consent") or {},
+    """A referral's page: its details, its timeline, and what the policy lets this actor do."""
+    onward, not_offered = onward_services(r, services, excluded_areas)
+    rows = _referral_rows(r, names, services) + _person_rows(r) + _ending_rows(r)
+    return ReferralPage(
+        referral=r,
+        rows=[
+            {"key": {"text": k}, "value": {"html": v} if isinstance(v, Markup) else {"text": v}}
+            for k, v in rows
+        ],
+        timeline=[_timeline_entry(e, names) for e in events],
+        actions=actions_offered(actor, r),
+        bed_search=_bed_search(actor, r),
+        hold=_hold_words(r.get("hold")),
+        can_note=_takes_notes(actor, r),
+        services=onward,
+        not_offered=not_offered,
     )
+
+
+def _referral_rows(r: dict, names: dict, services: list[dict]) -> list[tuple[str, str]]:
+    """Which referral: its reference, status, sender, receiver and times."""
     service_names = {s["id"]: s["name"] for s in services}
-    rows = [
+    receiver = (
+        f"{service_names.get(r['to_service_id'], '')} ({names.get(r['to_organisation_id'], '')})"
+    )
+    return [
         ("Reference", r["reference"]),
         ("Status", r["status"].capitalize()),
         ("From", names.get(r["from_organisation_id"], "")),
-        (
-            "To",
-            f"{service_names.get(r['to_service_id'], '')} "
-            f"({names.get(r['to_organisation_id'], '')})",
-        ),
+        ("To", receiver),
         ("Received", on_day(r["created_at"])),
         ("Response due", on_day(r["response_due_at"])),
+    ]
+
+
+def _person_rows(r: dict) -> list[tuple[str, str]]:
+    """Who she is, her risk, how to reach her safely, her household, needs and consent."""
+    subject, contact = r.get("subject") or {}, r.get("safe_contact") or {}
+    consent = r.get("consent") or {}
+    dash = f" (DASH score {r['dash_score']})" if r.get("dash_score") is not None else ""
+    return [
         ("Name", subject.get("name", "")),
         ("Date of birth", subject.get("date_of_birth") or "Not given"),
         ("Area", AREAS.get(subject.get("area"), subject.get("area") or "")),
-        (
-            "Risk level",
-            f"{r['risk_level'].capitalize()}"
-            + (f" (DASH score {r['dash_score']})" if r.get("dash_score") is not None else ""),
-        ),
+        ("Risk level", f"{r['risk_level'].capitalize()}{dash}"),
         ("MARAC", _yes(r["marac"])),
         ("Do not contact", _yes(r["do_not_contact"])),
         ("Safe phone", tel_link(contact["phone"]) if contact.get("phone") else "Not given"),
         ("Safe times", contact.get("safe_times") or "Not given"),
         ("Safe to call", _yes(contact.get("safe_to_call"))),
         ("May leave a message", _yes(contact.get("may_leave_message"))),
-        ("Children", children_words(household)),
-        ("Needs", needs_words(needs)),
+        ("Children", children_words(r.get("household") or {})),
+        ("Needs", needs_words(r.get("needs") or {})),
         (
             "Consent",
             "Given"
@@ -94,58 +113,57 @@ def referral_page(
         ),
         ("Summary", r.get("summary", "")),
     ]
+
+
+def _ending_rows(r: dict) -> list[tuple[str, str]]:
+    """Why it was declined, or how it ended, once it has."""
+    rows = []
     if r.get("decline_reason"):
         rows.append(("Decline reason", reason_words(r["decline_reason"])))
     if r.get("outcome"):
         rows.append(("Outcome", r["outcome"]))
-    timeline = [
-        {
-            "when": on_day(e["at"]),
-            "what": EVENT_WORDS.get(e["kind"]) or in_words(e["kind"] or "").capitalize(),
-            # Another organisation's people are their organisation (issue 25).
-            "who": f"{e['username']} ({names.get(e['organisation_id'], '')})"
-            if e.get("username")
-            else names.get(e["organisation_id"], "someone"),
-            "note": e.get("note") or "",
-            "reason": reason_words(e.get("reason_code")),
-        }
-        for e in events
-    ]
-    actions = actions_offered(actor, r)
-    bed_search = None
+    return rows
+
+
+def _timeline_entry(e: dict, names: dict) -> dict:
+    return {
+        "when": on_day(e["at"]),
+        "what": EVENT_WORDS.get(e["kind"]) or in_words(e["kind"] or "").capitalize(),
+        # Another organisation's people are their organisation (issue 25).
+        "who": f"{e['username']} ({names.get(e['organisation_id'], '')})"
+        if e.get("username")
+        else names.get(e["organisation_id"], "someone"),
+        "note": e.get("note") or "",
+        "reason": reason_words(e.get("reason_code")),
+    }
+
+
+def _bed_search(actor: Actor, r: dict) -> str | None:
+    """The bed search for this referral, while a space may be held for it: it fills the board
+    from her household and needs (``bed_search.filters_of``: the oldest son's age)."""
     if (
         r["kind"] == "victim"
         and r["status"] in OPEN_STATUSES
         and adapter.can(actor, "bed.hold")
         and adapter.may(actor, "referral.hold", r)
     ):
-        # The bed search for this referral fills the board from its household and needs
-        # (``bed_search.filters_of``: the oldest son's age from children_detail).
-        bed_search = f"/beds?for_referral={r['id']}#results"
-    hold = r.get("hold")
-    hold_words = None
-    if hold:
-        until = hold["expires_at"]
-        hold_words = (
-            f"A {hold['space_type']} space is held until {on_day(until)} ({time_left(until)})."
-        )
-    onward, not_offered = onward_services(r, services, excluded_areas)
-    return ReferralPage(
-        referral=r,
-        rows=[
-            {"key": {"text": k}, "value": {"html": v} if isinstance(v, Markup) else {"text": v}}
-            for k, v in rows
-        ],
-        timeline=timeline,
-        actions=actions,
-        bed_search=bed_search,
-        hold=hold_words,
-        # The page takes notes while the referral is open (the API takes them after too).
-        can_note=adapter.can(actor, "referral.act")
+        return f"/beds?for_referral={r['id']}#results"
+    return None
+
+
+def _hold_words(hold: dict | None) -> str | None:
+    if not hold:
+        return None
+    until = hold["expires_at"]
+    return f"A {hold['space_type']} space is held until {on_day(until)} ({time_left(until)})."
+
+
+def _takes_notes(actor: Actor, r: dict) -> bool:
+    """The page takes notes while the referral is open (the API takes them after too)."""
+    return (
+        adapter.can(actor, "referral.act")
         and adapter.may(actor, "referral.note", r)
-        and r["status"] in OPEN_STATUSES,
-        services=onward,
-        not_offered=not_offered,
+        and r["status"] in OPEN_STATUSES
     )
 
 
