@@ -32,7 +32,8 @@ class Receiver:
     """An HTTP server on 127.0.0.1 that answers 200 and keeps (arrival, body facts)."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
-        self.arrivals: list[tuple[float, float, int, str]] = []  # arrival, occurred, position, path
+        # arrival, occurred, the event's id (a body carries no position: issue 25), path
+        self.arrivals: list[tuple[float, float, str, str]] = []
         self.lock = threading.Lock()
         receiver = self
 
@@ -45,7 +46,7 @@ class Receiver:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 occurred = datetime.fromisoformat(body["timestamp"]).timestamp()
                 with receiver.lock:
-                    receiver.arrivals.append((arrived, occurred, body["position"], self.path))
+                    receiver.arrivals.append((arrived, occurred, body["id"], self.path))
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -172,7 +173,7 @@ def summarise(arrivals: list[tuple[float, float, int, str]], endpoints: int, dra
     lags = sorted(max(0.0, arrived - occurred) * 1000 for arrived, occurred, _, _ in arrivals)
     occurred = [a[1] for a in arrivals]
     received = [a[0] for a in arrivals]
-    positions = {a[2] for a in arrivals}
+    events = {a[2] for a in arrivals}
     window = max(max(received) - min(occurred), 1e-3)
     duplicates = len(arrivals) - len({(a[2], a[3]) for a in arrivals})
 
@@ -182,11 +183,11 @@ def summarise(arrivals: list[tuple[float, float, int, str]], endpoints: int, dra
     return {
         "endpoints": endpoints,
         "deliveries": len(arrivals),
-        "events": len(positions),
+        "events": len(events),
         "duplicates": duplicates,
         "window_s": round(window, 2),
         "deliveries_per_s": len(arrivals) / window,
-        "events_per_s": len(positions) / window,
+        "events_per_s": len(events) / window,
         "lag_p50_ms": percentile(50),
         "lag_p99_ms": percentile(99),
         "lag_max_ms": lags[-1],

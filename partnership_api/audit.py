@@ -106,7 +106,7 @@ APPEND_SQL = sa.text(
 WITH RECURSIVE
 incoming AS (
     SELECT * FROM json_to_recordset(CAST(:events AS json)) AS e(
-        ord integer, content text, at timestamptz, user_id uuid, username text,
+        ord integer, content text, public_id uuid, at timestamptz, user_id uuid, username text,
         organisation_id integer, action text, resource_type text, resource_id text,
         subject_organisation_id integer, related_organisation_id integer, request_id text,
         client_address text, outcome text, details json)
@@ -124,12 +124,12 @@ chain (ord, seq, prev_hash, hash) AS (
 ),
 written AS (
     INSERT INTO audit_events (
-        id, at, user_id, username, organisation_id, action, resource_type, resource_id,
-        subject_organisation_id, related_organisation_id, request_id, client_address, outcome,
-        details, prev_hash, hash)
-    SELECT c.seq, e.at, e.user_id, e.username, e.organisation_id, e.action, e.resource_type,
-           e.resource_id, e.subject_organisation_id, e.related_organisation_id, e.request_id,
-           e.client_address, e.outcome, e.details, c.prev_hash, c.hash
+        id, public_id, at, user_id, username, organisation_id, action, resource_type,
+        resource_id, subject_organisation_id, related_organisation_id, request_id,
+        client_address, outcome, details, prev_hash, hash)
+    SELECT c.seq, e.public_id, e.at, e.user_id, e.username, e.organisation_id, e.action,
+           e.resource_type, e.resource_id, e.subject_organisation_id, e.related_organisation_id,
+           e.request_id, e.client_address, e.outcome, e.details, c.prev_hash, c.hash
     FROM chain c JOIN incoming e ON e.ord = c.ord
     RETURNING id
 )
@@ -191,6 +191,7 @@ def record_many(
     for entry in entries:
         pending.append(
             {
+                "public_id": uuid.uuid4(),
                 "at": when,
                 "user_id": actor.user_id if actor else user_id,
                 "username": actor.username if actor else username,

@@ -8,13 +8,14 @@ INT32_MAX = 2**31 - 1
 INT64 = {"minimum": -(2**63), "maximum": 2**63 - 1, "format": "int64"}
 COUNT = {"minimum": 0, "maximum": INT32_MAX}
 VERSION = {"minimum": 0, "maximum": INT32_MAX, "description": "increases with each change"}
-POSITION = {"minimum": 1, "maximum": 2**62, "format": "int64"}  # an event's place in the outbox
 
 
 def answer_facts() -> dict[tuple[str, str], dict]:
     """What answer fields hold, where neither their own schema nor a request field says it:
     the database column's length, the set of values the code writes, the size of a count.
     Keyed by (schema class, field); a list's items by (schema class, "field[]")."""
+    from partnership_api.events.backlog import CAP as BACKLOG_CAP
+    from partnership_api.events.cursors import SHOWN as CURSOR_LENGTH
     from partnership_api.events.outbox import CHANGED_FIELDS, EVENT_TYPES
     from partnership_api.events.webhooks import MAX_REPLAY
     from partnership_api.models.beds import HOLD_STATES, SPACE_TYPES
@@ -163,7 +164,7 @@ def answer_facts() -> dict[tuple[str, str], dict]:
         ("ServiceSchema", "taxonomy_terms[]"): one_of(TERM_CODES),
         ("UserSchema", "email"): {"maxLength": 254, "format": "email"},
         # Events, webhooks and vacancy alerts (issue 15).
-        ("EventSchema", "position"): POSITION,
+        ("EventSchema", "cursor"): {"minLength": CURSOR_LENGTH, "maxLength": CURSOR_LENGTH},
         ("EventDataSchema", "changed"): {"maxItems": len(CHANGED_FIELDS)},
         ("WebhookSchema", "event_types"): {"maxItems": len(EVENT_TYPES)},
         ("WebhookSchema", "event_types[]"): one_of(sorted(EVENT_TYPES)),
@@ -171,13 +172,11 @@ def answer_facts() -> dict[tuple[str, str], dict]:
         ("WebhookSchema", "description"): {"maxLength": 500},
         ("WebhookSchema", "disabled_reason"): {"maxLength": 300},
         ("WebhookSchema", "last_error"): {"maxLength": 300},
-        ("WebhookSchema", "delivered_position"): {**POSITION, "minimum": 0},
+        ("WebhookSchema", "pending"): {"minimum": 0, "maximum": BACKLOG_CAP},
         ("WebhookWithSecretSchema", "secret"): {
             "maxLength": 64,
             "pattern": "^whsec_[A-Za-z0-9+/=]{44}$",
         },
-        ("WebhookAttemptSchema", "id"): {**POSITION},
-        ("WebhookAttemptSchema", "event_position"): POSITION,
         ("WebhookAttemptSchema", "event_type"): one_of(sorted(EVENT_TYPES)),
         ("WebhookAttemptSchema", "status_code"): {"minimum": 100, "maximum": 599},
         ("WebhookAttemptSchema", "error"): {"maxLength": 300},

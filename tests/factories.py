@@ -417,6 +417,7 @@ class World:
     output_etag: str = ""
     admitted: str = ""  # accepted by Glow's refuge: a stay there
     webhook: str = ""  # Staffordshire Women's Aid's
+    swa_cursor: str = ""  # a feed cursor of Staffordshire Women's Aid's: the outbox's start
     alert: str = ""  # the police's, on `referral`
     extra: dict = field(default_factory=dict)
 
@@ -528,6 +529,10 @@ def build_world(client, login, ids) -> World:
         ),
         201,
     ).get_json()["id"]
+    from partnership_api.events.cursors import cursor_for
+
+    with client.application.app_context():
+        world.swa_cursor = cursor_for(0, world.org["Staffordshire Women's Aid"])
     world.alert = _ok(
         client.post(
             "/api/v1/vacancy-alerts",
@@ -616,7 +621,7 @@ def calls_for(w: World) -> dict[str, Call]:
         "GET /api/v1/refuges/{refuge_id}/commissioned-spaces": Call(
             "GET", f"/api/v1/refuges/{w.glow_refuge}/commissioned-spaces"
         ),
-        "GET /api/v1/events": Call("GET", "/api/v1/events?after=0&types=referral.created"),
+        "GET /api/v1/events": Call("GET", "/api/v1/events?types=referral.created"),
         "GET /api/v1/webhooks": Call("GET", "/api/v1/webhooks"),
         "GET /api/v1/webhooks/{webhook_id}": Call("GET", f"/api/v1/webhooks/{w.webhook}"),
         "GET /api/v1/webhooks/{webhook_id}/attempts": Call(
@@ -774,7 +779,7 @@ def calls_for(w: World) -> dict[str, Call]:
             "POST", f"/api/v1/webhooks/{w.webhook}/rotate-secret"
         ),
         "POST /api/v1/webhooks/{webhook_id}/replays": Call(
-            "POST", f"/api/v1/webhooks/{w.webhook}/replays", {"from_position": 1}
+            "POST", f"/api/v1/webhooks/{w.webhook}/replays", {"from_cursor": w.swa_cursor}
         ),
         "DELETE /api/v1/webhooks/{webhook_id}": Call("DELETE", f"/api/v1/webhooks/{w.webhook}"),
         "POST /api/v1/vacancy-alerts": Call(
@@ -845,6 +850,24 @@ def all_events(app) -> list:
         ]
         db.session.remove()
     return shown
+
+
+def positions_of(app, bodies) -> list[int]:
+    """Where delivered or listed events are in the outbox, looked up by their ids: what a
+    listener is shown carries no position (issue 25)."""
+    from partnership_api.extensions import db
+    from partnership_api.models.events import Event
+
+    with app.app_context():
+        found = dict(
+            db.session.execute(
+                sa.select(Event.id, Event.position).where(
+                    Event.id.in_([uuid.UUID(str(b["id"])) for b in bodies])
+                )
+            ).all()
+        )
+        db.session.remove()
+    return [found[uuid.UUID(str(b["id"]))] for b in bodies]
 
 
 def run_worker(app, now=None):

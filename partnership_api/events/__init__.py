@@ -1,11 +1,11 @@
 """Events that tell partner systems and people what happened: the outbox (``outbox``), the
-catch-up feed (``feed``), webhooks and their delivery worker (``webhooks``, ``delivery``,
-``ssrf``, ``secret_box``), the time-based events (``sweep``), vacancy alerts (``alerts``),
-emails (``notices``) and pruning (``prune``).
+catch-up feed (``feed``) and the listeners' cursors (``cursors``), webhooks and their delivery
+worker (``webhooks``, ``delivery``, ``ssrf``, ``secret_box``, ``backlog``), the time-based
+events (``sweep``), vacancy alerts (``alerts``), emails (``notices``) and pruning (``prune``).
 
 Services call ``events.emit(...)`` (or ``events.record(session, type, ...)``) inside the
 transaction of the change; nothing is sent from a web request. See ``outbox`` for why
-positions never skip an event.
+positions never skip an event, and ``cursors`` for why none is shown.
 """
 
 from partnership_api.events.outbox import EVENT_TYPES, emit, emit_for_referral, record

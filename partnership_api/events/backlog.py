@@ -1,9 +1,10 @@
-"""How far behind each webhook endpoint is: the delivery worker's backlog metrics, and
-``flask events backlog`` for an operator who needs to know which endpoint.
+"""What a webhook endpoint hears, and how far behind it is: the delivery worker's backlog
+metrics, ``flask events backlog`` for an operator who needs to know which endpoint, and the
+``pending`` count its organisation's admins see.
 
 An endpoint's backlog is the number of events it may hear (its types, ``policy_events``) after
 its ``delivered_position``, counted up to ``CAP``. An endpoint at the newest position has none,
-and costs no query.
+and costs no query. The position itself stays inside the service (``cursors``).
 """
 
 from __future__ import annotations
@@ -13,14 +14,38 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from partnership_api import metrics
+from partnership_api import metrics, policy_events
 from partnership_api.events.outbox import last_position
-from partnership_api.events.webhooks import heard_by
 from partnership_api.extensions import db
 from partnership_api.models.events import Event, WebhookEndpoint
 from partnership_api.models.partnership import Organisation
 
 CAP = 10_000  # counted no further: "10,000 or more" is all an operator needs to know
+
+
+def heard_by(endpoint: WebhookEndpoint, stmt: sa.Select, kind: str | None = None) -> sa.Select:
+    """Events of the endpoint's types that its organisation (of ``kind``, looked up when not
+    given) may hear."""
+    if kind is None:
+        kind = db.session.scalar(
+            sa.select(Organisation.kind).where(Organisation.id == endpoint.organisation_id)
+        )
+    listener = policy_events.organisation_listener(endpoint.organisation_id, kind)
+    return policy_events.scope_events(listener, stmt).where(Event.type.in_(endpoint.event_types))
+
+
+def behind(endpoint: WebhookEndpoint, top: int, kind: str | None = None) -> int:
+    """How many events the endpoint may hear after its delivered position (up to ``CAP``),
+    ``top`` being the newest position."""
+    if endpoint.delivered_position >= top:
+        return 0
+    events = (
+        heard_by(endpoint, sa.select(Event.position), kind)
+        .where(Event.position > endpoint.delivered_position)
+        .limit(CAP)
+        .subquery()
+    )
+    return db.session.scalar(sa.select(sa.func.count()).select_from(events)) or 0
 
 
 @dataclass(frozen=True)
@@ -40,20 +65,16 @@ def measure() -> list[Backlog]:
         .join(Organisation, Organisation.id == WebhookEndpoint.organisation_id)
         .order_by(WebhookEndpoint.created_at)
     ).all()
-    found = []
-    for endpoint, name, kind in rows:
-        behind = 0
-        if endpoint.delivered_position < top:
-            events = (
-                heard_by(endpoint, sa.select(Event.position), kind)
-                .where(Event.position > endpoint.delivered_position)
-                .limit(CAP)
-                .subquery()
-            )
-            behind = db.session.scalar(sa.select(sa.func.count()).select_from(events)) or 0
-        found.append(
-            Backlog(endpoint.id, name, endpoint.enabled, endpoint.failed_attempts > 0, behind)
+    found = [
+        Backlog(
+            endpoint.id,
+            name,
+            endpoint.enabled,
+            endpoint.failed_attempts > 0,
+            behind(endpoint, top, kind),
         )
+        for endpoint, name, kind in rows
+    ]
     db.session.commit()
     return found
 

@@ -44,10 +44,10 @@ from sqlalchemy.exc import DBAPIError, PendingRollbackError
 
 from partnership_api import context, metrics
 from partnership_api.events import backlog, secret_box, ssrf
+from partnership_api.events.backlog import heard_by
 from partnership_api.events.messages import Outgoing, payload, signed_headers
 from partnership_api.events.outbox import last_position
 from partnership_api.events.outcomes import Sent, record
-from partnership_api.events.webhooks import heard_by
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.events import Event, WebhookEndpoint, WebhookReplay
@@ -243,14 +243,23 @@ class Worker:
                 .order_by(Event.position)
                 .limit(BATCH)
             ).all()
-            stream = [Outgoing(e.id, e.position, e.type, payload(e)) for e in found]
+            org = endpoint.organisation_id
+            stream = [Outgoing(e.id, e.position, e.type, payload(e, org)) for e in found]
             committed_at = {e.position: e.occurred_at for e in found}
             # Every position up to ``top`` was committed before it was read (``outbox``): an
             # endpoint that has had all its events up to there has dealt with all of them.
             if not stream and top > endpoint.delivered_position:
                 endpoint.delivered_position = top
         replays = [
-            (row[0], Outgoing(row[1].id, row[1].position, row[1].type, payload(row[1])))
+            (
+                row[0],
+                Outgoing(
+                    row[1].id,
+                    row[1].position,
+                    row[1].type,
+                    payload(row[1], endpoint.organisation_id),
+                ),
+            )
             for row in db.session.execute(
                 sa.select(WebhookReplay.id, Event)
                 .join(Event, Event.position == WebhookReplay.event_position)

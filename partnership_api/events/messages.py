@@ -1,6 +1,7 @@
 """What a webhook receives: the event as the feed shows it, signed as Standard Webhooks say
 (``{id}.{timestamp}.{body}``, HMAC-SHA256 with the endpoint's secret, with the old secret too
-while a rotation lasts)."""
+while a rotation lasts). Like the feed, the body carries a cursor for the endpoint's
+organisation (``cursors``), never the event's position."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from datetime import datetime
 import orjson
 from standardwebhooks import Webhook
 
+from partnership_api.events.cursors import cursor_for
 from partnership_api.models.events import Event
 
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One event on its way to one endpoint: everything a send needs, without a session."""
+    """One event on its way to one endpoint: everything a send needs, without a session.
+    ``position`` stays inside the service (the worker's order and its metrics)."""
 
     event_id: uuid.UUID
     position: int
@@ -24,13 +27,14 @@ class Outgoing:
     body: bytes
 
 
-def payload(event: Event) -> bytes:
-    """The body sent: the event as the feed shows it (ids only)."""
+def payload(event: Event, organisation_id: int) -> bytes:
+    """The body sent to an endpoint of ``organisation_id``: the event as the feed shows it
+    (ids only), with a cursor the organisation may give the feed's ``after=``."""
     return orjson.dumps(
         {
             "id": str(event.id),
             "type": event.type,
-            "position": event.position,
+            "cursor": cursor_for(event.position, organisation_id),
             "timestamp": event.occurred_at.isoformat(),
             "data": event.data,
         }

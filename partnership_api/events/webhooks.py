@@ -5,6 +5,10 @@ specification has it) is shown once, when it is made; a rotation keeps the old s
 beside the new one for ``OLD_SECRET_KEPT`` so receivers can switch without losing a message.
 The URL is checked against SSRF (``ssrf.check_url``) here and again at every send. Secrets
 are stored sealed (``secret_box``), never in plain text.
+
+Nothing shown counts other organisations' activity (issue 25): an endpoint shows how many of
+its events are still to send (``pending``), not its position in the partnership's outbox; a
+replay's range is given in the organisation's cursors (``cursors``); an attempt's id is opaque.
 """
 
 from __future__ import annotations
@@ -20,11 +24,12 @@ from partnership_api import audit, context, policy, policy_events
 from partnership_api.actors import Actor
 from partnership_api.domain_errors import Invalid, NotFound
 from partnership_api.events import secret_box, ssrf
+from partnership_api.events.backlog import behind, heard_by
+from partnership_api.events.cursors import opaque_id, position_of
 from partnership_api.events.outbox import EVENT_TYPES, last_position
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.events import Event, WebhookAttempt, WebhookEndpoint, WebhookReplay
-from partnership_api.models.partnership import Organisation
 from partnership_api.pagination import Page, PageRequest, page_of
 
 OLD_SECRET_KEPT = timedelta(hours=24)
@@ -66,6 +71,8 @@ def _audit(action: str, endpoint: WebhookEndpoint, **details) -> None:
 
 
 def present(endpoint: WebhookEndpoint, secret: str | None = None) -> dict:
+    """The endpoint as its organisation's admins see it: how many events it has still to
+    send (``pending``), never where it stands in the partnership's outbox."""
     shown = {
         "id": endpoint.id,
         "url": endpoint.url,
@@ -76,7 +83,7 @@ def present(endpoint: WebhookEndpoint, secret: str | None = None) -> dict:
         "disabled_at": endpoint.disabled_at,
         "failing_since": endpoint.failing_since,
         "last_error": endpoint.last_error,
-        "delivered_position": endpoint.delivered_position,
+        "pending": behind(endpoint, last_position()),
         "created_at": endpoint.created_at,
         "previous_secret_until": endpoint.previous_secret_until,
     }
@@ -202,31 +209,41 @@ def attempts(actor: Actor, endpoint_id: uuid.UUID, page: PageRequest) -> Page:
         .where(WebhookAttempt.endpoint_id == endpoint.id)
         .order_by(WebhookAttempt.id.desc())
     )
-    return page_of(stmt, page)
+    found = page_of(stmt, page)
+    return Page([_attempt_shown(attempt) for attempt in found.items], found.total)
 
 
-def heard_by(endpoint: WebhookEndpoint, stmt: sa.Select, kind: str | None = None) -> sa.Select:
-    """Events of the endpoint's types that its organisation (of ``kind``, looked up when not
-    given) may hear."""
-    if kind is None:
-        kind = db.session.scalar(
-            sa.select(Organisation.kind).where(Organisation.id == endpoint.organisation_id)
-        )
-    listener = policy_events.organisation_listener(endpoint.organisation_id, kind)
-    return policy_events.scope_events(listener, stmt).where(Event.type.in_(endpoint.event_types))
+def _attempt_shown(attempt: WebhookAttempt) -> dict:
+    """An attempt with an opaque id: its row's number counts every endpoint's attempts."""
+    return {
+        "id": opaque_id("webhook attempt", attempt.id),
+        "event_id": attempt.event_id,
+        "event_type": attempt.event_type,
+        "attempted_at": attempt.attempted_at,
+        "replay": attempt.replay,
+        "status_code": attempt.status_code,
+        "outcome": attempt.outcome,
+        "error": attempt.error,
+        "duration_ms": attempt.duration_ms,
+    }
 
 
 def replay(actor: Actor, endpoint_id: uuid.UUID, data: dict) -> dict:
-    """Send one event (``event_id``) or a range of positions again, as the worker finds time;
-    only events of the endpoint's types that its organisation may hear."""
+    """Send one event (``event_id``) or a range again (from the event of the cursor
+    ``from_cursor`` to that of ``to_cursor``, both the organisation's), as the worker finds
+    time; only events of the endpoint's types that its organisation may hear."""
     endpoint = _endpoint(actor, endpoint_id, lock=True)
     stmt = heard_by(endpoint, sa.select(Event.position))
     if "event_id" in data:
         stmt = stmt.where(Event.id == data["event_id"])
     else:
-        low, high = data.get("from_position", 1), data.get("to_position")
+        org = endpoint.organisation_id
+        low = position_of(data["from_cursor"], org, "from_cursor", location="json")
+        high = None
+        if "to_cursor" in data:
+            high = position_of(data["to_cursor"], org, "to_cursor", location="json")
         if high is not None and high < low:
-            raise Invalid.on("to_position", "Ends before it starts.")
+            raise Invalid.on("to_cursor", "Ends before it starts.")
         stmt = stmt.where(Event.position >= low)
         if high is not None:
             stmt = stmt.where(Event.position <= high)

@@ -17,9 +17,14 @@ class AuditEvent(db.Model):
         sa.Index("ix_audit_events_org_at", "organisation_id", "at"),
         sa.Index("ix_audit_events_resource", "resource_type", "resource_id"),
         sa.Index("ix_audit_events_subject_org", "subject_organisation_id", "at"),
+        sa.Index("ix_audit_events_public_id", "public_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # chain sequence
+    # The id the API shows (issue 25): the chain's sequence counts every organisation's audited
+    # actions, so an organisation admin's own consecutive events would show how many others
+    # made between. Random, outside the hash (the chain is unchanged by it).
+    public_id: Mapped[uuid.UUID] = mapped_column(default=uuid.uuid4)
     at: Mapped[datetime] = mapped_column(index=True)
     user_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     username: Mapped[str | None] = mapped_column(sa.String(80))

@@ -31,8 +31,10 @@ class Events(MethodView):
     def get(self, args, pagination_parameters):
         """List the events your organisation may hear, oldest first
 
-        Keep the `position` of the last event you read and ask again with `after=` it: a
-        partner system that was down, or never set up a webhook, misses nothing. A referral's
+        Keep the `cursor` of the last event you read and ask again with `after=` it: a
+        partner system that was down, or never set up a webhook, misses nothing. A cursor is
+        your organisation's alone and tells nothing of other organisations' events: another
+        organisation's cursor, or an old position number, is refused (422). A referral's
         events (and its holds' and alerts') reach only the organisations that sent and
         received it, and only roles that read referrals; availability reaches everyone;
         projects reach the commissioner's office and the project's partners.

@@ -122,5 +122,9 @@ class WebhookReplays(MethodView):
     @blp.alt_response(403, description=NOT_ADMIN)
     @blp.alt_response(404, description=NOT_VISIBLE)
     def post(self, data, webhook_id: uuid.UUID):
-        """Send one event, or a range of positions, again (those it may hear, of its types)"""
+        """Send one event, or a range between two cursors, again (those it may hear, of its types)
+
+        The cursors are your organisation's, from the feed or a webhook body; another's is
+        refused (422).
+        """
         return json_response(webhooks.replay(current_actor(), webhook_id, data), 202)

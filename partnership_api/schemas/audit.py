@@ -23,7 +23,10 @@ def _time_in_range(value: datetime) -> None:
 
 
 class AuditEventSchema(ResponseSchema):
-    id = ma.fields.Integer(required=True, metadata={"description": "position in the chain"})
+    id = ma.fields.UUID(
+        required=True,
+        metadata={"description": "the event's own id (random: not its place in the chain)"},
+    )
     at = ma.fields.AwareDateTime(required=True)
     user_id = ma.fields.UUID(
         allow_none=True,
@@ -54,9 +57,15 @@ class AuditEventSchema(ResponseSchema):
         allow_none=True, metadata={"description": "codes and field names only, no personal data"}
     )
     prev_hash = ma.fields.String(
-        required=True, metadata={"description": "hash of the event before"}
+        required=True,
+        allow_none=True,
+        metadata={"description": "hash of the event before (the partnership admin only)"},
     )
-    hash = ma.fields.String(required=True, metadata={"description": "SHA-256 of this event"})
+    hash = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "SHA-256 of this event (the partnership admin only)"},
+    )
 
 
 class AuditEventQueryArgsSchema(StrictSchema):

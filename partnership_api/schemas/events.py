@@ -10,7 +10,7 @@ from partnership_api.models.beds import SPACE_TYPES
 from partnership_api.schemas.common import AreaCode, ResponseSchema, StrictSchema, Text
 
 EVENT_TYPE = validate.OneOf(sorted(EVENT_TYPES), error="Not an event type: {input}.")
-POSITION = validate.Range(min=0, max=2**62)
+CURSOR = validate.Length(min=1, max=100)
 SPACE_TYPE = validate.OneOf(SPACE_TYPES)
 TYPES_DESCRIPTION = "; ".join(
     f"`{name}`: {kind.description} (carries {', '.join(kind.fields)})"
@@ -43,18 +43,28 @@ class EventSchema(ResponseSchema):
     type = ma.fields.String(
         required=True, validate=EVENT_TYPE, metadata={"description": TYPES_DESCRIPTION}
     )
-    position = ma.fields.Integer(
-        required=True, metadata={"description": "increases in the order events were committed"}
+    cursor = ma.fields.String(
+        required=True,
+        metadata={
+            "description": (
+                "where this event is, for your organisation only: give it to `after=` to read "
+                "the events that follow (opaque; different each time it is shown)"
+            )
+        },
     )
     occurred_at = ma.fields.AwareDateTime(required=True)
     data = ma.fields.Nested(EventDataSchema, required=True)
 
 
 class EventQueryArgsSchema(StrictSchema):
-    after = ma.fields.Integer(
-        validate=POSITION,
-        load_default=0,
-        metadata={"description": "only events after this position (the last one you saw)"},
+    after = ma.fields.String(
+        validate=CURSOR,
+        metadata={
+            "description": (
+                "only events after this cursor (the `cursor` of the last event you read, from "
+                "this feed or a webhook of your organisation); absent: from the oldest kept"
+            )
+        },
     )
     types = ma.fields.List(
         ma.fields.String(validate=EVENT_TYPE),
@@ -103,8 +113,9 @@ class WebhookSchema(ResponseSchema):
     disabled_at = ma.fields.AwareDateTime(allow_none=True)
     failing_since = ma.fields.AwareDateTime(allow_none=True)
     last_error = ma.fields.String(allow_none=True)
-    delivered_position = ma.fields.Integer(
-        required=True, metadata={"description": "the last position dealt with, in order"}
+    pending = ma.fields.Integer(
+        required=True,
+        metadata={"description": "events it may hear still to send (counted up to 10,000)"},
     )
     created_at = ma.fields.AwareDateTime(required=True)
     previous_secret_until = ma.fields.AwareDateTime(
@@ -120,9 +131,8 @@ class WebhookWithSecretSchema(WebhookSchema):
 
 
 class WebhookAttemptSchema(ResponseSchema):
-    id = ma.fields.Integer(required=True)
+    id = ma.fields.UUID(required=True)
     event_id = ma.fields.UUID(required=True)
-    event_position = ma.fields.Integer(required=True)
     event_type = ma.fields.String(required=True)
     attempted_at = ma.fields.AwareDateTime(required=True)
     replay = ma.fields.Boolean(required=True)
@@ -136,15 +146,20 @@ class WebhookAttemptSchema(ResponseSchema):
 
 class WebhookReplaySchema(StrictSchema):
     event_id = ma.fields.UUID(metadata={"description": "one event"})
-    from_position = ma.fields.Integer(validate=POSITION, metadata={"description": "a range"})
-    to_position = ma.fields.Integer(validate=POSITION)
+    from_cursor = ma.fields.String(
+        validate=CURSOR,
+        metadata={"description": "a range, from this event's `cursor` (feed or webhook body)"},
+    )
+    to_cursor = ma.fields.String(
+        validate=CURSOR, metadata={"description": "to this event's `cursor` (absent: the newest)"}
+    )
 
     @ma.validates_schema
     def _one_or_a_range(self, data, **_kwargs):
-        if ("event_id" in data) == ("from_position" in data):
-            raise ma.ValidationError("Give event_id, or from_position (and to_position).")
-        if "to_position" in data and "from_position" not in data:
-            raise ma.ValidationError("to_position needs from_position.", "to_position")
+        if ("event_id" in data) == ("from_cursor" in data):
+            raise ma.ValidationError("Give event_id, or from_cursor (and to_cursor).")
+        if "to_cursor" in data and "from_cursor" not in data:
+            raise ma.ValidationError("to_cursor needs from_cursor.", "to_cursor")
 
 
 class WebhookReplayResultSchema(ResponseSchema):

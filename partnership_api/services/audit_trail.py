@@ -24,7 +24,8 @@ def list_events(actor: Actor, filters: dict, page: PageRequest) -> Page:
     """One page of the events the actor may see, newest first; the reading is itself audited.
 
     Events by another organisation's users show that organisation, not the person: their
-    username, user id and client address are left out (``policy.sees_person``)."""
+    username, user id and client address are left out (``policy.sees_person``). An event's
+    ``id`` is its random public id, not its place in the chain (``_shown``)."""
     policy.require(actor, "audit.read")
     stmt = policy.scope_audit_events(actor, sa.select(AuditEvent))
     for name in _EQUAL_FILTERS:
@@ -52,10 +53,20 @@ def list_events(actor: Actor, filters: dict, page: PageRequest) -> Page:
 
 
 _PERSON = ("user_id", "username", "client_address")
+_CHAIN = ("id", "public_id", "prev_hash", "hash")
+_FIELDS = tuple(c.key for c in AuditEvent.__table__.columns if c.key not in _CHAIN)
 
 
 def _shown(actor: Actor, event: AuditEvent) -> dict:
-    shown = {column.key: getattr(event, column.key) for column in AuditEvent.__table__.columns}
+    """The event with its public id as ``id`` (issue 25). The chain's sequence counts every
+    organisation's audited actions, so it is never shown; nor, but to the partnership admin
+    (who reads the whole trail), are the hashes: an event's hash covers its sequence, which
+    an admin who sees the rest of their own organisation's event could find by trying each."""
+    shown = {name: getattr(event, name) for name in _FIELDS}
+    shown["id"] = event.public_id
+    whole_trail = actor.partnership_admin
+    shown["prev_hash"] = event.prev_hash if whole_trail else None
+    shown["hash"] = event.hash if whole_trail else None
     if not policy.sees_person(actor, event.organisation_id):
         shown.update(dict.fromkeys(_PERSON))
     return shown
