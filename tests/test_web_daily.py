@@ -10,7 +10,13 @@ import re
 import sqlalchemy as sa
 
 from partnership_api.web.presenters import quarter_words
-from tests.factories import PAGE_REFERRAL, quarter_from_now, query_db, referral_form_fields
+from tests.factories import (
+    PAGE_REFERRAL,
+    quarter_from_now,
+    query_db,
+    referral_form_fields,
+    referral_total,
+)
 from tests.pagelib import HTML, post_form, signed_in
 
 GLOW = "Glow refuge"
@@ -181,6 +187,7 @@ def test_a_referral_made_on_the_page_keeps_each_childs_age_and_sex(app, client, 
     bad_ages = {**fields, "son_ages": "13, x", "idempotency_key": fields["idempotency_key"][::-1]}
     answer = post_form(officer, "/referrals/new", bad_ages)
     assert answer.status_code == 400 and "Enter ages from 0 to 25" in answer.text
+    assert referral_total(app) == 1  # neither refused form made a referral
 
 
 # --- the inbox in the order a worker needs ---------------------------------------------------
@@ -280,11 +287,19 @@ def test_a_delivery_partner_cannot_report_an_actual_for_a_quarter_not_over(app, 
     words = quarter_words(early)  # "Q4 2026-27 (January to March 2027)": the funders' year
     assert f"{words} has not ended: an actual is reported once the quarter is over." in answer.text
     assert f'value="{early}" selected' in answer.text  # what she chose is kept
+
+    def line_for(period: str) -> dict | None:
+        lines = client.get(f"/api/v1{path}/spend", headers=login("opcc.staff")).get_json()
+        return next((line for line in lines if line["period"] == period), None)
+
+    assert line_for(early) is None  # the refused actual wrote nothing
     # Its forecast is welcome now.
     forecast = post_form(
         partner, f"{path}/spend", {"period": early, "forecast": "10"}, form_page=path
     )
     assert forecast.status_code == 303
+    saved = line_for(early)
+    assert (saved["forecast_pence"], saved["actual_pence"]) == (1000, None)
 
 
 def test_a_refuge_that_cannot_take_her_redirects_from_the_filled_bed_search(

@@ -419,3 +419,4 @@ def test_the_commissioner_cancels_a_project_only_with_a_reason(app, client, logi
     assert refused.status_code == 400
     summary = re.findall(r'<a href="#status">([^<]+)</a>', refused.text)
     assert summary == ["Current status: cancelled."], summary
+    assert _project(client, login, CCTV)["status"] == "cancelled"  # still

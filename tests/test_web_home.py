@@ -385,3 +385,7 @@ def test_a_form_of_another_page_sent_after_the_sign_out_leads_back_to_that_page(
         headers={**HTML, "Referer": "https://evil.example/referrals/x"},
     )
     assert elsewhere.headers["Location"] == "/sign-in"
+    timeline = client.get(
+        f"/api/v1/referrals/{referral['id']}/events", headers=login("police.officer")
+    ).get_json()
+    assert "note_added" not in [entry["kind"] for entry in timeline]  # neither note was written

@@ -65,6 +65,7 @@ def test_without_consent_the_lawful_basis_is_asked_for(app, ids):
     answer = post_form(officer, "/referrals/new", fields)
     assert answer.status_code == 400
     assert answer.text.count("Required when consent was not given.") >= 2
+    assert referral_total(app) == 0  # nothing was sent
 
 
 def test_a_referral_page_is_for_its_parties_only_and_each_read_is_audited(app, client, login, ids):
@@ -161,6 +162,8 @@ def test_an_officer_holds_a_family_space_from_the_bed_board(app, client, login, 
 
 
 def test_an_analyst_cannot_hold_a_space_even_by_forging_the_form(app, client, login, ids):
+    from partnership_api.models.beds import BedHold
+
     referral = _referral_to_swa(client, login, ids)
     analyst = signed_in(app, "police.analyst")
     answer = post_form(
@@ -174,6 +177,9 @@ def test_an_analyst_cannot_hold_a_space_even_by_forging_the_form(app, client, lo
         form_page="/beds",
     )
     assert answer.status_code == 403 and answer.mimetype == "text/html"
+    shown = client.get(f"/api/v1/referrals/{referral}", headers=login("police.officer"))
+    assert shown.get_json()["hold"] is None  # no hold made
+    assert query_db(app, sa.select(sa.func.count()).select_from(BedHold)) == [0]
 
 
 def test_a_refuge_address_stays_in_its_organisation(app, ids):
@@ -185,13 +191,18 @@ def test_a_refuge_address_stays_in_its_organisation(app, ids):
         assert "Change the spaces" not in page.text
 
 
-def test_another_refuge_cannot_change_glows_spaces(app, ids):
+def test_another_refuge_cannot_change_glows_spaces(app, client, login, ids):
     glow = f"/refuges/{ids.service['Glow refuge']}"
+    figures = f"/api/v1{glow}/availability"
+    before = client.get(figures, headers=login("glow.staff"))
     worker = signed_in(app, "swa.staff")
     answer = post_form(
         worker, glow, {"version": "1", "family_total": "9", "family_vacant": "9"}, form_page=glow
     )
     assert answer.status_code == 403
+    after = client.get(figures, headers=login("glow.staff"))
+    assert after.headers["ETag"] == before.headers["ETag"]  # spaces unchanged
+    assert after.get_json()["spaces"] == before.get_json()["spaces"]
 
 
 def test_a_delivery_partner_reports_spend_and_the_police_cannot(app, client, login):
@@ -217,9 +228,13 @@ def test_a_delivery_partner_reports_spend_and_the_police_cannot(app, client, log
         police, f"{path}/spend", {"period": quarter_from_now(-9), "actual": "1"}, form_page=path
     )
     assert refused.status_code == 403
+    lines = client.get(f"/api/v1{path}/spend", headers=login("opcc.staff")).get_json()
+    assert quarter_from_now(-9) not in {line["period"] for line in lines}  # nothing written
 
 
 def test_only_admins_manage_users_and_only_their_own(app, ids):
+    from partnership_api.models.partnership import User
+
     assert signed_in(app, "swa.staff").get("/users", headers=HTML).status_code == 403
     admin = signed_in(app, "swa.admin")
     page = admin.get("/users", headers=HTML)
@@ -227,6 +242,7 @@ def test_only_admins_manage_users_and_only_their_own(app, ids):
     other = ids.user["glow.staff"]
     answer = post_form(admin, f"/users/{other}/deactivate", {"reason": "Left"}, form_page="/users")
     assert answer.status_code == 404  # another organisation's user is hidden, as in the API
+    assert query_db(app, sa.select(User.active).where(User.id == other)) == [True]
 
 
 def test_a_page_post_without_its_csrf_token_changes_nothing(app, client, login, ids):

@@ -20,6 +20,11 @@ def _referral_to(client, login, ids, service=GLOW) -> dict:
     return made.get_json()
 
 
+def _timeline(client, login, referral_id) -> list[str]:
+    shown = client.get(f"/api/v1/referrals/{referral_id}/events", headers=login("glow.staff"))
+    return [entry["kind"] for entry in shown.get_json()]
+
+
 def _status(client, login, referral_id) -> str:
     shown = client.get(f"/api/v1/referrals/{referral_id}", headers=login("police.officer"))
     return shown.get_json()["status"]
@@ -176,8 +181,10 @@ def test_a_redirect_without_a_service_and_an_empty_note_are_errors_on_their_fiel
     assert "govuk-notification-banner" not in answer.text
     assert _status(client, login, referral["id"]) == "submitted"
 
+    notes_before = _timeline(client, login, referral["id"]).count("note_added")
     empty = post_form(worker, f"{path}/notes", {"text": ""}, form_page=path)
     assert empty.status_code == 400 and 'href="#text"' in empty.text
+    assert _timeline(client, login, referral["id"]).count("note_added") == notes_before
     assert "Enter the note" in empty.text
 
 
