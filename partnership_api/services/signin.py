@@ -13,10 +13,10 @@ shared by every worker and app server (Redis when configured, else the database)
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import NoReturn
 
 import sqlalchemy as sa
+from limits import RateLimitItem, RateLimitItemPerMinute
 from limits import parse as parse_rate
 
 from partnership_api import audit, auth, context, metrics
@@ -32,12 +32,24 @@ LOCKED = "Too many failed sign-ins. Try again later."
 REFRESH_REFUSED = "A valid refresh token is required."
 
 
-def _lock_window() -> timedelta:
-    return timedelta(minutes=context.setting("LOGIN_LOCK_MINUTES"))
+def _attempts_rate() -> RateLimitItem:
+    """Sign-in attempts per client address (``LOGIN_RATE_LIMIT``)."""
+    return parse_rate(context.setting("LOGIN_RATE_LIMIT"))
+
+
+def _lock_rate() -> RateLimitItem:
+    """Wrong passwords per address and name before the pair locks, and for how long."""
+    return RateLimitItemPerMinute(
+        context.setting("LOGIN_FAILURES_BEFORE_LOCK"), context.setting("LOGIN_LOCK_MINUTES")
+    )
 
 
 def _throttled(key: str) -> Throttled:
     return Throttled(LOCKED, retry_after=throttle.retry_after(key))
+
+
+def _refused_by(rate: RateLimitItem, key: str) -> Throttled:
+    return Throttled(LOCKED, retry_after=throttle.seconds_left(rate, key))
 
 
 def login(username: str, password: str, address: str) -> dict:
@@ -66,22 +78,21 @@ def _sign_in(username: str, password: str, address: str, details: dict | None):
 
     The address's failed-authentication count (bad tokens) is not consulted: only the
     attempts per address and the address–name pair's lock refuse a sign-in."""
-    rate = parse_rate(context.setting("LOGIN_RATE_LIMIT"))
-    attempts = throttle.attempt_key(address)
-    if throttle.hit(attempts, timedelta(seconds=rate.get_expiry())) > rate.amount:
+    attempts, rate = throttle.attempt_key(address), _attempts_rate()
+    if throttle.spend(rate, attempts) > rate.amount:
         metrics.sign_in_failed("throttled")
-        raise _throttled(attempts)
-    pair = throttle.pair_key(address, username)
-    if throttle.count(pair) >= context.setting("LOGIN_FAILURES_BEFORE_LOCK"):
+        raise _refused_by(rate, attempts)
+    pair, lock = throttle.pair_key(address, username), _lock_rate()
+    if throttle.exhausted(lock, pair):
         metrics.sign_in_failed("locked")
-        raise _throttled(pair)
+        raise _refused_by(lock, pair)
     user = db.session.scalar(sa.select(User).where(User.username == username))
     ok = auth.verify_password(user, password)
     if not ok or user is None or not user.active:
         metrics.sign_in_failed("bad_credentials")
         _failed(username, user, address, pair)
         raise Unauthenticated(FAILED)
-    throttle.clear(pair)
+    throttle.forget(lock, pair)
     now = utcnow()
     user.last_login_at = now
     session = auth.open_session(user)
@@ -106,8 +117,9 @@ def _failed(username: str, user: User | None, address: str, pair: str) -> None:
     """
     user_id = user.id if user else None
     org_id = user.organisation_id if user else None
-    failures = throttle.hit(pair, _lock_window())
-    locks_at = context.setting("LOGIN_FAILURES_BEFORE_LOCK")
+    lock = _lock_rate()
+    failures = throttle.spend(lock, pair)
+    locks_at = lock.amount
     if failures in (1, locks_at):
         audit.record(
             "auth.login",

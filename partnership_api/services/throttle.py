@@ -18,6 +18,13 @@ What is counted (keys):
   pair is locked (``LOGIN_FAILURES_BEFORE_LOCK``, ``LOGIN_LOCK_MINUTES``), so nobody can keep
   a refuge's night worker out from somewhere else.
 
+Sign-in's two limits (attempts per address, wrong passwords per address and name) are
+``limits`` rate-limit items: on Redis they are kept by limits' own fixed-window strategy on the
+rate limiter's storage (``spend``, ``exhausted``, ``seconds_left``, ``forget``); without Redis
+the database counters below stand in for it (never one worker's memory). The other counters
+(``hit``, ``count``, ``retry_after``, ``clear``) need the count itself, for their one audit
+event per window: on Redis they use the same storage's counters directly.
+
 With Redis down, counting fails open (a warning in the log), like the rate limiter.
 """
 
@@ -27,6 +34,8 @@ import logging
 from datetime import timedelta
 
 import sqlalchemy as sa
+from limits import RateLimitItem
+from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy.dialects import postgresql, sqlite
 
 from partnership_api import audit, context, transactions
@@ -148,6 +157,69 @@ def clear(key: str) -> None:
             log.warning("authentication counter unavailable (Redis); not cleared")
         return
     db.session.execute(sa.delete(_COUNTERS).where(_COUNTERS.c.key == key))
+
+
+# --- a limit (a ``limits`` item) on a key: limits' fixed window on Redis, else the database ---
+
+
+def _fixed_window() -> FixedWindowRateLimiter | None:
+    redis = _redis()
+    return FixedWindowRateLimiter(redis) if redis is not None else None
+
+
+def _window(rate: RateLimitItem) -> timedelta:
+    return timedelta(seconds=rate.get_expiry())
+
+
+def spend(rate: RateLimitItem, key: str) -> int:
+    """Count one more against ``rate`` for ``key``: the count in the window (1: it began now),
+    and more than ``rate.amount`` once past it."""
+    strategy = _fixed_window()
+    if strategy is None:
+        return hit(key, _window(rate))
+    try:
+        if not strategy.hit(rate, KEY_PREFIX, key):
+            return rate.amount + 1
+        return rate.amount - strategy.get_window_stats(rate, KEY_PREFIX, key).remaining
+    except Exception:  # noqa: BLE001 - fail open, as the rate limiter does
+        log.warning("authentication counter unavailable (Redis); not counted")
+        return 0
+
+
+def exhausted(rate: RateLimitItem, key: str) -> bool:
+    """Whether ``key`` has used all of ``rate`` in its window."""
+    strategy = _fixed_window()
+    if strategy is None:
+        return count(key) >= rate.amount
+    try:
+        return not strategy.test(rate, KEY_PREFIX, key)
+    except Exception:  # noqa: BLE001
+        log.warning("authentication counter unavailable (Redis); not checked")
+        return False
+
+
+def seconds_left(rate: RateLimitItem, key: str) -> int:
+    """Seconds until ``key``'s window of ``rate`` ends (at least 1)."""
+    strategy = _fixed_window()
+    if strategy is None:
+        return retry_after(key)
+    try:
+        reset = strategy.get_window_stats(rate, KEY_PREFIX, key).reset_time
+        return max(1, int(reset - utcnow().timestamp()) + 1)
+    except Exception:  # noqa: BLE001
+        return 60
+
+
+def forget(rate: RateLimitItem, key: str) -> None:
+    """Forget ``key``'s count against ``rate`` (the caller commits, on the database)."""
+    strategy = _fixed_window()
+    if strategy is None:
+        clear(key)
+        return
+    try:
+        strategy.clear(rate, KEY_PREFIX, key)
+    except Exception:  # noqa: BLE001
+        log.warning("authentication counter unavailable (Redis); not cleared")
 
 
 # --- failed authentication per client address ----------------------------------------------------
