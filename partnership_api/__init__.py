@@ -162,7 +162,7 @@ def _configure(app: Flask) -> None:
     engine_options: dict[str, object] = {}
     if url.startswith("postgresql"):
         timeout = app.config["DB_STATEMENT_TIMEOUT_MS"]
-        # UTC: times read straight through the driver (direct.py) come back in UTC too.
+        # UTC: times read straight through the driver (``direct``) come back in UTC too.
         options = f"-c statement_timeout={timeout} -c lock_timeout={timeout} -c timezone=UTC"
         if app.config.get("DATABASE_SCHEMA"):
             options += f" -c search_path={app.config['DATABASE_SCHEMA']}"

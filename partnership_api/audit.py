@@ -8,9 +8,10 @@ even with many workers writing at once.
 An event's hash is ``sha256("{seq}|{previous hash}|{content digest}")``, where the content
 digest is the SHA-256 of the event's fields (all but its place in the chain) as canonical JSON.
 The content digest is computed here; the link needs the previous hash, which only the locked
-chain head knows. On PostgreSQL one statement (``APPEND_SQL``) locks the head, links the
-transaction's events, inserts them and moves the head, so the lock is held for one round trip
-and the commit, not for three. SQLite takes its write lock at BEGIN and links them here.
+chain head knows. On PostgreSQL one statement (``direct.statements.AUDIT_APPEND``) locks the
+head, links the transaction's events, inserts them and moves the head, so the lock is held for
+one round trip and the commit, not for three. SQLite takes its write lock at BEGIN and links
+them here.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from typing import TYPE_CHECKING
 import orjson
 import sqlalchemy as sa
 from flask import g, has_request_context, request
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from partnership_api import direct, transactions
+from partnership_api.direct import statements as prebuilt
 from partnership_api.domain_errors import Refused
 from partnership_api.extensions import db
 from partnership_api.models.audit import AuditChainHead, AuditEvent
@@ -98,53 +99,9 @@ _HEAD = AuditChainHead.__table__
 _EVENTS = AuditEvent.__table__
 HEAD_QUERY = sa.select(_HEAD.c.last_seq, _HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
 
-# PostgreSQL: lock the head, link the events in order (the hash computed by the database
-# exactly as ``link_hash`` does), insert them and move the head: one statement.
-# ``json_to_recordset`` (not jsonb) keeps each event's details as the very text sent.
-APPEND_SQL = sa.text(
-    """
-WITH RECURSIVE
-incoming AS (
-    SELECT * FROM json_to_recordset(CAST(:events AS json)) AS e(
-        ord integer, content text, public_id uuid, at timestamptz, user_id uuid, username text,
-        organisation_id integer, action text, resource_type text, resource_id text,
-        subject_organisation_id integer, related_organisation_id integer, request_id text,
-        client_address text, outcome text, details json)
-),
-head AS (
-    SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1 FOR UPDATE
-),
-chain (ord, seq, prev_hash, hash) AS (
-    SELECT 0, last_seq, NULL::text, last_hash::text FROM head
-    UNION ALL
-    SELECT e.ord, c.seq + 1, c.hash,
-           encode(sha256(convert_to((c.seq + 1)::text || '|' || c.hash || '|' || e.content,
-                                    'UTF8')), 'hex')
-    FROM chain c JOIN incoming e ON e.ord = c.ord + 1
-),
-written AS (
-    INSERT INTO audit_events (
-        id, public_id, at, user_id, username, organisation_id, action, resource_type,
-        resource_id, subject_organisation_id, related_organisation_id, request_id,
-        client_address, outcome, details, prev_hash, hash)
-    SELECT c.seq, e.public_id, e.at, e.user_id, e.username, e.organisation_id, e.action,
-           e.resource_type, e.resource_id, e.subject_organisation_id, e.related_organisation_id,
-           e.request_id, e.client_address, e.outcome, e.details, c.prev_hash, c.hash
-    FROM chain c JOIN incoming e ON e.ord = c.ord
-    RETURNING id
-)
-UPDATE audit_chain_head SET last_seq = newest.seq, last_hash = newest.hash
-FROM (SELECT seq, hash FROM chain ORDER BY seq DESC LIMIT 1) AS newest
-WHERE audit_chain_head.id = 1 AND (SELECT count(*) FROM written) = (SELECT count(*) FROM incoming)
-"""
-)
-
-
-MAKE_HEAD = (
-    pg_insert(_HEAD).values(id=1, last_seq=0, last_hash=GENESIS_HASH).on_conflict_do_nothing()
-)
-# Each of these is atomic alone, so it may run on a read's connection, without a transaction.
-transactions.ATOMIC_ALONE.update({APPEND_SQL, MAKE_HEAD})
+# PostgreSQL: one statement (``direct.statements.AUDIT_APPEND``) locks the head, links the
+# events in order (the hash computed by the database exactly as ``link_hash`` does), inserts
+# them and moves the head; ``AUDIT_MAKE_HEAD`` makes a missing head. Both are atomic alone.
 
 
 @dataclass
@@ -229,14 +186,14 @@ def _link_pending(session: Session) -> None:
             if outcome.rowcount == 1:
                 return
             # No head row (a database set up by hand): make it, and link again.
-            direct.execute(MAKE_HEAD, {}, session)
-            if direct.execute(APPEND_SQL, payload, session) != 1:
+            direct.execute(prebuilt.AUDIT_MAKE_HEAD, {"genesis": GENESIS_HASH}, session)
+            if direct.execute(prebuilt.AUDIT_APPEND, payload, session) != 1:
                 raise RuntimeError(
                     "The audit chain's head could not be locked: events not written."
                 )
 
         # Sent in one round trip with the other commit hooks' statements (``at_commit``).
-        direct.at_commit(session, APPEND_SQL, payload, then=linked)
+        direct.at_commit(session, prebuilt.AUDIT_APPEND, payload, then=linked)
         return
     row = session.execute(HEAD_QUERY).one_or_none()
     if row is None:

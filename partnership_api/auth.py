@@ -13,7 +13,6 @@ import time
 import uuid
 
 import jwt as pyjwt
-import psycopg
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -23,11 +22,10 @@ from flask_smorest import abort
 from jwt.exceptions import PyJWTError
 from werkzeug.exceptions import NotFound
 
-from partnership_api.direct import as_dbapi_error, prepared
+from partnership_api import direct
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
-from partnership_api.models.beds import BedSearchGeneration
-from partnership_api.models.partnership import AuthSession, Organisation, User
+from partnership_api.models.partnership import AuthSession, User
 from partnership_api.policy import Actor
 from partnership_api.ratelimits import client_address
 from partnership_api.smorest import is_page_endpoint, is_public, is_read_only
@@ -145,53 +143,15 @@ def _refuse_token(reason: str) -> None:
     abort(401, message="A valid access token is required.")
 
 
-_users = User.__table__
-_organisations = Organisation.__table__
-_sessions = AuthSession.__table__
-_generation = BedSearchGeneration.__table__
-
-# Built once: the hot path of every request only binds parameters to a compiled statement.
-ACTOR_QUERY = (
-    sa.select(
-        _users.c.username,
-        _users.c.role,
-        _users.c.partnership_admin,
-        _users.c.organisation_id,
-        _organisations.c.kind,
-        _organisations.c.name,
-        # Read in the same round trip: bed search validates its cache against it.
-        sa.select(_generation.c.generation)
-        .where(_generation.c.id == 1)
-        .scalar_subquery()
-        .label("bed_search_generation"),
-    )
-    .select_from(
-        _users.join(_organisations, _organisations.c.id == _users.c.organisation_id).join(
-            _sessions, _sessions.c.user_id == _users.c.id
-        )
-    )
-    .where(
-        _users.c.id == sa.bindparam("user_id"),
-        _users.c.active.is_(True),
-        _sessions.c.id == sa.bindparam("session_id"),
-        _sessions.c.revoked_at.is_(None),
-        _sessions.c.expires_at > sa.bindparam("now", type_=_sessions.c.expires_at.type),
-    )
-)
-
-
 def load_actor(claims: dict) -> Actor | None:
-    """The active user and live session named by verified token claims, or None."""
+    """The active user and live session named by verified token claims, or None (one prebuilt
+    statement: ``direct.signed_in``)."""
     try:
         user_id = uuid.UUID(claims["sub"])
         session_id = uuid.UUID(claims["sid"])
     except (KeyError, ValueError, TypeError):
         return None
-    params = {"user_id": user_id, "session_id": session_id, "now": utcnow()}
-    if db.engine.dialect.name == "postgresql":
-        row = _actor_row_postgresql(params)
-    else:
-        row = tuple(db.session.execute(ACTOR_QUERY, params).one_or_none() or ()) or None
+    row = direct.signed_in(user_id, session_id, utcnow())
     if row is None:
         return None
     username, role, partnership_admin, org_id, org_kind, org_name, generation = row
@@ -206,39 +166,6 @@ def load_actor(claims: dict) -> Actor | None:
         partnership_admin=partnership_admin,
         session_id=session_id,
     )
-
-
-def _actor_row_postgresql(params: dict) -> tuple | None:
-    """``ACTOR_QUERY`` on a pooled connection of its own, straight through the driver.
-
-    Every request makes this check, so it skips the ORM session and SQLAlchemy's execution
-    machinery (most of its cost): the statement is compiled once, run without a transaction,
-    and the connection goes back to the pool as it came. A failure is raised as SQLAlchemy's
-    own error (a JSON 503), and after a lost connection the pool starts afresh.
-    """
-    engine = db.engine
-    sql, params = prepared(engine, ACTOR_QUERY, params)
-    try:
-        pooled = engine.raw_connection()
-    except psycopg.Error as error:  # cannot connect: the pool gives the driver's own error
-        raise as_dbapi_error(error, None, engine) from error
-    try:
-        connection = pooled.driver_connection
-        connection.autocommit = True
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                return cursor.fetchone()
-        finally:
-            if not connection.closed:
-                try:
-                    connection.autocommit = False
-                except psycopg.Error:  # never back to the pool in autocommit: a write
-                    pooled.invalidate()  # taking it would lose its transaction
-    except psycopg.Error as error:
-        raise as_dbapi_error(error, pooled, engine) from error
-    finally:
-        pooled.close()
 
 
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "type", "sid"]

@@ -6,7 +6,7 @@
 - **The single write guard.** On such a connection each statement would commit on its own, so
   only statements that are atomic by themselves (``ATOMIC_ALONE``: the audit chain's link) may
   write there; ``refuse_write`` refuses anything else, whether it comes through the engine,
-  a flush or the driver (``direct.py``).
+  a flush or the driver (``direct``).
 - **Commit hooks in a declared order.** Work that must happen just before a transaction
   commits registers under a name of ``COMMIT_HOOKS`` and runs in that order, whatever order
   modules were imported in: the audit chain's head is locked first, then the bed-search

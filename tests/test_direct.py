@@ -71,18 +71,18 @@ def test_a_read_may_still_write_its_own_audit_events(inside_a_read, ids):
 
 def test_a_prebuilt_statement_missing_a_value_is_refused_not_run_with_null(inside_a_read):
     from partnership_api import direct
-    from partnership_api.services import referral_reads
+    from partnership_api.direct import statements
 
     with pytest.raises(sa.exc.ArgumentError, match="referral_id"):
-        direct.rows(referral_reads.READ_ONE, {"now": None})
-    assert direct.rows(referral_reads.READ_ONE, {"referral_id": uuid.uuid4(), "now": None}) == []
+        direct.rows(statements.READ_ONE, {"now": None})
+    assert direct.rows(statements.READ_ONE, {"referral_id": uuid.uuid4(), "now": None}) == []
 
 
 def test_a_read_cannot_queue_a_write_for_its_commit(inside_a_read):
     from partnership_api import direct
-    from partnership_api.services import search_cache
+    from partnership_api.direct import statements
 
-    direct.at_commit(inside_a_read(), search_cache.BUMP_OR_MAKE_GENERATION, {"first": 1})
+    direct.at_commit(inside_a_read(), statements.BUMP_OR_MAKE_GENERATION, {"first": 1})
     with pytest.raises(RuntimeError, match="writes need a transaction"):
         inside_a_read.commit()
 
@@ -125,9 +125,8 @@ def test_a_change_sends_its_head_statements_in_one_round_trip_in_the_lock_order(
     app, ids, monkeypatch
 ):
     from partnership_api import audit, direct
-    from partnership_api.events import outbox
+    from partnership_api.direct import statements
     from partnership_api.extensions import db
-    from partnership_api.services import search_cache
 
     sent = []
     real_pipeline = direct.pipeline
@@ -144,7 +143,9 @@ def test_a_change_sends_its_head_statements_in_one_round_trip_in_the_lock_order(
         after = _counts(db.session)
         assert audit.verify_chain()[1] is None
         db.session.remove()
-    assert sent == [[audit.APPEND_SQL, search_cache.BUMP_OR_MAKE_GENERATION, outbox.APPEND_SQL]]
+    assert sent == [
+        [statements.AUDIT_APPEND, statements.BUMP_OR_MAKE_GENERATION, statements.EVENTS_APPEND]
+    ]
     assert after["audit"] == before["audit"] + 1
     assert after["events"] == before["events"] + 1
     assert after["generation"] == before["generation"] + 1

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from partnership_api import direct, transactions
+from partnership_api.direct import statements as prebuilt
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import SPACE_TYPES
@@ -239,44 +240,6 @@ def _make_head(session: Session) -> None:
     session.execute(sa.insert(_HEAD).prefix_with("OR IGNORE").values(id=1, last_position=0))
 
 
-# PostgreSQL: lock the head and move it (making it when it is missing), write the events and
-# their organisations, in one statement that needs no second try, sent in one round trip with
-# the other commit hooks' statements (``direct.at_commit``).
-APPEND_SQL = sa.text(
-    """
-WITH
-incoming AS (
-    SELECT * FROM json_to_recordset(CAST(:events AS json)) AS e(
-        ord integer, id uuid, type text, occurred_at timestamptz, audience text, data json,
-        key text)
-),
-parties AS (
-    SELECT * FROM json_to_recordset(CAST(:parties AS json)) AS p(
-        ord integer, organisation_id integer)
-),
-head AS (
-    INSERT INTO event_head (id, last_position) VALUES (1, :count)
-    ON CONFLICT (id) DO UPDATE SET last_position = event_head.last_position + :count
-    RETURNING last_position
-),
-written AS (
-    INSERT INTO events (position, id, type, occurred_at, audience, data, key)
-    SELECT head.last_position - :count + e.ord, e.id, e.type, e.occurred_at, e.audience,
-           e.data, e.key
-    FROM head, incoming e
-    RETURNING position
-),
-heard AS (
-    INSERT INTO event_organisations (position, organisation_id)
-    SELECT head.last_position - :count + p.ord, p.organisation_id
-    FROM head, parties p
-    RETURNING position
-)
-SELECT last_position FROM head
-"""
-)
-
-
 def _append_on_postgresql(session: Session, pending: list[dict]) -> None:
     events, parties = [], []
     for ord_, event in enumerate(pending, start=1):
@@ -288,8 +251,10 @@ def _append_on_postgresql(session: Session, pending: list[dict]) -> None:
         "parties": orjson.dumps(parties).decode(),
         "count": len(events),
     }
-    # Sent in one round trip with the other commit hooks' statements (``at_commit``).
-    direct.at_commit(session, APPEND_SQL, params)
+    # One statement (``direct.statements.EVENTS_APPEND``): lock the head and move it (making it
+    # when it is missing), write the events and their organisations; sent in one round trip
+    # with the other commit hooks' statements (``at_commit``).
+    direct.at_commit(session, prebuilt.EVENTS_APPEND, params)
 
 
 def _write_pending(session: Session) -> None:

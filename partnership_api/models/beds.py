@@ -103,6 +103,17 @@ def live_hold(now: datetime | sa.BindParameter) -> sa.ColumnElement[bool]:
     return sa.and_(BedHold.state == "active", BedHold.expires_at > now)
 
 
+def held_by_type(where: sa.ColumnElement[bool], now: datetime | sa.BindParameter) -> sa.Select:
+    """The one count of live holds: per refuge and type of space (``service_id``,
+    ``space_type``, ``held``), of the holds ``where`` picks. Every count of held spaces is this
+    query (availability, a report's answer, a new hold's check)."""
+    return (
+        sa.select(BedHold.service_id, BedHold.space_type, sa.func.count().label("held"))
+        .where(where, live_hold(now))
+        .group_by(BedHold.service_id, BedHold.space_type)
+    )
+
+
 class BedSearchGeneration(db.Model):
     """One row whose number changes in the same transaction as any change bed search shows.
 

@@ -35,7 +35,7 @@ class EventOrganisation(db.Model):
     """An organisation an event is about (a referral's sender and receiver, a project's
     partners, an alert's organisation): the parties of ``policy_events.scope_events``.
 
-    Written by the same statement as its event (``outbox.APPEND_SQL``) and deleted with it
+    Written by the same statement as its event (``EVENTS_APPEND``) and deleted with it
     (``prune``), so ``position`` needs no foreign key: the check it would run on every row
     written at commit, under the events' lock, is a plan each database connection makes once,
     while the outbox is still small (a scan of the whole table), and keeps as the outbox grows

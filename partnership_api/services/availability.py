@@ -23,7 +23,7 @@ from partnership_api.models.beds import (
     BedHold,
     BedSpace,
     RefugeAvailability,
-    live_hold,
+    held_by_type,
 )
 from partnership_api.models.partnership import Organisation, Service, ServiceArea
 from partnership_api.pagination import Page, PageRequest, page_of
@@ -69,17 +69,6 @@ def figures_of(service_ids: list[int], now: datetime) -> dict[int, list[SpaceFig
         )
     )
     return with_holds(service_ids, spaces, _held(service_ids, now))
-
-
-def held_by_type(where: sa.ColumnElement[bool], now: datetime | sa.BindParameter) -> sa.Select:
-    """The one count of live holds: per refuge and type of space (``service_id``,
-    ``space_type``, ``held``), of the holds ``where`` picks. Every count of held spaces is this
-    query (availability, a report's answer, a new hold's check)."""
-    return (
-        sa.select(BedHold.service_id, BedHold.space_type, sa.func.count().label("held"))
-        .where(where, live_hold(now))
-        .group_by(BedHold.service_id, BedHold.space_type)
-    )
 
 
 def _held(service_ids: list[int], now: datetime) -> dict[tuple[int, str], int]:

@@ -2,8 +2,8 @@
 
 A report (``PUT …/availability``) is a conditional ``UPDATE refuge_availability … WHERE
 version = :seen``: of several writers holding the same ETag exactly one changes the row; the
-others update nothing and get 412. The statements are built once and run through ``direct``
-(the hottest write), in one round trip.
+others update nothing and get 412. The statements are prebuilt (``direct.statements``) and
+run through ``direct`` (the hottest write), in one round trip.
 """
 
 from __future__ import annotations
@@ -13,26 +13,20 @@ from datetime import datetime
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from partnership_api import audit, direct, events, policy
+from partnership_api.direct import statements as prebuilt
 from partnership_api.domain_errors import NotFound, PreconditionFailed
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import (
     SPACE_TYPES,
-    AvailabilityReport,
-    BedHold,
-    BedSpace,
     RefugeAvailability,
 )
-from partnership_api.models.partnership import Service
 from partnership_api.policy import Actor
 from partnership_api.services.availability import (
     availability_view,
-    held_by_type,
     with_holds,
 )
 from partnership_api.services.search_cache import mark_changed
@@ -66,61 +60,13 @@ def _version_named(tag: str, service_id: int) -> int | None:
 
 _ETAG_RE = re.compile(r"refuge-(?P<service>\d+)-v(?P<version>\d+)")
 
-# An availability report is the hottest write: its statements are built once, with named
-# parameters, and run through ``direct`` (see there for why).
-_SPACES = BedSpace.__table__
-_NOW = sa.bindparam("now", type_=RefugeAvailability.__table__.c.updated_at.type)
-REFUGE_FOR_REPORT = sa.select(
-    Service.__table__.c.id, Service.__table__.c.organisation_id, Service.__table__.c.kind
-).where(Service.__table__.c.id == sa.bindparam("service_id", type_=sa.Integer))
-TAKE_VERSION = (
-    sa.update(RefugeAvailability.__table__)
-    .where(
-        RefugeAvailability.__table__.c.service_id == sa.bindparam("refuge", type_=sa.Integer),
-        RefugeAvailability.__table__.c.version == sa.bindparam("seen", type_=sa.Integer),
-    )
-    .values(
-        version=RefugeAvailability.__table__.c.version + 1,
-        updated_at=sa.bindparam("now", type_=RefugeAvailability.__table__.c.updated_at.type),
-        updated_by_user_id=sa.bindparam(
-            "user", type_=RefugeAvailability.__table__.c.updated_by_user_id.type
-        ),
-        updated_by=sa.bindparam("name", type_=sa.String),
-    )
-)
-
-
-def _upsert_spaces(insert) -> sa.Insert:
-    stmt = insert(_SPACES)
-    return stmt.on_conflict_do_update(
-        index_elements=[_SPACES.c.service_id, _SPACES.c.space_type],
-        set_={"total": stmt.excluded.total, "vacant": stmt.excluded.vacant},
-    )
-
-
-UPSERT_SPACE = {"postgresql": _upsert_spaces(pg_insert), "sqlite": _upsert_spaces(sqlite_insert)}
-# The types kept, always three parameters: no expanding list, so it compiles once.
-DROP_OTHER_SPACES = sa.delete(_SPACES).where(
-    _SPACES.c.service_id == sa.bindparam("refuge", type_=sa.Integer),
-    _SPACES.c.space_type.not_in(
-        [sa.bindparam(f"kept_{i}", type_=sa.String) for i in range(len(SPACE_TYPES))]
-    ),
-)
-_REPORTS = AvailabilityReport.__table__
-INSERT_REPORT = sa.insert(_REPORTS).values(
-    service_id=sa.bindparam("refuge", type_=sa.Integer),
-    reported_at=sa.bindparam("at", type_=_REPORTS.c.reported_at.type),
-    reported_by_user_id=sa.bindparam("user", type_=_REPORTS.c.reported_by_user_id.type),
-    reported_by=sa.bindparam("name", type_=sa.String),
-    spaces=sa.bindparam("reported", type_=_REPORTS.c.spaces.type),
-    version=sa.bindparam("new_version", type_=sa.Integer),
-)
-HELD_AT = held_by_type(BedHold.service_id == sa.bindparam("service_id", type_=sa.Integer), _NOW)
+# An availability report is the hottest write: its statements are prebuilt
+# (``direct.statements``) and run through ``direct``.
 
 
 def refuge_for_report(service_id: int):
     """The refuge (id, organisation and kind only) a report is for; 404 for anything else."""
-    found = direct.rows(REFUGE_FOR_REPORT, {"service_id": service_id})
+    found = direct.rows(prebuilt.REFUGE_FOR_REPORT, {"service_id": service_id})
     if not found or found[0].kind != "refuge":
         raise NotFound()
     return found[0]
@@ -138,7 +84,7 @@ def _write_report(actor: Actor, service_id: int, seen: int, spaces: list[dict], 
     taken, *_, held = direct.pipeline(
         [
             direct.Step(
-                TAKE_VERSION,
+                prebuilt.TAKE_VERSION,
                 {
                     "refuge": service_id,
                     "seen": seen,
@@ -147,13 +93,13 @@ def _write_report(actor: Actor, service_id: int, seen: int, spaces: list[dict], 
                     "name": actor.username,
                 },
             ),
-            *([direct.Step(UPSERT_SPACE[dialect], upsert, many=True)] if upsert else []),
+            *([direct.Step(prebuilt.UPSERT_SPACE[dialect], upsert, many=True)] if upsert else []),
             direct.Step(
-                DROP_OTHER_SPACES,
+                prebuilt.DROP_OTHER_SPACES,
                 {"refuge": service_id, **{f"kept_{i}": kind for i, kind in enumerate(kept)}},
             ),
             direct.Step(
-                INSERT_REPORT,
+                prebuilt.INSERT_REPORT,
                 {
                     "refuge": service_id,
                     "at": now,
@@ -163,7 +109,7 @@ def _write_report(actor: Actor, service_id: int, seen: int, spaces: list[dict], 
                     "new_version": seen + 1,
                 },
             ),
-            direct.Step(HELD_AT, {"service_id": service_id, "now": now}),
+            direct.Step(prebuilt.HELD_AT, {"service_id": service_id, "now": now}),
         ]
     )
     if taken.rowcount != 1:
@@ -240,13 +186,6 @@ def report_availability(actor: Actor, service, if_match: IfMatch | None, data: d
     return shown
 
 
-CURRENT_SPACES = (
-    sa.select(_SPACES.c.space_type, _SPACES.c.total, _SPACES.c.vacant)
-    .where(_SPACES.c.service_id == sa.bindparam("service_id", type_=sa.Integer))
-    .order_by(_SPACES.c.space_type)
-)
-
-
 def confirm(actor: Actor, service, if_match: IfMatch | None) -> dict:
     """ "Still accurate": the refuge's own staff confirm its figures without changing them.
 
@@ -258,7 +197,8 @@ def confirm(actor: Actor, service, if_match: IfMatch | None) -> dict:
     policy.authorize(actor, "availability.update", service)
     the_version_read(if_match)  # 428 before anything is read or written
     now = utcnow()
-    rows = {row.space_type: row for row in direct.rows(CURRENT_SPACES, {"service_id": service.id})}
+    current = direct.rows(prebuilt.CURRENT_SPACES, {"service_id": service.id})
+    rows = {row.space_type: row for row in current}
     spaces = [
         {"space_type": t, "total": rows[t].total, "vacant": rows[t].vacant}
         for t in SPACE_TYPES

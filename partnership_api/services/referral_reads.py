@@ -1,5 +1,5 @@
 """Reading referrals: the one way a referral is shown (``shown``: one prebuilt statement with
-its live hold, ``READ_ONE``), a single read (audited), and the timeline.
+its live hold, ``direct.statements.READ_ONE``), a single read (audited), and the timeline.
 
 Audit events about a referral name the sending organisation as their subject and the receiving
 one as related (``parties``), so both organisations' admins see them.
@@ -13,10 +13,10 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from partnership_api import audit, direct, policy
+from partnership_api.direct import statements as prebuilt
 from partnership_api.domain_errors import Invalid, NotFound
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
-from partnership_api.models.beds import BedHold, live_hold
 from partnership_api.models.partnership import User
 from partnership_api.models.referrals import (
     Referral,
@@ -60,28 +60,8 @@ def hold_shown(hold_id, referral_id, refuge_id: int, space_type: str, expires_at
 
 
 # The hot reads (one referral, a page of the inbox) read each referral and its live hold in one
-# statement, as plain rows: the same fields ``present`` shows, without the ORM's bookkeeping.
-_REFERRALS = Referral.__table__
-_HOLDS = BedHold.__table__
-ROW_COLUMNS = (
-    *_REFERRALS.c,
-    _HOLDS.c.id.label("hold_id"),
-    _HOLDS.c.service_id.label("hold_service_id"),
-    _HOLDS.c.space_type.label("hold_space_type"),
-    _HOLDS.c.expires_at.label("hold_expires_at"),
-)
-
-
-def with_live_hold(stmt: sa.Select, now: datetime | sa.BindParameter) -> sa.Select:
-    """``stmt`` (over referrals) joined to each referral's live hold, if it has one (there is
-    at most one: ``uq_bed_holds_active_referral``)."""
-    return stmt.outerjoin(_HOLDS, sa.and_(_HOLDS.c.referral_id == _REFERRALS.c.id, live_hold(now)))
-
-
-NOW = sa.bindparam("now", type_=Referral.__table__.c.created_at.type)
-READ_ONE = with_live_hold(sa.select(*ROW_COLUMNS), NOW).where(
-    _REFERRALS.c.id == sa.bindparam("referral_id", type_=_REFERRALS.c.id.type)
-)
+# prebuilt statement (``direct.statements.READ_ONE``, ``direct.referral_page``), as plain rows:
+# the same fields ``present`` shows, without the ORM's bookkeeping.
 
 
 def row_shown(row: sa.Row, now: datetime) -> dict:
@@ -142,7 +122,7 @@ def shown(referral_id: uuid.UUID) -> dict:
 
 def _row(referral_id: uuid.UUID) -> tuple[sa.Row, datetime]:
     now = utcnow()
-    found = direct.rows(READ_ONE, {"referral_id": referral_id, "now": now})
+    found = direct.rows(prebuilt.READ_ONE, {"referral_id": referral_id, "now": now})
     if not found:
         raise NotFound()
     return found[0], now

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from partnership_api import context, direct, transactions
+from partnership_api.direct import statements as prebuilt
 from partnership_api.extensions import db
 from partnership_api.models.beds import (
     BedHold,
@@ -53,21 +53,11 @@ BUMP_GENERATION = (
 )
 
 
-# PostgreSQL: one statement that makes the row when it is missing, so it needs no second try
-# and goes in one round trip with the other commit hooks' statements (``direct.at_commit``).
-BUMP_OR_MAKE_GENERATION = (
-    pg_insert(BedSearchGeneration.__table__)
-    .values(id=1, generation=sa.bindparam("first", type_=sa.BigInteger))
-    .on_conflict_do_update(
-        index_elements=["id"],
-        set_={"generation": BedSearchGeneration.__table__.c.generation + 1},
-    )
-)
-
-
 def _bump_generation(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
-        direct.at_commit(session, BUMP_OR_MAKE_GENERATION, {"first": _random_generation()})
+        # One statement that makes the row when it is missing, so it needs no second try
+        # and goes in one round trip with the other commit hooks' statements.
+        direct.at_commit(session, prebuilt.BUMP_OR_MAKE_GENERATION, {"first": _random_generation()})
         return
     if not session.execute(BUMP_GENERATION).rowcount:
         session.execute(

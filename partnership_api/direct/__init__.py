@@ -1,15 +1,22 @@
 """Prebuilt statements run straight through the driver: the few statements every request,
-every inbox page and every availability report make.
+every inbox page and every availability report make. The statements themselves are all in
+``direct.statements`` (and the inbox's page statements in ``direct.referral_page``); nothing
+else in the application touches the driver.
 
 SQLAlchemy builds, caches and compiles a statement, then processes every value of every row;
 for a page of twenty referrals that costs several times what PostgreSQL spends answering it
-(the profile is in docs/performance.md). Here a statement built once, with named bind parameters for
-what varies, is compiled once per engine and run on the session's own connection, so it shares
-the request's transaction (or its absence: ``transactions.begin_read``). Rows come back as named
-tuples, read by attribute like SQLAlchemy's rows. PostgreSQL sessions run in UTC and read
-JSON with the engine's deserializer, so values are what the column types would give; a JSON
-column's parameter is sent as JSON, and a named parameter left without a value is refused (as
-SQLAlchemy would). On SQLite the same statements simply go through the session.
+(the profile is in docs/performance.md). Here a statement built once, with named bind
+parameters for what varies, is compiled once per engine and run on the session's own
+connection, so it shares the request's transaction (or its absence:
+``transactions.begin_read``): one pool, one connection per request. Rows come back as named
+tuples, read by attribute like SQLAlchemy's rows.
+
+Values are what the column types would give: a time goes through ``UTCDateTime``'s own guard
+both ways (a naive time is refused, an aware one sent in UTC; times read come back aware, in
+UTC); JSON is read with the engine's deserializer and a JSON column's parameter sent as JSON;
+a named parameter left without a value is refused (as SQLAlchemy would).
+``tests/test_direct_parity.py`` runs every statement against SQLAlchemy's answer on both
+databases. On SQLite the same statements simply go through the session.
 
 A read's connection has no transaction: only statements that are atomic alone
 (``transactions.ATOMIC_ALONE``: the audit chain's link) may write on it; anything else is
@@ -22,9 +29,11 @@ disconnect: every worker recovers without a restart.
 
 from __future__ import annotations
 
+import uuid
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import psycopg
@@ -35,6 +44,7 @@ from sqlalchemy.orm import Session
 
 from partnership_api import transactions
 from partnership_api.extensions import db
+from partnership_api.models.base import UTCDateTime
 from partnership_api.transactions import begin_read, refuse_write
 
 T = TypeVar("T")
@@ -59,6 +69,65 @@ class Outcome:
     rows: list
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A statement compiled for one engine: its SQL, the values fixed in it, the parameters it
+    names (each must be given), those sent as JSON, the times (``UTCDateTime``) among them, and
+    the positions of the times among the columns it returns."""
+
+    sql: str
+    fixed: dict[str, Any]
+    named: frozenset[str]
+    json: frozenset[str]
+    times: dict[str, UTCDateTime]
+    time_columns: tuple[int, ...]
+
+    def arguments(self, params: dict[str, Any], dialect: sa.Dialect) -> dict[str, Any]:
+        """The driver's parameters: ``params`` checked, times through ``UTCDateTime``'s guard
+        (naive refused, sent in UTC), JSON wrapped."""
+        missing = self.named.difference(params)
+        if missing:  # SQLAlchemy would refuse too, rather than bind NULL
+            raise sa.exc.ArgumentError(f"No value given for {', '.join(sorted(missing))}.")
+        arguments = {**self.fixed, **params}
+        for name, time_type in self.times.items():
+            if name in params:
+                arguments[name] = time_type.process_bind_param(params[name], dialect)
+        for name in self.json.intersection(arguments):
+            if arguments[name] is not None:
+                arguments[name] = Json(arguments[name])
+        return arguments
+
+    def row_factory(self, cursor: psycopg.Cursor) -> Callable[[Any], Any]:
+        """Named tuples, with each time read as ``UTCDateTime`` reads it (aware, in UTC)."""
+        make = namedtuple_row(cursor)
+        if not self.time_columns:
+            return make
+        positions = self.time_columns
+
+        def row(values):
+            values = list(values)
+            for i in positions:
+                value = values[i]
+                if value is not None and value.tzinfo is not UTC:
+                    values[i] = _TIME.process_result_value(value, None)
+            return make(values)
+
+        return row
+
+
+_TIME = UTCDateTime()
+
+
+def signed_in(user_id: uuid.UUID, session_id: uuid.UUID, now: datetime):
+    """The session check every signed-in request makes (``statements.SIGNED_IN``): the active
+    user, their organisation and the bed-search generation when the session is live, or None.
+    On the request's own connection (a read's, without a transaction), like every other."""
+    from partnership_api.direct import statements
+
+    found = rows(statements.SIGNED_IN, {"user_id": user_id, "session_id": session_id, "now": now})
+    return found[0] if found else None
+
+
 def rows(stmt: sa.Select, params: dict[str, Any]) -> list:
     """All rows of a prebuilt query, with ``params`` for its named bind parameters."""
     session = db.session()
@@ -66,10 +135,12 @@ def rows(stmt: sa.Select, params: dict[str, Any]) -> list:
     if engine.dialect.name != "postgresql":
         return list(session.execute(stmt, params).all())
     begin_read(session)
+    compiled = prepared(engine, stmt)
+    arguments = compiled.arguments(params, engine.dialect)
 
     def run(driver: psycopg.Connection) -> list:
-        with driver.cursor(row_factory=namedtuple_row, binary=True) as cursor:
-            cursor.execute(*prepared(engine, stmt, params))
+        with driver.cursor(row_factory=compiled.row_factory, binary=True) as cursor:
+            cursor.execute(compiled.sql, arguments)
             return cursor.fetchall()
 
     return _on_session_connection(session, run)
@@ -81,10 +152,12 @@ def execute(stmt: sa.Executable, params: dict[str, Any], session: Session | None
     engine = session.get_bind()
     if engine.dialect.name != "postgresql":
         return session.execute(stmt, params).rowcount
+    compiled = prepared(engine, stmt)
+    arguments = compiled.arguments(params, engine.dialect)
 
     def run(driver: psycopg.Connection) -> int:
         with driver.cursor() as cursor:
-            cursor.execute(*prepared(engine, stmt, params))
+            cursor.execute(compiled.sql, arguments)
             return cursor.rowcount
 
     return _on_session_connection(session, run, writes=stmt)
@@ -105,19 +178,26 @@ def pipeline(steps: list[Step], session: Session | None = None) -> list[Outcome]
             else:
                 outcomes.append(Outcome(result.rowcount, []))
         return outcomes
+    dialect = engine.dialect
+    sent = []
+    for step in steps:  # every parameter checked before anything is sent
+        compiled = prepared(engine, step.stmt)
+        if step.many:
+            sent.append((compiled, [compiled.arguments(p, dialect) for p in step.params]))
+        else:
+            sent.append((compiled, compiled.arguments(step.params, dialect)))
 
     def run(driver: psycopg.Connection) -> list[Outcome]:
         cursors = []
         try:
             with driver.pipeline():
-                for step in steps:
-                    cursor = driver.cursor(row_factory=namedtuple_row, binary=True)
+                for (compiled, arguments), step in zip(sent, steps, strict=True):
+                    cursor = driver.cursor(row_factory=compiled.row_factory, binary=True)
                     cursors.append(cursor)
                     if step.many:
-                        each = [prepared(engine, step.stmt, p) for p in step.params]
-                        cursor.executemany(each[0][0], [arguments for _, arguments in each])
+                        cursor.executemany(compiled.sql, arguments)
                     else:
-                        cursor.execute(*prepared(engine, step.stmt, step.params))
+                        cursor.execute(compiled.sql, arguments)
             return [Outcome(c.rowcount, c.fetchall() if c.description else []) for c in cursors]
         finally:
             for cursor in cursors:
@@ -126,8 +206,8 @@ def pipeline(steps: list[Step], session: Session | None = None) -> list[Outcome]
     return _on_session_connection(session, run, writes=[step.stmt for step in steps])
 
 
-def prepared(engine: sa.Engine, stmt: sa.Executable, params: dict[str, Any]) -> tuple[str, dict]:
-    """The statement's SQL for this engine (compiled once) and the driver's parameters."""
+def prepared(engine: sa.Engine, stmt: sa.Executable) -> Prepared:
+    """The statement compiled for this engine (once)."""
     per_engine = _compiled.get(engine)
     if per_engine is None:
         per_engine = _compiled[engine] = {}
@@ -135,22 +215,28 @@ def prepared(engine: sa.Engine, stmt: sa.Executable, params: dict[str, Any]) -> 
     if found is None:
         if len(per_engine) >= COMPILED_KEPT:
             per_engine.clear()
-        compiled = stmt.compile(dialect=engine.dialect)
-        fixed = dict(compiled.params)
-        named = {
-            n for n, bind in compiled.binds.items() if bind.value is None and not bind.callable
-        }
-        json = {n for n, bind in compiled.binds.items() if isinstance(bind.type, sa.JSON)}
-        found = per_engine[stmt] = (str(compiled), fixed, frozenset(named), frozenset(json))
-    sql, fixed, named, json = found
-    missing = named.difference(params)
-    if missing:  # SQLAlchemy would refuse too, rather than bind NULL
-        raise sa.exc.ArgumentError(f"No value given for {', '.join(sorted(missing))}.")
-    arguments = {**fixed, **params}
-    for name in json.intersection(arguments):
-        if arguments[name] is not None:
-            arguments[name] = Json(arguments[name])
-    return sql, arguments
+        found = per_engine[stmt] = _compile(engine.dialect, stmt)
+    return found
+
+
+def _compile(dialect: sa.Dialect, stmt: sa.Executable) -> Prepared:
+    compiled = stmt.compile(dialect=dialect)
+    binds = compiled.binds
+    times = {n: b.type for n, b in binds.items() if isinstance(b.type, UTCDateTime)}
+    fixed = dict(compiled.params)
+    for name in times.keys() & fixed.keys():  # a time written into the statement (a filter)
+        if fixed[name] is not None:
+            fixed[name] = times[name].process_bind_param(fixed[name], dialect)
+    named = {n for n, bind in binds.items() if bind.value is None and not bind.callable}
+    columns = getattr(stmt, "exported_columns", ())
+    return Prepared(
+        sql=str(compiled),
+        fixed=fixed,
+        named=frozenset(named),
+        json=frozenset(n for n, bind in binds.items() if isinstance(bind.type, sa.JSON)),
+        times={n: t for n, t in times.items() if n in named},
+        time_columns=tuple(i for i, c in enumerate(columns) if isinstance(c.type, UTCDateTime)),
+    )
 
 
 def _on_session_connection(
