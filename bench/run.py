@@ -516,14 +516,19 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 def process_cpu_seconds(pids: list[int]) -> float:
     """User and system CPU seconds used so far by these processes (Linux ``/proc``)."""
-    total = 0
+    return sum(cpu_by_process(pids).values())
+
+
+def cpu_by_process(pids: list[int]) -> dict[int, float]:
+    """Each live process's user and system CPU seconds so far (gone ones are left out)."""
+    found = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / CLOCK_TICKS
+        found[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    return found
 
 
 def children_of(pid: int) -> list[int]:
@@ -557,14 +562,17 @@ class CpuMeter:
         self.workers = children_of(self.server_pid) if self.server_pid else []
         self.postgres = postgres_pids()
         self.app0 = process_cpu_seconds(self.workers)
-        self.pg0 = process_cpu_seconds(self.postgres)
+        self.pg0 = cpu_by_process(self.postgres)
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         self.wrk0 = usage.ru_utime + usage.ru_stime
         return self
 
     def __exit__(self, *exc):
         self.app = process_cpu_seconds(self.workers) - self.app0
-        self.pg = process_cpu_seconds(sorted(set(self.postgres) | set(postgres_pids()))) - self.pg0
+        # Per process: one that ended meanwhile takes its time with it, so it counts for
+        # neither side (never a negative figure); one that started counts from zero.
+        after = cpu_by_process(sorted(set(self.postgres) | set(postgres_pids())))
+        self.pg = sum(cpu - self.pg0.get(pid, 0.0) for pid, cpu in after.items())
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         self.wrk = usage.ru_utime + usage.ru_stime - self.wrk0
         return False
@@ -594,6 +602,7 @@ class Bench:
         self.cpus = os.cpu_count() or 1
         self.workers = 2 * self.cpus + 1
         self.app_port = free_port()
+        self.limited_port = free_port()  # the same API with rate limiting on
         self.bare_port = free_port()
         self.tokens: dict[str, str] = {}
         self.refuges: list[dict] = []
@@ -626,7 +635,9 @@ class Bench:
     def cli_env(self) -> dict[str, str]:
         return {**self.base_env(), "APP_ENV": "development", "DEMO_PASSWORD": self.password}
 
-    def server_env(self, db_name: str = DB_NAME) -> dict[str, str]:
+    def server_env(self, db_name: str = DB_NAME, rate_limits: bool = False) -> dict[str, str]:
+        """The API's settings: at INFO, rate limiting off (``rate_limits``: on, with limits
+        too high to refuse the load, so its own cost shows)."""
         return {
             **self.base_env(),
             "DATABASE_URL": database_url(db_name),
@@ -636,9 +647,10 @@ class Bench:
             # The production default: the access log is on, one JSON line per request, and it
             # goes to a file (the server's output is redirected to <workdir>/api.log).
             "LOG_LEVEL": "INFO",
-            "RATELIMIT_ENABLED": "false",
+            "RATELIMIT_ENABLED": "true" if rate_limits else "false",
             "API_RATE_LIMIT": "1000000 per minute",
             "LOGIN_RATE_LIMIT": "1000000 per minute",
+            "ORUK_RATE_LIMIT": "1000000 per minute",
             "ACCESS_TOKEN_MINUTES": "240",
         }
 
@@ -756,8 +768,17 @@ class Bench:
             self.results["notes"].append(f"funding projects {note}")
 
     def start_servers(self) -> None:
-        step(f"starting the API and the bare Flask app ({self.workers} sync workers each)")
+        step(
+            f"starting the API (rate limiting off, and on), and the bare Flask app "
+            f"({self.workers} sync workers each)"
+        )
         self.start_app()
+        self.procs.start(
+            "api-limited",
+            self.gunicorn_argv(self.limited_port, "wsgi:app"),
+            self.server_env(rate_limits=True),
+        )
+        wait_until_up(self.procs, "api-limited", self.limited_port, "/readyz")
         self.procs.start(
             "bare",
             self.gunicorn_argv(self.bare_port, "bench.bare_app:app"),
@@ -1048,17 +1069,22 @@ class Bench:
         )
 
     def throughput(self) -> None:
-        """Each scenario between two runs of the bare app; its ratio uses their mean.
+        """Each API scenario in ``--rounds`` (3) alternating rounds, each round one run with
+        rate limiting off and one with it on (``api-limited``: the same app with
+        ``RATELIMIT_ENABLED=true`` and limits too high to refuse the load), their order
+        swapped every round, and a run of the bare app after each round; a page once. Every
+        ratio uses the mean of the bare runs around the scenario's own runs.
 
         Other work on the machine can move absolute figures by tens of per cent within a
-        minute; measuring the ceiling right before and right after each scenario keeps that
-        drift out of the ratio.
+        minute; measuring the ceiling between the runs and alternating the two settings keeps
+        that drift out of the ratios and out of the comparison of the two.
         """
         started = time.monotonic()
         args = self.args
         step(
             f"throughput: wrk -t{args.threads} -c{args.connections}, "
-            f"{args.warmup} s warm-up then {args.duration} s each"
+            f"{args.warmup} s warm-up then {args.duration} s each; API scenarios in "
+            f"{args.rounds} alternating rounds, rate limiting off and on"
         )
         bare = Scenario(
             "bare", "bare Flask (ceiling)", None, bare=True, data={"token": "", "paths": ["/"]}
@@ -1076,15 +1102,28 @@ class Bench:
                     "target": vars(scenario.target),
                 }
                 continue
-            figures = self.wrk_scenario(scenario, self.app_port)
-            bare_runs.append(self.wrk_scenario(bare, self.bare_port))
-            ceiling = statistics.mean(r["rps"] for r in bare_runs[-2:])
+            first_bare = len(bare_runs) - 1
+            if scenario.page:
+                figures = self.wrk_scenario(scenario, self.app_port)
+                bare_runs.append(self.wrk_scenario(bare, self.bare_port))
+            else:
+                figures = self.rounds(scenario, bare, bare_runs)
+            ceiling = statistics.mean(r["rps"] for r in bare_runs[first_bare:])
             figures.update(
                 label=scenario.label,
                 target=vars(scenario.target),
                 bare_rps=ceiling,
                 ratio=figures["rps"] / ceiling if ceiling else 0.0,
             )
+            limited = figures.get("limits_on")
+            if limited:
+                limited["ratio"] = limited["rps"] / ceiling if ceiling else 0.0
+                say(
+                    f"  {scenario.label}: limits off {figures['rps']:.1f} req/s "
+                    f"(ratio {figures['ratio']:.3f}, p99 {figures['p99_ms']:.1f} ms), "
+                    f"on {limited['rps']:.1f} req/s (ratio {limited['ratio']:.3f}, "
+                    f"p99 {limited['p99_ms']:.1f} ms), bare {ceiling:.0f} req/s"
+                )
             if scenario.answer:
                 figures["answer"] = scenario.answer
             if scenario.paths:
@@ -1103,6 +1142,11 @@ class Bench:
             self.results["scenarios"][scenario.key] = figures
             if args.profile:
                 self.profile(scenario)
+        self.procs.stop("api-limited")
+        self.results["notes"].append(
+            f"API scenarios: the mean of {args.rounds} alternating rounds each; rate limiting "
+            "off in the main columns, on (limits too high to refuse the load) in the last"
+        )
         rps = [r["rps"] for r in bare_runs]
         self.results["bare"] = {
             "label": bare.label,
@@ -1119,6 +1163,25 @@ class Bench:
             "runs": bare_runs,
         }
         self.timed("throughput", started)
+
+    def rounds(self, scenario: Scenario, bare: Scenario, bare_runs: list[dict]) -> dict:
+        """``--rounds`` rounds of the scenario with rate limiting off and on (the order swapped
+        each round), a bare run after each; the figures with it off, and ``limits_on``."""
+        runs: dict[str, list[dict]] = {"off": [], "on": []}
+        servers = {"off": (self.app_port, "api"), "on": (self.limited_port, "api-limited")}
+        for number in range(self.args.rounds):
+            for setting in ("off", "on") if number % 2 == 0 else ("on", "off"):
+                port, name = servers[setting]
+                if scenario.key == "availability_update":
+                    reason = self.probe_availability(scenario)  # current ETags
+                    if reason:
+                        raise BenchError(f"availability before a round: {reason}")
+                say(f"    round {number + 1}, rate limiting {setting}:")
+                runs[setting].append(self.wrk_scenario(scenario, port, name))
+            bare_runs.append(self.wrk_scenario(bare, self.bare_port))
+        figures = combine_runs(runs["off"])
+        figures["limits_on"] = combine_runs(runs["on"])
+        return figures
 
     def outbox_cost(self) -> None:
         """What writing its events costs a change, measured in one run: the availability update
@@ -1337,6 +1400,31 @@ class Bench:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+def combine_runs(runs: list[dict]) -> dict:
+    """Several wrk runs of one scenario as one: mean req/s, median p50 and p99, errors summed,
+    mean CPU per request; each run kept under ``rounds``."""
+    figures = {
+        "rps": statistics.mean(r["rps"] for r in runs),
+        "rps_rounds": [r["rps"] for r in runs],
+        "p50_ms": statistics.median(r["p50_ms"] for r in runs),
+        "p99_ms": statistics.median(r["p99_ms"] for r in runs),
+        "p99_ms_rounds": [r["p99_ms"] for r in runs],
+        "errors": sum(r["errors"] for r in runs),
+        "requests": sum(r["requests"] for r in runs),
+        "rounds": runs,
+    }
+    cpu = [r["cpu_ms_per_request"] for r in runs if r.get("cpu_ms_per_request")]
+    if cpu:
+        figures["cpu_ms_per_request"] = {
+            name: statistics.mean(c.get(name, 0.0) for c in cpu)
+            for name in ("app", "postgres", "wrk")
+        }
+    first_bad = next((r["first_bad"] for r in runs if r.get("first_bad")), None)
+    if first_bad:
+        figures["first_bad"] = first_bad
+    return figures
+
+
 OUTBOX_COST_TARGET = 0.05  # issue 15: no ratio drops by more than 5 % because of the outbox
 
 
@@ -1360,6 +1448,7 @@ def table_rows(results: dict) -> tuple[list[list[str]], bool]:
         ]
     ]
     all_met = True
+    limits_cells: dict[str, str] = {}
     bare = results.get("bare")
     if bare:
         rows.append(
@@ -1386,6 +1475,13 @@ def table_rows(results: dict) -> tuple[list[list[str]], bool]:
             continue
         met = target.met(figures)
         all_met &= met
+        limited = figures.get("limits_on")
+        if limited:
+            limited_met = target.met({**figures, **limited})
+            limits_cells[figures["label"]] = (
+                f"{limited['rps']:.1f} · {limited['ratio']:.2f} · {limited['p99_ms']:.1f}"
+                f" ({'yes' if limited_met else 'NO'})"
+            )
         rows.append(
             [
                 figures["label"],
@@ -1485,6 +1581,10 @@ def table_rows(results: dict) -> tuple[list[list[str]], bool]:
                 "—",
             ]
         )
+    if limits_cells:  # rate limiting on, beside: req/s · ratio · p99 ms (target met?)
+        rows[0].append("rate limiting on: req/s · ratio · p99 ms")
+        for row in rows[1:]:
+            row.append(limits_cells.get(row[0], "—"))
     return rows, all_met
 
 
@@ -1610,6 +1710,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scale-large", type=int, default=1_000_000)
     parser.add_argument("--scale-requests", type=int, default=200)
     parser.add_argument("--scale-warmup", type=int, default=20)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="alternating rounds of each API scenario, rate limiting off and on (3)",
+    )
     parser.add_argument("--read-ids", type=int, default=500, help="referrals the read rotates over")
     parser.add_argument("--skip-scale", action="store_true", help="no 1,000,000-referral step")
     parser.add_argument(
