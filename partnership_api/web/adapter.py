@@ -18,10 +18,10 @@ from typing import Any, TypeVar
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from partnership_api import policy
+from partnership_api import context, policy
 from partnership_api.actors import Actor
 from partnership_api.domain_errors import DomainError, Refused
-from partnership_api.pagination import PageRequest
+from partnership_api.pagination import MAX_PAGE_SIZE, Page, PageRequest
 from partnership_api.services import (
     availability,
     partnership,
@@ -36,7 +36,6 @@ from partnership_api.services import (
 )
 
 T = TypeVar("T")
-EVERYTHING = PageRequest(1, 100)  # the largest page; the partnership has a few of each
 
 
 class Refusal(Exception):
@@ -72,6 +71,20 @@ def _call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         ) from error
     except ValidationError as error:
         raise Refusal(422, "Check the values entered.", error.normalized_messages()) from error
+
+
+def every(function: Callable[..., Page], *args: Any) -> list:
+    """Every item of one of the services' lists, read page by page (the API's largest page)
+    until its total is reached: a page that needs the whole list is never cut short."""
+    size = context.setting_or("MAX_PAGE_SIZE", MAX_PAGE_SIZE)
+    items: list = []
+    number = 1
+    while True:
+        found = _call(function, *args, PageRequest(number, size))
+        items += found.items
+        if not found.items or len(items) >= found.total:
+            return items
+        number += 1
 
 
 def can(actor: Actor, action: str) -> bool:
@@ -111,15 +124,13 @@ def end_idle_session(session_id: uuid.UUID, user_id: uuid.UUID) -> None:
 
 
 def organisation_names(actor: Actor) -> dict[int, str]:
-    found = _call(partnership.list_organisations, actor, EVERYTHING)
-    return {o.id: o.name for o in found.items}
+    return {o.id: o.name for o in every(partnership.list_organisations, actor)}
 
 
 def services_detail(actor: Actor) -> list[dict]:
     """Every active service as the pages offer it (never an address): id, name, kind, its
     organisation's name, the areas it serves, its phone, its facilities (a refuge's)."""
     names = organisation_names(actor)
-    found = _call(partnership.list_services, actor, {}, EVERYTHING)
     return sorted(
         (
             {
@@ -133,7 +144,7 @@ def services_detail(actor: Actor) -> list[dict]:
                 "hours": s.hours,
                 "facilities": s.facilities or {},
             }
-            for s in found.items
+            for s in every(partnership.list_services, actor, {})
             if s.active
         ),
         key=lambda row: row["name"],
@@ -212,7 +223,7 @@ def add_note(actor: Actor, referral_id: uuid.UUID, text: str) -> dict:
 def refuges_of(actor: Actor, organisation_id: int | None = None) -> list[dict]:
     """Active refuges (all, or one organisation's) with their availability, by name."""
     args = {} if organisation_id is None else {"organisation_id": organisation_id}
-    return _call(availability.list_refuges, actor, args, EVERYTHING).items
+    return every(availability.list_refuges, actor, args)
 
 
 # --- funding ------------------------------------------------------------------------------------

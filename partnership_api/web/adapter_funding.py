@@ -18,7 +18,7 @@ from partnership_api.services import giving_export as giving_export_service
 from partnership_api.services import partnership, project_export, project_progress
 from partnership_api.services import projects as projects_service
 from partnership_api.services.versions import IfMatch
-from partnership_api.web.adapter import EVERYTHING, _call, can
+from partnership_api.web.adapter import _call, can, every
 
 
 def _if_match(version: int) -> IfMatch:
@@ -29,26 +29,24 @@ def _if_match(version: int) -> IfMatch:
 
 
 def projects(actor: Actor) -> list[dict]:
-    found = _call(projects_service.list_projects, actor, {}, EVERYTHING)
-    return found.items
+    return every(projects_service.list_projects, actor, {})
 
 
 def project(actor: Actor, project_id: int) -> dict:
     """One project with its milestones, quarterly spend and outputs (the API's reads)."""
     item = _call(projects_service.get_project, actor, project_id)
-    every = EVERYTHING
     return {
         "project": projects_service.present_project(item),
         # The API's lists, already shown as the API answers them.
-        "milestones": _call(project_progress.list_milestones, actor, project_id, every).items,
-        "spend": _call(project_progress.list_spend_lines, actor, project_id, every).items,
-        "outputs": _call(project_progress.list_outputs, actor, project_id, every).items,
+        "milestones": every(project_progress.list_milestones, actor, project_id),
+        "spend": every(project_progress.list_spend_lines, actor, project_id),
+        "outputs": every(project_progress.list_outputs, actor, project_id),
         "item": item,
     }
 
 
 def funds(actor: Actor) -> list:
-    return _call(funds_service.list_funds, actor, {}, EVERYTHING).items
+    return every(funds_service.list_funds, actor, {})
 
 
 def may_progress(actor: Actor, item) -> bool:
@@ -90,7 +88,7 @@ def project_list(actor: Actor, args: dict) -> list[dict]:
     from partnership_api.schemas.funding import ProjectQueryArgsSchema
 
     loaded = _call(ProjectQueryArgsSchema().load, args)
-    return _call(projects_service.list_projects, actor, loaded, EVERYTHING).items
+    return every(projects_service.list_projects, actor, loaded)
 
 
 def projects_csv(actor: Actor, args: dict) -> str:
@@ -179,7 +177,7 @@ def record_output(actor: Actor, project_id: int, output_id: int, version: int, d
 
 def users(actor: Actor) -> list:
     """The users this actor manages: the API list's own rule and scope."""
-    return _call(partnership.list_users, actor, {}, EVERYTHING).items
+    return every(partnership.list_users, actor, {})
 
 
 def create_user(actor: Actor, data: dict):
@@ -201,7 +199,7 @@ def user_list(actor: Actor, args: dict) -> list:
     from partnership_api.schemas.partnership import UserQueryArgsSchema
 
     loaded = _call(UserQueryArgsSchema().load, args)
-    return _call(partnership.list_users, actor, loaded, EVERYTHING).items
+    return every(partnership.list_users, actor, loaded)
 
 
 def user(actor: Actor, user_id: uuid.UUID):
