@@ -188,6 +188,13 @@ def pipeline(steps: list[Step], session: Session | None = None) -> list[Outcome]
             sent.append((compiled, compiled.arguments(step.params, dialect)))
 
     def run(driver: psycopg.Connection) -> list[Outcome]:
+        if len(sent) == 1 and not steps[0].many and _in_transaction_or_without(driver):
+            # One statement (a read's audit link at commit): pipeline mode would only add its
+            # own synchronisation; there is no BEGIN to send with it.
+            compiled, arguments = sent[0]
+            with driver.cursor(row_factory=compiled.row_factory, binary=True) as cursor:
+                cursor.execute(compiled.sql, arguments)
+                return [Outcome(cursor.rowcount, cursor.fetchall() if cursor.description else [])]
         cursors = []
         try:
             with driver.pipeline():
@@ -204,6 +211,11 @@ def pipeline(steps: list[Step], session: Session | None = None) -> list[Outcome]
                 cursor.close()
 
     return _on_session_connection(session, run, writes=[step.stmt for step in steps])
+
+
+def _in_transaction_or_without(driver: psycopg.Connection) -> bool:
+    """Whether a statement sent now needs no BEGIN first (a read's connection has none)."""
+    return driver.autocommit or driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
 
 def prepared(engine: sa.Engine, stmt: sa.Executable) -> Prepared:
