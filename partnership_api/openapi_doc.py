@@ -8,7 +8,9 @@ the OWASP API Security ruleset). Two hooks, both run while ``make openapi`` buil
   string, integer and list of an *answer* the bounds its stored values really have: a field of
   an answer schema without bounds of its own takes those of the request field of the same
   name in the same module (each stored value passed that validation), ids are database
-  integers from 1, dates, times and UUIDs have the length of their format. A request field's
+  integers from 1, dates, times and UUIDs have the length of their format. What an answer
+  field holds beyond that (a column's length, the values the code writes, a count's size) is
+  written on the field itself as OpenAPI metadata (``schemas/bounds.py``). A request field's
   bounds are always its own validation's: nothing is added to them.
 - ``OperationDocs``, an apispec plugin, gives every operation an ``operationId`` and a
   description, documents the 500 and 503 every operation can answer, and the rate-limit
@@ -111,29 +113,6 @@ def _request_field_bounds(converter, module: str, name: str, inner: bool) -> dic
     return found
 
 
-_facts: dict = {}
-
-
-def _fact(field: ma.fields.Field) -> dict:
-    if not _facts:
-        from partnership_api.openapi_facts import answer_facts
-
-        _facts.update(answer_facts())
-    owner, key = field.parent, field.name
-    if isinstance(owner, ma.fields.List):
-        owner, key = owner.parent, f"{owner.name}[]"
-    if owner is None or isinstance(owner, ma.fields.Field):
-        return {}
-    for cls in type(owner).__mro__:
-        for wanted in (key, "*_pence" if key.endswith("_pence") else None, "*"):
-            fact = _facts.get((cls.__name__, wanted))
-            if fact is not None:
-                if "enum" in fact and field.allow_none:
-                    fact = {**fact, "enum": [*fact["enum"], None]}
-                return dict(fact)
-    return {}
-
-
 def field_bounds(self, field: ma.fields.Field, ret: dict) -> dict:
     """An apispec attribute function: formats and bounds (see the module's docstring)."""
     kind = ret.get("type")
@@ -152,10 +131,10 @@ def field_bounds(self, field: ma.fields.Field, ret: dict) -> dict:
             for bound, value in _request_field_bounds(self, module, name, inner).items():
                 if bound not in ret and "enum" not in ret:
                     extra[bound] = value
-    if answer:
-        for bound, value in _fact(field).items():
-            if bound not in ret:
-                extra[bound] = value
+    if field.allow_none and None not in ret.get("enum", [None]):
+        # What an answer field holds is on the field (``schemas/bounds.py``); a field that may
+        # be null may hold null too.
+        extra["enum"] = [*ret["enum"], None]
     merged = {**ret, **extra}
     if kind == "string" and "maxLength" not in merged and "enum" not in merged:
         lengths = ANSWER_FORMAT_LENGTH if answer else REQUEST_FORMAT_LENGTH

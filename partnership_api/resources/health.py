@@ -9,13 +9,14 @@ from flask_smorest import abort
 
 from partnership_api.extensions import db
 from partnership_api.migrations_state import schema_is_current
+from partnership_api.schemas.bounds import one_of
 from partnership_api.smorest import Blueprint
 
 blp = Blueprint("Health", __name__, description="Liveness and readiness for orchestrators")
 
 
 class StatusSchema(ma.Schema):
-    status = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, metadata=one_of(("ok", "ready")))
 
 
 @blp.route("/healthz")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import marshmallow as ma
 from marshmallow import validate
 
+from partnership_api.schemas.bounds import USERNAME_LENGTH
 from partnership_api.schemas.common import FullMatch, ResponseSchema, StrictSchema
 
 OUTCOMES = ("allowed", "refused")
@@ -34,7 +35,10 @@ class AuditEventSchema(ResponseSchema):
     )
     username = ma.fields.String(
         allow_none=True,
-        metadata={"description": "null for another organisation's users (see organisation_id)"},
+        metadata={
+            **USERNAME_LENGTH,
+            "description": "null for another organisation's users (see organisation_id)",
+        },
     )
     organisation_id = ma.fields.Integer(
         allow_none=True, metadata={"description": "the organisation of the user who acted"}
@@ -42,9 +46,10 @@ class AuditEventSchema(ResponseSchema):
     action = ma.fields.String(required=True, metadata={"example": "referral.read"})
     resource_type = ma.fields.String(required=True, metadata={"example": "referral"})
     resource_id = ma.fields.String(allow_none=True)
-    request_id = ma.fields.String(allow_none=True)
+    request_id = ma.fields.String(allow_none=True, metadata={"maxLength": 64})
     client_address = ma.fields.String(
-        allow_none=True, metadata={"description": "null for another organisation's users"}
+        allow_none=True,
+        metadata={"maxLength": 64, "description": "null for another organisation's users"},
     )
     outcome = ma.fields.String(required=True, validate=validate.OneOf(OUTCOMES))
     subject_organisation_id = ma.fields.Integer(
@@ -59,12 +64,20 @@ class AuditEventSchema(ResponseSchema):
     prev_hash = ma.fields.String(
         required=True,
         allow_none=True,
-        metadata={"description": "hash of the event before (the partnership admin only)"},
+        metadata={
+            "maxLength": 64,
+            "pattern": "^[0-9a-f]{64}$",
+            "description": "hash of the event before (the partnership admin only)",
+        },
     )
     hash = ma.fields.String(
         required=True,
         allow_none=True,
-        metadata={"description": "SHA-256 of this event (the partnership admin only)"},
+        metadata={
+            "maxLength": 64,
+            "pattern": "^[0-9a-f]{64}$",
+            "description": "SHA-256 of this event (the partnership admin only)",
+        },
     )
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from partnership_api.models.beds import SPACE_TYPES
+from partnership_api.models.beds import HOLD_STATES, SPACE_TYPES
+from partnership_api.schemas.bounds import (
+    AREA,
+    COUNT,
+    NAME_LENGTH,
+    USERNAME_LENGTH,
+    VERSION,
+    one_of,
+)
 from partnership_api.schemas.common import (
     AreaCode,
     NonEmptyText,
@@ -24,13 +32,13 @@ class SpaceSchema(ResponseSchema):
     space_type = ma.fields.String(required=True, metadata={"enum": list(SPACE_TYPES)})
     total = ma.fields.Integer(required=True)
     vacant = ma.fields.Integer(required=True)
-    held = ma.fields.Integer(required=True, metadata={"description": "live holds"})
+    held = ma.fields.Integer(required=True, metadata={**COUNT, "description": "live holds"})
     available = ma.fields.Integer(
-        required=True, metadata={"description": "vacant − live holds, never below 0"}
+        required=True, metadata={**COUNT, "description": "vacant − live holds, never below 0"}
     )
     overcommitted = ma.fields.Integer(
         required=True,
-        metadata={"description": "live holds beyond the vacant spaces (0 normally)"},
+        metadata={**COUNT, "description": "live holds beyond the vacant spaces (0 normally)"},
     )
 
 
@@ -44,19 +52,23 @@ class AvailabilitySchema(ResponseSchema):
         required=True,
         allow_none=True,
         metadata={
+            **USERNAME_LENGTH,
             "description": "who reported: the username for the refuge's own organisation, the "
-            "organisation's name for everyone else"
+            "organisation's name for everyone else",
         },
     )
     stale = ma.fields.Boolean(
         required=True,
         metadata={"description": "no report, or the last one is older than the stale limit"},
     )
-    version = ma.fields.Integer(required=True, metadata={"description": "report number"})
+    version = ma.fields.Integer(required=True, metadata={**VERSION, "description": "report number"})
     warnings = ma.fields.List(
-        ma.fields.String(),
+        ma.fields.String(metadata={"maxLength": 200}),
         required=True,
-        metadata={"description": "e.g. live holds exceed the vacant spaces of a type"},
+        metadata={
+            "maxItems": len(SPACE_TYPES),
+            "description": "e.g. live holds exceed the vacant spaces of a type",
+        },
     )
 
 
@@ -87,7 +99,7 @@ class AvailabilityUpdateSchema(StrictSchema):
 
 
 class ReportedSpaceSchema(ResponseSchema):
-    space_type = ma.fields.String(required=True)
+    space_type = ma.fields.String(required=True, metadata=one_of(SPACE_TYPES))
     total = ma.fields.Integer(required=True)
     vacant = ma.fields.Integer(required=True)
 
@@ -99,11 +111,12 @@ class AvailabilityReportSchema(ResponseSchema):
         required=True,
         allow_none=True,
         metadata={
+            **USERNAME_LENGTH,
             "description": "the username for the refuge's own organisation, the organisation's "
-            "name for everyone else"
+            "name for everyone else",
         },
     )
-    version = ma.fields.Integer(required=True)
+    version = ma.fields.Integer(required=True, metadata=VERSION)
     spaces = ma.fields.List(ma.fields.Nested(ReportedSpaceSchema), required=True)
 
 
@@ -115,10 +128,12 @@ class RefugeSchema(ResponseSchema):
         required=True, metadata={"description": "the same as id: the name bed search and holds use"}
     )
     organisation_id = ma.fields.Integer(required=True)
-    name = ma.fields.String(required=True)
-    areas = ma.fields.List(ma.fields.String(), required=True)
-    phone = ma.fields.String(allow_none=True)
-    hours = ma.fields.String(allow_none=True)
+    name = ma.fields.String(required=True, metadata=NAME_LENGTH)
+    areas = ma.fields.List(
+        ma.fields.String(metadata=AREA), required=True, metadata={"maxItems": 20}
+    )
+    phone = ma.fields.String(allow_none=True, metadata={"maxLength": 40})
+    hours = ma.fields.String(allow_none=True, metadata={"maxLength": 200})
     facilities = ma.fields.Nested(FacilitiesSchema, required=True)
     availability = ma.fields.Nested(AvailabilitySchema, required=True)
 
@@ -172,15 +187,17 @@ class BedSearchArgsSchema(StrictSchema):
 
 
 class AvailableSpaceSchema(ResponseSchema):
-    space_type = ma.fields.String(required=True)
-    available = ma.fields.Integer(required=True)
+    space_type = ma.fields.String(required=True, metadata=one_of(SPACE_TYPES))
+    available = ma.fields.Integer(required=True, metadata=COUNT)
 
 
 class BedSearchResultSchema(ResponseSchema):
     refuge_id = ma.fields.Integer(required=True)
-    name = ma.fields.String(required=True)
+    name = ma.fields.String(required=True, metadata=NAME_LENGTH)
     organisation_id = ma.fields.Integer(required=True)
-    areas = ma.fields.List(ma.fields.String(), required=True)
+    areas = ma.fields.List(
+        ma.fields.String(metadata=AREA), required=True, metadata={"maxItems": 20}
+    )
     facilities = ma.fields.Nested(FacilitiesSchema, required=True)
     spaces = ma.fields.List(ma.fields.Nested(AvailableSpaceSchema), required=True)
     updated_at = ma.fields.AwareDateTime(required=True, allow_none=True)
@@ -196,8 +213,8 @@ class HoldSchema(ResponseSchema):
     id = ma.fields.UUID(required=True)
     referral_id = ma.fields.UUID(required=True)
     refuge_id = ma.fields.Integer(required=True, attribute="service_id")
-    space_type = ma.fields.String(required=True)
-    state = ma.fields.String(required=True)
+    space_type = ma.fields.String(required=True, metadata=one_of(SPACE_TYPES))
+    state = ma.fields.String(required=True, metadata=one_of(HOLD_STATES))
     created_at = ma.fields.AwareDateTime(required=True)
     expires_at = ma.fields.AwareDateTime(required=True)
 
@@ -226,19 +243,19 @@ class RefugeHoldSchema(ResponseSchema):
 
     id = ma.fields.UUID(required=True)
     referral_id = ma.fields.UUID(required=True)
-    referral_reference = ma.fields.String(required=True)
+    referral_reference = ma.fields.String(required=True, metadata={"maxLength": 32})
     referral_from_organisation_id = ma.fields.Integer(required=True)
     placed_by_organisation_id = ma.fields.Integer(
         allow_none=True, metadata={"description": "the organisation of whoever placed it"}
     )
-    placed_by_organisation = ma.fields.String(allow_none=True)
+    placed_by_organisation = ma.fields.String(allow_none=True, metadata=NAME_LENGTH)
     refuge_id = ma.fields.Integer(required=True)
-    space_type = ma.fields.String(required=True)
-    state = ma.fields.String(required=True)
+    space_type = ma.fields.String(required=True, metadata=one_of(SPACE_TYPES))
+    state = ma.fields.String(required=True, metadata=one_of(HOLD_STATES))
     created_at = ma.fields.AwareDateTime(required=True)
     expires_at = ma.fields.AwareDateTime(required=True)
     ended_at = ma.fields.AwareDateTime(allow_none=True)
-    end_reason = ma.fields.String(allow_none=True)
+    end_reason = ma.fields.String(allow_none=True, metadata={"maxLength": 200})
     household = ma.fields.Nested(
         HoldHouseholdSchema,
         required=True,

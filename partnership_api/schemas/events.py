@@ -5,8 +5,12 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from partnership_api.events.backlog import CAP as BACKLOG_CAP
+from partnership_api.events.cursors import SHOWN as CURSOR_LENGTH
 from partnership_api.events.outbox import CHANGED_FIELDS, EVENT_TYPES
+from partnership_api.events.webhooks import MAX_REPLAY
 from partnership_api.models.beds import SPACE_TYPES
+from partnership_api.schemas.bounds import AREA, COUNT, one_of
 from partnership_api.schemas.common import AreaCode, ResponseSchema, StrictSchema, Text
 
 EVENT_TYPE = validate.OneOf(sorted(EVENT_TYPES), error="Not an event type: {input}.")
@@ -33,7 +37,10 @@ class EventDataSchema(ResponseSchema):
     project_id = ma.fields.Integer()
     milestone_id = ma.fields.Integer()
     space_type = ma.fields.String(validate=SPACE_TYPE)
-    changed = ma.fields.List(ma.fields.String(validate=validate.OneOf(CHANGED_FIELDS)))
+    changed = ma.fields.List(
+        ma.fields.String(validate=validate.OneOf(CHANGED_FIELDS)),
+        metadata={"maxItems": len(CHANGED_FIELDS)},
+    )
 
 
 class EventSchema(ResponseSchema):
@@ -46,10 +53,12 @@ class EventSchema(ResponseSchema):
     cursor = ma.fields.String(
         required=True,
         metadata={
+            "minLength": CURSOR_LENGTH,
+            "maxLength": CURSOR_LENGTH,
             "description": (
                 "where this event is, for your organisation only: give it to `after=` to read "
                 "the events that follow (opaque; different each time it is shown)"
-            )
+            ),
         },
     )
     occurred_at = ma.fields.AwareDateTime(required=True)
@@ -103,19 +112,31 @@ class WebhookUpdateSchema(StrictSchema):
 
 class WebhookSchema(ResponseSchema):
     id = ma.fields.UUID(required=True)
-    url = ma.fields.String(required=True)
-    event_types = ma.fields.List(ma.fields.String(), required=True)
-    description = ma.fields.String(allow_none=True)
+    url = ma.fields.String(required=True, metadata={"maxLength": 2048})
+    event_types = ma.fields.List(
+        ma.fields.String(metadata=one_of(sorted(EVENT_TYPES))),
+        required=True,
+        metadata={"maxItems": len(EVENT_TYPES)},
+    )
+    description = ma.fields.String(allow_none=True, metadata={"maxLength": 500})
     enabled = ma.fields.Boolean(required=True)
     disabled_reason = ma.fields.String(
-        allow_none=True, metadata={"description": "why it was disabled (410, failing for days…)"}
+        allow_none=True,
+        metadata={
+            "maxLength": 300,
+            "description": "why it was disabled (410, failing for days…)",
+        },
     )
     disabled_at = ma.fields.AwareDateTime(allow_none=True)
     failing_since = ma.fields.AwareDateTime(allow_none=True)
-    last_error = ma.fields.String(allow_none=True)
+    last_error = ma.fields.String(allow_none=True, metadata={"maxLength": 300})
     pending = ma.fields.Integer(
         required=True,
-        metadata={"description": "events it may hear still to send (counted up to 10,000)"},
+        metadata={
+            "minimum": 0,
+            "maximum": BACKLOG_CAP,
+            "description": "events it may hear still to send (counted up to 10,000)",
+        },
     )
     created_at = ma.fields.AwareDateTime(required=True)
     previous_secret_until = ma.fields.AwareDateTime(
@@ -126,22 +147,26 @@ class WebhookSchema(ResponseSchema):
 class WebhookWithSecretSchema(WebhookSchema):
     secret = ma.fields.String(
         required=True,
-        metadata={"description": "the signing secret (`whsec_…`): shown this once only"},
+        metadata={
+            "maxLength": 64,
+            "pattern": "^whsec_[A-Za-z0-9+/=]{44}$",
+            "description": "the signing secret (`whsec_…`): shown this once only",
+        },
     )
 
 
 class WebhookAttemptSchema(ResponseSchema):
     id = ma.fields.UUID(required=True)
     event_id = ma.fields.UUID(required=True)
-    event_type = ma.fields.String(required=True)
+    event_type = ma.fields.String(required=True, metadata=one_of(sorted(EVENT_TYPES)))
     attempted_at = ma.fields.AwareDateTime(required=True)
     replay = ma.fields.Boolean(required=True)
-    status_code = ma.fields.Integer(allow_none=True)
+    status_code = ma.fields.Integer(allow_none=True, metadata={"minimum": 100, "maximum": 599})
     outcome = ma.fields.String(
         required=True, validate=validate.OneOf(("delivered", "failed", "refused"))
     )
-    error = ma.fields.String(allow_none=True)
-    duration_ms = ma.fields.Integer(required=True)
+    error = ma.fields.String(allow_none=True, metadata={"maxLength": 300})
+    duration_ms = ma.fields.Integer(required=True, metadata=COUNT)
 
 
 class WebhookReplaySchema(StrictSchema):
@@ -163,7 +188,7 @@ class WebhookReplaySchema(StrictSchema):
 
 
 class WebhookReplayResultSchema(ResponseSchema):
-    queued = ma.fields.Integer(required=True)
+    queued = ma.fields.Integer(required=True, metadata={"minimum": 0, "maximum": MAX_REPLAY})
 
 
 # --- vacancy alerts ---------------------------------------------------------------------------
@@ -211,9 +236,9 @@ class VacancyAlertSchema(ResponseSchema):
     id = ma.fields.UUID(required=True)
     organisation_id = ma.fields.Integer(required=True)
     referral_id = ma.fields.UUID(allow_none=True)
-    area = ma.fields.List(ma.fields.String())
-    exclude_area = ma.fields.List(ma.fields.String())
-    space_type = ma.fields.String()
+    area = ma.fields.List(ma.fields.String(metadata=AREA), metadata={"maxItems": 9})
+    exclude_area = ma.fields.List(ma.fields.String(metadata=AREA), metadata={"maxItems": 9})
+    space_type = ma.fields.String(metadata=one_of(SPACE_TYPES))
     children = ma.fields.Integer()
     oldest_son_age = ma.fields.Integer()
     wheelchair = ma.fields.Boolean()
@@ -225,5 +250,8 @@ class VacancyAlertSchema(ResponseSchema):
     end_reason = ma.fields.String(
         allow_none=True,
         validate=validate.OneOf(("referral_finished", "expired", "ended_by_user")),
+        metadata={"maxLength": 30},
     )
-    fired = ma.fields.Integer(required=True, metadata={"description": "vacancy.matched sent"})
+    fired = ma.fields.Integer(
+        required=True, metadata={**COUNT, "description": "vacancy.matched sent"}
+    )

@@ -14,6 +14,7 @@ from partnership_api.models.funding import (
     RAG_VALUES,
     STARTING_PROJECT_STATUSES,
 )
+from partnership_api.schemas.bounds import AREA, INT64, VERSION, one_of
 from partnership_api.schemas.common import (
     AreaCode,
     NonEmptyText,
@@ -54,7 +55,7 @@ class FundSchema(ResponseSchema):
     starts_on = ma.fields.Date(allow_none=True)
     ends_on = ma.fields.Date(allow_none=True)
     version = ma.fields.Integer(
-        required=True, metadata={"description": "changes with every change; the ETag"}
+        required=True, metadata={**VERSION, "description": "changes with every change; the ETag"}
     )
     updated_at = ma.fields.AwareDateTime()
 
@@ -93,9 +94,9 @@ class RagSchema(StrictSchema):
 
 
 class RagAnswerSchema(ResponseSchema):
-    delivery = ma.fields.String(allow_none=True, required=True)
-    spend = ma.fields.String(allow_none=True, required=True)
-    risk = ma.fields.String(allow_none=True, required=True)
+    delivery = ma.fields.String(allow_none=True, required=True, metadata=one_of(RAG_VALUES))
+    spend = ma.fields.String(allow_none=True, required=True, metadata=one_of(RAG_VALUES))
+    risk = ma.fields.String(allow_none=True, required=True, metadata=one_of(RAG_VALUES))
 
 
 class ProjectSchema(ResponseSchema):
@@ -103,22 +104,22 @@ class ProjectSchema(ResponseSchema):
     fund_id = ma.fields.Integer(required=True)
     title = ma.fields.String(required=True)
     description = ma.fields.String(required=True)
-    category = ma.fields.String(required=True)
+    category = ma.fields.String(required=True, metadata=one_of(CATEGORIES))
     lead_organisation_id = ma.fields.Integer(required=True)
     delivery_organisation_ids = ma.fields.List(ma.fields.Integer(), required=True)
-    areas = ma.fields.List(ma.fields.String(), required=True)
+    areas = ma.fields.List(ma.fields.String(metadata=AREA), required=True)
     amount_awarded_pence = ma.fields.Integer(required=True)
     awarded_on = ma.fields.Date(allow_none=True)
     planned_start = ma.fields.Date(allow_none=True)
     planned_end = ma.fields.Date(allow_none=True)
     actual_start = ma.fields.Date(allow_none=True)
     actual_end = ma.fields.Date(allow_none=True)
-    status = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, metadata=one_of(PROJECT_STATUSES))
     cancellation_reason = ma.fields.String(allow_none=True)
     rag = ma.fields.Nested(RagAnswerSchema, required=True)
     rag_commentary = ma.fields.String(allow_none=True)
     spent_pence = ma.fields.Integer(
-        required=True, metadata={"description": "sum of the spend lines' actual_pence"}
+        required=True, metadata={**INT64, "description": "sum of the spend lines' actual_pence"}
     )
     forecast_pence = ma.fields.Integer(
         required=True,
@@ -127,16 +128,19 @@ class ProjectSchema(ResponseSchema):
             "else its forecast; each quarter not yet over, its forecast; summed"
         },
     )
+    # One per quarter of the project's life: at most 4 a year over a project's few years.
     periods_without_actual = ma.fields.List(
         ma.fields.String(metadata={"maxLength": 7}),
         required=True,
         metadata={
+            "maxItems": 400,
             "description": "quarters that have ended with no actual reported yet (null: not "
-            "known, which is not zero); spent_pence counts none of them"
+            "known, which is not zero); spent_pence counts none of them",
         },
     )
     remaining_pence = ma.fields.Integer(
-        required=True, metadata={"description": "award minus spent; negative when overspent"}
+        required=True,
+        metadata={**INT64, "description": "award minus spent; negative when overspent"},
     )
     overspent = ma.fields.Boolean(
         required=True, metadata={"description": "spent_pence is more than the award"}
@@ -144,7 +148,7 @@ class ProjectSchema(ResponseSchema):
     forecast_overspend = ma.fields.Boolean(
         required=True, metadata={"description": "forecast_pence is more than the award"}
     )
-    version = ma.fields.Integer(required=True)
+    version = ma.fields.Integer(required=True, metadata=VERSION)
     created_at = ma.fields.AwareDateTime()
     updated_at = ma.fields.AwareDateTime()
     last_update_at = ma.fields.AwareDateTime(
@@ -248,7 +252,7 @@ class MilestoneSchema(ResponseSchema):
     overdue = ma.fields.Boolean(
         required=True, metadata={"description": "due before today and not completed"}
     )
-    version = ma.fields.Integer(required=True)
+    version = ma.fields.Integer(required=True, metadata=VERSION)
     updated_at = ma.fields.AwareDateTime()
 
 
@@ -273,10 +277,13 @@ def PERIOD(value: str) -> None:  # noqa: N802 - used like marshmallow's validato
 class SpendLineSchema(ResponseSchema):
     id = ma.fields.Integer(required=True)
     project_id = ma.fields.Integer(required=True)
-    period = ma.fields.String(required=True, metadata={"example": "2026-Q3"})
+    period = ma.fields.String(
+        required=True,
+        metadata={"maxLength": 7, "pattern": "^(20[0-9]{2})-Q([1-4])$", "example": "2026-Q3"},
+    )
     actual_pence = ma.fields.Integer(allow_none=True, required=True)
     forecast_pence = ma.fields.Integer(allow_none=True, required=True)
-    version = ma.fields.Integer(required=True)
+    version = ma.fields.Integer(required=True, metadata=VERSION)
     updated_at = ma.fields.AwareDateTime()
 
 
@@ -316,7 +323,7 @@ class OutputSchema(ResponseSchema):
     unit = ma.fields.String(required=True)
     target = ma.fields.Integer(allow_none=True, required=True)
     actual = ma.fields.Integer(required=True)
-    version = ma.fields.Integer(required=True)
+    version = ma.fields.Integer(required=True, metadata=VERSION)
     updated_at = ma.fields.AwareDateTime()
 
 

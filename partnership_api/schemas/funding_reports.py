@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from partnership_api.models.funding import PROJECT_STATUSES
+from partnership_api.schemas.bounds import ATTENTION_CODES, COUNT, INT64, one_of
 from partnership_api.schemas.common import ResponseSchema
 
 # --- the summary ---------------------------------------------------------------------------------
 
 
 class RagCountsSchema(ResponseSchema):
-    green = ma.fields.Integer(required=True)
-    amber = ma.fields.Integer(required=True)
-    red = ma.fields.Integer(required=True)
-    not_rated = ma.fields.Integer(required=True)
+    green = ma.fields.Integer(required=True, metadata=COUNT)
+    amber = ma.fields.Integer(required=True, metadata=COUNT)
+    red = ma.fields.Integer(required=True, metadata=COUNT)
+    not_rated = ma.fields.Integer(required=True, metadata=COUNT)
 
 
 class RagCountsByDimensionSchema(ResponseSchema):
@@ -23,18 +25,18 @@ class RagCountsByDimensionSchema(ResponseSchema):
 
 
 class StatusCountsSchema(ResponseSchema):
-    planned = ma.fields.Integer(required=True)
-    in_delivery = ma.fields.Integer(required=True)
-    completed = ma.fields.Integer(required=True)
-    cancelled = ma.fields.Integer(required=True)
+    planned = ma.fields.Integer(required=True, metadata=COUNT)
+    in_delivery = ma.fields.Integer(required=True, metadata=COUNT)
+    completed = ma.fields.Integer(required=True, metadata=COUNT)
+    cancelled = ma.fields.Integer(required=True, metadata=COUNT)
 
 
 class TotalsSchema(ResponseSchema):
-    project_count = ma.fields.Integer(required=True)
-    awarded_pence = ma.fields.Integer(required=True)
-    spent_pence = ma.fields.Integer(required=True)
-    forecast_pence = ma.fields.Integer(required=True)
-    remaining_pence = ma.fields.Integer(required=True)
+    project_count = ma.fields.Integer(required=True, metadata=COUNT)
+    awarded_pence = ma.fields.Integer(required=True, metadata=INT64)
+    spent_pence = ma.fields.Integer(required=True, metadata=INT64)
+    forecast_pence = ma.fields.Integer(required=True, metadata=INT64)
+    remaining_pence = ma.fields.Integer(required=True, metadata=INT64)
     by_status = ma.fields.Nested(StatusCountsSchema, required=True)
     by_rag = ma.fields.Nested(RagCountsByDimensionSchema, required=True)
 
@@ -49,26 +51,33 @@ class AttentionReasonSchema(ResponseSchema):
     code = ma.fields.String(
         required=True,
         metadata={
+            **one_of(ATTENTION_CODES),
             "description": "red_rag, overdue_milestones, spend_not_reported (an ended quarter "
             "without its actual), spend_ahead_of_time, spend_behind_time (not said while "
-            "actuals are missing), no_recent_update or overspent"
+            "actuals are missing), no_recent_update or overspent",
         },
     )
-    message = ma.fields.String(required=True)
+    message = ma.fields.String(required=True, metadata={"maxLength": 200})
 
 
 class AttentionSchema(ResponseSchema):
     project_id = ma.fields.Integer(required=True)
     fund_id = ma.fields.Integer(required=True)
     title = ma.fields.String(required=True)
-    status = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, metadata=one_of(PROJECT_STATUSES))
     lead_organisation_id = ma.fields.Integer(required=True)
-    reasons = ma.fields.List(ma.fields.Nested(AttentionReasonSchema), required=True)
+    reasons = ma.fields.List(
+        ma.fields.Nested(AttentionReasonSchema),
+        required=True,
+        metadata={"maxItems": len(ATTENTION_CODES)},
+    )
 
 
 class ThresholdsSchema(ResponseSchema):
-    spend_time_gap_points = ma.fields.Integer(required=True)
-    no_update_days = ma.fields.Integer(required=True)
+    spend_time_gap_points = ma.fields.Integer(
+        required=True, metadata={"minimum": 0, "maximum": 100}
+    )
+    no_update_days = ma.fields.Integer(required=True, metadata={"minimum": 1, "maximum": 3660})
 
 
 class FundingSummarySchema(ResponseSchema):
@@ -83,7 +92,7 @@ class FundingSummarySchema(ResponseSchema):
 
 
 class PublisherSchema(ResponseSchema):
-    identifier = ma.fields.String()
+    identifier = ma.fields.String(metadata={"maxLength": 200})
     name = ma.fields.String(required=True)
 
 
@@ -115,10 +124,10 @@ class GrantPackageSchema(ResponseSchema):
 
     title = ma.fields.String()
     description = ma.fields.String()
-    identifier = ma.fields.String()
-    issued = ma.fields.String()
-    modified = ma.fields.String()
-    version = ma.fields.String()
+    identifier = ma.fields.String(metadata={"maxLength": 200})
+    issued = ma.fields.String(metadata={"maxLength": 32, "format": "date-time"})
+    modified = ma.fields.String(metadata={"maxLength": 32, "format": "date-time"})
+    version = ma.fields.String(metadata={"maxLength": 10})
     publisher = ma.fields.Nested(PublisherSchema)
     grants = ma.fields.List(
         ma.fields.Dict(),

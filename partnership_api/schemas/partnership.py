@@ -13,6 +13,7 @@ from partnership_api.models.partnership import (
     USERNAME_RULE,
 )
 from partnership_api.oruk.taxonomy import TERM_CODES
+from partnership_api.schemas.bounds import AREA, USERNAME_LENGTH, one_of
 from partnership_api.schemas.common import (
     AreaCode,
     FullMatch,
@@ -57,7 +58,7 @@ class OrganisationSchema(ResponseSchema):
     id = ma.fields.Integer(dump_only=True)
     name = ma.fields.String(required=True)
     kind = ma.fields.String(required=True, validate=validate.OneOf(ORGANISATION_KINDS))
-    areas = ma.fields.List(ma.fields.String())
+    areas = ma.fields.List(ma.fields.String(metadata=AREA))
     charity_number = ma.fields.String(allow_none=True, metadata={"maxLength": 8})
     company_number = ma.fields.String(allow_none=True, metadata={"maxLength": 8})
     created_at = ma.fields.AwareDateTime(dump_only=True)
@@ -150,8 +151,8 @@ class ServiceSchema(ResponseSchema):
     id = ma.fields.Integer(required=True)
     organisation_id = ma.fields.Integer(required=True)
     name = ma.fields.String(required=True)
-    kind = ma.fields.String(required=True)
-    areas = ma.fields.List(ma.fields.String(), required=True)
+    kind = ma.fields.String(required=True, metadata=one_of(SERVICE_KINDS))
+    areas = ma.fields.List(ma.fields.String(metadata=AREA), required=True)
     phone = ma.fields.String(allow_none=True)
     hours = ma.fields.String(allow_none=True)
     facilities = ma.fields.Nested(FacilitiesSchema, required=True)
@@ -173,7 +174,9 @@ class ServiceSchema(ResponseSchema):
     languages = ma.fields.List(ma.fields.String())
     opening_hours = ma.fields.List(ma.fields.Nested(OpeningHoursSchema))
     taxonomy_terms = ma.fields.List(
-        ma.fields.String(validate=validate.OneOf(TERM_CODES), metadata={"maxLength": 40})
+        ma.fields.String(
+            validate=validate.OneOf(TERM_CODES), metadata={**one_of(TERM_CODES), "maxLength": 40}
+        )
     )
 
 
@@ -220,14 +223,19 @@ class ServiceQueryArgsSchema(StrictSchema):
 
 class UserSchema(ResponseSchema):
     id = ma.fields.UUID(required=True)
-    username = ma.fields.String(required=True)
+    username = ma.fields.String(required=True, metadata=USERNAME_LENGTH)
     full_name = ma.fields.String()
     organisation_id = ma.fields.Integer(required=True)
-    role = ma.fields.String(required=True)
+    role = ma.fields.String(required=True, metadata=one_of(ROLES))
     partnership_admin = ma.fields.Boolean(required=True)
     active = ma.fields.Boolean(required=True)
     email = ma.fields.String(
-        allow_none=True, metadata={"description": "where content-free notices go, if anywhere"}
+        allow_none=True,
+        metadata={
+            "maxLength": 254,
+            "format": "email",
+            "description": "where content-free notices go, if anywhere",
+        },
     )
     last_login_at = ma.fields.AwareDateTime(allow_none=True)
     created_at = ma.fields.AwareDateTime()

@@ -9,6 +9,8 @@ from marshmallow import validate
 
 from partnership_api.models.beds import SPACE_TYPES
 from partnership_api.models.referrals import (
+    DECLINE_REASONS,
+    LEGACY_DECLINE_REASONS,
     REFERRAL_KINDS,
     RISK_LEVELS,
     STATUSES,
@@ -17,6 +19,7 @@ from partnership_api.models.safe_accommodation import (
     NOT_SUPPORTED_REASONS,
     UNMET_NEEDS,
 )
+from partnership_api.schemas.bounds import AREA, GSS_CODE, USERNAME_LENGTH, one_of
 from partnership_api.schemas.common import (
     AreaCode,
     EnglishAreaCode,
@@ -235,7 +238,7 @@ class SubjectOutSchema(ResponseSchema):
     name = ma.fields.String()
     date_of_birth = ma.fields.String(allow_none=True, metadata={"format": "date"})
     gender = ma.fields.String(allow_none=True)
-    area = ma.fields.String(allow_none=True)
+    area = ma.fields.String(allow_none=True, metadata=AREA)
 
 
 class SafeContactOutSchema(ResponseSchema):
@@ -272,7 +275,7 @@ class ReferralHoldSchema(ResponseSchema):
 class NotSupportedSchema(ResponseSchema):
     reason = ma.fields.String(required=True, validate=validate.OneOf(NOT_SUPPORTED_REASONS))
     need = ma.fields.String(allow_none=True, required=True, validate=validate.OneOf(UNMET_NEEDS))
-    text = ma.fields.String(allow_none=True, required=True)
+    text = ma.fields.String(allow_none=True, required=True, metadata={"maxLength": 200})
 
 
 class ReferralSchema(ResponseSchema):
@@ -280,6 +283,8 @@ class ReferralSchema(ResponseSchema):
     reference = ma.fields.String(
         required=True,
         metadata={
+            "maxLength": 20,
+            "pattern": "^REF-[0-9]{4}-[0-9A-Z]{6,}$",
             "example": "REF-2026-7KQ2XM4D",
             "description": "REF-, the year, and eight random characters (never a sequence)",
         },
@@ -302,7 +307,9 @@ class ReferralSchema(ResponseSchema):
     needs = ma.fields.Nested(NeedsOutSchema, required=True)
     consent = ma.fields.Nested(ConsentOutSchema, required=True)
     summary = ma.fields.String(allow_none=True)
-    decline_reason = ma.fields.String(allow_none=True)
+    decline_reason = ma.fields.String(
+        allow_none=True, metadata=one_of(DECLINE_REASONS + LEGACY_DECLINE_REASONS)
+    )
     not_supported = ma.fields.Nested(
         NotSupportedSchema,
         allow_none=True,
@@ -310,12 +317,12 @@ class ReferralSchema(ResponseSchema):
         metadata={"description": "declined, withdrawn or redirected: why, as the return codes it"},
     )
     fleeing_from = ma.fields.String(
-        allow_none=True, required=True, metadata={"description": "ONS GSS code"}
+        allow_none=True, required=True, metadata={**GSS_CODE, "description": "ONS GSS code"}
     )
     placement_area = ma.fields.String(
         allow_none=True,
         required=True,
-        metadata={"description": "ONS GSS code of where she was placed, once admitted"},
+        metadata={**GSS_CODE, "description": "ONS GSS code of where she was placed, once admitted"},
     )
     out_of_area = ma.fields.Boolean(
         allow_none=True,
@@ -344,8 +351,9 @@ class ReferralEventSchema(ResponseSchema):
     kind = ma.fields.String(
         required=True,
         metadata={
+            "maxLength": 30,
             "description": "created, accepted, declined, redirected, withdrawn, closed, note, "
-            "or a hold's hold_… event"
+            "or a hold's hold_… event",
         },
     )
     user_id = ma.fields.UUID(
@@ -357,11 +365,16 @@ class ReferralEventSchema(ResponseSchema):
     )
     username = ma.fields.String(
         allow_none=True,
-        metadata={"description": "null, as `user_id`, for another organisation's users"},
+        metadata={
+            **USERNAME_LENGTH,
+            "description": "null, as `user_id`, for another organisation's users",
+        },
     )
     organisation_id = ma.fields.Integer(allow_none=True)
-    from_status = ma.fields.String(allow_none=True)
-    to_status = ma.fields.String(allow_none=True)
-    reason_code = ma.fields.String(allow_none=True)
+    from_status = ma.fields.String(allow_none=True, metadata=one_of(STATUSES))
+    to_status = ma.fields.String(allow_none=True, metadata=one_of(STATUSES))
+    reason_code = ma.fields.String(
+        allow_none=True, metadata=one_of(DECLINE_REASONS + LEGACY_DECLINE_REASONS)
+    )
     note = ma.fields.String(allow_none=True)
     details = ma.fields.Dict(allow_none=True)

@@ -7,6 +7,8 @@ from datetime import date
 import marshmallow as ma
 from marshmallow import validate
 
+from partnership_api.models.referrals import REFERRAL_KINDS, RISK_LEVELS, STATUSES
+from partnership_api.schemas.bounds import AREA, COUNT, INT32_MAX, one_of
 from partnership_api.schemas.common import ResponseSchema, StrictSchema
 
 GROUP_BY = ("month", "kind", "risk_level", "status", "to_organisation", "area")
@@ -43,29 +45,51 @@ class SuppressedCountSchema(ResponseSchema):
     count = ma.fields.Integer(
         allow_none=True,
         required=True,
-        metadata={"description": "rounded to the nearest 5; null when suppressed (0 to 4)"},
+        metadata={
+            **COUNT,
+            "description": "rounded to the nearest 5; null when suppressed (0 to 4)",
+        },
     )
     suppressed = ma.fields.Boolean(required=True)
 
 
 class StatsGroupSchema(SuppressedCountSchema):
-    month = ma.fields.String(metadata={"example": "2026-11"})
-    kind = ma.fields.String()
-    risk_level = ma.fields.String()
-    status = ma.fields.String()
-    to_organisation = ma.fields.Integer(metadata={"description": "receiving organisation's id"})
-    area = ma.fields.String(allow_none=True, metadata={"description": "ONS GSS code"})
+    month = ma.fields.String(
+        metadata={"maxLength": 7, "pattern": "^[0-9]{4}-[0-9]{2}$", "example": "2026-11"}
+    )
+    kind = ma.fields.String(metadata=one_of(REFERRAL_KINDS))
+    risk_level = ma.fields.String(metadata=one_of(RISK_LEVELS))
+    status = ma.fields.String(metadata=one_of(STATUSES))
+    to_organisation = ma.fields.Integer(
+        metadata={
+            "minimum": 1,
+            "maximum": INT32_MAX,
+            "description": "receiving organisation's id",
+        }
+    )
+    area = ma.fields.String(allow_none=True, metadata={**AREA, "description": "ONS GSS code"})
 
 
 class ReferralStatsSchema(ResponseSchema):
-    group_by = ma.fields.List(ma.fields.String(), required=True)
+    group_by = ma.fields.List(ma.fields.String(metadata=one_of(GROUP_BY)), required=True)
     from_ = ma.fields.Date(data_key="from", allow_none=True)
     to = ma.fields.Date(allow_none=True)
     groups = ma.fields.List(ma.fields.Nested(StatsGroupSchema), required=True)
     total = ma.fields.Nested(SuppressedCountSchema, required=True)
     suppression_threshold = ma.fields.Integer(
-        required=True, metadata={"description": "counts below this, zero included, are null"}
+        required=True,
+        metadata={
+            "minimum": 1,
+            "maximum": 1000,
+            "description": "counts below this, zero included, are null",
+        },
     )
     rounding_base = ma.fields.Integer(
-        required=True, metadata={"description": "every other count is rounded to a multiple of it"}
+        required=True,
+        metadata={
+            "minimum": 1,
+            "maximum": 100,
+            "format": "int32",
+            "description": "every other count is rounded to a multiple of it",
+        },
     )
