@@ -280,9 +280,9 @@ class NationalBench(Bench):
             app,
         ]
 
-    def server_env(self, db_name: str = DB_NAME) -> dict[str, str]:
+    def server_env(self, db_name: str = DB_NAME, rate_limits: bool = False) -> dict[str, str]:
         return {
-            **super().server_env(db_name),
+            **super().server_env(db_name, rate_limits),
             "METRICS_TOKEN": self.metrics_token,
             "PROMETHEUS_MULTIPROC_DIR": str(self.workdir / f"metrics-{db_name}"),
         }
