@@ -121,10 +121,10 @@ def register_in_app(organisations: list[tuple[int, str]], receiver) -> int:
     import uuid
 
     from partnership_api.actors import Actor
-    from partnership_api.events import webhooks
     from partnership_api.events.outbox import EVENT_TYPES
     from partnership_api.extensions import db
     from partnership_api.models.partnership import Organisation
+    from partnership_api.services import webhooks
 
     made = 0
     for org_id, user_id in organisations:

@@ -24,9 +24,9 @@
   restarting) is waited for and the loop goes on; what was sent but not recorded is sent
   again (at least once).
 - **Upkeep.** Every few seconds the loop also writes time-based events (``sweep``), about
-  every second fires vacancy alerts (``alerts``) and sends emails (``notices``, with
-  ``SMTP_URL``); about hourly it prunes what
-  the retention no longer keeps (``prune``).
+  every second fires vacancy alerts (``services.vacancy_alerts.match``) and sends emails
+  (``notices``, with ``SMTP_URL``); about hourly it prunes what the retention no longer keeps
+  (``prune``).
 """
 
 from __future__ import annotations
@@ -128,7 +128,8 @@ class Worker:
     def run_once(self, now: datetime | None = None) -> bool:
         """One pass: time-based events and vacancy alerts, then every endpoint due. Whether
         anything was sent."""
-        from partnership_api.events import alerts, notices, prune, sweep
+        from partnership_api.events import notices, prune, sweep
+        from partnership_api.services import vacancy_alerts
 
         if now is not None or time.monotonic() - self._last_sweep >= SWEEP_EVERY:
             sweep.run(now)
@@ -137,7 +138,7 @@ class Worker:
             prune.run(now)
             self._last_prune = time.monotonic()
         if now is not None or time.monotonic() - self._last_upkeep >= UPKEEP_EVERY:
-            metrics.VACANCY_ALERTS_MATCHED.inc(alerts.match(now))
+            metrics.VACANCY_ALERTS_MATCHED.inc(vacancy_alerts.match(now))
             notices.run()
             self._last_upkeep = time.monotonic()
         sent = False

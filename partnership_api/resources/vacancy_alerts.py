@@ -7,9 +7,9 @@ import uuid
 from flask.views import MethodView
 
 from partnership_api.auth import current_actor
-from partnership_api.events import alerts
 from partnership_api.resources.common import page_asked, shown_page
 from partnership_api.schemas.events import VacancyAlertCreateSchema, VacancyAlertSchema
+from partnership_api.services import vacancy_alerts
 from partnership_api.smorest import Blueprint, created, json_response
 
 blp = Blueprint(
@@ -35,7 +35,7 @@ class VacancyAlerts(MethodView):
     @blp.paginate()
     def get(self, pagination_parameters):
         """List your organisation's vacancy alerts, newest first"""
-        page = alerts.list_alerts(current_actor(), page_asked(pagination_parameters))
+        page = vacancy_alerts.list_alerts(current_actor(), page_asked(pagination_parameters))
         return json_response(shown_page(page, pagination_parameters))
 
     @blp.arguments(VacancyAlertCreateSchema)
@@ -50,7 +50,7 @@ class VacancyAlerts(MethodView):
         Spaces already open are noted without firing; the alert fires when a fitting space
         opens: after a report, or a hold released or lapsed.
         """
-        made = alerts.create(current_actor(), data)
+        made = vacancy_alerts.create(current_actor(), data)
         return created(made, "VacancyAlerts.VacancyAlertById", alert_id=made["id"])
 
 
@@ -62,7 +62,7 @@ class VacancyAlertById(MethodView):
     @blp.alt_response(404, description=NOT_VISIBLE)
     def get(self, alert_id: uuid.UUID):
         """Read one vacancy alert"""
-        return json_response(alerts.read(current_actor(), alert_id))
+        return json_response(vacancy_alerts.read(current_actor(), alert_id))
 
     @blp.response(204)
     @blp.alt_response(401, description=NOT_SIGNED_IN)
@@ -70,4 +70,4 @@ class VacancyAlertById(MethodView):
     @blp.alt_response(404, description=NOT_VISIBLE)
     def delete(self, alert_id: uuid.UUID):
         """End a vacancy alert"""
-        alerts.end(current_actor(), alert_id)
+        vacancy_alerts.end(current_actor(), alert_id)

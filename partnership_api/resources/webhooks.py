@@ -7,7 +7,6 @@ import uuid
 from flask.views import MethodView
 
 from partnership_api.auth import current_actor
-from partnership_api.events import webhooks
 from partnership_api.resources.common import page_asked, shown_page
 from partnership_api.schemas.events import (
     WebhookAttemptSchema,
@@ -18,6 +17,7 @@ from partnership_api.schemas.events import (
     WebhookUpdateSchema,
     WebhookWithSecretSchema,
 )
+from partnership_api.services import webhooks
 from partnership_api.smorest import Blueprint, created, json_response
 
 blp = Blueprint(

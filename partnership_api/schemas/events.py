@@ -8,10 +8,10 @@ from marshmallow import validate
 from partnership_api.events.backlog import CAP as BACKLOG_CAP
 from partnership_api.events.cursors import SHOWN as CURSOR_LENGTH
 from partnership_api.events.outbox import CHANGED_FIELDS, EVENT_TYPES
-from partnership_api.events.webhooks import MAX_REPLAY
 from partnership_api.models.beds import SPACE_TYPES
 from partnership_api.schemas.bounds import AREA, COUNT, one_of
 from partnership_api.schemas.common import AreaCode, ResponseSchema, StrictSchema, Text
+from partnership_api.services.webhooks import MAX_REPLAY
 
 EVENT_TYPE = validate.OneOf(sorted(EVENT_TYPES), error="Not an event type: {input}.")
 CURSOR = validate.Length(min=1, max=100)

@@ -51,11 +51,11 @@ def referral_for_bed_search(actor: Actor, referral_id: uuid.UUID) -> tuple[dict,
 def set_vacancy_alert(actor: Actor, criteria: dict) -> dict:
     """A vacancy alert for a household of the officer's own (the API's alert: its schema,
     policy and audit): told when a space that fits opens."""
-    from partnership_api.events import alerts
     from partnership_api.schemas.events import VacancyAlertCreateSchema
+    from partnership_api.services import vacancy_alerts
 
     loaded = _call(VacancyAlertCreateSchema().load, criteria)
-    return _call(alerts.create, actor, loaded)
+    return _call(vacancy_alerts.create, actor, loaded)
 
 
 def hold_space(actor: Actor, referral_id: uuid.UUID, refuge_id: int, space_type: str):
