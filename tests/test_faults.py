@@ -495,6 +495,7 @@ def test_the_delivery_worker_survives_postgres_restarting_and_delivers_everythin
         assert code == 0, worker.stderr.read().decode()[-3000:]
         secret = hook.json["secret"]
         bodies = [Webhook(secret).verify(d.body, d.headers) for d in receiver.delivered()]
+    engine.dispose()  # its pooled connections died with the restart
     with engine.connect() as conn:  # a body carries no position (issue 25): the outbox has it
         found = dict(conn.execute(sa.text("SELECT id, position FROM events")).all())
     positions = [found[uuid.UUID(body["id"])] for body in bodies]
