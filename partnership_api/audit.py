@@ -26,13 +26,12 @@ from typing import TYPE_CHECKING
 
 import orjson
 import sqlalchemy as sa
-from flask import g, has_request_context, request
 from sqlalchemy.orm import Session
 
-from partnership_api import direct, transactions
+from partnership_api import context, direct, transactions
+from partnership_api.database import db
 from partnership_api.direct import statements as prebuilt
 from partnership_api.domain_errors import Refused
-from partnership_api.extensions import db
 from partnership_api.models.audit import AuditChainHead, AuditEvent
 from partnership_api.models.base import utcnow
 
@@ -139,11 +138,11 @@ def record_many(
     entries = list(entries)
     if not entries:
         return
-    if actor is None and has_request_context():
-        actor = g.get("actor")
+    if actor is None:
+        actor = context.request_actor()
     when = (at or utcnow()).astimezone(UTC)
-    request_id = g.get("request_id") if has_request_context() else None
-    address = request.remote_addr if has_request_context() else None
+    request_id = context.request_id()
+    address = context.request_address()
     pending = db.session.info.setdefault(PENDING, [])
     for entry in entries:
         pending.append(

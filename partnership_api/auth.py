@@ -23,7 +23,7 @@ from jwt.exceptions import PyJWTError
 from werkzeug.exceptions import NotFound
 
 from partnership_api import direct
-from partnership_api.extensions import db
+from partnership_api.database import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.partnership import AuthSession, User
 from partnership_api.policy import Actor

@@ -1,23 +1,17 @@
-"""Extension singletons, bound to the app in ``create_app``."""
+"""The API's extension singletons, bound to the app in ``create_app``: migrations, JWT, the
+Api, the rate limiter, and the database's ``db`` (defined in ``database.py``, which the core
+and the ground import instead: this module is the door's)."""
 
 from __future__ import annotations
 
 from flask_jwt_extended import JWTManager
 from flask_migrate import Migrate
-from flask_sqlalchemy import SQLAlchemy
 
-from partnership_api.models.base import Base
+from partnership_api.database import db
 from partnership_api.ratelimits import limiter
-from partnership_api.replica_session import RoutingSession
 from partnership_api.smorest import Api
 
 __all__ = ["api", "db", "jwt", "limiter", "migrate"]
-
-
-# RoutingSession: a replica-marked request reads from DATABASE_REPLICA_URL (replica.py).
-db = SQLAlchemy(
-    model_class=Base, session_options={"expire_on_commit": False, "class_": RoutingSession}
-)
 
 
 def _render_item(type_, obj, autogen_context):

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from partnership_api import context
+from partnership_api.database import db
 from partnership_api.domain_errors import Invalid
-from partnership_api.extensions import db
 from partnership_api.settings import MAX_PAGE
 
 DEFAULT_PAGE_SIZE = 20

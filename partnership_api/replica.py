@@ -17,7 +17,7 @@ read-your-writes for whoever just wrote.
   (monitor it: PostgreSQL's ``pg_last_xact_replay_timestamp()``). Others may read a moment
   behind, as with any replica.
 - **How.** The session's ``get_bind`` answers the replica's engine while the request is marked
-  ``use_replica``; a statement that writes is never sent there (``replica_session.py``).
+  ``use_replica``; a statement that writes is never sent there (``database.RoutingSession``).
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ import sqlalchemy as sa
 from flask import Flask, g, request
 
 from partnership_api import context
+from partnership_api.database import REPLICA
 from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
-from partnership_api.replica_session import REPLICA
 from partnership_api.services import throttle
 
 log = logging.getLogger("partnership_api.replica")

@@ -18,7 +18,8 @@
 - **Rollback hooks.** What a transaction had noted for its commit is forgotten when it rolls
   back.
 
-This module imports nothing else of the application: everything that touches transactions
+This module imports nothing else of the application but ``context.py`` (the request's facts:
+is it a read, did it read without a transaction): everything that touches transactions
 imports it, never the other way round.
 """
 
@@ -27,8 +28,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from flask import g, has_request_context
 from sqlalchemy.orm import Session
+
+from partnership_api import context
 
 WRITE_REFUSED = "A read-only request tried to write; writes need a transaction."
 
@@ -77,18 +79,18 @@ def refuse_write(connection: sa.Connection, statement: object = None) -> None:
 def begin_read(session: Session) -> None:
     """A read-only request on PostgreSQL takes its connection in autocommit mode when it first
     needs one: no BEGIN and ROLLBACK round trips."""
-    if not has_request_context() or not g.get("read_only") or session.in_transaction():
+    if not context.request_is_read_only() or session.in_transaction():
         return
     if session.get_bind().dialect.name != "postgresql":
         return
     session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    g.without_transaction = True
+    context.note_read_without_transaction()
 
 
 def end_read(session: Session) -> None:
     """Close the session of a read that ran without a transaction (where one app context serves
     several requests, as in tests, a write must never inherit a read's connection)."""
-    if has_request_context() and g.pop("without_transaction", False):
+    if context.ended_read_without_transaction():
         session.close()
 
 
@@ -97,10 +99,9 @@ def write_now(session: Session) -> None:
     drop what it had begun, leave a read's transaction-free connection, and write in a
     transaction of its own from here on."""
     session.rollback()
-    if has_request_context():
-        if g.pop("without_transaction", False):
-            session.close()
-        g.read_only = False
+    if context.ended_read_without_transaction():
+        session.close()
+    context.request_writes()
 
 
 def guard_engine(engine: sa.Engine) -> None:

@@ -43,7 +43,7 @@ from psycopg.types.json import Json
 from sqlalchemy.orm import Session
 
 from partnership_api import transactions
-from partnership_api.extensions import db
+from partnership_api.database import db
 from partnership_api.models.base import UTCDateTime
 from partnership_api.transactions import begin_read, refuse_write
 

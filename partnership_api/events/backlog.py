@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from partnership_api import metrics, policy_events
+from partnership_api.database import db
 from partnership_api.events.outbox import last_position
-from partnership_api.extensions import db
 from partnership_api.models.events import Event, WebhookEndpoint
 from partnership_api.models.partnership import Organisation
 

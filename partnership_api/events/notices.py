@@ -32,8 +32,8 @@ from sqlalchemy.exc import IntegrityError
 
 from partnership_api import context, policy
 from partnership_api.actors import Actor
+from partnership_api.database import db
 from partnership_api.events.outbox import last_position
-from partnership_api.extensions import db
 from partnership_api.models.events import Event, EventConsumer, VacancyAlert
 from partnership_api.models.partnership import Organisation, User
 from partnership_api.models.referrals import Referral

@@ -31,8 +31,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from partnership_api import direct, transactions
+from partnership_api.database import db
 from partnership_api.direct import statements as prebuilt
-from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import SPACE_TYPES
 from partnership_api.models.events import Event, EventHead, EventOrganisation

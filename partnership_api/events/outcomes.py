@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from partnership_api import context
+from partnership_api.database import db
 from partnership_api.events import ssrf
 from partnership_api.events.messages import Outgoing
-from partnership_api.extensions import db
 from partnership_api.models.events import WebhookAttempt, WebhookEndpoint, WebhookReplay
 
 # Seconds to wait after the 1st, 2nd, … failed try (Standard Webhooks' usual schedule,

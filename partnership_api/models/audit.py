@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from partnership_api.extensions import db
+from partnership_api.database import db
 
 
 class AuditEvent(db.Model):

@@ -15,7 +15,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from partnership_api.extensions import db
+from partnership_api.database import db
 from partnership_api.models.base import utcnow
 
 CATEGORIES = (

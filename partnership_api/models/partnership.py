@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from partnership_api.areas import AREAS  # noqa: F401 - its old home, still imported from here
-from partnership_api.extensions import db
+from partnership_api.database import db
 from partnership_api.models.base import Timestamped, utcnow
 
 ORGANISATION_KINDS = ("police", "commissioner", "provider")

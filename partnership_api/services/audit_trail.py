@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from partnership_api import audit, policy
-from partnership_api.extensions import db
+from partnership_api.database import db
 from partnership_api.models.audit import AuditEvent
 from partnership_api.pagination import Page, PageRequest, page_of
 from partnership_api.policy import Actor

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import lazyload
 
 from partnership_api import context, policy
+from partnership_api.database import db
 from partnership_api.domain_errors import NotFound
-from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import (
     SPACE_TYPES,

@@ -16,9 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from partnership_api import audit, direct, events, policy
+from partnership_api.database import db
 from partnership_api.direct import statements as prebuilt
 from partnership_api.domain_errors import NotFound, PreconditionFailed
-from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import (
     SPACE_TYPES,

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from cachetools import LRUCache
 
 from partnership_api import metrics, policy
-from partnership_api.extensions import db
+from partnership_api.database import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import (
     SPACE_TYPES,

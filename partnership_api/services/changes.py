@@ -23,8 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from partnership_api import audit, policy, policy_events, transactions
+from partnership_api.database import db
 from partnership_api.events.outbox import last_position
-from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import BedHold
 from partnership_api.models.events import Event

@@ -12,8 +12,8 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from partnership_api import audit, events, policy
+from partnership_api.database import db
 from partnership_api.domain_errors import NotFound
-from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.partnership import Service
 from partnership_api.models.safe_accommodation import (

@@ -8,7 +8,7 @@ from fractions import Fraction
 import sqlalchemy as sa
 
 from partnership_api import policy
-from partnership_api.extensions import db
+from partnership_api.database import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.funding import (
     OPEN_PROJECT_STATUSES,

@@ -15,7 +15,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from partnership_api import context, policy
-from partnership_api.extensions import db
+from partnership_api.database import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.funding import (
     Fund,

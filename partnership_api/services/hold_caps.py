@@ -23,9 +23,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from partnership_api import context, events
+from partnership_api.database import db
 from partnership_api.domain_errors import Conflict
 from partnership_api.events.outbox import HOLD_CAPS
-from partnership_api.extensions import db
 from partnership_api.models.beds import BedHold, BedSpace, live_hold
 from partnership_api.models.partnership import Organisation, Service, User
 from partnership_api.policy import Actor

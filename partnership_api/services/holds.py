@@ -26,8 +26,8 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 
 from partnership_api import audit, context, events, policy
+from partnership_api.database import db
 from partnership_api.domain_errors import Conflict, Invalid, NotFound
-from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import (
     BedHold,

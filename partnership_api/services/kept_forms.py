@@ -19,7 +19,7 @@ import orjson
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 
-from partnership_api.extensions import db
+from partnership_api.database import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.pages import KeptForm
 

@@ -7,8 +7,8 @@ import uuid
 import sqlalchemy as sa
 
 from partnership_api import audit, auth, events, policy
+from partnership_api.database import db
 from partnership_api.domain_errors import Conflict, Invalid, NotFound
-from partnership_api.extensions import db
 from partnership_api.models.partnership import Organisation, Service, ServiceArea, User
 from partnership_api.pagination import Page, PageRequest, page_of
 from partnership_api.policy import Actor

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from partnership_api import policy
 from partnership_api.areas import AREAS
-from partnership_api.extensions import db
+from partnership_api.database import db
 from partnership_api.models.funding import Fund
 from partnership_api.models.partnership import Organisation
 from partnership_api.policy import Actor

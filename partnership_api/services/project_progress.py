@@ -8,8 +8,8 @@ from datetime import date
 import sqlalchemy as sa
 
 from partnership_api import audit, policy
+from partnership_api.database import db
 from partnership_api.domain_errors import Conflict, Invalid, NotFound
-from partnership_api.extensions import db
 from partnership_api.models.audit import AuditEvent
 from partnership_api.models.base import utcnow
 from partnership_api.models.funding import (

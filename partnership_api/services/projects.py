@@ -30,8 +30,8 @@ from datetime import date
 import sqlalchemy as sa
 
 from partnership_api import audit, events, policy
+from partnership_api.database import db
 from partnership_api.domain_errors import Conflict, Invalid, NotFound
-from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.funding import (
     PROJECT_TRANSITIONS,

@@ -10,8 +10,8 @@ from datetime import datetime
 
 from partnership_api import audit
 from partnership_api.actors import Actor
+from partnership_api.database import db
 from partnership_api.domain_errors import Invalid
-from partnership_api.extensions import db
 from partnership_api.models.referrals import IdempotencyKey
 from partnership_api.services import referral_reads
 from partnership_api.services.referral_reads import parties, visible

@@ -13,10 +13,10 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from partnership_api import audit, direct, policy
+from partnership_api.database import db
 from partnership_api.direct import referral_page
 from partnership_api.direct.referral_page import DEFAULT_ORDER, ORDERS
 from partnership_api.domain_errors import Invalid
-from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.pagination import Page, PageRequest, check_page
 from partnership_api.policy import Actor

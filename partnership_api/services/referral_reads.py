@@ -13,9 +13,9 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from partnership_api import audit, direct, policy
+from partnership_api.database import db
 from partnership_api.direct import statements as prebuilt
 from partnership_api.domain_errors import Invalid, NotFound
-from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.partnership import User
 from partnership_api.models.referrals import (

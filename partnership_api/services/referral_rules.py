@@ -7,8 +7,8 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from partnership_api.database import db
 from partnership_api.domain_errors import Invalid
-from partnership_api.extensions import db
 from partnership_api.models.partnership import Service
 from partnership_api.models.referrals import (  # noqa: F401 (RECEIVING_KINDS: for the pages)
     RECEIVING_KINDS,

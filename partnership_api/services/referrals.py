@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from partnership_api import audit, policy
+from partnership_api.database import db
 from partnership_api.domain_errors import Conflict, Invalid
 from partnership_api.events import outbox
-from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.partnership import Service
 from partnership_api.models.referrals import (

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from partnership_api import audit, policy
+from partnership_api.database import db
 from partnership_api.domain_errors import NotFound
-from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.beds import BedHold, live_hold
 from partnership_api.models.partnership import Organisation, Service, User

@@ -23,8 +23,8 @@ from datetime import timedelta
 
 from partnership_api import audit, context
 from partnership_api.actors import Actor
+from partnership_api.database import db
 from partnership_api.domain_errors import Refused, Throttled
-from partnership_api.extensions import db
 from partnership_api.services import throttle
 
 SLOWED = "Too many refused requests. Try again later."

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from partnership_api import audit, context
-from partnership_api.extensions import db
+from partnership_api.database import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.referrals import FINISHED_STATUSES, Referral, ReferralEvent
 from partnership_api.models.safe_accommodation import Stay

@@ -15,8 +15,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from partnership_api.database import db
 from partnership_api.domain_errors import Invalid
-from partnership_api.extensions import db
 from partnership_api.models.partnership import Service
 from partnership_api.models.referrals import Referral
 from partnership_api.models.safe_accommodation import Stay

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from partnership_api import audit, policy
-from partnership_api.extensions import db
+from partnership_api.database import db
 from partnership_api.models.partnership import AREAS, Service
 from partnership_api.models.referrals import Referral
 from partnership_api.models.safe_accommodation import (

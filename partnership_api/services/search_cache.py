@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from partnership_api import context, direct, transactions
+from partnership_api.database import db
 from partnership_api.direct import statements as prebuilt
-from partnership_api.extensions import db
 from partnership_api.models.beds import (
     BedHold,
     BedSearchGeneration,

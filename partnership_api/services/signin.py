@@ -20,8 +20,8 @@ from limits import RateLimitItem, RateLimitItemPerMinute
 from limits import parse as parse_rate
 
 from partnership_api import audit, auth, context, metrics
+from partnership_api.database import db
 from partnership_api.domain_errors import Throttled, Unauthenticated
-from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.partnership import AuthSession, User
 from partnership_api.policy import Actor

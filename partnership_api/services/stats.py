@@ -41,8 +41,8 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from partnership_api import audit, policy
+from partnership_api.database import db
 from partnership_api.domain_errors import Invalid
-from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.partnership import AREAS, Organisation
 from partnership_api.models.referrals import REFERRAL_KINDS, RISK_LEVELS, STATUSES, Referral

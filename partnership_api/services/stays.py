@@ -11,8 +11,8 @@ from __future__ import annotations
 import uuid
 
 from partnership_api import audit, events, policy
+from partnership_api.database import db
 from partnership_api.domain_errors import Invalid, NotFound
-from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.referrals import Referral
 from partnership_api.models.safe_accommodation import Stay

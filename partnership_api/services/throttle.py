@@ -39,7 +39,7 @@ from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy.dialects import postgresql, sqlite
 
 from partnership_api import audit, context, transactions
-from partnership_api.extensions import db, limiter
+from partnership_api.database import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.partnership import AuthCounter
 
@@ -67,7 +67,7 @@ def _redis():
     """The rate limiter's Redis storage, when Redis is configured; None for the database."""
     if not context.setting_or("REDIS_URL", None):
         return None
-    return limiter.storage
+    return context.rate_limit_storage()
 
 
 def _writable() -> None:

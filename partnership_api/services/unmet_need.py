@@ -11,8 +11,8 @@ from collections import Counter
 from datetime import date, datetime, time, timedelta
 
 from partnership_api import audit, policy
+from partnership_api.database import db
 from partnership_api.domain_errors import Invalid
-from partnership_api.extensions import db
 from partnership_api.models.partnership import AREAS
 from partnership_api.models.safe_accommodation import NOT_SUPPORTED_REASONS, UNMET_NEEDS
 from partnership_api.policy import Actor

@@ -16,7 +16,7 @@ import unicodedata
 
 import sqlalchemy as sa
 
-from partnership_api.extensions import db
+from partnership_api.database import db
 from partnership_api.models.partnership import USERNAME_PATTERN, User
 
 RULE = re.compile(USERNAME_PATTERN)

@@ -27,9 +27,9 @@ from sqlalchemy.exc import IntegrityError
 
 from partnership_api import audit, context, policy, policy_events
 from partnership_api.actors import Actor
+from partnership_api.database import db
 from partnership_api.domain_errors import Conflict, Invalid, NotFound
 from partnership_api.events.outbox import emit, last_position
-from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.events import Event, EventConsumer, VacancyAlert, VacancyOpening
 from partnership_api.models.referrals import Referral

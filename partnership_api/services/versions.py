@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from partnership_api.database import db
 from partnership_api.domain_errors import PreconditionFailed, PreconditionRequired
-from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 
 

@@ -22,12 +22,12 @@ import sqlalchemy as sa
 
 from partnership_api import audit, context, policy, policy_events
 from partnership_api.actors import Actor
+from partnership_api.database import db
 from partnership_api.domain_errors import Invalid, NotFound
 from partnership_api.events import secret_box, ssrf
 from partnership_api.events.backlog import behind, heard_by
 from partnership_api.events.cursors import opaque_id, position_of
 from partnership_api.events.outbox import EVENT_TYPES, last_position
-from partnership_api.extensions import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.events import Event, WebhookAttempt, WebhookEndpoint, WebhookReplay
 from partnership_api.pagination import Page, PageRequest, page_of
