@@ -79,7 +79,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     _configure(app)
     _trust_proxies(app)
 
-    from partnership_api import auth, errors, observability, replica
+    from partnership_api import api_auth, errors, observability, replica
     from partnership_api.docs_assets import init_docs_assets
     from partnership_api.extensions import api, db, jwt, limiter, migrate
     from partnership_api.metrics_endpoint import init_metrics
@@ -98,7 +98,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     observability.init_request_hooks(app)
     with app.app_context():
         init_metrics(app, db.engine)  # /metrics, and every request and pooled connection counted
-    auth.init_auth(app)
+    api_auth.init_auth(app)
     replica.init_routing(app)  # after sign-in: who is reading decides where
     _init_json_bodies(app)
     init_docs_assets(app)

@@ -1,35 +1,29 @@
-"""Passwords, tokens, sessions, and the hook that signs in every protected request.
+"""Passwords, tokens and sessions: the core of signing in, with no web framework.
 
-Every route is protected unless its view is marked public (``smorest.mark_public``). The hook
-verifies the access token (HS256 only), then loads the user, organisation and session in one
-query: a logged-out session or a deactivated user is refused at once, on every worker and app
-server, because the state lives in the database.
+A password is hashed with Argon2; a session is a row (``AuthSession``) that sign-out, a
+password reset or a deactivation revokes at once; an access or refresh token is a JWT (HS256,
+PyJWT) naming its session. ``load_actor`` reads the caller of a token's claims and the state of
+its session in one query: every request's sign-in asks it (the API's hook in ``api_auth.py``,
+the pages' session in ``web/session.py``), so a logged-out session or a deactivated user is
+refused at once, on every worker and app server, because the state lives in the database.
 """
 
 from __future__ import annotations
 
 import secrets
-import time
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import jwt as pyjwt
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import Flask, current_app, g, request
-from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
-from flask_smorest import abort
-from jwt.exceptions import PyJWTError
-from werkzeug.exceptions import NotFound
 
-from partnership_api import direct
+from partnership_api import context, direct
+from partnership_api.actors import Actor
 from partnership_api.database import db
 from partnership_api.models.base import utcnow
 from partnership_api.models.partnership import AuthSession, User
-from partnership_api.policy import Actor
-from partnership_api.ratelimits import client_address
-from partnership_api.smorest import is_page_endpoint, is_public, is_read_only
-from partnership_api.transactions import end_read
 
 _hasher: PasswordHasher | None = None
 # A hash of a random password, verified against when the username is unknown, so that the
@@ -41,8 +35,8 @@ def hasher() -> PasswordHasher:
     global _hasher, _dummy_hash
     if _hasher is None:
         _hasher = PasswordHasher(
-            time_cost=current_app.config["ARGON2_TIME_COST"],
-            memory_cost=current_app.config["ARGON2_MEMORY_COST"],
+            time_cost=context.setting("ARGON2_TIME_COST"),
+            memory_cost=context.setting("ARGON2_MEMORY_COST"),
         )
         _dummy_hash = _hasher.hash(secrets.token_urlsafe(16))
     return _hasher
@@ -63,24 +57,35 @@ def verify_password(user: User | None, password: str) -> bool:
 # --- sessions and tokens -----------------------------------------------------------------------
 
 
-def _access_token(user: User, session: AuthSession) -> str:
-    return create_access_token(
-        identity=str(user.id),
-        additional_claims={"sid": str(session.id), "org": user.organisation_id, "role": user.role},
-    )
+# Every claim flask-jwt-extended's verifier (``api_auth.py``) reads, as it writes them itself.
+REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "type", "sid"]
+
+
+def _token(kind: str, user: User, claims: dict, lasts: timedelta) -> tuple[str, str]:
+    """A signed token of this kind for this user, and its id."""
+    now = datetime.now(UTC)
+    jti = str(uuid.uuid4())
+    payload = {"fresh": False, "iat": now, "nbf": now, "jti": jti, "type": kind}
+    payload |= {"sub": str(user.id), "exp": now + lasts, **claims}
+    secret = context.setting("JWT_SECRET_KEY")
+    return pyjwt.encode(payload, secret, algorithm=context.setting("JWT_ALGORITHM")), jti
 
 
 def token_pair(user: User, session: AuthSession) -> tuple[dict, str]:
     """A new access and refresh token for this session, and the refresh token's id."""
-    refresh = create_refresh_token(
-        identity=str(user.id),
-        additional_claims={"sid": str(session.id)},
-        expires_delta=session.expires_at - utcnow(),
+    sid = str(session.id)
+    refresh, refresh_jti = _token(
+        "refresh", user, {"sid": sid}, lasts=session.expires_at - utcnow()
     )
-    refresh_jti = decode_token(refresh)["jti"]
-    expires = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
+    expires = context.setting("JWT_ACCESS_TOKEN_EXPIRES")
+    access, _ = _token(
+        "access",
+        user,
+        {"sid": sid, "org": user.organisation_id, "role": user.role},
+        lasts=expires,
+    )
     tokens = {
-        "access_token": _access_token(user, session),
+        "access_token": access,
         "refresh_token": refresh,
         "token_type": "Bearer",
         "expires_in": int(expires.total_seconds()),
@@ -95,7 +100,7 @@ def open_session(user: User) -> AuthSession:
         user_id=user.id,
         refresh_jti="",
         created_at=now,
-        expires_at=now + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"],
+        expires_at=now + context.setting("JWT_REFRESH_TOKEN_EXPIRES"),
     )
     db.session.add(session)
     return session
@@ -117,30 +122,7 @@ def revoke_user_sessions(user_id: uuid.UUID, reason: str) -> None:
     )
 
 
-# --- the per-request hook ----------------------------------------------------------------------
-
-
-def current_actor() -> Actor:
-    """The caller of this request (set by the authentication hook)."""
-    actor = g.get("actor")
-    if actor is None:  # pragma: no cover - the auth hook guarantees an actor on protected views
-        abort(401, message="Authentication required.")
-    return actor
-
-
-def _refuse_token(reason: str) -> None:
-    """401, counted against the client's address: its first failure in a window is audited
-    (one event however many follow), and past ``AUTH_FAILURE_LIMIT`` the answer is 429."""
-    from partnership_api.services import throttle
-
-    address = client_address()
-    if throttle.failed_authentication(address, "auth.token", reason):
-        abort(
-            429,
-            message="Too many failed authentications. Try again later.",
-            headers={"Retry-After": str(throttle.retry_after(throttle.address_key(address)))},
-        )
-    abort(401, message="A valid access token is required.")
+# --- the session check of every request ---------------------------------------------------
 
 
 def load_actor(claims: dict) -> Actor | None:
@@ -155,7 +137,7 @@ def load_actor(claims: dict) -> Actor | None:
     if row is None:
         return None
     username, role, partnership_admin, org_id, org_kind, org_name, generation = row
-    g.bed_search_generation = generation
+    context.keep_for_request("bed_search_generation", generation)
     return Actor(
         user_id=user_id,
         username=username,
@@ -166,86 +148,3 @@ def load_actor(claims: dict) -> Actor | None:
         partnership_admin=partnership_admin,
         session_id=session_id,
     )
-
-
-REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "type", "sid"]
-# Tokens whose signature this worker has checked, with their claims. A cached token is still
-# checked for expiry on every request, and its session against the database; only the
-# signature check and JSON parsing (a fifth of a bed search) are saved.
-VERIFIED_TOKENS_KEPT = 4096
-
-
-def bearer_claims(refresh: bool = False) -> dict | None:
-    """Decode and verify the bearer token of this request; None when absent or invalid.
-
-    HS256 only (the algorithm is pinned), signature, expiry and not-before checked, and the
-    token's type must be the one asked for.
-    """
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        return None
-    verified = current_app.extensions.setdefault("verified_tokens", {})
-    claims = verified.get(token)
-    if claims is not None:
-        # Verified before by this worker: only time can have made it invalid since.
-        now = time.time()
-        if claims["exp"] <= now or claims.get("nbf", 0) > now:
-            verified.pop(token, None)
-            return None
-    else:
-        config = current_app.config
-        try:
-            claims = pyjwt.decode(
-                token,
-                config["JWT_SECRET_KEY"],
-                algorithms=config["JWT_DECODE_ALGORITHMS"],
-                options={"require": REQUIRED_CLAIMS},
-            )
-        except (PyJWTError, ValueError, KeyError, TypeError):
-            return None
-        if len(verified) >= VERIFIED_TOKENS_KEPT:
-            verified.clear()
-        verified[token] = claims
-    if claims.get("type") != ("refresh" if refresh else "access"):
-        return None
-    return claims
-
-
-def init_auth(app: Flask) -> None:
-    @app.teardown_request
-    def end_read_without_transaction(_error) -> None:
-        # The session normally ends with the app context; this matters where one context
-        # serves several requests (tests): a write must never inherit a read's connection.
-        end_read(db.session)
-
-    @app.before_request
-    def sign_in_request() -> None:
-        g.actor = None
-        g.read_only = False
-        g.pop("bed_search_generation", None)
-        adapter_endpoint = request.endpoint
-        if adapter_endpoint is None:
-            raise request.routing_exception or NotFound()
-        view = app.view_functions.get(adapter_endpoint)
-        if (
-            view is None
-            or adapter_endpoint == "static"
-            or is_public(adapter_endpoint, view, request.method)
-        ):
-            return
-        if is_page_endpoint(adapter_endpoint):
-            return  # signed in by its session cookie, in web/session.py (never by a token)
-        if request.method == "OPTIONS":
-            return
-        if not request.headers.get("Authorization"):
-            abort(401, message="A valid access token is required.")
-        claims = bearer_claims()
-        if claims is None:
-            _refuse_token("invalid")
-        g.read_only = is_read_only(request.method)
-        actor = load_actor(claims)
-        if actor is None:
-            _refuse_token("revoked")
-        g.actor = actor

@@ -4,8 +4,14 @@ and the ground import instead: this module is the door's)."""
 
 from __future__ import annotations
 
+import threading
+import time
+
+from cachetools import TTLCache
+from flask import current_app
 from flask_jwt_extended import JWTManager
 from flask_migrate import Migrate
+from jwt.exceptions import ExpiredSignatureError, ImmatureSignatureError
 
 from partnership_api.database import db
 from partnership_api.ratelimits import limiter
@@ -24,5 +30,43 @@ def _render_item(type_, obj, autogen_context):
 
 
 migrate = Migrate(render_as_batch=True, compare_type=True, render_item=_render_item)
-jwt = JWTManager()
+# Tokens whose signature this worker has checked, with their claims: a cached token is still
+# checked for expiry on every request, and its session against the database
+# (``api_auth.py``'s loaders); only the signature check and the JSON parsing (a fifth of a bed
+# search) are saved. Kept for an access token's life at most, the least recently used first
+# out when full.
+VERIFIED_TOKENS_KEPT = 4096
+
+
+class VerifiedTokensJWT(JWTManager):
+    """flask-jwt-extended's manager, remembering the tokens it has verified (per app)."""
+
+    def _decode_jwt_from_config(self, encoded_token, csrf_value=None, allow_expired=False):
+        # flask-jwt-extended's one decoding step (``decode_token`` calls it), pinned in
+        # requirements.lock; everything else of its verification runs as it comes.
+        if allow_expired or csrf_value is not None:
+            return super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
+        verified, lock = current_app.extensions.get("verified_tokens") or self._cache()
+        with lock:
+            claims = verified.get(encoded_token)
+        if claims is None:
+            claims = super()._decode_jwt_from_config(encoded_token)
+            with lock:
+                verified[encoded_token] = claims
+            return claims
+        # Verified before by this worker: only time can have made it invalid since.
+        now = time.time()
+        if claims.get("exp", now) <= now:  # without one, refused by the claims check
+            raise ExpiredSignatureError("Signature has expired")
+        if claims.get("nbf", 0) > now:
+            raise ImmatureSignatureError("The token is not yet valid (nbf)")
+        return claims
+
+    def _cache(self) -> tuple[TTLCache, threading.Lock]:
+        lasts = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds()
+        made = (TTLCache(maxsize=VERIFIED_TOKENS_KEPT, ttl=lasts), threading.Lock())
+        return current_app.extensions.setdefault("verified_tokens", made)
+
+
+jwt = VerifiedTokensJWT()
 api = Api()

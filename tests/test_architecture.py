@@ -214,19 +214,9 @@ def _leaks(name: str, graph: dict[str, set[str]], imports: dict[str, set[str]]) 
     return sorted(found)
 
 
-# auth.py still holds the API's request hook: split in the next commit (issue 28).
-NOT_YET = (
-    "partnership_api.auth",
-    "partnership_api.services.signin",
-    "partnership_api.services.partnership",
-)
-
-
 @pytest.mark.parametrize(
     "name",
-    sorted(
-        n for n in MODULES if _is(n, CORE_AND_GROUND) and not _is(n, DOORS) and n not in NOT_YET
-    ),
+    sorted(n for n in MODULES if _is(n, CORE_AND_GROUND) and not _is(n, DOORS)),
 )
 def test_the_core_and_the_ground_reach_no_door_and_no_web_framework(name):
     graph = _graph()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from partnership_api import auth
-from partnership_api.auth import current_actor
+from partnership_api.api_auth import current_actor, refresh_claims
 from partnership_api.ratelimits import client_address
 from partnership_api.schemas.auth import LoginSchema, MeSchema, TokenPairSchema
 from partnership_api.services import signin
@@ -41,7 +40,7 @@ class Refresh(MethodView):
     @blp.alt_response(429, description="Too many failed authentications from your address")
     def post(self):
         """Rotate the refresh token (send it as Bearer); the old one stops working"""
-        return signin.refresh(auth.bearer_claims(refresh=True), client_address())
+        return signin.refresh(refresh_claims(), client_address())
 
 
 @blp.route("/auth/logout")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response
 from flask.views import MethodView
 
-from partnership_api.auth import current_actor
+from partnership_api.api_auth import current_actor
 from partnership_api.schemas.beds import BedSearchArgsSchema, BedSearchResultSchema
 from partnership_api.services import bed_search
 from partnership_api.smorest import Blueprint

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from partnership_api import policy
-from partnership_api.auth import current_actor
+from partnership_api.api_auth import current_actor
 from partnership_api.models.partnership import Service
 from partnership_api.resources.common import (
     ETAG_HEADER,

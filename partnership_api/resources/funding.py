@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response
 from flask.views import MethodView
 
-from partnership_api.auth import current_actor
+from partnership_api.api_auth import current_actor
 from partnership_api.schemas.funding import ProjectQueryArgsSchema
 from partnership_api.schemas.funding_reports import FundingSummarySchema, GrantPackageSchema
 from partnership_api.services import funding_summary, giving_export, project_export

@@ -6,7 +6,7 @@ import uuid
 
 from flask.views import MethodView
 
-from partnership_api.auth import current_actor
+from partnership_api.api_auth import current_actor
 from partnership_api.schemas.beds import HoldCreateSchema, HoldSchema
 from partnership_api.services import holds
 from partnership_api.smorest import Blueprint, created

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from partnership_api.auth import current_actor
+from partnership_api.api_auth import current_actor
 from partnership_api.resources.common import (
     ETAG_HEADER,
     IF_MATCH_PARAMETER,

@@ -6,7 +6,7 @@ import uuid
 
 from flask.views import MethodView
 
-from partnership_api.auth import current_actor
+from partnership_api.api_auth import current_actor
 from partnership_api.resources.common import if_match, page_asked, shown_page
 from partnership_api.schemas.beds import (
     AvailabilityReportSchema,

@@ -7,7 +7,7 @@ import uuid
 
 from flask.views import MethodView
 
-from partnership_api.auth import current_actor
+from partnership_api.api_auth import current_actor
 from partnership_api.schemas.safe_accommodation import (
     CommissionedSpacesReportSchema,
     CommissionedSpacesSchema,
