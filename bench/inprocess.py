@@ -172,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate-limits", action="store_true", help="rate limiting on")
     parser.add_argument("--profile", type=int, default=0, help="cProfile: show this many rows")
     parser.add_argument("--sort", default="cumulative", help="cProfile's order (tottime…)")
+    parser.add_argument(
+        "--dump", default="", help="also write each profile to DUMP.<scenario>.prof (pstats)"
+    )
     parser.add_argument("--json", action="store_true", help="one JSON line of figures at the end")
     args = parser.parse_args(argv)
     if args.prepare:
@@ -220,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
                 profiler.enable()
                 run_scenario(client, s, tokens[s.user], args.requests)
                 profiler.disable()
+                if args.dump:
+                    profiler.dump_stats(f"{args.dump}.{s.key}.prof")
                 out = io.StringIO()
                 stats = pstats.Stats(profiler, stream=out).sort_stats(args.sort)
                 stats.print_stats(args.profile)

@@ -81,9 +81,10 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
 
     from partnership_api import api_auth, errors, observability, replica
     from partnership_api.docs_assets import init_docs_assets
-    from partnership_api.extensions import api, db, jwt, limiter, migrate
+    from partnership_api.extensions import api, db, jwt, migrate
     from partnership_api.metrics_endpoint import init_metrics
     from partnership_api.models import load_all
+    from partnership_api.ratelimits import init_limits
     from partnership_api.smorest import mark_public_endpoint
 
     load_all()
@@ -94,7 +95,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     _tune_database(app, db)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     jwt.init_app(app)
-    limiter.init_app(app)
+    init_limits(app)  # flask-limiter, one limit check per request
     observability.init_request_hooks(app)
     with app.app_context():
         init_metrics(app, db.engine)  # /metrics, and every request and pooled connection counted

@@ -23,7 +23,8 @@ from flask import Response, current_app, request, url_for
 from marshmallow.exceptions import SCHEMA
 from werkzeug.exceptions import HTTPException
 
-from partnership_api.ratelimits import heavy_endpoint_limit
+from partnership_api.query_args import QueryCachingParser
+from partnership_api.ratelimits import heavy
 
 PUBLIC_ENDPOINTS: set[str] = set()
 _PUBLIC_ATTR = "_partnership_public"
@@ -286,7 +287,12 @@ def created(body: object, endpoint: str, headers: Mapping | None = None, **value
 
 class Blueprint(flask_smorest.Blueprint):
     """A Blueprint whose views are protected unless marked with ``public``; its operations
-    refuse undeclared query parameters, and each 201 documents its ``Location``."""
+    refuse undeclared query parameters, and each 201 documents its ``Location``. A query
+    string of a schema marked ``PURE_QUERY`` (and every page number) is loaded once per worker
+    (``query_args.py``)."""
+
+    ARGUMENTS_PARSER = QueryCachingParser()
+    PAGINATION_ARGUMENTS_PARSER = QueryCachingParser()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -339,7 +345,7 @@ class Blueprint(flask_smorest.Blueprint):
         documented = self.alt_response(
             429, description="Too many requests from this user; try again later (Retry-After)"
         )(func)
-        return heavy_endpoint_limit(documented)
+        return heavy(documented)
 
     def public(self, func: Callable) -> Callable:
         """Mark an operation as open to anyone, and document it without security."""
@@ -356,6 +362,8 @@ def _one_pagination_schema(page, page_size, max_page_size):
     first = page
 
     class PaginationParametersSchema(_make_pagination_schema(page, page_size, max_page_size)):
+        PURE_QUERY = True  # two numbers, loaded the same whenever they are asked for
+
         # The page number bounded as pagination.check_page bounds it (and documented so).
         page = ma.fields.Integer(
             load_default=first, validate=ma.validate.Range(min=1, max=MAX_PAGE)

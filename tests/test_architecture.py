@@ -40,6 +40,7 @@ DOORS = (
     "partnership_api.extensions",
     "partnership_api.errors",
     "partnership_api.ratelimits",
+    "partnership_api.query_args",
     "partnership_api.observability",
     "partnership_api.metrics_endpoint",
     "partnership_api.replica",

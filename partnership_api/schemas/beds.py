@@ -144,6 +144,8 @@ class RefugeQueryArgsSchema(StrictSchema):
 
 
 class BedSearchArgsSchema(StrictSchema):
+    PURE_QUERY = True  # loaded from the query string alone: kept per worker (query_args.py)
+
     area = ma.fields.List(
         AreaCode(),
         validate=validate.Length(max=9),

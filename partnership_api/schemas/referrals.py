@@ -206,6 +206,8 @@ class NoteCreateSchema(StrictSchema):
 
 
 class ReferralQueryArgsSchema(StrictSchema):
+    PURE_QUERY = True  # loaded from the query string alone: kept per worker (query_args.py)
+
     status = ma.fields.String(validate=validate.OneOf(STATUSES))
     kind = ma.fields.String(validate=validate.OneOf(REFERRAL_KINDS))
     risk_level = ma.fields.String(validate=validate.OneOf(RISK_LEVELS))
