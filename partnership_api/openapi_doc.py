@@ -265,6 +265,15 @@ class OperationDocs(BasePlugin):
                 response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)
                 if str(code) == "429":
                     response["headers"]["Retry-After"] = RETRY_AFTER
+            if operation.get("security") != [] and not limited:
+                # Any signed-in operation: past AUTH_FAILURE_LIMIT refused tokens from one
+                # address, or REFUSAL_LIMIT refused or not-found answers to one user, the
+                # answer is 429 (services/throttle.py, services/refusals.py).
+                responses["429"] = {
+                    "description": "Too many refused tokens from this address, or too many "
+                    "refused or not-found requests by this user; try again later (Retry-After)",
+                    "headers": {"Retry-After": RETRY_AFTER},
+                }
             for code, response in responses.items():
                 if not isinstance(response, dict):
                     continue
