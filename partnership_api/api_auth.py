@@ -116,8 +116,13 @@ def init_auth(app: Flask) -> None:
             return  # signed in by its session cookie, in web/session.py (never by a token)
         if request.method == "OPTIONS":
             return
-        if not request.headers.get("Authorization"):
+        given = request.headers.get("Authorization")
+        if not given:
             abort(401, message="A valid access token is required.")
+        scheme, _, token = given.partition(" ")
+        if scheme != "Bearer" and scheme.lower() == "bearer":
+            # RFC 7235: the scheme's letter case does not matter (flask-jwt-extended's does).
+            request.environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         g.read_only = is_read_only(request.method)
         try:
             verify_jwt_in_request()

@@ -111,6 +111,18 @@ def test_the_genuine_token_works_and_is_not_audited_as_refused(client, db_sessio
     assert _token_refusals(db_session) == before
 
 
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "bEaReR"])
+def test_the_scheme_in_any_letter_case_is_the_same_token(client, db_session, officer, scheme):
+    # RFC 7235: an authentication scheme is case-insensitive; a client writing "bearer" is
+    # answered as one writing "Bearer", and a forged token is refused whatever the case.
+    token = officer["access_token"]
+    me = client.get("/api/v1/me", headers={"Authorization": f"{scheme} {token}"})
+    assert me.status_code == 200 and me.get_json()["username"] == "police.officer"
+    forged = _forge(officer["claims"], key="x" * 48)
+    refused = client.get("/api/v1/me", headers={"Authorization": f"{scheme} {forged}"})
+    assert refused.status_code == 401
+
+
 @pytest.mark.parametrize("alg", ["none", "None", "NONE", "nOnE"])
 def test_an_unsigned_alg_none_token_is_refused(client, db_session, officer, alg):
     unsigned = f"{_json_b64({'alg': alg, 'typ': 'JWT'})}.{_json_b64(officer['claims'])}."
