@@ -561,16 +561,21 @@ class CpuMeter:
     def __enter__(self):
         self.workers = children_of(self.server_pid) if self.server_pid else []
         self.postgres = postgres_pids()
-        self.app0 = process_cpu_seconds(self.workers)
+        self.app0 = cpu_by_process(self.workers)
         self.pg0 = cpu_by_process(self.postgres)
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         self.wrk0 = usage.ru_utime + usage.ru_stime
         return self
 
     def __exit__(self, *exc):
-        self.app = process_cpu_seconds(self.workers) - self.app0
         # Per process: one that ended meanwhile takes its time with it, so it counts for
-        # neither side (never a negative figure); one that started counts from zero.
+        # neither side (never a negative figure); one that started counts from zero. The
+        # workers are recycled after gunicorn.conf.py's max_requests, so a run can see one
+        # end and another start: the app's figure is then a little low, never negative.
+        workers = set(self.workers) | set(children_of(self.server_pid) if self.server_pid else [])
+        self.app = sum(
+            cpu - self.app0.get(pid, 0.0) for pid, cpu in cpu_by_process(sorted(workers)).items()
+        )
         after = cpu_by_process(sorted(set(self.postgres) | set(postgres_pids())))
         self.pg = sum(cpu - self.pg0.get(pid, 0.0) for pid, cpu in after.items())
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
