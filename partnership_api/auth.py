@@ -125,15 +125,16 @@ def revoke_user_sessions(user_id: uuid.UUID, reason: str) -> None:
 # --- the session check of every request ---------------------------------------------------
 
 
-def load_actor(claims: dict) -> Actor | None:
+def load_actor(claims: dict, alone: bool = False) -> Actor | None:
     """The active user and live session named by verified token claims, or None (one prebuilt
-    statement: ``direct.signed_in``)."""
+    statement: ``direct.signed_in``; ``alone``: on a connection of its own, for a request that
+    usually needs nothing more of the database)."""
     try:
         user_id = uuid.UUID(claims["sub"])
         session_id = uuid.UUID(claims["sid"])
     except (KeyError, ValueError, TypeError):
         return None
-    row = direct.signed_in(user_id, session_id, utcnow())
+    row = direct.signed_in(user_id, session_id, utcnow(), alone=alone)
     if row is None:
         return None
     username, role, partnership_admin, org_id, org_kind, org_name, generation = row

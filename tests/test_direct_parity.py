@@ -348,6 +348,10 @@ def test_the_read_and_the_session_check_find_what_they_should(app, world):
         assert signed_in.username == "police.officer"
         later = _now() + timedelta(days=365)
         assert direct.signed_in(world["user_id"], world["session_id"], later) is None
+        # On a borrowed connection of its own (a bed search's): the same answer, in UTC.
+        alone = direct.signed_in(world["user_id"], world["session_id"], _now(), alone=True)
+        assert alone == signed_in
+        assert direct.signed_in(world["user_id"], world["session_id"], later, alone=True) is None
         db.session.remove()
 
 

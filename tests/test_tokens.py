@@ -325,6 +325,17 @@ def test_logging_out_ends_the_refresh_token_too(client, officer):
     assert _refresh(client, officer["refresh_token"]).status_code == 401
 
 
+def test_a_cached_bed_search_refuses_the_token_at_once_after_logging_out(client, officer):
+    # The bed search checks its session on a connection of its own and answers from a cache:
+    # a sign-out must still end it on the very next request, as everywhere else.
+    headers = _bearer(officer["access_token"])
+    for _ in range(2):  # the second one answered from the search cache
+        assert client.get("/api/v1/beds/search?children=1", headers=headers).status_code == 200
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    refused = client.get("/api/v1/beds/search?children=1", headers=headers)
+    assert refused.status_code == 401
+
+
 def test_logging_out_one_session_leaves_the_users_other_sessions(client):
     phone = _sign_in(client, "swa.staff")
     desk = _sign_in(client, "swa.staff")

@@ -9,8 +9,9 @@ for a page of twenty referrals that costs several times what PostgreSQL spends a
 parameters for what varies, is compiled once per engine and run on the session's own
 connection, so it shares the request's transaction (or its absence:
 ``transactions.begin_read``): one pool, one connection per request at a time. The one
-exception is the session check (``signed_in``), made before the request has begun anything,
-on a connection of the same pool borrowed and given back at once. Rows come back as named
+exception is the session check of a request that usually needs nothing more (``signed_in``
+with ``alone``), made before the request has begun anything, on a connection of the same
+pool borrowed and given back at once. Rows come back as named
 tuples, read by attribute like SQLAlchemy's rows.
 
 Values are what the column types would give: a time goes through ``UTCDateTime``'s own guard
@@ -120,22 +121,25 @@ class Prepared:
 _TIME = UTCDateTime()
 
 
-def signed_in(user_id: uuid.UUID, session_id: uuid.UUID, now: datetime):
+def signed_in(user_id: uuid.UUID, session_id: uuid.UUID, now: datetime, alone: bool = False):
     """The session check every signed-in request makes (``statements.SIGNED_IN``): the active
     user, their organisation and the bed-search generation when the session is live, or None.
 
-    On PostgreSQL it runs before the request has begun anything, on a pooled connection
-    borrowed and given back at once (``_alone``): the request's ORM session is not even made
-    for it, which is most of a cached bed search's cost otherwise (issue 29: 0.33 of bare
-    Flask with this, 0.25 without). The primary, always: a replica may lag a sign-out."""
+    On the request's own connection (a read's, without a transaction), like every other
+    statement; or, with ``alone``, for a request that usually needs nothing more of the
+    database (a bed search answered from its cache), on a pooled connection borrowed and given
+    back at once (``_alone``), so that its ORM session is never made: most of a cached bed
+    search's cost otherwise (issue 29: 0.35 of bare Flask with it, 0.25 without). A request
+    that goes on to read would pay a second checkout instead (a referral read fell from 0.16
+    to 0.12 when every request did this). The primary, always: a replica may lag a sign-out."""
     from partnership_api.direct import statements
 
     params = {"user_id": user_id, "session_id": session_id, "now": now}
     engine = db.engine
-    if engine.dialect.name != "postgresql":
-        found = rows(statements.SIGNED_IN, params)
-    else:
+    if alone and engine.dialect.name == "postgresql":
         found = _alone(engine, statements.SIGNED_IN, params)
+    else:
+        found = rows(statements.SIGNED_IN, params)
     return found[0] if found else None
 
 
