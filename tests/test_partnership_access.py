@@ -366,9 +366,7 @@ def test_a_password_reset_ends_the_users_sessions(client, login, ids, db_session
     assert client.get("/api/v1/me", headers=worker).status_code == 401
     from partnership_api.models.partnership import User
 
-    stored = db_session.scalar(
-        sa.select(User.password_hash).where(User.username == "swa.staff")
-    )
+    stored = db_session.scalar(sa.select(User.password_hash).where(User.username == "swa.staff"))
     assert stored.startswith("$argon2")
 
 
