@@ -153,6 +153,8 @@ def _trust_proxies(app: Flask) -> None:
 
 
 def _configure(app: Flask) -> None:
+    from partnership_api.ratelimits import MEMORY_STORAGE_URI
+
     if not app.config.get("JWT_SECRET_KEY"):
         # Development only (production refused to start without one in ``check_settings``).
         app.config["JWT_SECRET_KEY"] = instance_jwt_secret()
@@ -198,7 +200,7 @@ def _configure(app: Flask) -> None:
         JWT_DECODE_ALGORITHMS=["HS256"],
         JWT_TOKEN_LOCATION=["headers"],
         JWT_ERROR_MESSAGE_KEY="message",
-        RATELIMIT_STORAGE_URI=app.config.get("REDIS_URL") or "memory://",
+        RATELIMIT_STORAGE_URI=app.config.get("REDIS_URL") or MEMORY_STORAGE_URI,
         RATELIMIT_HEADERS_ENABLED=True,
         RATELIMIT_SWALLOW_ERRORS=True,
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,

@@ -13,10 +13,12 @@ the cost (issue 29).
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
+from limits.storage import MemoryStorage
 
 # The blueprint whose limit is set on the blueprint itself (``oruk/views.py``).
 BLUEPRINT_LIMITED = "oruk"
@@ -27,6 +29,33 @@ def client_address() -> str:
     it forwarded it (ProxyFix, set up by ``create_app``)."""
     return request.remote_addr or "unknown"
 
+
+# How often, at most, a worker without Redis sweeps its expired counters out of memory.
+SWEEP_EVERY_SECONDS = 1.0
+
+
+class SweptMemoryStorage(MemoryStorage):
+    """limits' memory storage (each worker's own counters, where ``REDIS_URL`` is not set),
+    sweeping expired counters out at most once a second instead of starting a thread on
+    almost every hit (its sweep timer waits 10 ms, then ends, so the next hit starts another):
+    about a third of a limited request's limiting cost. Counting is unchanged: an expired
+    counter is reset when it is next read, as limits does, whether or not it was swept."""
+
+    STORAGE_SCHEME = ["swept-memory"]
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
+        self._next_sweep = 0.0
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # limits' private hook, pinned version
+        now = time.monotonic()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + SWEEP_EVERY_SECONDS
+        super()._MemoryStorage__schedule_expiry()
+
+
+MEMORY_STORAGE_URI = "swept-memory://"
 
 limiter = Limiter(key_func=client_address, headers_enabled=True, swallow_errors=True)
 

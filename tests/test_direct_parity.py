@@ -375,7 +375,7 @@ def test_an_inbox_page_answers_as_sqlalchemy_does(app, world, username, args, or
         stmt = referral_lists._page_statement(actor, args, order)
         assert stmt is referral_page.statement(
             referral_lists.policy.referral_scope_key(actor),
-            referral_lists._sides(actor, args),
+            lambda: referral_lists._sides(actor, args),
             args,
             order,
         )

@@ -12,7 +12,7 @@ one organisation index. The rows and the live-hold join are the single read's
 from __future__ import annotations
 
 import threading
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 import sqlalchemy as sa
 from cachetools import LRUCache, cached
@@ -120,12 +120,16 @@ STATEMENTS_KEPT = 1024
 
 @cached(
     LRUCache(maxsize=STATEMENTS_KEPT),
-    key=lambda scope, sides, args, order: (scope, tuple(sorted(args.items())), order),
+    key=lambda scope, sides_of, args, order: (scope, tuple(sorted(args.items())), order),
     lock=threading.Lock(),
 )
 def statement(
-    scope: Hashable, sides: Sequence[sa.ColumnElement[bool]], args: dict, order: tuple[str, str]
+    scope: Hashable,
+    sides_of: Callable[[], Sequence[sa.ColumnElement[bool]]],
+    args: dict,
+    order: tuple[str, str],
 ) -> sa.Select:
-    """The page statement for this policy scope (``scope`` names it: ``sides`` must be the
-    same for the same ``scope``), filters and order (one of ``ORDERS``), built once."""
-    return build(sides, args, ORDERS[order])
+    """The page statement for this policy scope (``scope`` names it: ``sides_of()`` must give
+    the same sides for the same ``scope``), filters and order (one of ``ORDERS``), built once:
+    the sides are asked for only then (building them is a fifth of a cached page's work)."""
+    return build(sides_of(), args, ORDERS[order])

@@ -55,7 +55,7 @@ def _count_up_to(actor: Actor, args: dict, now: datetime, cap: int) -> int:
 
 def _page_statement(actor: Actor, args: dict, order: tuple[str, str]) -> sa.Select:
     return referral_page.statement(
-        policy.referral_scope_key(actor), _sides(actor, args), args, order
+        policy.referral_scope_key(actor), lambda: _sides(actor, args), args, order
     )
 
 
