@@ -66,12 +66,16 @@ demo-password: install
 worker: install
 	$(FLASK) deliver
 
-# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
+# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set, each on
+# every core (pytest-xdist: TEST_WORKERS=1 runs it in one process; tests/conftest.py keeps a
+# module's tests, and all the browser tests, on one worker).
+TEST_WORKERS ?= auto
+XDIST := $(if $(filter 1,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup)
 test: install assets browser
-	PARTNERSHIP_TEST_DB=sqlite $(PY) -m pytest
+	PARTNERSHIP_TEST_DB=sqlite $(PY) -m pytest $(XDIST)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL =="; \
-		PARTNERSHIP_TEST_DB="$$TEST_DATABASE_URL" $(PY) -m pytest; \
+		PARTNERSHIP_TEST_DB="$$TEST_DATABASE_URL" $(PY) -m pytest $(XDIST); \
 	fi
 
 # Tests that stop and start PostgreSQL and Redis (run by .ci/run).

@@ -41,7 +41,15 @@ def pytest_addoption(parser):
     )
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items):
+    # ``make test`` runs the suite on every core (pytest-xdist, ``--dist loadgroup``): a
+    # module's tests stay on one worker, so its fixtures are built once, and every browser
+    # test on one, so one server and one Chromium serve them all. Each worker has its own
+    # database (a SQLite file, or a PostgreSQL schema: ``database``).
+    for item in items:
+        group = "browser" if "browser" in item.nodeid.split("::")[0].split("/") else None
+        item.add_marker(pytest.mark.xdist_group(group or item.nodeid.split("::")[0]))
     if config.getoption("--run-faults"):
         return
     skip = pytest.mark.skip(reason="fault test: run with --run-faults (make test-faults)")
