@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import json
 import time
-import uuid
 
 import jwt
 import pytest
@@ -188,7 +187,8 @@ def test_a_refresh_token_is_not_an_access_token(client, db_session, officer):
         ("org", 999),
         ("role", "admin"),
         ("sub", "the partnership admin"),
-        ("sid", "5f0c7a4e-2b1d-4c8e-9a3f-6d2e1b0c9a87"),  # fixed: every xdist worker collects the same ids
+        # A fixed id: every xdist worker must collect the same test ids.
+        ("sid", "5f0c7a4e-2b1d-4c8e-9a3f-6d2e1b0c9a87"),
         ("exp", 4102444800),
         ("type", "refresh"),
     ],
