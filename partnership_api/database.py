@@ -26,6 +26,15 @@ class RoutingSession(Session):
     def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
         if bind is None and context.request_uses_replica() and not getattr(clause, "is_dml", False):
             return self._db.engines[REPLICA]
+        if bind is None and mapper is None and clause is None and not kwargs:
+            # Asked about no model and no statement (``session.connection()``, and every
+            # statement ``direct`` runs: a dozen times in a write): the default engine, which
+            # Flask-SQLAlchemy looks up through the app each time; kept for this session
+            # (one per app context, so never across apps).
+            default = self.__dict__.get("_default_bind")
+            if default is None:
+                default = self.__dict__["_default_bind"] = super().get_bind()
+            return default
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
 
 

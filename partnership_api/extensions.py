@@ -4,12 +4,14 @@ and the ground import instead: this module is the door's)."""
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 
 from cachetools import TTLCache
 from flask import current_app
 from flask_jwt_extended import JWTManager
+from flask_jwt_extended import view_decorators as jwt_view_decorators
 from flask_migrate import Migrate
 from jwt.exceptions import ExpiredSignatureError, ImmatureSignatureError
 
@@ -67,6 +69,28 @@ class VerifiedTokensJWT(JWTManager):
         made = (TTLCache(maxsize=VERIFIED_TOKENS_KEPT, ttl=lasts), threading.Lock())
         return current_app.extensions.setdefault("verified_tokens", made)
 
+
+# After verifying a token, flask-jwt-extended reads its header again (PyJWT's
+# ``get_unverified_header``: each of the token's three segments checked character by character
+# in Python, about 4 % of a bed search). A token's header is a function of the token alone, so
+# the last headers read are kept (at most ``VERIFIED_TOKENS_KEPT``; a token that does not
+# parse raises as before and is not kept), and each caller gets its own copy. Installed where
+# flask-jwt-extended's request verification looks the function up (pinned in
+# requirements.lock; ``tests/test_tokens.py`` checks it is in place).
+_read_header = jwt_view_decorators.get_unverified_jwt_headers
+
+
+@functools.lru_cache(maxsize=VERIFIED_TOKENS_KEPT)
+def _header_of(encoded_token: str) -> dict:
+    return _read_header(encoded_token)
+
+
+def header_of(encoded_token: str) -> dict:
+    """The (unverified) header of a token, as ``get_unverified_jwt_headers`` reads it."""
+    return dict(_header_of(encoded_token))
+
+
+jwt_view_decorators.get_unverified_jwt_headers = header_of
 
 jwt = VerifiedTokensJWT()
 api = Api()

@@ -25,6 +25,7 @@ GLOW = "Glow refuge"
 DIALECT = "postgresql" if is_postgres() else "sqlite"
 # Sent at commit, on PostgreSQL only: SQLite links the chain and takes positions in Python.
 POSTGRES_ONLY = {
+    "REPORT_IN_ONE",
     "BUMP_OR_MAKE_GENERATION",
     "AUDIT_APPEND",
     "AUDIT_MAKE_HEAD",
@@ -166,6 +167,20 @@ def _events_append(world) -> dict:
     }
 
 
+def _report_in_one(world, seen: int, now: datetime) -> dict:
+    """A report of one family space (the single spaces dropped) from version ``seen``."""
+    return {
+        "refuge": world["refuge"],
+        "seen": seen,
+        "now": now,
+        "at": now,
+        "user": world["user_id"],
+        "name": "parity",
+        "reported": [{"space_type": "family", "total": 5, "vacant": 3}],
+        "new_version": seen + 1,
+    }
+
+
 def _cases(world) -> dict[str, tuple[dict | list[dict], list]]:
     """Each statement's parameters, and the tables whose rows it may change (compared after)."""
     from partnership_api.models.audit import AuditChainHead, AuditEvent
@@ -218,6 +233,10 @@ def _cases(world) -> dict[str, tuple[dict | list[dict], list]]:
             [AvailabilityReport],
         ),
         "HELD_AT": ({"service_id": refuge, "now": now}, []),
+        "REPORT_IN_ONE": (
+            _report_in_one(world, world["version"], now),
+            [RefugeAvailability, BedSpace, AvailabilityReport],
+        ),
         "CURRENT_SPACES": ({"service_id": refuge}, []),
         "BUMP_OR_MAKE_GENERATION": ({"first": 7}, [BedSearchGeneration]),
         "AUDIT_APPEND": (_audit_events(), [AuditEvent, AuditChainHead]),
@@ -273,6 +292,9 @@ def _through_direct(session, stmt, params, models):
     if isinstance(params, list):
         outcome = direct.pipeline([direct.Step(stmt, params, many=True)], session)[0]
         answer = ("many", _state(session, models))
+    elif isinstance(stmt, sa.Select) and models:  # a query that writes (data-changing CTEs)
+        outcome = direct.pipeline([direct.Step(stmt, params)], session)[0]
+        answer = ("rows", _rows(outcome.rows), _state(session, models))
     elif isinstance(stmt, sa.Select):
         answer = ("rows", _rows(direct.rows(stmt, params)))
     else:
@@ -288,6 +310,8 @@ def _through_sqlalchemy(session, stmt, params, models):
     if isinstance(params, list):
         session.execute(stmt, params)
         answer = ("many", _state(session, models))
+    elif isinstance(stmt, sa.Select) and models:
+        answer = ("rows", _rows(session.execute(stmt, params).all()), _state(session, models))
     elif isinstance(stmt, sa.Select):
         answer = ("rows", _rows(session.execute(stmt, params).all()))
     else:
@@ -329,6 +353,62 @@ def test_a_prebuilt_statement_answers_as_sqlalchemy_does(app, world, name):
     assert through_direct == through_sqlalchemy
     if through_direct[0] == "rows":
         assert through_direct[1], f"{name} found nothing: a case must have something to compare"
+
+
+@pytest.mark.skipif(not is_postgres(), reason="the one-statement report is PostgreSQL's")
+def test_a_report_in_one_statement_writes_what_the_five_statements_write(app, world):
+    """The report on PostgreSQL (``REPORT_IN_ONE``) against the statements SQLite still sends
+    one by one (version, spaces, the other types dropped, the report, the live holds): the
+    same rows written and the same holds read; from a stale version, nothing at all."""
+    from partnership_api import direct
+    from partnership_api.extensions import db
+    from partnership_api.models.beds import AvailabilityReport, BedSpace, RefugeAvailability
+
+    models = [RefugeAvailability, BedSpace, AvailabilityReport]
+    now = _now()
+    one = _report_in_one(world, world["version"], now)
+    with app.app_context():
+        try:
+            before = _state(db.session, models)
+            (outcome,) = direct.pipeline([direct.Step(statements.REPORT_IN_ONE, one)])
+            held = {(r.space_type, r.held) for r in outcome.rows if r.space_type}
+            assert outcome.rows[0].taken == 1 and held == {("family", 1)}
+            in_one = _state(db.session, models)
+            db.session.rollback()
+            step_params = {k: one[k] for k in ("refuge", "seen", "now", "user", "name")}
+            db.session.execute(statements.TAKE_VERSION, step_params)
+            db.session.execute(
+                statements.UPSERT_SPACE["postgresql"],
+                [{"service_id": world["refuge"], **one["reported"][0]}],
+            )
+            db.session.execute(
+                statements.DROP_OTHER_SPACES,
+                {
+                    "refuge": world["refuge"],
+                    "kept_0": "family",
+                    "kept_1": "family",
+                    "kept_2": "family",
+                },
+            )
+            db.session.execute(
+                statements.INSERT_REPORT,
+                {k: one[k] for k in ("refuge", "at", "user", "name", "reported", "new_version")},
+            )
+            in_five = _state(db.session, models)
+            five_held = db.session.execute(
+                statements.HELD_AT, {"service_id": world["refuge"], "now": now}
+            ).all()
+            db.session.rollback()
+            assert in_one == in_five != before
+            assert held == {(r.space_type, r.held) for r in five_held}
+
+            stale = _report_in_one(world, world["version"] - 1, now)
+            (outcome,) = direct.pipeline([direct.Step(statements.REPORT_IN_ONE, stale)])
+            assert outcome.rows[0].taken == 0
+            assert _state(db.session, models) == before
+            db.session.rollback()
+        finally:
+            db.session.remove()
 
 
 def test_the_read_and_the_session_check_find_what_they_should(app, world):

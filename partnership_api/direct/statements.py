@@ -142,6 +142,80 @@ INSERT_REPORT = sa.insert(_REPORTS).values(
     version=sa.bindparam("new_version", type_=sa.Integer),
 )
 HELD_AT = held_by_type(_HOLDS.c.service_id == sa.bindparam("service_id", type_=sa.Integer), NOW)
+
+
+def _report_in_one_statement() -> sa.Select:
+    """A report on PostgreSQL in one statement: ``TAKE_VERSION``, and only if it moved the
+    version (``taken``), the spaces upserted, the other types dropped and the report inserted
+    (data-modifying CTEs), with the refuge's live holds by type (``held_by_type``). One row at
+    least: ``taken`` (0 or 1), and a type with its count for each type held."""
+    taken = TAKE_VERSION.returning(_AVAILABILITY.c.service_id).cte("taken")
+    reported = sa.bindparam("reported", type_=_REPORTS.c.spaces.type)
+    given_rows = sa.func.json_to_recordset(reported).table_valued(
+        sa.column("space_type", sa.String),
+        sa.column("total", sa.Integer),
+        sa.column("vacant", sa.Integer),
+    )
+    given = sa.select(given_rows.render_derived(with_types=True)).cte("given")
+    upsert = pg_insert(_SPACES).from_select(
+        ["service_id", "space_type", "total", "vacant"],
+        sa.select(taken.c.service_id, given.c.space_type, given.c.total, given.c.vacant).join_from(
+            taken, given, sa.true()
+        ),
+    )
+    upserted = upsert.on_conflict_do_update(
+        index_elements=[_SPACES.c.service_id, _SPACES.c.space_type],
+        set_={"total": upsert.excluded.total, "vacant": upsert.excluded.vacant},
+    ).returning(_SPACES.c.service_id)
+    dropped = (
+        sa.delete(_SPACES)
+        .where(
+            _SPACES.c.service_id.in_(sa.select(taken.c.service_id)),
+            _SPACES.c.space_type.not_in(sa.select(given.c.space_type)),
+        )
+        .returning(_SPACES.c.service_id)
+    )
+    report = (
+        sa.insert(_REPORTS)
+        .from_select(
+            [
+                "service_id",
+                "reported_at",
+                "reported_by_user_id",
+                "reported_by",
+                "spaces",
+                "version",
+            ],
+            sa.select(
+                taken.c.service_id,
+                sa.bindparam("at", type_=_REPORTS.c.reported_at.type),
+                sa.bindparam("user", type_=_REPORTS.c.reported_by_user_id.type),
+                sa.bindparam("name", type_=sa.String),
+                reported,
+                sa.bindparam("new_version", type_=sa.Integer),
+            ),
+        )
+        .returning(_REPORTS.c.id)
+    )
+    held = held_by_type(_HOLDS.c.service_id == sa.bindparam("refuge", type_=sa.Integer), NOW)
+    held = held.subquery("held")
+    one = sa.select(sa.literal(1).label("one")).subquery("one")
+    return (
+        sa.select(
+            sa.select(sa.func.count()).select_from(taken).scalar_subquery().label("taken"),
+            held.c.space_type,
+            held.c.held,
+        )
+        .select_from(one.outerjoin(held, sa.true()))
+        .add_cte(
+            upserted.cte("upserted"),
+            dropped.cte("dropped"),
+            report.cte("report"),
+        )
+    )
+
+
+REPORT_IN_ONE = _report_in_one_statement()
 CURRENT_SPACES = (
     sa.select(_SPACES.c.space_type, _SPACES.c.total, _SPACES.c.vacant)
     .where(_SPACES.c.service_id == sa.bindparam("service_id", type_=sa.Integer))
@@ -254,6 +328,7 @@ ALL = {
     "DROP_OTHER_SPACES": DROP_OTHER_SPACES,
     "INSERT_REPORT": INSERT_REPORT,
     "HELD_AT": HELD_AT,
+    "REPORT_IN_ONE": REPORT_IN_ONE,
     "CURRENT_SPACES": CURRENT_SPACES,
     "BUMP_OR_MAKE_GENERATION": BUMP_OR_MAKE_GENERATION,
     "AUDIT_APPEND": AUDIT_APPEND,
