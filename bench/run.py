@@ -1,6 +1,6 @@
 """`make bench`: the API under load on PostgreSQL, measured against a bare Flask app.
 
-What one run does (about five minutes on two cores; everything on 127.0.0.1):
+What one run does (about twelve minutes on two cores with ``--skip-scale``; all on 127.0.0.1):
 
 1. installs ``wrk`` if it is missing (Debian's package); creates the database
    ``partnership_bench`` afresh, migrates it (``flask db upgrade``), checks that the migrations
@@ -1190,8 +1190,8 @@ class Bench:
                 f"API scenarios: the mean of {args.rounds} alternating rounds each; rate "
                 "limiting off in the main columns, on (limits too high to refuse the load) in "
                 "the last. The availability update's target row is measured after the delivery "
-                "workers stopped; the row 'while 2 workers deliver' is the same update while "
-                "they send every event on the same two cores"
+                "workers stopped; the row 'availability update, 2 workers delivering' is the "
+                "same update while they send every event on the same two cores"
             )
         rps = [r["rps"] for r in bare_runs]
         self.results["bare"] = {
@@ -1208,7 +1208,7 @@ class Bench:
             },
             "runs": bare_runs,
         }
-        self.timed("throughput", started)
+        self.timed("throughput_alone" if alone else "throughput", started)
 
     def rounds(self, scenario: Scenario, bare: Scenario, bare_runs: list[dict]) -> dict:
         """``--rounds`` rounds of the scenario with rate limiting off and on (the order swapped
