@@ -6,6 +6,7 @@ import importlib
 import json
 import re
 import types
+import weakref
 from collections.abc import Callable, Mapping
 from inspect import iscoroutinefunction
 
@@ -72,17 +73,18 @@ class PartnershipFlask(Flask):
     API request), and each call inspects the function again (``inspect.iscoroutinefunction``,
     about 3 % of a bed search's CPU). Whether a function is a coroutine function does not
     change, so the answer is kept per function (a bound method by its function: a view is
-    bound to a new instance on every request). Anything else, and every coroutine function,
+    bound to a new instance on every request), weakly. Anything else, and every coroutine function,
     goes through Flask's own ``ensure_sync`` as before.
     """
 
-    _sync_functions: set[types.FunctionType]
+    _sync_functions: weakref.WeakSet[types.FunctionType]
 
     def ensure_sync(self, func: Callable) -> Callable:
         plain = func.__func__ if type(func) is types.MethodType else func
         if type(plain) is not types.FunctionType:
             return super().ensure_sync(func)
-        known = self.__dict__.setdefault("_sync_functions", set())
+        # Weakly held: a function made per request (a closure) is forgotten with it.
+        known = self.__dict__.setdefault("_sync_functions", weakref.WeakSet())
         if plain in known:
             return func
         if iscoroutinefunction(func):

@@ -4,7 +4,6 @@ and the ground import instead: this module is the door's)."""
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 
@@ -72,22 +71,29 @@ class VerifiedTokensJWT(JWTManager):
 
 # After verifying a token, flask-jwt-extended reads its header again (PyJWT's
 # ``get_unverified_header``: each of the token's three segments checked character by character
-# in Python, about 4 % of a bed search). A token's header is a function of the token alone, so
-# the last headers read are kept (at most ``VERIFIED_TOKENS_KEPT``; a token that does not
-# parse raises as before and is not kept), and each caller gets its own copy. Installed where
-# flask-jwt-extended's request verification looks the function up (pinned in
-# requirements.lock; ``tests/test_tokens.py`` checks it is in place).
+# in Python, about 4 % of a bed search). It does so only after the token has been verified
+# (``decode_token``), and a verified token's header is the decoding of its first segment, so
+# headers are kept by that segment (never the token: no credential is kept here), at most
+# ``VERIFIED_TOKENS_KEPT``; a token that does not parse raises as before and nothing is kept;
+# each caller gets its own copy. Installed where flask-jwt-extended's request verification
+# looks the function up (pinned in requirements.lock; ``tests/test_hot_path.py`` checks it is
+# in place).
 _read_header = jwt_view_decorators.get_unverified_jwt_headers
-
-
-@functools.lru_cache(maxsize=VERIFIED_TOKENS_KEPT)
-def _header_of(encoded_token: str) -> dict:
-    return _read_header(encoded_token)
+_headers: TTLCache = TTLCache(maxsize=VERIFIED_TOKENS_KEPT, ttl=24 * 3600)
+_headers_lock = threading.Lock()
 
 
 def header_of(encoded_token: str) -> dict:
-    """The (unverified) header of a token, as ``get_unverified_jwt_headers`` reads it."""
-    return dict(_header_of(encoded_token))
+    """The (unverified) header of a verified token, as ``get_unverified_jwt_headers`` reads it."""
+    segment = encoded_token.partition(".")[0] if isinstance(encoded_token, str) else None
+    with _headers_lock:
+        found = _headers.get(segment) if segment else None
+    if found is None:
+        found = _read_header(encoded_token)
+        if segment:
+            with _headers_lock:
+                _headers[segment] = found
+    return dict(found)
 
 
 jwt_view_decorators.get_unverified_jwt_headers = header_of

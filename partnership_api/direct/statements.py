@@ -147,8 +147,10 @@ HELD_AT = held_by_type(_HOLDS.c.service_id == sa.bindparam("service_id", type_=s
 def _report_in_one_statement() -> sa.Select:
     """A report on PostgreSQL in one statement: ``TAKE_VERSION``, and only if it moved the
     version (``taken``), the spaces upserted, the other types dropped and the report inserted
-    (data-modifying CTEs), with the refuge's live holds by type (``held_by_type``). One row at
-    least: ``taken`` (0 or 1), and a type with its count for each type held."""
+    (data-modifying CTEs). One row: ``taken`` (0 or 1). The live holds are not counted here
+    but by ``HELD_AT`` sent after it in the same round trip: a statement's snapshot is taken
+    before it waits for a row lock, so a hold committed while the upsert waited for that
+    hold's lock on the space row would be missed; the next statement sees it."""
     taken = TAKE_VERSION.returning(_AVAILABILITY.c.service_id).cte("taken")
     reported = sa.bindparam("reported", type_=_REPORTS.c.spaces.type)
     given_rows = sa.func.json_to_recordset(reported).table_valued(
@@ -197,21 +199,12 @@ def _report_in_one_statement() -> sa.Select:
         )
         .returning(_REPORTS.c.id)
     )
-    held = held_by_type(_HOLDS.c.service_id == sa.bindparam("refuge", type_=sa.Integer), NOW)
-    held = held.subquery("held")
-    one = sa.select(sa.literal(1).label("one")).subquery("one")
-    return (
-        sa.select(
-            sa.select(sa.func.count()).select_from(taken).scalar_subquery().label("taken"),
-            held.c.space_type,
-            held.c.held,
-        )
-        .select_from(one.outerjoin(held, sa.true()))
-        .add_cte(
-            upserted.cte("upserted"),
-            dropped.cte("dropped"),
-            report.cte("report"),
-        )
+    return sa.select(
+        sa.select(sa.func.count()).select_from(taken).scalar_subquery().label("taken")
+    ).add_cte(
+        upserted.cte("upserted"),
+        dropped.cte("dropped"),
+        report.cte("report"),
     )
 
 

@@ -125,8 +125,10 @@ def _write_report(actor: Actor, service_id: int, seen: int, spaces: list[dict], 
 
 def _write_report_in_one(actor: Actor, service_id: int, seen: int, spaces: list[dict], now):
     """``_write_report`` on PostgreSQL: the same writes in one statement
-    (``statements.REPORT_IN_ONE``), each made only if the version moved on from ``seen``."""
-    (outcome,) = direct.pipeline(
+    (``statements.REPORT_IN_ONE``), each made only if the version moved on from ``seen``, and
+    the live holds counted by the next statement of the same round trip (a snapshot of its
+    own, taken after the report's row locks were granted)."""
+    written, held = direct.pipeline(
         [
             direct.Step(
                 prebuilt.REPORT_IN_ONE,
@@ -140,15 +142,15 @@ def _write_report_in_one(actor: Actor, service_id: int, seen: int, spaces: list[
                     "reported": spaces,
                     "new_version": seen + 1,
                 },
-            )
+            ),
+            direct.Step(prebuilt.HELD_AT, {"service_id": service_id, "now": now}),
         ]
     )
-    rows = outcome.rows
-    if rows[0].taken != 1:
+    if written.rows[0].taken != 1:
         db.session.rollback()
         return None
     mark_changed()  # the generation is bumped at commit, as in ``_write_report``
-    return {(service_id, row.space_type): row.held for row in rows if row.space_type is not None}
+    return {(service_id, row.space_type): row.held for row in held.rows}
 
 
 def _conditional_report(actor: Actor, service, if_match: IfMatch | None, spaces, now) -> tuple:
