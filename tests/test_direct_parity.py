@@ -455,7 +455,7 @@ def test_a_report_counts_a_hold_committed_while_it_waited_for_the_space_row(
         def report():
             with app.app_context():
                 actor = SimpleNamespace(user_id=world["user_id"], username="parity")
-                found["held"] = availability_report._write_report_in_one(
+                found["held"] = availability_report._write_report(
                     actor,
                     world["refuge"],
                     world["version"],

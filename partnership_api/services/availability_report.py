@@ -75,81 +75,64 @@ def refuge_for_report(service_id: int):
 def _write_report(actor: Actor, service_id: int, seen: int, spaces: list[dict], now: datetime):
     """Move the report version on from ``seen`` and write the report, in one round trip; the
     refuge's live holds by type, or None (and the transaction rolled back) when the version
-    is no longer ``seen``."""
+    is no longer ``seen``.
+
+    On PostgreSQL the writes are one statement (``statements.REPORT_IN_ONE``), each made only
+    if the version moved on; on SQLite, one statement each. Either way the live holds are
+    counted by the last statement: on PostgreSQL a snapshot of its own, taken after the
+    report's row locks were granted, so a hold committed while the report waited is counted."""
+    report = {
+        "refuge": service_id,
+        "at": now,
+        "user": actor.user_id,
+        "name": actor.username,
+        "reported": spaces,
+        "new_version": seen + 1,
+    }
+    count_held = direct.Step(prebuilt.HELD_AT, {"service_id": service_id, "now": now})
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
-        return _write_report_in_one(actor, service_id, seen, spaces, now)
-    # The types kept, padded to three ("" keeps none: a report of no spaces drops them all).
-    kept = [space["space_type"] for space in spaces]
-    kept += [kept[0] if kept else ""] * (len(SPACE_TYPES) - len(kept))
-    upsert = [{"service_id": service_id, **space} for space in spaces]
-    taken, *_, held = direct.pipeline(
-        [
-            direct.Step(
-                prebuilt.TAKE_VERSION,
-                {
-                    "refuge": service_id,
-                    "seen": seen,
-                    "now": now,
-                    "user": actor.user_id,
-                    "name": actor.username,
-                },
-            ),
-            *([direct.Step(prebuilt.UPSERT_SPACE[dialect], upsert, many=True)] if upsert else []),
-            direct.Step(
-                prebuilt.DROP_OTHER_SPACES,
-                {"refuge": service_id, **{f"kept_{i}": kind for i, kind in enumerate(kept)}},
-            ),
-            direct.Step(
-                prebuilt.INSERT_REPORT,
-                {
-                    "refuge": service_id,
-                    "at": now,
-                    "user": actor.user_id,
-                    "name": actor.username,
-                    "reported": spaces,
-                    "new_version": seen + 1,
-                },
-            ),
-            direct.Step(prebuilt.HELD_AT, {"service_id": service_id, "now": now}),
-        ]
-    )
-    if taken.rowcount != 1:
+        written, held = direct.pipeline(
+            [direct.Step(prebuilt.REPORT_IN_ONE, {**report, "seen": seen, "now": now}), count_held]
+        )
+        moved = written.rows[0].taken == 1
+    else:
+        # The types kept, padded to three ("" keeps none: a report of no spaces drops them all).
+        kept = [space["space_type"] for space in spaces]
+        kept += [kept[0] if kept else ""] * (len(SPACE_TYPES) - len(kept))
+        upsert = [{"service_id": service_id, **space} for space in spaces]
+        taken, *_, held = direct.pipeline(
+            [
+                direct.Step(
+                    prebuilt.TAKE_VERSION,
+                    {
+                        "refuge": service_id,
+                        "seen": seen,
+                        "now": now,
+                        "user": actor.user_id,
+                        "name": actor.username,
+                    },
+                ),
+                *(
+                    [direct.Step(prebuilt.UPSERT_SPACE[dialect], upsert, many=True)]
+                    if upsert
+                    else []
+                ),
+                direct.Step(
+                    prebuilt.DROP_OTHER_SPACES,
+                    {"refuge": service_id, **{f"kept_{i}": kind for i, kind in enumerate(kept)}},
+                ),
+                direct.Step(prebuilt.INSERT_REPORT, report),
+                count_held,
+            ]
+        )
+        moved = taken.rowcount == 1
+    if not moved:
         db.session.rollback()
         return None
     # The generation is bumped at commit, after the audit chain's head is locked: every
     # transaction takes those two locks in that order, so none can deadlock another.
     mark_changed()
-    return {(service_id, row.space_type): row.held for row in held.rows}
-
-
-def _write_report_in_one(actor: Actor, service_id: int, seen: int, spaces: list[dict], now):
-    """``_write_report`` on PostgreSQL: the same writes in one statement
-    (``statements.REPORT_IN_ONE``), each made only if the version moved on from ``seen``, and
-    the live holds counted by the next statement of the same round trip (a snapshot of its
-    own, taken after the report's row locks were granted)."""
-    written, held = direct.pipeline(
-        [
-            direct.Step(
-                prebuilt.REPORT_IN_ONE,
-                {
-                    "refuge": service_id,
-                    "seen": seen,
-                    "now": now,
-                    "at": now,
-                    "user": actor.user_id,
-                    "name": actor.username,
-                    "reported": spaces,
-                    "new_version": seen + 1,
-                },
-            ),
-            direct.Step(prebuilt.HELD_AT, {"service_id": service_id, "now": now}),
-        ]
-    )
-    if written.rows[0].taken != 1:
-        db.session.rollback()
-        return None
-    mark_changed()  # the generation is bumped at commit, as in ``_write_report``
     return {(service_id, row.space_type): row.held for row in held.rows}
 
 
